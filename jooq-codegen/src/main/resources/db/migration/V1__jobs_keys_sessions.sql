@@ -1,0 +1,72 @@
+-- The grid's system of record. Migrations are the only source of the schema: the jOOQ classes are
+-- generated from them at build time.
+
+CREATE TYPE job_state AS ENUM ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED', 'EXPIRED');
+
+CREATE TYPE key_role AS ENUM ('client', 'worker', 'admin');
+
+-- API keys are stored as SHA-256 hashes: the key itself is shown once, when it is created.
+CREATE TABLE api_key (
+    key_hash    bytea       PRIMARY KEY,
+    -- The first characters of the key, so that operators can tell keys apart.
+    key_prefix  text        NOT NULL,
+    role        key_role    NOT NULL,
+    client_id   text        NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz
+);
+
+-- One row per worker stream. A session's lease covers all the jobs it runs: heartbeats extend it,
+-- and when it runs out, its jobs go back to the queue.
+CREATE TABLE worker_session (
+    session_id       uuid        PRIMARY KEY,
+    worker_id        text        NOT NULL,
+    -- The client id of the worker key that opened the session.
+    owner_id         text        NOT NULL,
+    capabilities     jsonb       NOT NULL,
+    connected_at     timestamptz NOT NULL,
+    lease_expires_at timestamptz NOT NULL,
+    closed_at        timestamptz
+);
+
+CREATE INDEX worker_session_open_idx ON worker_session (lease_expires_at) WHERE closed_at IS NULL;
+
+CREATE TABLE job (
+    job_id       uuid        PRIMARY KEY,
+    client_id    text        NOT NULL,
+    -- Idempotency key given by the client; unique per client.
+    request_id   text,
+    type         text        NOT NULL,
+    model        text,
+    payload      jsonb       NOT NULL,
+    constraints  jsonb       NOT NULL DEFAULT '{}',
+    priority     smallint    NOT NULL DEFAULT 5 CHECK (priority BETWEEN 0 AND 9),
+    state        job_state   NOT NULL,
+    attempt      integer     NOT NULL DEFAULT 0,
+    max_attempts integer     NOT NULL CHECK (max_attempts >= 1),
+    -- The session holding the current attempt while RUNNING.
+    session_id   uuid,
+    worker_id    text,
+    created_at   timestamptz NOT NULL,
+    -- A queued job is not handed out before this time (retry backoff).
+    run_after    timestamptz NOT NULL,
+    started_at   timestamptz,
+    finished_at  timestamptz,
+    expires_at   timestamptz NOT NULL,
+    result       jsonb,
+    error        text,
+    metrics      jsonb,
+    -- One entry per attempt that did not complete: worker, times and why.
+    attempt_log  jsonb       NOT NULL DEFAULT '[]',
+    payment_id   uuid,
+    CONSTRAINT job_client_request_uq UNIQUE (client_id, request_id)
+);
+
+-- The dispatcher's claim: queued jobs of a type, best priority first, oldest first.
+CREATE INDEX job_queued_idx ON job (type, priority DESC, created_at) WHERE state = 'QUEUED';
+-- Requeue of a lost session's jobs.
+CREATE INDEX job_running_session_idx ON job (session_id) WHERE state = 'RUNNING';
+-- TTL expiry of unfinished jobs.
+CREATE INDEX job_unfinished_expiry_idx ON job (expires_at) WHERE state IN ('QUEUED', 'RUNNING');
+-- A client's history, newest first.
+CREATE INDEX job_client_created_idx ON job (client_id, created_at DESC, job_id DESC);
