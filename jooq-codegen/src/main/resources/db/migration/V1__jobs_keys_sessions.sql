@@ -56,8 +56,6 @@ CREATE TABLE job (
     result       jsonb,
     error        text,
     metrics      jsonb,
-    -- One entry per attempt that did not complete: worker, times and why.
-    attempt_log  jsonb       NOT NULL DEFAULT '[]',
     payment_id   uuid,
     CONSTRAINT job_client_request_uq UNIQUE (client_id, request_id)
 );
@@ -70,3 +68,16 @@ CREATE INDEX job_running_session_idx ON job (session_id) WHERE state = 'RUNNING'
 CREATE INDEX job_unfinished_expiry_idx ON job (expires_at) WHERE state IN ('QUEUED', 'RUNNING');
 -- A client's history, newest first.
 CREATE INDEX job_client_created_idx ON job (client_id, created_at DESC, job_id DESC);
+
+-- Attempts that ended without completing the job (failed, lost with their worker): the history a
+-- FAILED job reports. A completed attempt is described by the job row itself.
+CREATE TABLE job_attempt (
+    job_id      uuid        NOT NULL REFERENCES job (job_id) ON DELETE CASCADE,
+    attempt     integer     NOT NULL,
+    worker_id   text,
+    session_id  uuid,
+    started_at  timestamptz,
+    ended_at    timestamptz NOT NULL,
+    error       text        NOT NULL,
+    PRIMARY KEY (job_id, attempt)
+);

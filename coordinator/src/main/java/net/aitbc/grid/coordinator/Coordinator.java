@@ -1,0 +1,165 @@
+package net.aitbc.grid.coordinator;
+
+import static java.util.Objects.requireNonNull;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.coordinator.auth.ApiKeys;
+import net.aitbc.grid.coordinator.auth.AuthInterceptor;
+import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.metrics.GridMetrics;
+import net.aitbc.grid.coordinator.metrics.MetricsHttpServer;
+import net.aitbc.grid.coordinator.rpc.JobServiceImpl;
+import net.aitbc.grid.coordinator.rpc.WorkerServiceImpl;
+import net.aitbc.grid.coordinator.scheduler.JobEvents;
+import net.aitbc.grid.coordinator.scheduler.Scheduler;
+import net.aitbc.grid.coordinator.session.SessionRegistry;
+import net.aitbc.grid.coordinator.store.Database;
+import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.KeyStore;
+import net.aitbc.grid.coordinator.store.SessionStore;
+import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.WorkerServiceGrpc;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running coordinator: the gRPC server (JobService, WorkerService, health, reflection), the
+ * scheduler, and the Prometheus endpoint, over one PostgreSQL database.
+ */
+public final class Coordinator implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(Coordinator.class);
+
+  private final CoordinatorConfig config;
+  private final HikariDataSource dataSource;
+  private final KeyStore keys;
+  private final GridMetrics metrics;
+  private final Scheduler scheduler;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final Server server;
+  private final @Nullable MetricsHttpServer metricsServer;
+  private boolean closed;
+
+  private Coordinator(CoordinatorConfig config) {
+    this.config = config;
+    this.dataSource = Database.pool(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize());
+    try {
+      Database.migrate(dataSource);
+    } catch (RuntimeException e) {
+      dataSource.close();
+      throw new IllegalStateException("cannot prepare the database at " + config.dbUrl() + ": " + e.getMessage(), e);
+    }
+    var dsl = Database.dsl(dataSource);
+    this.keys = new KeyStore(dsl);
+    JobStore jobs = new JobStore(dsl);
+    SessionRegistry registry = new SessionRegistry();
+    JobEvents events = new JobEvents();
+    this.metrics = new GridMetrics(registry::size, events::watchedJobs);
+    this.scheduler = new Scheduler(config, jobs, new SessionStore(dsl), registry, events, metrics);
+    this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
+        .executor(executor)
+        .intercept(new AuthInterceptor(keys::find))
+        .addService(new JobServiceImpl(config, jobs, scheduler, registry, events, executor))
+        .addService(new WorkerServiceImpl(scheduler))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        // Older grpcurl builds only speak v1alpha reflection.
+        .addService(io.grpc.protobuf.services.ProtoReflectionService.newInstance())
+        .maxInboundMessageSize(16 << 20)
+        // Worker streams live for days: allow client keepalive pings, and ping idle peers.
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(60, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS)
+        .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      scheduler.close();
+      dataSource.close();
+      throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.grpcPort(), e);
+    }
+    health.setStatus("", ServingStatus.SERVING);
+    health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    this.metricsServer = config.metricsPort() < 0 ? null : new MetricsHttpServer(config.host(), config.metricsPort(), metrics);
+    logger.info("coordinator listening on {}:{} (gRPC){}", config.host(), grpcPort(),
+        metricsServer == null ? "" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
+  }
+
+  /** Migrates the database and starts serving. */
+  public static Coordinator start(CoordinatorConfig config) {
+    return new Coordinator(requireNonNull(config, "config"));
+  }
+
+  /** The port the gRPC server listens on. */
+  public int grpcPort() {
+    return server.getPort();
+  }
+
+  /** The Prometheus port, or -1 when metrics are off. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.port();
+  }
+
+  /** The configuration it runs with. */
+  public CoordinatorConfig config() {
+    return config;
+  }
+
+  /** Creates a key for a role and client id and returns it; only its hash is stored. */
+  public String createKey(Role role, String clientId) {
+    String key = new ApiKeys().generate(role);
+    keys.add(key, role, clientId);
+    return key;
+  }
+
+  /** Stores a key chosen by the operator (e.g. the dev mode's fixed client key). */
+  public void addKey(String key, Role role, String clientId) {
+    keys.add(key, role, clientId);
+  }
+
+  /**
+   * Shuts down gracefully: stops taking calls, asks workers to drain (they finish or hand back
+   * what they hold), commits what is queued, then stops.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    logger.info("coordinator shutting down");
+    health.enterTerminalState();
+    server.shutdown();
+    scheduler.drainWorkers(config.shutdownGrace());
+    scheduler.close();
+    try {
+      if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
+    metrics.close();
+    executor.shutdownNow();
+    dataSource.close();
+    logger.info("coordinator stopped");
+  }
+}

@@ -1,0 +1,101 @@
+package net.aitbc.grid.coordinator.auth;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.WorkerServiceGrpc;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Authenticates every call of the grid's services by its {@code x-api-key} metadata and checks the
+ * key's role against the service. Health and reflection need no key. The key is never logged.
+ */
+public final class AuthInterceptor implements ServerInterceptor {
+  /** The metadata entry that carries the API key. */
+  public static final Metadata.Key<String> API_KEY =
+      Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
+
+  private static final Context.Key<Principal> PRINCIPAL = Context.key("aitbc-principal");
+  private static final long CACHE_NANOS = 5_000_000_000L;
+  private static final int CACHE_LIMIT = 50_000;
+
+  private final Map<String, Set<Role>> rolesByService = Map.of(
+      JobServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
+      WorkerServiceGrpc.SERVICE_NAME, Set.of(Role.WORKER));
+  private final Function<byte[], Optional<Principal>> lookup;
+  // Revocation takes effect within CACHE_NANOS; unknown keys are cached too, so a flood of bad
+  // keys costs no database reads.
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+  /** An interceptor that looks key hashes up with {@code lookup}. */
+  public AuthInterceptor(Function<byte[], Optional<Principal>> lookup) {
+    this.lookup = requireNonNull(lookup, "lookup");
+  }
+
+  /** The principal of the current call; only valid inside the grid's services. */
+  public static Principal principal() {
+    Principal p = PRINCIPAL.get();
+    if (p == null) {
+      throw new IllegalStateException("no principal: the call did not pass the AuthInterceptor");
+    }
+    return p;
+  }
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(
+      ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    Set<Role> allowed = rolesByService.get(call.getMethodDescriptor().getServiceName());
+    if (allowed == null) {
+      return next.startCall(call, headers);
+    }
+    String key = headers.get(API_KEY);
+    if (key == null || key.isBlank()) {
+      return refuse(call, Status.UNAUTHENTICATED.withDescription("missing api key: send it in x-api-key"));
+    }
+    Principal principal = resolve(key);
+    if (principal == null) {
+      return refuse(call, Status.UNAUTHENTICATED.withDescription("invalid api key"));
+    }
+    if (!allowed.contains(principal.role())) {
+      return refuse(call, Status.PERMISSION_DENIED.withDescription(
+          "a " + principal.role().label() + " key cannot call " + call.getMethodDescriptor().getServiceName()));
+    }
+    return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
+  }
+
+  private @Nullable Principal resolve(String key) {
+    byte[] hash = ApiKeys.hash(key);
+    String id = HexFormat.of().formatHex(hash);
+    long now = System.nanoTime();
+    Cached cached = cache.get(id);
+    if (cached != null && now - cached.loadedAt < CACHE_NANOS) {
+      return cached.principal;
+    }
+    Principal principal = lookup.apply(hash).orElse(null);
+    if (cache.size() >= CACHE_LIMIT) {
+      cache.clear();
+    }
+    cache.put(id, new Cached(principal, now));
+    return principal;
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
+    call.close(status, new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+
+  private record Cached(@Nullable Principal principal, long loadedAt) {}
+}

@@ -1,0 +1,105 @@
+package net.aitbc.grid.coordinator.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import net.aitbc.grid.db.enums.JobState;
+
+/**
+ * The coordinator's meters. Names are low-cardinality and start with {@code grid.}; job types and
+ * client ids are never tags, because clients choose them.
+ */
+public final class GridMetrics implements AutoCloseable {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Counter submitted;
+  private final Counter requeued;
+  private final Counter refused;
+  private final Timer dispatchLatency;
+  private final AtomicLong queued = new AtomicLong();
+  private final JvmGcMetrics gc = new JvmGcMetrics();
+
+  /** Registers the meters; {@code workers} and {@code watched} are read at each scrape. */
+  public GridMetrics(Supplier<Number> workers, Supplier<Number> watched) {
+    submitted = Counter.builder("grid.jobs.submitted").description("Jobs accepted and committed").register(registry);
+    requeued = Counter.builder("grid.jobs.requeued")
+        .description("Attempts taken back from a failed or lost worker and queued again").register(registry);
+    refused = Counter.builder("grid.outcomes.refused")
+        .description("Outcomes refused because their attempt was stale or not held by the session").register(registry);
+    dispatchLatency = Timer.builder("grid.dispatch.latency")
+        .description("From submission (or requeue) to assignment to a worker")
+        .publishPercentileHistogram()
+        .register(registry);
+    Gauge.builder("grid.workers.connected", workers).description("Connected worker sessions").register(registry);
+    Gauge.builder("grid.jobs.watched", watched).description("Jobs with a live watcher").register(registry);
+    Gauge.builder("grid.queue.depth", queued, AtomicLong::get).description("Queued jobs").register(registry);
+    for (JobState s : new JobState[] {JobState.COMPLETED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED}) {
+      finishedCounter(s);
+    }
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    gc.bindTo(registry);
+  }
+
+  private Counter finishedCounter(JobState state) {
+    return Counter.builder("grid.jobs.finished")
+        .description("Jobs that reached a terminal state")
+        .tag("state", state.getLiteral().toLowerCase(Locale.ROOT))
+        .register(registry);
+  }
+
+  /** A job was committed. */
+  public void submitted() {
+    submitted.increment();
+  }
+
+  /** A job reached a terminal state (other states are ignored). */
+  public void finished(JobState state) {
+    if (state != JobState.QUEUED && state != JobState.RUNNING) {
+      finishedCounter(state).increment();
+    }
+  }
+
+  /** An attempt was taken back and the job queued again. */
+  public void requeued() {
+    requeued.increment();
+  }
+
+  /** An outcome was refused. */
+  public void refused() {
+    refused.increment();
+  }
+
+  /** A job waited this long for a worker. */
+  public void dispatched(Duration waited) {
+    dispatchLatency.record(waited);
+  }
+
+  /** The latest count of queued jobs. */
+  public void queueDepth(long count) {
+    queued.set(count);
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  @Override
+  public void close() {
+    gc.close();
+    registry.close();
+  }
+}

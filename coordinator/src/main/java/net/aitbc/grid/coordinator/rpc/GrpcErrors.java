@@ -1,0 +1,45 @@
+package net.aitbc.grid.coordinator.rpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.CompletionException;
+import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
+import org.jooq.exception.DataAccessException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one mapping from failures to gRPC statuses. */
+final class GrpcErrors {
+  private static final Logger logger = LoggerFactory.getLogger(GrpcErrors.class);
+
+  private GrpcErrors() {}
+
+  /** The status a failure is answered with; unexpected ones are logged. */
+  static StatusRuntimeException toStatus(Throwable t) {
+    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    return switch (cause) {
+      case StatusRuntimeException s -> s;
+      case GroupCommitter.Overloaded o ->
+          Status.RESOURCE_EXHAUSTED.withDescription("the coordinator is overloaded: " + o.getMessage()
+              + "; retry later").asRuntimeException();
+      case GroupCommitter.ShuttingDown s ->
+          Status.UNAVAILABLE.withDescription(s.getMessage()).asRuntimeException();
+      case DataAccessException d -> {
+        logger.warn("database error: {}", d.toString());
+        yield Status.UNAVAILABLE.withDescription("the database is unavailable; retry later").asRuntimeException();
+      }
+      default -> {
+        logger.error("unexpected failure", cause);
+        yield Status.INTERNAL.withDescription("internal error").asRuntimeException();
+      }
+    };
+  }
+
+  static StatusRuntimeException invalid(String message) {
+    return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+  }
+
+  static StatusRuntimeException notFound(String message) {
+    return Status.NOT_FOUND.withDescription(message).asRuntimeException();
+  }
+}

@@ -1,0 +1,207 @@
+package net.aitbc.grid.coordinator.rpc;
+
+import static net.aitbc.grid.coordinator.rpc.GrpcErrors.invalid;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.store.ConstraintsJson;
+import net.aitbc.grid.coordinator.store.NewJob;
+import net.aitbc.grid.v1.Constraints;
+import net.aitbc.grid.v1.CreateJobRequest;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Turns a CreateJobRequest into a job to store, or says exactly what is wrong with it. Everything
+ * that could make PostgreSQL refuse the row is checked here, so that a bad job never fails a batch.
+ */
+final class JobRequests {
+  /** The largest payload accepted, in characters of JSON. */
+  static final int MAX_PAYLOAD_CHARS = 1 << 20;
+  static final Duration DEFAULT_TTL = Duration.ofSeconds(900);
+  static final Duration MAX_TTL = Duration.ofDays(30);
+  static final int MAX_ATTEMPTS = 100;
+  static final int NORMAL_PRIORITY = 5;
+
+  private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+  private static final Map<String, Integer> PRIORITY_NAMES = Map.of("low", 2, "normal", NORMAL_PRIORITY, "high", 8);
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  private JobRequests() {}
+
+  static NewJob toNewJob(CreateJobRequest r, Principal principal, UUID jobId, int defaultMaxAttempts) {
+    ObjectNode payload = payload(r.getPayloadJson());
+    String type = type(r, payload);
+    String model = model(payload);
+    int priority = priority(r, payload);
+    Duration ttl = ttl(r);
+    int maxAttempts = r.getMaxAttempts() == 0 ? defaultMaxAttempts : r.getMaxAttempts();
+    if (maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS) {
+      throw invalid("max_attempts must be between 1 and " + MAX_ATTEMPTS + " (0 for the default), not " + maxAttempts);
+    }
+    String requestId = r.getRequestId().isEmpty() ? null : r.getRequestId();
+    if (requestId != null && (requestId.length() > 200 || requestId.indexOf('\0') >= 0)) {
+      throw invalid("request_id must be at most 200 characters and contain no NUL");
+    }
+    return new NewJob(jobId, principal.clientId(), requestId, type, model, payload.toString(),
+        ConstraintsJson.toJson(constraints(r.getConstraints())), priority, maxAttempts, ttl);
+  }
+
+  private static ObjectNode payload(String text) {
+    if (text.isBlank()) {
+      throw invalid("payload_json is required: a JSON object such as {\"type\":\"embedding\",\"prompt\":\"hi\"}");
+    }
+    if (text.length() > MAX_PAYLOAD_CHARS) {
+      throw invalid("payload_json is " + text.length() + " characters; the limit is " + MAX_PAYLOAD_CHARS);
+    }
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (JacksonException e) {
+      throw invalid("payload_json is not valid JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw invalid("payload_json must be a JSON object, not " + (node == null ? "nothing" : node.getNodeType()
+          .name().toLowerCase(Locale.ROOT)));
+    }
+    checkStorable(node, "payload");
+    return (ObjectNode) node;
+  }
+
+  /** PostgreSQL's jsonb refuses NUL characters and unpaired surrogates. */
+  private static void checkStorable(JsonNode node, String path) {
+    if (node.isTextual()) {
+      checkText(node.textValue(), path);
+    } else if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        checkText(e.getKey(), path);
+        checkStorable(e.getValue(), path + "." + e.getKey());
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        checkStorable(node.get(i), path + "[" + i + "]");
+      }
+    }
+  }
+
+  private static void checkText(String s, String path) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\0') {
+        throw invalid(path + " contains a NUL character (\\u0000), which cannot be stored");
+      }
+      if (Character.isHighSurrogate(c) && (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(++i)))) {
+        throw invalid(path + " contains an unpaired UTF-16 surrogate");
+      }
+      if (Character.isLowSurrogate(c)) {
+        throw invalid(path + " contains an unpaired UTF-16 surrogate");
+      }
+    }
+  }
+
+  private static String type(CreateJobRequest r, ObjectNode payload) {
+    String type;
+    if (!r.getType().isEmpty()) {
+      type = r.getType();
+    } else {
+      JsonNode t = payload.get("type");
+      if (t == null || t.isNull()) {
+        type = "inference";
+      } else if (t.isTextual()) {
+        type = t.textValue();
+      } else {
+        throw invalid("payload.type must be a string such as \"embedding\", not " + t.getNodeType().name()
+            .toLowerCase(Locale.ROOT));
+      }
+    }
+    String normalized = type.trim().toLowerCase(Locale.ROOT);
+    if (!TYPE.matcher(normalized).matches()) {
+      throw invalid("job type '" + type + "' is not valid: use 1-64 letters, digits, '.', '_' or '-'");
+    }
+    return normalized;
+  }
+
+  private static @Nullable String model(ObjectNode payload) {
+    JsonNode m = payload.get("model");
+    if (m == null || m.isNull()) {
+      return null;
+    }
+    if (!m.isTextual()) {
+      throw invalid("payload.model must be a string, not " + m.getNodeType().name().toLowerCase(Locale.ROOT));
+    }
+    String model = m.textValue().trim().toLowerCase(Locale.ROOT);
+    if (model.isEmpty()) {
+      return null;
+    }
+    if (model.length() > 200) {
+      throw invalid("payload.model is longer than 200 characters");
+    }
+    return model;
+  }
+
+  private static int priority(CreateJobRequest r, ObjectNode payload) {
+    if (r.hasPriority()) {
+      return checkPriority(r.getPriority());
+    }
+    JsonNode p = payload.get("priority");
+    if (p == null || p.isNull()) {
+      return NORMAL_PRIORITY;
+    }
+    if (p.isIntegralNumber()) {
+      return checkPriority(p.asInt());
+    }
+    if (p.isTextual()) {
+      Integer named = PRIORITY_NAMES.get(p.textValue().trim().toLowerCase(Locale.ROOT));
+      if (named != null) {
+        return named;
+      }
+    }
+    throw invalid("payload.priority must be low, normal, high or a whole number from 0 to 9, not " + p);
+  }
+
+  private static int checkPriority(int priority) {
+    if (priority < 0 || priority > 9) {
+      throw invalid("priority must be between 0 and 9, not " + priority);
+    }
+    return priority;
+  }
+
+  private static Duration ttl(CreateJobRequest r) {
+    if (!r.hasTtl()) {
+      return DEFAULT_TTL;
+    }
+    Duration ttl = Duration.ofSeconds(r.getTtl().getSeconds(), r.getTtl().getNanos());
+    if (ttl.compareTo(MAX_TTL) > 0) {
+      throw invalid("ttl must be at most " + MAX_TTL.toDays() + " days, not " + ttl.toSeconds() + " s");
+    }
+    // As the CLI's server does: a TTL below one second becomes one second.
+    return ttl.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : ttl;
+  }
+
+  private static Constraints constraints(Constraints c) {
+    if (c.getMinVramGb() < 0) {
+      throw invalid("constraints.min_vram_gb must not be negative");
+    }
+    if (c.getMaxPrice() < 0 || Double.isNaN(c.getMaxPrice()) || Double.isInfinite(c.getMaxPrice())) {
+      throw invalid("constraints.max_price must be a finite number, zero or more");
+    }
+    for (String s : new String[] {c.getGpu(), c.getCuda(), c.getRegion()}) {
+      checkText(s, "constraints");
+    }
+    for (String m : c.getModelsList()) {
+      checkText(m, "constraints.models");
+    }
+    return c;
+  }
+}

@@ -1,0 +1,272 @@
+package net.aitbc.grid.coordinator.rpc;
+
+import static java.util.Objects.requireNonNull;
+import static net.aitbc.grid.coordinator.rpc.GrpcErrors.invalid;
+import static net.aitbc.grid.coordinator.rpc.GrpcErrors.notFound;
+
+import com.google.protobuf.Timestamp;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import net.aitbc.grid.coordinator.CoordinatorConfig;
+import net.aitbc.grid.coordinator.auth.AuthInterceptor;
+import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.scheduler.JobEvents;
+import net.aitbc.grid.coordinator.scheduler.Scheduler;
+import net.aitbc.grid.coordinator.session.SessionRegistry;
+import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.StoredResult;
+import net.aitbc.grid.v1.CancelJobRequest;
+import net.aitbc.grid.v1.CancelJobResponse;
+import net.aitbc.grid.v1.CreateJobRequest;
+import net.aitbc.grid.v1.CreateJobResponse;
+import net.aitbc.grid.v1.GetJobRequest;
+import net.aitbc.grid.v1.GetJobResponse;
+import net.aitbc.grid.v1.GetJobResultRequest;
+import net.aitbc.grid.v1.GetJobResultResponse;
+import net.aitbc.grid.v1.Job;
+import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.JobState;
+import net.aitbc.grid.v1.ListJobsRequest;
+import net.aitbc.grid.v1.ListJobsResponse;
+import net.aitbc.grid.v1.WatchJobRequest;
+import net.aitbc.grid.v1.WatchJobResponse;
+import org.jspecify.annotations.Nullable;
+
+/** The client API: create, read, list, cancel and watch jobs. Callers see only their own jobs. */
+public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
+  private static final int DEFAULT_PAGE = 20;
+  private static final int MAX_PAGE = 1000;
+  private static final Set<JobState> UNFINISHED = EnumSet.of(JobState.JOB_STATE_QUEUED, JobState.JOB_STATE_RUNNING);
+
+  private final CoordinatorConfig config;
+  private final JobStore jobs;
+  private final Scheduler scheduler;
+  private final SessionRegistry registry;
+  private final JobEvents events;
+  private final Executor blocking;
+  private final JobIds ids = new JobIds();
+
+  /** The service over these parts; {@code blocking} runs database reads for watchers. */
+  public JobServiceImpl(CoordinatorConfig config, JobStore jobs, Scheduler scheduler, SessionRegistry registry,
+      JobEvents events, Executor blocking) {
+    this.config = requireNonNull(config, "config");
+    this.jobs = requireNonNull(jobs, "jobs");
+    this.scheduler = requireNonNull(scheduler, "scheduler");
+    this.registry = requireNonNull(registry, "registry");
+    this.events = requireNonNull(events, "events");
+    this.blocking = requireNonNull(blocking, "blocking");
+  }
+
+  @Override
+  public void createJob(CreateJobRequest request, StreamObserver<CreateJobResponse> out) {
+    Principal principal = AuthInterceptor.principal();
+    try {
+      var job = JobRequests.toNewJob(request, principal, ids.next(), config.defaultMaxAttempts());
+      scheduler.submit(job).whenComplete((submitted, error) -> {
+        if (error != null) {
+          out.onError(GrpcErrors.toStatus(error));
+        } else {
+          out.onNext(CreateJobResponse.newBuilder()
+              .setJob(submitted.job())
+              .setExisting(submitted.existing())
+              .build());
+          out.onCompleted();
+        }
+      });
+    } catch (RuntimeException e) {
+      out.onError(GrpcErrors.toStatus(e));
+    }
+  }
+
+  @Override
+  public void getJob(GetJobRequest request, StreamObserver<GetJobResponse> out) {
+    answer(out, () -> GetJobResponse.newBuilder().setJob(withWaitingFor(read(request.getJobId()))).build());
+  }
+
+  @Override
+  public void getJobResult(GetJobResultRequest request, StreamObserver<GetJobResultResponse> out) {
+    answer(out, () -> {
+      UUID id = parseId(request.getJobId());
+      String client = AuthInterceptor.principal().clientId();
+      StoredResult stored = jobs.findResult(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
+      if (isDue(stored.job())) {
+        scheduler.expireIfDue(id);
+        stored = jobs.findResult(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
+      }
+      if (UNFINISHED.contains(stored.job().getState())) {
+        throw Status.FAILED_PRECONDITION
+            .withDescription("job " + stored.job().getJobId() + " is " + stateName(stored.job().getState())
+                + ": it has no result yet")
+            .asRuntimeException();
+      }
+      return GetJobResultResponse.newBuilder().setJob(stored.job()).setResultJson(stored.resultJson()).build();
+    });
+  }
+
+  @Override
+  public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> out) {
+    answer(out, () -> {
+      int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
+      if (pageSize < 0 || pageSize > MAX_PAGE) {
+        throw invalid("page_size must be between 1 and " + MAX_PAGE + " (0 for " + DEFAULT_PAGE + "), not "
+            + request.getPageSize());
+      }
+      if (request.getSkip() < 0) {
+        throw invalid("skip must not be negative");
+      }
+      int offset = decodePageToken(request.getPageToken()) + request.getSkip();
+      List<net.aitbc.grid.db.enums.JobState> states = new ArrayList<>();
+      for (JobState s : request.getStatesList()) {
+        if (s == JobState.JOB_STATE_UNSPECIFIED || s == JobState.UNRECOGNIZED) {
+          throw invalid("states must name job states, not " + s);
+        }
+        states.add(net.aitbc.grid.db.enums.JobState.valueOf(stateName(s)));
+      }
+      String type = request.getType().isBlank() ? null : request.getType().trim().toLowerCase(java.util.Locale.ROOT);
+      List<Job> page = jobs.list(AuthInterceptor.principal().clientId(), states, type,
+          time(request.hasCreateTimeFrom() ? request.getCreateTimeFrom() : null),
+          time(request.hasCreateTimeTo() ? request.getCreateTimeTo() : null), offset, pageSize + 1);
+      ListJobsResponse.Builder b = ListJobsResponse.newBuilder().addAllJobs(page.subList(0, Math.min(pageSize, page.size())));
+      if (page.size() > pageSize) {
+        b.setNextPageToken(encodePageToken(offset + pageSize));
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void cancelJob(CancelJobRequest request, StreamObserver<CancelJobResponse> out) {
+    answer(out, () -> {
+      UUID id = parseId(request.getJobId());
+      String client = AuthInterceptor.principal().clientId();
+      if (scheduler.cancel(id, client).isEmpty()) {
+        Job job = jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
+        throw Status.FAILED_PRECONDITION
+            .withDescription("job " + job.getJobId() + " is " + stateName(job.getState()) + " and cannot be canceled")
+            .asRuntimeException();
+      }
+      return CancelJobResponse.newBuilder()
+          .setJob(jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId())))
+          .build();
+    });
+  }
+
+  @Override
+  public void watchJob(WatchJobRequest request, StreamObserver<WatchJobResponse> responseObserver) {
+    var out = (ServerCallStreamObserver<WatchJobResponse>) responseObserver;
+    UUID id;
+    String client = AuthInterceptor.principal().clientId();
+    try {
+      id = parseId(request.getJobId());
+      jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
+    } catch (RuntimeException e) {
+      out.onError(GrpcErrors.toStatus(e));
+      return;
+    }
+    JobWatch watch = new JobWatch(out, () -> read(request.getJobId(), id, client), blocking);
+    AutoCloseable subscription = events.subscribe(id, watch);
+    watch.onEnd(subscription);
+    watch.changed();
+  }
+
+  private Job read(String text) {
+    UUID id = parseId(text);
+    return read(text, id, AuthInterceptor.principal().clientId());
+  }
+
+  private Job read(String text, UUID id, String client) {
+    Job job = jobs.find(id, client).orElseThrow(() -> jobNotFound(text));
+    if (isDue(job)) {
+      scheduler.expireIfDue(id);
+      job = jobs.find(id, client).orElseThrow(() -> jobNotFound(text));
+    }
+    return job;
+  }
+
+  /** As the CLI's server does: a job read after its TTL shows as EXPIRED at once, not at the next sweep. */
+  private static boolean isDue(Job job) {
+    return UNFINISHED.contains(job.getState()) && job.getExpireTime().getSeconds() < Instant.now().getEpochSecond();
+  }
+
+  private Job withWaitingFor(Job job) {
+    if (job.getState() != JobState.JOB_STATE_QUEUED) {
+      return job;
+    }
+    String model = job.getModel().isEmpty() ? null : job.getModel();
+    if (registry.anySupports(job.getType(), model)) {
+      return job.toBuilder().setWaitingFor("a free worker for job type " + job.getType()).build();
+    }
+    return job.toBuilder()
+        .setWaitingFor(model == null
+            ? "a worker that runs job type " + job.getType()
+            : "a worker with model " + model + " for job type " + job.getType())
+        .build();
+  }
+
+  private static UUID parseId(String text) {
+    return JobIds.parse(text).orElseThrow(() -> invalid("job_id must be 32 hex characters, not '" + abbreviate(text) + "'"));
+  }
+
+  private static RuntimeException jobNotFound(String id) {
+    return notFound("job " + abbreviate(id) + " not found");
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 64 ? s : s.substring(0, 64) + "…";
+  }
+
+  static String stateName(JobState s) {
+    return s.name().substring("JOB_STATE_".length());
+  }
+
+  private static @Nullable OffsetDateTime time(@Nullable Timestamp t) {
+    return t == null ? null : Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).atOffset(ZoneOffset.UTC);
+  }
+
+  private static String encodePageToken(int offset) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(("o:" + offset).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static int decodePageToken(String token) {
+    if (token.isEmpty()) {
+      return 0;
+    }
+    try {
+      String text = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      if (text.startsWith("o:")) {
+        int offset = Integer.parseInt(text.substring(2));
+        if (offset >= 0) {
+          return offset;
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      // Falls through to the error below.
+    }
+    throw invalid("page_token is not one this service issued");
+  }
+
+  private static <T> void answer(StreamObserver<T> out, java.util.function.Supplier<T> call) {
+    T response;
+    try {
+      response = call.get();
+    } catch (RuntimeException e) {
+      out.onError(GrpcErrors.toStatus(e));
+      return;
+    }
+    out.onNext(response);
+    out.onCompleted();
+  }
+}

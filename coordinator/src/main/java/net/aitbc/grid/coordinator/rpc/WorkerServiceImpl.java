@@ -1,0 +1,234 @@
+package net.aitbc.grid.coordinator.rpc;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+import java.util.UUID;
+import net.aitbc.grid.coordinator.auth.AuthInterceptor;
+import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.scheduler.Scheduler;
+import net.aitbc.grid.coordinator.session.WorkerSession;
+import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.Outcome;
+import net.aitbc.grid.coordinator.store.Recorded;
+import net.aitbc.grid.v1.ConnectRequest;
+import net.aitbc.grid.v1.ConnectResponse;
+import net.aitbc.grid.v1.JobCompleted;
+import net.aitbc.grid.v1.JobFailed;
+import net.aitbc.grid.v1.OutcomeAck;
+import net.aitbc.grid.v1.Register;
+import net.aitbc.grid.v1.WorkerServiceGrpc;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker stream. Inbound messages are requested a window at a time and each outcome's slot is
+ * given back only after it is committed, so a fast worker cannot outrun the database.
+ */
+public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImplBase {
+  private static final Logger logger = LoggerFactory.getLogger(WorkerServiceImpl.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Inbound messages in flight per stream. */
+  private static final int WINDOW = 128;
+  private static final int MAX_RESULT_CHARS = 8 << 20;
+
+  private final Scheduler scheduler;
+
+  /** The service over this scheduler. */
+  public WorkerServiceImpl(Scheduler scheduler) {
+    this.scheduler = requireNonNull(scheduler, "scheduler");
+  }
+
+  @Override
+  public StreamObserver<ConnectRequest> connect(StreamObserver<ConnectResponse> responseObserver) {
+    var out = (ServerCallStreamObserver<ConnectResponse>) responseObserver;
+    Stream stream = new Stream(AuthInterceptor.principal(), out);
+    out.disableAutoRequest();
+    out.setOnReadyHandler(stream::onReady);
+    out.setOnCancelHandler(() -> stream.lost("stream cancelled"));
+    out.request(WINDOW);
+    return stream;
+  }
+
+  private final class Stream implements StreamObserver<ConnectRequest> {
+    private final Principal principal;
+    private final ServerCallStreamObserver<ConnectResponse> out;
+    private volatile @Nullable WorkerSession session;
+
+    Stream(Principal principal, ServerCallStreamObserver<ConnectResponse> out) {
+      this.principal = principal;
+      this.out = out;
+    }
+
+    void onReady() {
+      WorkerSession s = session;
+      if (s != null) {
+        s.onReady();
+      }
+    }
+
+    @Override
+    public void onNext(ConnectRequest message) {
+      WorkerSession s = session;
+      if (s == null) {
+        if (message.getMessageCase() != ConnectRequest.MessageCase.REGISTER) {
+          refuse("the first message must be Register, not " + message.getMessageCase());
+          return;
+        }
+        register(message.getRegister());
+        out.request(1);
+        return;
+      }
+      s.touch();
+      switch (message.getMessageCase()) {
+        case HEARTBEAT -> out.request(1);
+        case CREDIT -> {
+          if (message.getCredit().getCount() < 0) {
+            refuse("credit count must not be negative");
+            return;
+          }
+          scheduler.grant(s, message.getCredit().getCount());
+          out.request(1);
+        }
+        case PROGRESS -> {
+          jobId(message.getProgress().getJobId()).ifPresent(id -> scheduler.progress(s, id, message.getProgress()));
+          out.request(1);
+        }
+        case COMPLETED -> report(s, completed(s, message.getCompleted()));
+        case FAILED -> report(s, failed(s, message.getFailed()));
+        case DRAINING -> {
+          scheduler.draining(s);
+          out.request(1);
+        }
+        case REGISTER -> refuse("Register may only be sent once per stream");
+        case MESSAGE_NOT_SET -> refuse("empty message");
+      }
+    }
+
+    private void register(Register r) {
+      if (r.getWorkerId().isBlank() || r.getWorkerId().length() > 200) {
+        refuse("worker_id must be 1-200 characters");
+        return;
+      }
+      if (r.getCapabilities().getJobTypesCount() == 0) {
+        refuse("capabilities.job_types must name at least one job type");
+        return;
+      }
+      try {
+        session = scheduler.open(r, principal, out);
+      } catch (RuntimeException e) {
+        out.onError(GrpcErrors.toStatus(e));
+      }
+    }
+
+    private @Nullable Outcome completed(WorkerSession s, JobCompleted c) {
+      UUID id = jobId(c.getJobId()).orElse(null);
+      if (id == null) {
+        return null;
+      }
+      String problem = jsonObjectProblem(c.getResultJson(), "result_json");
+      if (problem != null) {
+        // A worker that cannot produce a valid result has failed the attempt; say why.
+        return new Outcome.Failed(id, c.getAttempt(), s.id(), "worker returned an invalid result: " + problem, false,
+            s.workerId());
+      }
+      return new Outcome.Completed(id, c.getAttempt(), s.id(), c.getResultJson(), c.getMetricsJson());
+    }
+
+    private @Nullable Outcome failed(WorkerSession s, JobFailed f) {
+      return jobId(f.getJobId())
+          .map(id -> (Outcome) new Outcome.Failed(id, f.getAttempt(), s.id(),
+              f.getError().isBlank() ? "failed without a message" : truncate(f.getError()), f.getRetryable(),
+              s.workerId()))
+          .orElse(null);
+    }
+
+    private void report(WorkerSession s, @Nullable Outcome outcome) {
+      if (outcome == null) {
+        out.request(1);
+        return;
+      }
+      scheduler.report(s, outcome).whenComplete((recorded, error) -> {
+        s.send(ConnectResponse.newBuilder().setOutcomeAck(ack(outcome, recorded, error)).build());
+        out.request(1);
+      });
+    }
+
+    private OutcomeAck ack(Outcome o, @Nullable Recorded recorded, @Nullable Throwable error) {
+      OutcomeAck.Builder ack = OutcomeAck.newBuilder().setJobId(JobIds.format(o.jobId())).setAttempt(o.attempt());
+      if (error != null) {
+        return ack.setAccepted(false).setReason("not recorded: " + GrpcErrors.toStatus(error).getStatus().getDescription())
+            .build();
+      }
+      return ack.setAccepted(recorded.accepted()).setReason(recorded.reason()).build();
+    }
+
+    private Optional<UUID> jobId(String text) {
+      Optional<UUID> id = JobIds.parse(text);
+      if (id.isEmpty()) {
+        logger.warn("[{}] ignoring a message for job id '{}', which is not 32 hex characters", session == null ? "-"
+            : session.id(), text.length() > 40 ? text.substring(0, 40) : text);
+      }
+      return id;
+    }
+
+    private void refuse(String why) {
+      WorkerSession s = session;
+      Status status = Status.INVALID_ARGUMENT.withDescription(why);
+      if (s != null) {
+        s.end(status);
+        scheduler.closed(s, "protocol error: " + why);
+      } else {
+        out.onError(status.asRuntimeException());
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      lost(Status.fromThrowable(t).getCode() == Status.Code.CANCELLED ? "stream cancelled" : t.toString());
+    }
+
+    @Override
+    public void onCompleted() {
+      WorkerSession s = session;
+      if (s != null) {
+        s.end(Status.OK);
+        scheduler.closed(s, "worker closed the stream");
+      } else {
+        out.onCompleted();
+      }
+    }
+
+    void lost(String why) {
+      WorkerSession s = session;
+      if (s != null) {
+        scheduler.closed(s, why);
+      }
+    }
+  }
+
+  private static @Nullable String jsonObjectProblem(String text, String field) {
+    if (text.length() > MAX_RESULT_CHARS) {
+      return field + " is larger than " + MAX_RESULT_CHARS + " characters";
+    }
+    try {
+      JsonNode node = JSON.readTree(text);
+      if (node == null || !node.isObject()) {
+        return field + " must be a JSON object";
+      }
+      return text.indexOf("\\u0000") >= 0 ? field + " contains \\u0000, which cannot be stored" : null;
+    } catch (Exception e) {
+      return field + " is not valid JSON";
+    }
+  }
+
+  private static String truncate(String s) {
+    return s.length() <= 4000 ? s : s.substring(0, 4000) + "…";
+  }
+}

@@ -1,0 +1,139 @@
+package net.aitbc.grid.coordinator.scheduler;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits many small writes in few transactions: callers submit items and get a future; a few
+ * threads take whatever is queued (up to a batch) and commit it in one transaction. A future
+ * completes only after its transaction has committed, so nothing is acknowledged early.
+ *
+ * @param <I> what is written
+ * @param <O> what each write returns
+ */
+public final class GroupCommitter<I, O> implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(GroupCommitter.class);
+
+  private final String name;
+  private final Function<List<I>, List<O>> commit;
+  private final int maxBatch;
+  private final BlockingQueue<Pending<I, O>> queue;
+  private final List<Thread> threads = new ArrayList<>();
+  private volatile boolean closed;
+
+  /**
+   * Starts the committer threads.
+   *
+   * @param name names the threads and errors
+   * @param commit writes a batch in one transaction and returns one output per input, in order
+   * @param maxBatch the most items per transaction
+   * @param capacity the most items waiting; beyond it, submissions fail with {@link Overloaded}
+   * @param parallelism how many transactions may be in flight at once
+   */
+  public GroupCommitter(String name, Function<List<I>, List<O>> commit, int maxBatch, int capacity,
+      int parallelism) {
+    this.name = requireNonNull(name, "name");
+    this.commit = requireNonNull(commit, "commit");
+    this.maxBatch = maxBatch;
+    this.queue = new ArrayBlockingQueue<>(capacity);
+    for (int i = 0; i < parallelism; i++) {
+      threads.add(Thread.ofPlatform().name(name + "-committer-" + i).daemon().start(this::run));
+    }
+  }
+
+  /** Queues one item; the future completes after its batch commits, or fails with the batch. */
+  public CompletableFuture<O> submit(I item) {
+    Pending<I, O> p = new Pending<>(item, new CompletableFuture<>());
+    if (closed) {
+      p.future.completeExceptionally(new ShuttingDown());
+    } else if (!queue.offer(p)) {
+      p.future.completeExceptionally(new Overloaded(name + " queue is full (" + queue.size() + " waiting)"));
+    }
+    return p.future;
+  }
+
+  private void run() {
+    List<Pending<I, O>> batch = new ArrayList<>(maxBatch);
+    List<I> items = new ArrayList<>(maxBatch);
+    while (!closed || !queue.isEmpty()) {
+      try {
+        Pending<I, O> first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, maxBatch - 1);
+        for (Pending<I, O> p : batch) {
+          items.add(p.item);
+        }
+        commitBatch(batch, items);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        batch.clear();
+        items.clear();
+      }
+    }
+  }
+
+  private void commitBatch(List<Pending<I, O>> batch, List<I> items) {
+    List<O> outputs;
+    try {
+      outputs = commit.apply(items);
+    } catch (RuntimeException e) {
+      if (batch.size() == 1) {
+        batch.getFirst().future.completeExceptionally(e);
+        return;
+      }
+      // One bad item must not fail its neighbours: commit them one by one.
+      logger.warn("{}: a batch of {} failed ({}); committing its items one by one", name, items.size(), e.toString());
+      for (Pending<I, O> p : batch) {
+        commitBatch(List.of(p), List.of(p.item));
+      }
+      return;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).future.complete(outputs.get(i));
+    }
+  }
+
+  /** Stops taking items, commits what is queued, and waits for the threads. */
+  @Override
+  public void close() {
+    closed = true;
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private record Pending<I, O>(I item, CompletableFuture<O> future) {}
+
+  /** Too many items are waiting: the caller should retry later. */
+  public static final class Overloaded extends RuntimeException {
+    Overloaded(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** The committer is closing and takes no more items. */
+  public static final class ShuttingDown extends RuntimeException {
+    ShuttingDown() {
+      super("the coordinator is shutting down", null, false, false);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package net.aitbc.grid.coordinator.store;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Job ids: UUIDv7 (time-ordered, so that inserts stay at the right edge of the primary key index),
+ * written as 32 lowercase hex characters.
+ */
+public final class JobIds {
+  private static final HexFormat HEX = HexFormat.of();
+
+  private final SecureRandom random = new SecureRandom();
+
+  /** A new time-ordered id. */
+  public UUID next() {
+    long millis = System.currentTimeMillis();
+    long randA = random.nextLong();
+    long msb = (millis << 16) | 0x7000L | (randA & 0x0FFFL);
+    long lsb = (random.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
+    return new UUID(msb, lsb);
+  }
+
+  /** The 32-hex-character form of an id. */
+  public static String format(UUID id) {
+    return HEX.toHexDigits(id.getMostSignificantBits()) + HEX.toHexDigits(id.getLeastSignificantBits());
+  }
+
+  /** Parses 32 hex characters (either case); empty for anything else. */
+  public static Optional<UUID> parse(String text) {
+    if (text.length() != 32) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < 32; i++) {
+      if (Character.digit(text.charAt(i), 16) < 0) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(new UUID(
+        HexFormat.fromHexDigitsToLong(text, 0, 16), HexFormat.fromHexDigitsToLong(text, 16, 32)));
+  }
+}

@@ -1,0 +1,363 @@
+package net.aitbc.grid.coordinator.store;
+
+import static java.util.Objects.requireNonNull;
+import static net.aitbc.grid.db.Tables.JOB;
+import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
+import static net.aitbc.grid.db.Tables.WORKER_SESSION;
+import static org.jooq.impl.DSL.count;
+import static org.jooq.impl.DSL.row;
+import static org.jooq.impl.DSL.select;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.IntFunction;
+import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.db.tables.records.JobRecord;
+import net.aitbc.grid.v1.Job;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.JSONB;
+import org.jooq.Query;
+import org.jooq.Record6;
+import org.jooq.Result;
+import org.jooq.Row2;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Jobs in PostgreSQL. Every state change is one conditional UPDATE, so that two writers can never
+ * both move a job: an outcome is recorded only for the attempt and session that hold the job.
+ */
+public final class JobStore {
+  private static final List<JobState> UNFINISHED = List.of(JobState.QUEUED, JobState.RUNNING);
+
+  private final DSLContext dsl;
+
+  /** A store over this database. */
+  public JobStore(DSLContext dsl) {
+    this.dsl = requireNonNull(dsl, "dsl");
+  }
+
+  /**
+   * Inserts jobs in one transaction and returns them in the same order. A job whose client and
+   * request id match an existing job is not inserted: the existing job is returned instead.
+   */
+  public List<Submitted> insert(List<NewJob> jobs) {
+    OffsetDateTime now = now();
+    return dsl.transactionResult(cfg -> {
+      DSLContext tx = cfg.dsl();
+      var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL,
+          JOB.PAYLOAD, JOB.CONSTRAINTS, JOB.PRIORITY, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.CREATED_AT,
+          JOB.RUN_AFTER, JOB.EXPIRES_AT);
+      for (NewJob j : jobs) {
+        insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
+            JSONB.valueOf(j.payloadJson()), JSONB.valueOf(j.constraintsJson()), (short) j.priority(),
+            JobState.QUEUED, j.maxAttempts(), now, now, now.plus(j.ttl()));
+      }
+      Map<UUID, JobRecord> inserted = new HashMap<>();
+      for (JobRecord r : insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).doNothing().returning().fetch()) {
+        inserted.put(r.getJobId(), r);
+      }
+      Map<String, JobRecord> existing = inserted.size() == jobs.size() ? Map.of() : existing(tx, jobs, inserted);
+      List<Submitted> out = new ArrayList<>(jobs.size());
+      for (NewJob j : jobs) {
+        JobRecord r = inserted.get(j.jobId());
+        out.add(r != null
+            ? new Submitted(JobMapper.toProto(r, true), false)
+            : new Submitted(JobMapper.toProto(existing.get(idempotencyKey(j.clientId(), j.requestId())), true),
+                true));
+      }
+      return out;
+    });
+  }
+
+  private static Map<String, JobRecord> existing(DSLContext tx, List<NewJob> jobs, Map<UUID, JobRecord> inserted) {
+    List<Row2<String, String>> keys = new ArrayList<>();
+    for (NewJob j : jobs) {
+      if (!inserted.containsKey(j.jobId())) {
+        keys.add(row(j.clientId(), requireNonNull(j.requestId(), "only a request id can conflict")));
+      }
+    }
+    Map<String, JobRecord> out = new HashMap<>();
+    for (JobRecord r : tx.selectFrom(JOB).where(row(JOB.CLIENT_ID, JOB.REQUEST_ID).in(keys)).fetch()) {
+      out.put(idempotencyKey(r.getClientId(), r.getRequestId()), r);
+    }
+    return out;
+  }
+
+  private static String idempotencyKey(String clientId, @Nullable String requestId) {
+    return clientId + '\u0000' + requestId;
+  }
+
+  /** A client's job, with its payload and metrics. */
+  public Optional<Job> find(UUID jobId, String clientId) {
+    return dsl.selectFrom(JOB)
+        .where(JOB.JOB_ID.eq(jobId).and(JOB.CLIENT_ID.eq(clientId)))
+        .fetchOptional(r -> JobMapper.toProto(r, true));
+  }
+
+  /** A client's job with its result. */
+  public Optional<StoredResult> findResult(UUID jobId, String clientId) {
+    return dsl.selectFrom(JOB)
+        .where(JOB.JOB_ID.eq(jobId).and(JOB.CLIENT_ID.eq(clientId)))
+        .fetchOptional(r -> new StoredResult(JobMapper.toProto(r, true), JobMapper.text(r.getResult())));
+  }
+
+  /**
+   * A page of a client's jobs, newest first, without payloads.
+   *
+   * @param states only these states; empty for all
+   * @param type only this type, or null for all
+   * @param from only jobs created at or after this time, or null
+   * @param to only jobs created before this time, or null
+   */
+  public List<Job> list(String clientId, Collection<JobState> states, @Nullable String type,
+      @Nullable OffsetDateTime from, @Nullable OffsetDateTime to, int offset, int limit) {
+    Condition where = JOB.CLIENT_ID.eq(clientId);
+    if (!states.isEmpty()) {
+      where = where.and(JOB.STATE.in(states));
+    }
+    if (type != null) {
+      where = where.and(JOB.TYPE.eq(type));
+    }
+    if (from != null) {
+      where = where.and(JOB.CREATED_AT.ge(from));
+    }
+    if (to != null) {
+      where = where.and(JOB.CREATED_AT.lt(to));
+    }
+    return dsl.selectFrom(JOB)
+        .where(where)
+        .orderBy(JOB.CREATED_AT.desc(), JOB.JOB_ID.desc())
+        .offset(offset)
+        .limit(limit)
+        .fetch(r -> JobMapper.toProto(r, false));
+  }
+
+  /**
+   * Cancels a client's queued or running job. Empty when the job does not exist or has already
+   * ended; {@link Ended#sessionId()} names the session to revoke it from when it was running.
+   */
+  public Optional<Ended> cancel(UUID jobId, String clientId, String reason) {
+    return dsl.update(JOB)
+        .set(JOB.STATE, JobState.CANCELED)
+        .set(JOB.ERROR, reason)
+        .set(JOB.FINISHED_AT, now())
+        .where(JOB.JOB_ID.eq(jobId), JOB.CLIENT_ID.eq(clientId), JOB.STATE.in(UNFINISHED))
+        .returning(JOB.ATTEMPT, JOB.SESSION_ID)
+        .fetchOptional(r -> new Ended(jobId, r.getAttempt(), JobState.CANCELED, r.getSessionId()));
+  }
+
+  /**
+   * Hands up to {@code limit} runnable queued jobs of these types and models (or of no model) to a
+   * session, best priority first, oldest first. Jobs locked by a concurrent claim are skipped.
+   */
+  public List<ClaimedJob> claim(Collection<String> types, Collection<String> models, int limit, UUID sessionId,
+      String workerId) {
+    OffsetDateTime now = now();
+    var candidates = select(JOB.JOB_ID)
+        .from(JOB)
+        .where(JOB.STATE.eq(JobState.QUEUED), JOB.TYPE.in(types),
+            JOB.MODEL.isNull().or(JOB.MODEL.in(models)), JOB.RUN_AFTER.le(now), JOB.EXPIRES_AT.gt(now))
+        .orderBy(JOB.PRIORITY.desc(), JOB.CREATED_AT)
+        .limit(limit)
+        .forUpdate()
+        .skipLocked();
+    return dsl.update(JOB)
+        .set(JOB.STATE, JobState.RUNNING)
+        .set(JOB.ATTEMPT, JOB.ATTEMPT.plus(1))
+        .set(JOB.SESSION_ID, sessionId)
+        .set(JOB.WORKER_ID, workerId)
+        .set(JOB.STARTED_AT, now)
+        .where(JOB.JOB_ID.in(candidates))
+        .returning(JOB.JOB_ID, JOB.ATTEMPT, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD, JOB.CREATED_AT, JOB.STARTED_AT,
+            JOB.EXPIRES_AT)
+        .fetch(r -> new ClaimedJob(r.getJobId(), r.getAttempt(), r.getType(), r.getModel(), r.getPayload().data(),
+            r.getCreatedAt(), r.getStartedAt(), r.getExpiresAt()));
+  }
+
+  /**
+   * Records outcomes in one transaction. Each is accepted only if its attempt is the job's current
+   * one, held by the reporting session, and still running. A retryable failure with attempts left
+   * puts the job back in the queue after {@code backoff.apply(attempt)}.
+   */
+  public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff) {
+    OffsetDateTime now = now();
+    return dsl.transactionResult(cfg -> {
+      DSLContext tx = cfg.dsl();
+      List<Recorded> out = new ArrayList<>(outcomes.size());
+      for (Outcome o : outcomes) {
+        Condition current = JOB.JOB_ID.eq(o.jobId())
+            .and(JOB.ATTEMPT.eq(o.attempt()))
+            .and(JOB.SESSION_ID.eq(o.sessionId()))
+            .and(JOB.STATE.eq(JobState.RUNNING));
+        Recorded recorded = switch (o) {
+          case Outcome.Completed c -> tx.update(JOB)
+              .set(JOB.STATE, JobState.COMPLETED)
+              .set(JOB.RESULT, JSONB.valueOf(c.resultJson()))
+              .set(JOB.METRICS, JSONB.valueOf(c.metricsJson()))
+              .set(JOB.FINISHED_AT, now)
+              .setNull(JOB.ERROR)
+              .where(current)
+              .execute() == 1 ? new Recorded(true, JobState.COMPLETED, "") : null;
+          case Outcome.Failed f -> fail(tx, f, current, now, backoff);
+        };
+        out.add(recorded != null ? recorded : refusal(tx, o));
+      }
+      return out;
+    });
+  }
+
+  private static @Nullable Recorded fail(DSLContext tx, Outcome.Failed f, Condition current, OffsetDateTime now,
+      IntFunction<Duration> backoff) {
+    var row = tx.select(JOB.MAX_ATTEMPTS, JOB.STARTED_AT).from(JOB).where(current).forUpdate().fetchOne();
+    if (row == null) {
+      return null;
+    }
+    tx.insertInto(JOB_ATTEMPT)
+        .set(JOB_ATTEMPT.JOB_ID, f.jobId())
+        .set(JOB_ATTEMPT.ATTEMPT, f.attempt())
+        .set(JOB_ATTEMPT.WORKER_ID, f.workerId())
+        .set(JOB_ATTEMPT.SESSION_ID, f.sessionId())
+        .set(JOB_ATTEMPT.STARTED_AT, row.value2())
+        .set(JOB_ATTEMPT.ENDED_AT, now)
+        .set(JOB_ATTEMPT.ERROR, f.error())
+        .onConflictDoNothing()
+        .execute();
+    boolean retry = f.retryable() && f.attempt() < row.value1();
+    if (retry) {
+      tx.update(JOB)
+          .set(JOB.STATE, JobState.QUEUED)
+          .set(JOB.ERROR, f.error())
+          .setNull(JOB.SESSION_ID)
+          .set(JOB.RUN_AFTER, now.plus(backoff.apply(f.attempt())))
+          .where(JOB.JOB_ID.eq(f.jobId()))
+          .execute();
+      return new Recorded(true, JobState.QUEUED, "");
+    }
+    String error = f.retryable()
+        ? f.error() + " (gave up after " + f.attempt() + " attempts)"
+        : f.error();
+    tx.update(JOB)
+        .set(JOB.STATE, JobState.FAILED)
+        .set(JOB.ERROR, error)
+        .set(JOB.FINISHED_AT, now)
+        .where(JOB.JOB_ID.eq(f.jobId()))
+        .execute();
+    return new Recorded(true, JobState.FAILED, "");
+  }
+
+  private static Recorded refusal(DSLContext tx, Outcome o) {
+    var row = tx.select(JOB.STATE, JOB.ATTEMPT, JOB.SESSION_ID).from(JOB).where(JOB.JOB_ID.eq(o.jobId())).fetchOne();
+    if (row == null) {
+      return new Recorded(false, null, "no such job");
+    }
+    String reason;
+    if (row.value2() != o.attempt()) {
+      reason = "attempt " + o.attempt() + " is stale: the job is on attempt " + row.value2();
+    } else if (row.value1() != JobState.RUNNING) {
+      reason = "the job is " + row.value1() + ", no longer running";
+    } else {
+      reason = "attempt " + o.attempt() + " is held by another session";
+    }
+    return new Recorded(false, row.value1(), reason);
+  }
+
+  /**
+   * Takes running jobs away from sessions whose lease ran out (or from one session that is gone),
+   * recording the lost attempts. Jobs with attempts left are queued again after
+   * {@code backoff.apply(attempt)}; the others fail.
+   */
+  public List<Ended> requeueLost(@Nullable UUID sessionId, IntFunction<Duration> backoff, int limit) {
+    OffsetDateTime now = now();
+    Condition lost = sessionId != null
+        ? JOB.SESSION_ID.eq(sessionId)
+        : JOB.SESSION_ID.in(select(WORKER_SESSION.SESSION_ID).from(WORKER_SESSION)
+            .where(WORKER_SESSION.LEASE_EXPIRES_AT.lt(now)));
+    return dsl.transactionResult(cfg -> {
+      DSLContext tx = cfg.dsl();
+      Result<Record6<UUID, Integer, Integer, String, UUID, OffsetDateTime>> rows = tx
+          .select(JOB.JOB_ID, JOB.ATTEMPT, JOB.MAX_ATTEMPTS, JOB.WORKER_ID, JOB.SESSION_ID, JOB.STARTED_AT)
+          .from(JOB)
+          .where(JOB.STATE.eq(JobState.RUNNING).and(lost))
+          .limit(limit)
+          .forUpdate()
+          .skipLocked()
+          .fetch();
+      if (rows.isEmpty()) {
+        return List.of();
+      }
+      var attempts = tx.insertInto(JOB_ATTEMPT, JOB_ATTEMPT.JOB_ID, JOB_ATTEMPT.ATTEMPT, JOB_ATTEMPT.WORKER_ID,
+          JOB_ATTEMPT.SESSION_ID, JOB_ATTEMPT.STARTED_AT, JOB_ATTEMPT.ENDED_AT, JOB_ATTEMPT.ERROR);
+      List<Query> updates = new ArrayList<>(rows.size());
+      List<Ended> out = new ArrayList<>(rows.size());
+      for (var r : rows) {
+        UUID jobId = r.value1();
+        int attempt = r.value2();
+        String error = "worker " + r.value4() + " was lost while running attempt " + attempt;
+        attempts = attempts.values(jobId, attempt, r.value4(), r.value5(), r.value6(), now, error);
+        if (attempt < r.value3()) {
+          updates.add(tx.update(JOB)
+              .set(JOB.STATE, JobState.QUEUED)
+              .set(JOB.ERROR, error)
+              .setNull(JOB.SESSION_ID)
+              .set(JOB.RUN_AFTER, now.plus(backoff.apply(attempt)))
+              .where(JOB.JOB_ID.eq(jobId)));
+          out.add(new Ended(jobId, attempt, JobState.QUEUED, r.value5()));
+        } else {
+          updates.add(tx.update(JOB)
+              .set(JOB.STATE, JobState.FAILED)
+              .set(JOB.ERROR, error + " (gave up after " + attempt + " attempts)")
+              .set(JOB.FINISHED_AT, now)
+              .where(JOB.JOB_ID.eq(jobId)));
+          out.add(new Ended(jobId, attempt, JobState.FAILED, r.value5()));
+        }
+      }
+      attempts.onConflictDoNothing().execute();
+      tx.batch(updates).execute();
+      return out;
+    });
+  }
+
+  /** Expires up to {@code limit} unfinished jobs whose TTL has run out. */
+  public List<Ended> expireDue(int limit) {
+    return expire(JOB.EXPIRES_AT.le(now()), limit);
+  }
+
+  /** Expires one job if its TTL has run out and it has not finished. */
+  public Optional<Ended> expireIfDue(UUID jobId) {
+    return expire(JOB.JOB_ID.eq(jobId).and(JOB.EXPIRES_AT.le(now())), 1).stream().findFirst();
+  }
+
+  private List<Ended> expire(Condition due, int limit) {
+    var ids = select(JOB.JOB_ID).from(JOB).where(JOB.STATE.in(UNFINISHED).and(due)).limit(limit).forUpdate()
+        .skipLocked();
+    return dsl.update(JOB)
+        .set(JOB.STATE, JobState.EXPIRED)
+        .set(JOB.ERROR, "job expired")
+        .set(JOB.FINISHED_AT, now())
+        .where(JOB.JOB_ID.in(ids))
+        .returning(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
+        .fetch(r -> new Ended(r.getJobId(), r.getAttempt(), JobState.EXPIRED, r.getSessionId()));
+  }
+
+  /** Queued jobs per type. */
+  public Map<String, Integer> queuedByType() {
+    return dsl.select(JOB.TYPE, count())
+        .from(JOB)
+        .where(JOB.STATE.eq(JobState.QUEUED))
+        .groupBy(JOB.TYPE)
+        .fetchMap(JOB.TYPE, count());
+  }
+
+  private static OffsetDateTime now() {
+    return OffsetDateTime.now(ZoneOffset.UTC);
+  }
+}

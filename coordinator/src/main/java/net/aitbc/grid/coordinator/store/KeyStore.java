@@ -1,0 +1,85 @@
+package net.aitbc.grid.coordinator.store;
+
+import static java.util.Objects.requireNonNull;
+import static net.aitbc.grid.db.Tables.API_KEY;
+
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+import net.aitbc.grid.coordinator.auth.ApiKeys;
+import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.db.enums.KeyRole;
+import org.jooq.DSLContext;
+
+/** API keys, stored as hashes with their role and client id. */
+public final class KeyStore {
+  private final DSLContext dsl;
+
+  /** A store over this database. */
+  public KeyStore(DSLContext dsl) {
+    this.dsl = requireNonNull(dsl, "dsl");
+  }
+
+  /** Stores a key's hash for a role and client id. */
+  public void add(String key, Role role, String clientId) {
+    dsl.insertInto(API_KEY)
+        .set(API_KEY.KEY_HASH, ApiKeys.hash(key))
+        .set(API_KEY.KEY_PREFIX, ApiKeys.prefix(key))
+        .set(API_KEY.ROLE, toDb(role))
+        .set(API_KEY.CLIENT_ID, clientId)
+        .execute();
+  }
+
+  /** The principal of a key that exists and is not revoked. */
+  public Optional<Principal> find(byte[] keyHash) {
+    return dsl.select(API_KEY.CLIENT_ID, API_KEY.ROLE)
+        .from(API_KEY)
+        .where(API_KEY.KEY_HASH.eq(keyHash).and(API_KEY.REVOKED_AT.isNull()))
+        .fetchOptional(r -> new Principal(r.value1(), fromDb(r.value2())));
+  }
+
+  /** Revokes every key that starts with this prefix; returns how many. */
+  public int revoke(String keyPrefix) {
+    return dsl.update(API_KEY)
+        .set(API_KEY.REVOKED_AT, OffsetDateTime.now())
+        .where(API_KEY.KEY_PREFIX.eq(keyPrefix).and(API_KEY.REVOKED_AT.isNull()))
+        .execute();
+  }
+
+  /** Lists keys (prefix, role, client id, created, revoked), newest first. */
+  public List<KeyInfo> list() {
+    return dsl.selectFrom(API_KEY)
+        .orderBy(API_KEY.CREATED_AT.desc())
+        .fetch(r -> new KeyInfo(r.getKeyPrefix(), fromDb(r.getRole()), r.getClientId(), r.getCreatedAt(),
+            r.getRevokedAt()));
+  }
+
+  /**
+   * What is known about a key without the key itself.
+   *
+   * @param prefix the key's first characters
+   * @param role what the key may do
+   * @param clientId the id it acts as
+   * @param createdAt when it was made
+   * @param revokedAt when it was revoked, or null
+   */
+  public record KeyInfo(String prefix, Role role, String clientId, OffsetDateTime createdAt,
+      @org.jspecify.annotations.Nullable OffsetDateTime revokedAt) {}
+
+  private static KeyRole toDb(Role role) {
+    return switch (role) {
+      case CLIENT -> KeyRole.client;
+      case WORKER -> KeyRole.worker;
+      case ADMIN -> KeyRole.admin;
+    };
+  }
+
+  private static Role fromDb(KeyRole role) {
+    return switch (role) {
+      case client -> Role.CLIENT;
+      case worker -> Role.WORKER;
+      case admin -> Role.ADMIN;
+    };
+  }
+}
