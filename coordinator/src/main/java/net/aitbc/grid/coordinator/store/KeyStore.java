@@ -21,13 +21,14 @@ public final class KeyStore {
     this.dsl = requireNonNull(dsl, "dsl");
   }
 
-  /** Stores a key's hash for a role and client id. */
+  /** Stores a key's hash for a role and client id; a key that is already stored is left as it is. */
   public void add(String key, Role role, String clientId) {
     dsl.insertInto(API_KEY)
         .set(API_KEY.KEY_HASH, ApiKeys.hash(key))
         .set(API_KEY.KEY_PREFIX, ApiKeys.prefix(key))
         .set(API_KEY.ROLE, toDb(role))
         .set(API_KEY.CLIENT_ID, clientId)
+        .onConflictDoNothing()
         .execute();
   }
 
