@@ -1,0 +1,298 @@
+package net.aitbc.grid.worker;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How a worker node runs. Build one with {@link #builder()}; only the API key has no default.
+ *
+ * @param coordinator the coordinator's gRPC address, {@code host:port} (default {@code
+ *     127.0.0.1:9090})
+ * @param apiKey a worker-role API key, sent as the {@code x-api-key} metadata entry (required)
+ * @param workerId the id the worker registers under, stable across restarts (default: the host
+ *     name)
+ * @param concurrency how many jobs run at once (default 2)
+ * @param region the region advertised to placement (default empty)
+ * @param price the price per unit (GPU second) the worker asks (default 0)
+ * @param embeddedBackend whether the embedded all-MiniLM-L6-v2 backend runs embedding jobs (default
+ *     true)
+ * @param ollamaUrl an Ollama server, e.g. {@code http://localhost:11434} (default none)
+ * @param openAiUrl an OpenAI-compatible server up to and including {@code /v1}, e.g. {@code
+ *     http://localhost:8001/v1} (default none)
+ * @param openAiApiKey the bearer token for {@code openAiUrl} (default none)
+ * @param defaultModel the inference model for jobs that name none (default: each backend's first
+ *     model)
+ * @param reconnectMin the first reconnect delay cap (default 200 ms)
+ * @param reconnectMax the largest reconnect delay (default 15 s)
+ * @param drainTimeout how long {@code shutdown()} lets running jobs finish (default 30 s)
+ * @param gpuDetection whether to look for GPUs with {@code nvidia-smi} (default true)
+ */
+public record WorkerConfig(
+    String coordinator,
+    String apiKey,
+    String workerId,
+    int concurrency,
+    String region,
+    double price,
+    boolean embeddedBackend,
+    @Nullable String ollamaUrl,
+    @Nullable String openAiUrl,
+    @Nullable String openAiApiKey,
+    @Nullable String defaultModel,
+    Duration reconnectMin,
+    Duration reconnectMax,
+    Duration drainTimeout,
+    boolean gpuDetection) {
+
+  /** Checks every field, so a bad setting fails at start rather than on the first reconnect. */
+  public WorkerConfig {
+    requireNonNull(coordinator, "coordinator");
+    requireNonNull(apiKey, "apiKey");
+    requireNonNull(workerId, "workerId");
+    requireNonNull(region, "region");
+    requireNonNull(reconnectMin, "reconnectMin");
+    requireNonNull(reconnectMax, "reconnectMax");
+    requireNonNull(drainTimeout, "drainTimeout");
+    check(
+        !coordinator.isBlank() && coordinator.lastIndexOf(':') > 0,
+        "coordinator must be host:port, got " + coordinator);
+    check(!apiKey.isBlank(), "apiKey is required");
+    check(!workerId.isBlank(), "workerId must not be blank");
+    check(concurrency >= 1, "concurrency must be at least 1, got " + concurrency);
+    check(price >= 0 && Double.isFinite(price), "price must be a finite number >= 0, got " + price);
+    check(reconnectMin.isPositive(), "reconnectMin must be positive");
+    check(reconnectMax.compareTo(reconnectMin) >= 0, "reconnectMax must be >= reconnectMin");
+    check(!drainTimeout.isNegative(), "drainTimeout must not be negative");
+    checkUrl(ollamaUrl, "ollamaUrl");
+    checkUrl(openAiUrl, "openAiUrl");
+  }
+
+  /**
+   * A builder with every default set; call {@link Builder#apiKey(String)} before {@link
+   * Builder#build()}.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this config's values, to change a few. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Like the record's, but with the API keys masked: configs end up in logs. */
+  @Override
+  public String toString() {
+    return "WorkerConfig[coordinator="
+        + coordinator
+        + ", apiKey=***, workerId="
+        + workerId
+        + ", concurrency="
+        + concurrency
+        + ", region="
+        + region
+        + ", price="
+        + price
+        + ", embeddedBackend="
+        + embeddedBackend
+        + ", ollamaUrl="
+        + ollamaUrl
+        + ", openAiUrl="
+        + openAiUrl
+        + ", openAiApiKey="
+        + (openAiApiKey == null ? null : "***")
+        + ", defaultModel="
+        + defaultModel
+        + ", reconnectMin="
+        + reconnectMin
+        + ", reconnectMax="
+        + reconnectMax
+        + ", drainTimeout="
+        + drainTimeout
+        + ", gpuDetection="
+        + gpuDetection
+        + "]";
+  }
+
+  private static void check(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  private static void checkUrl(@Nullable String url, String name) {
+    if (url == null) {
+      return;
+    }
+    try {
+      URI uri = URI.create(url);
+      check(
+          ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+              && uri.getHost() != null,
+          name + " must be an http(s) URL, got " + url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + " must be an http(s) URL, got " + url, e);
+    }
+  }
+
+  /** Builds a {@link WorkerConfig}; every setter returns the builder. */
+  public static final class Builder {
+    private String coordinator = "127.0.0.1:9090";
+    private @Nullable String apiKey;
+    private @Nullable String workerId;
+    private int concurrency = 2;
+    private String region = "";
+    private double price;
+    private boolean embeddedBackend = true;
+    private @Nullable String ollamaUrl;
+    private @Nullable String openAiUrl;
+    private @Nullable String openAiApiKey;
+    private @Nullable String defaultModel;
+    private Duration reconnectMin = Duration.ofMillis(200);
+    private Duration reconnectMax = Duration.ofSeconds(15);
+    private Duration drainTimeout = Duration.ofSeconds(30);
+    private boolean gpuDetection = true;
+
+    private Builder() {}
+
+    private Builder(WorkerConfig c) {
+      coordinator = c.coordinator;
+      apiKey = c.apiKey;
+      workerId = c.workerId;
+      concurrency = c.concurrency;
+      region = c.region;
+      price = c.price;
+      embeddedBackend = c.embeddedBackend;
+      ollamaUrl = c.ollamaUrl;
+      openAiUrl = c.openAiUrl;
+      openAiApiKey = c.openAiApiKey;
+      defaultModel = c.defaultModel;
+      reconnectMin = c.reconnectMin;
+      reconnectMax = c.reconnectMax;
+      drainTimeout = c.drainTimeout;
+      gpuDetection = c.gpuDetection;
+    }
+
+    /** The coordinator's gRPC address, {@code host:port}. */
+    public Builder coordinator(String coordinator) {
+      this.coordinator = coordinator;
+      return this;
+    }
+
+    /** The worker-role API key (required). */
+    public Builder apiKey(String apiKey) {
+      this.apiKey = apiKey;
+      return this;
+    }
+
+    /** The id to register under; defaults to the host name. */
+    public Builder workerId(String workerId) {
+      this.workerId = workerId;
+      return this;
+    }
+
+    /** How many jobs run at once. */
+    public Builder concurrency(int concurrency) {
+      this.concurrency = concurrency;
+      return this;
+    }
+
+    /** The region to advertise. */
+    public Builder region(String region) {
+      this.region = region;
+      return this;
+    }
+
+    /** The price per unit to advertise. */
+    public Builder price(double price) {
+      this.price = price;
+      return this;
+    }
+
+    /** Whether the embedded embedding model runs. */
+    public Builder embeddedBackend(boolean embeddedBackend) {
+      this.embeddedBackend = embeddedBackend;
+      return this;
+    }
+
+    /** An Ollama server's base URL, or null for none. */
+    public Builder ollamaUrl(@Nullable String ollamaUrl) {
+      this.ollamaUrl = ollamaUrl;
+      return this;
+    }
+
+    /** An OpenAI-compatible server's base URL ending in {@code /v1}, or null for none. */
+    public Builder openAiUrl(@Nullable String openAiUrl) {
+      this.openAiUrl = openAiUrl;
+      return this;
+    }
+
+    /** The OpenAI-compatible server's API key, or null. */
+    public Builder openAiApiKey(@Nullable String openAiApiKey) {
+      this.openAiApiKey = openAiApiKey;
+      return this;
+    }
+
+    /** The inference model for jobs that name none, or null for each backend's first. */
+    public Builder defaultModel(@Nullable String defaultModel) {
+      this.defaultModel = defaultModel;
+      return this;
+    }
+
+    /** The reconnect backoff's first cap and its largest delay. */
+    public Builder reconnectBackoff(Duration min, Duration max) {
+      this.reconnectMin = min;
+      this.reconnectMax = max;
+      return this;
+    }
+
+    /** How long a graceful shutdown lets running jobs finish. */
+    public Builder drainTimeout(Duration drainTimeout) {
+      this.drainTimeout = drainTimeout;
+      return this;
+    }
+
+    /** Whether to run {@code nvidia-smi}. */
+    public Builder gpuDetection(boolean gpuDetection) {
+      this.gpuDetection = gpuDetection;
+      return this;
+    }
+
+    /** The config; throws {@link IllegalArgumentException} naming the first bad field. */
+    public WorkerConfig build() {
+      if (apiKey == null) {
+        throw new IllegalArgumentException("apiKey is required");
+      }
+      return new WorkerConfig(
+          coordinator,
+          apiKey,
+          workerId == null ? hostName() : workerId,
+          concurrency,
+          region,
+          price,
+          embeddedBackend,
+          ollamaUrl,
+          openAiUrl,
+          openAiApiKey,
+          defaultModel,
+          reconnectMin,
+          reconnectMax,
+          drainTimeout,
+          gpuDetection);
+    }
+
+    private static String hostName() {
+      try {
+        return InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        String env = System.getenv("HOSTNAME");
+        return env == null || env.isBlank() ? "worker" : env;
+      }
+    }
+  }
+}

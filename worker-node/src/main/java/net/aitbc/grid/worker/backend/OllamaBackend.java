@@ -1,0 +1,292 @@
+package net.aitbc.grid.worker.backend;
+
+import static net.aitbc.grid.worker.backend.HttpTransport.millisSince;
+import static net.aitbc.grid.worker.backend.HttpTransport.stripSlash;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@code inference} and {@code embedding} jobs on a local Ollama server through its documented
+ * API ({@code /api/tags}, {@code /api/generate}, {@code /api/chat}, {@code /api/embed}), streaming
+ * NDJSON.
+ */
+public final class OllamaBackend implements Backend {
+
+  private static final Logger logger = LoggerFactory.getLogger(OllamaBackend.class);
+  private static final String LATEST = ":latest";
+
+  private final String baseUrl;
+  private final List<String> names;
+  private final List<String> advertised;
+  private final @Nullable String defaultModel;
+  private final ObjectMapper mapper = new ObjectMapper();
+  private final HttpTransport http;
+
+  private OllamaBackend(String baseUrl, @Nullable String defaultModel, Duration timeout)
+      throws BackendException {
+    this.baseUrl = stripSlash(baseUrl);
+    this.http = new HttpTransport("Ollama", null, mapper);
+    try {
+      JsonNode tags = http.getJson(uri("/api/tags"), timeout);
+      List<String> found = new ArrayList<>();
+      tags.path("models")
+          .forEach(
+              m -> {
+                String name = m.path("name").asText(m.path("model").asText(""));
+                if (!name.isBlank()) {
+                  found.add(name);
+                }
+              });
+      this.names = List.copyOf(found);
+    } catch (BackendException e) {
+      http.close();
+      throw e;
+    }
+    Set<String> models = new LinkedHashSet<>();
+    for (String name : names) {
+      models.add(name);
+      // Clients say "llama3.2" as often as "llama3.2:latest"; advertise both so placement matches
+      // either.
+      if (name.endsWith(LATEST)) {
+        models.add(name.substring(0, name.length() - LATEST.length()));
+      }
+    }
+    this.advertised = List.copyOf(models);
+    this.defaultModel = defaultModel(defaultModel);
+  }
+
+  /**
+   * Asks the server at {@code baseUrl} (e.g. {@code http://localhost:11434}) for its models; fails
+   * if it does not answer.
+   */
+  public static OllamaBackend connect(
+      String baseUrl, @Nullable String defaultModel, Duration timeout) throws BackendException {
+    return new OllamaBackend(baseUrl, defaultModel, timeout);
+  }
+
+  @Override
+  public String name() {
+    return "ollama";
+  }
+
+  @Override
+  public Set<String> jobTypes() {
+    return Set.of("inference", "embedding");
+  }
+
+  @Override
+  public List<String> models() {
+    return advertised;
+  }
+
+  @Override
+  public boolean supports(String type, @Nullable String model) {
+    return jobTypes().contains(type) && resolve(model) != null;
+  }
+
+  @Override
+  public JobOutcome run(JobRun run) throws BackendException {
+    String model = resolve(run.model());
+    if (model == null) {
+      throw BackendException.invalid("Ollama has no model " + run.model());
+    }
+    return switch (run.type()) {
+      case "inference" -> infer(run, model);
+      case "embedding" -> embed(run, model);
+      default -> throw BackendException.invalid("Ollama backend cannot run type " + run.type());
+    };
+  }
+
+  @Override
+  public void close() {
+    http.close();
+  }
+
+  private JobOutcome infer(JobRun run, String model) throws BackendException {
+    ObjectNode payload = run.payload();
+    ObjectNode body = mapper.createObjectNode().put("model", model);
+    boolean chat = payload.has("messages");
+    String system = payload.path("system").isTextual() ? payload.path("system").asText() : null;
+    if (chat) {
+      ArrayNode messages = Payloads.messages(payload, system);
+      body.set("messages", messages);
+    } else {
+      body.put("prompt", Payloads.prompt(payload));
+      if (system != null) {
+        body.put("system", system);
+      }
+    }
+    body.put("stream", true);
+    ObjectNode options = Payloads.object(payload, "options", "parameters");
+    if (options != null) {
+      options = options.deepCopy();
+      // The OpenAI spelling is what most clients send; Ollama calls it num_predict.
+      if (options.has("max_tokens") && !options.has("num_predict")) {
+        options.set("num_predict", options.get("max_tokens"));
+      }
+      body.set("options", options);
+    }
+    for (String passThrough : List.of("format", "keep_alive")) {
+      if (payload.has(passThrough)) {
+        body.set(passThrough, payload.get(passThrough));
+      }
+    }
+
+    long start = System.nanoTime();
+    StringBuilder output = new StringBuilder();
+    JsonNode last = null;
+    InputStream in =
+        http.postStream(uri(chat ? "/api/chat" : "/api/generate"), body, run.cancellation());
+    try (BufferedReader reader =
+        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode chunk = http.parseChunk(line);
+        if (chunk.hasNonNull("error")) {
+          // The stream had started (HTTP 200): the model runner failed, another attempt may
+          // succeed.
+          throw new BackendException("Ollama error: " + http.errorMessage(line, 200), true);
+        }
+        String text =
+            chat
+                ? chunk.path("message").path("content").asText("")
+                : chunk.path("response").asText("");
+        if (!text.isEmpty()) {
+          output.append(text);
+          run.progress().output(text);
+        }
+        if (chunk.path("done").asBoolean(false)) {
+          last = chunk;
+          break;
+        }
+      }
+    } catch (IOException e) {
+      throw http.streamBroken(e, run.cancellation());
+    } finally {
+      HttpTransport.closeQuietly(in);
+    }
+    if (last == null) {
+      throw http.streamBroken(null, run.cancellation());
+    }
+    run.cancellation().throwIfCancelled();
+
+    ObjectNode result =
+        mapper
+            .createObjectNode()
+            .put("output", output.toString())
+            .put("model", last.path("model").asText(model))
+            .put("provider", "ollama");
+    copyIfPresent(last, "eval_count", result);
+    copyIfPresent(last, "prompt_eval_count", result);
+    copyIfPresent(last, "done_reason", result);
+    ObjectNode metrics = mapper.createObjectNode().put("duration_ms", millisSince(start));
+    if (last.has("prompt_eval_count")) {
+      metrics.set("input_tokens", last.get("prompt_eval_count"));
+    }
+    if (last.has("eval_count")) {
+      metrics.set("output_tokens", last.get("eval_count"));
+    }
+    // Ollama reports durations in nanoseconds; milliseconds match duration_ms.
+    if (last.has("total_duration")) {
+      metrics.put("total_duration_ms", last.get("total_duration").asLong() / 1_000_000);
+    }
+    if (last.has("eval_duration")) {
+      metrics.put("eval_duration_ms", last.get("eval_duration").asLong() / 1_000_000);
+    }
+    metrics.put("backend", name());
+    return new JobOutcome(result, metrics);
+  }
+
+  private JobOutcome embed(JobRun run, String model) throws BackendException {
+    Embeddings.Input input = Embeddings.input(run.payload());
+    long start = System.nanoTime();
+    ObjectNode body = mapper.createObjectNode().put("model", model);
+    body.set("input", input.raw());
+    JsonNode response = http.postJson(uri("/api/embed"), body, run.cancellation());
+    List<ArrayNode> vectors = new ArrayList<>();
+    response
+        .path("embeddings")
+        .forEach(
+            v -> {
+              if (v.isArray()) {
+                vectors.add((ArrayNode) v);
+              }
+            });
+    if (vectors.size() != input.texts().size() || vectors.getFirst().isEmpty()) {
+      throw new BackendException(
+          "Ollama returned "
+              + vectors.size()
+              + " embeddings for "
+              + input.texts().size()
+              + " inputs",
+          true);
+    }
+    ObjectNode result = Embeddings.result(mapper.createObjectNode(), vectors, input.batch(), model);
+    ObjectNode metrics = mapper.createObjectNode().put("duration_ms", millisSince(start));
+    if (response.has("prompt_eval_count")) {
+      metrics.set("input_tokens", response.get("prompt_eval_count"));
+    }
+    metrics.put("backend", name());
+    return new JobOutcome(result, metrics);
+  }
+
+  /**
+   * The listed name for {@code requested} (case-insensitive, {@code :latest} optional), or the
+   * default model.
+   */
+  private @Nullable String resolve(@Nullable String requested) {
+    if (requested == null || requested.isBlank()) {
+      return defaultModel;
+    }
+    for (String name : names) {
+      if (name.equalsIgnoreCase(requested) || name.equalsIgnoreCase(requested + LATEST)) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  private @Nullable String defaultModel(@Nullable String configured) {
+    if (configured != null && !configured.isBlank()) {
+      String listed = resolve(configured);
+      if (listed != null) {
+        return listed;
+      }
+      logger.warn(
+          "[backend=ollama] default model {} is not among {}; using the first listed",
+          configured,
+          names);
+    }
+    return names.isEmpty() ? null : names.getFirst();
+  }
+
+  private URI uri(String path) {
+    return URI.create(baseUrl + path);
+  }
+
+  private static void copyIfPresent(JsonNode from, String field, ObjectNode to) {
+    if (from.has(field)) {
+      to.set(field, from.get(field));
+    }
+  }
+}
