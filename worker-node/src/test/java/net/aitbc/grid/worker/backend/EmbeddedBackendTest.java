@@ -74,7 +74,8 @@ class EmbeddedBackendTest {
 
   @Test
   void acceptsItsModelUnderEveryUsualNameAndNothingElse() {
-    assertThat(backend.models()).containsExactly("all-minilm-l6-v2");
+    assertThat(backend.models())
+        .containsExactly("all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2");
     assertThat(backend.supports("embedding", null)).isTrue();
     assertThat(backend.supports("embedding", "all-minilm-l6-v2")).isTrue();
     assertThat(backend.supports("embedding", "all-MiniLM-L6-v2")).isTrue();
