@@ -154,10 +154,11 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
         out.request(1);
         return;
       }
-      scheduler.report(s, outcome).whenComplete((recorded, error) -> {
+      s.track(scheduler.report(s, outcome).handle((recorded, error) -> {
         s.send(ConnectResponse.newBuilder().setOutcomeAck(ack(outcome, recorded, error)).build());
         out.request(1);
-      });
+        return null;
+      }));
     }
 
     private OutcomeAck ack(Outcome o, @Nullable Recorded recorded, @Nullable Throwable error) {
@@ -198,8 +199,11 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     public void onCompleted() {
       WorkerSession s = session;
       if (s != null) {
-        s.end(Status.OK);
-        scheduler.closed(s, "worker closed the stream");
+        // A worker half-closes after its last outcome: answer each before ending the call.
+        s.settled().whenComplete((r, e) -> {
+          s.end(Status.OK);
+          scheduler.closed(s, "worker closed the stream");
+        });
       } else {
         out.onCompleted();
       }

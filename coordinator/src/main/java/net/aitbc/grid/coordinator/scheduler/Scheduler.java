@@ -209,7 +209,8 @@ public final class Scheduler implements AutoCloseable {
     }
     logger.info("[{}] worker {} disconnected ({}), {} jobs to take back", session.id(), session.workerId(), why,
         session.runningCount());
-    cleanup.execute(() -> takeBack(session));
+    // Outcomes the worker sent before it went are committed first, so that none is refused.
+    session.settled().whenComplete((r, e) -> cleanup.execute(() -> takeBack(session)));
   }
 
   private void takeBack(WorkerSession session) {

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -50,6 +51,7 @@ public final class WorkerSession {
 
   private final AtomicInteger credits = new AtomicInteger();
   private final Map<UUID, RunningAttempt> running = new ConcurrentHashMap<>();
+  private final Set<CompletableFuture<?>> outcomesInFlight = ConcurrentHashMap.newKeySet();
   private volatile boolean draining;
   private volatile long lastHeartbeatNanos = System.nanoTime();
   private volatile OffsetDateTime leaseExpiresAt;
@@ -214,6 +216,17 @@ public final class WorkerSession {
   /** How many attempts the session runs. */
   public int runningCount() {
     return running.size();
+  }
+
+  /** Tracks a reported outcome until it is committed and acknowledged. */
+  public void track(CompletableFuture<?> outcome) {
+    outcomesInFlight.add(outcome);
+    outcome.whenComplete((r, e) -> outcomesInFlight.remove(outcome));
+  }
+
+  /** Completes once every outcome reported so far is committed and acknowledged. */
+  public CompletableFuture<Void> settled() {
+    return CompletableFuture.allOf(outcomesInFlight.toArray(CompletableFuture[]::new)).exceptionally(e -> null);
   }
 
   /** Tells the worker to stop an attempt that was canceled or expired. */
