@@ -176,7 +176,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       out.onError(GrpcErrors.toStatus(e));
       return;
     }
-    JobWatch watch = new JobWatch(out, () -> read(request.getJobId(), id, client), blocking);
+    JobWatch watch = new JobWatch(out, () -> withWaitingFor(read(request.getJobId(), id, client)), blocking);
     AutoCloseable subscription = events.subscribe(id, watch);
     watch.onEnd(subscription);
     watch.changed();

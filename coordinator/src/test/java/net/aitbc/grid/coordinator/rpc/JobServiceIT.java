@@ -81,6 +81,14 @@ class JobServiceIT {
   }
 
   @Test
+  void payloadNumbersAreStoredAsWritten() {
+    Job job = alice.createJob(request("{\"type\":\"exact\",\"x\":1.50,\"f\":0.1000000000000000000001,\"n\":100}"))
+        .getJob();
+    String stored = alice.getJob(GetJobRequest.newBuilder().setJobId(job.getJobId()).build()).getJob().getPayloadJson();
+    assertThat(stored).contains("\"x\": 1.50", "\"f\": 0.1000000000000000000001", "\"n\": 100");
+  }
+
+  @Test
   void sameRequestIdReturnsTheSameJob() {
     CreateJobRequest r = request("{\"type\":\"idem\"}").toBuilder().setRequestId("req-1").build();
     CreateJobResponse first = alice.createJob(r);

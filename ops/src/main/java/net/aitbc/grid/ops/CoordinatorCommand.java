@@ -1,0 +1,53 @@
+package net.aitbc.grid.ops;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import net.aitbc.grid.coordinator.Coordinator;
+import net.aitbc.grid.coordinator.CoordinatorConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code grid coordinator}: the scheduler and its gRPC server. */
+@Command(name = "coordinator", mixinStandardHelpOptions = true,
+    description = "Runs the coordinator (gRPC JobService and WorkerService, health, reflection, metrics).")
+final class CoordinatorCommand implements Callable<Integer> {
+  @Mixin DbOptions db;
+
+  @Option(names = "--host", defaultValue = "${env:AITBC_COORDINATOR_HOST:-127.0.0.1}",
+      description = "address to listen on (env AITBC_COORDINATOR_HOST; default ${DEFAULT-VALUE})")
+  String host;
+
+  @Option(names = "--port", defaultValue = "${env:AITBC_COORDINATOR_PORT:-9090}",
+      description = "gRPC port (env AITBC_COORDINATOR_PORT; default ${DEFAULT-VALUE})")
+  int port;
+
+  @Option(names = "--metrics-port", defaultValue = "${env:AITBC_METRICS_PORT:-9091}",
+      description = "Prometheus port, -1 for none (env AITBC_METRICS_PORT; default ${DEFAULT-VALUE})")
+  int metricsPort;
+
+  @Option(names = "--lease", defaultValue = "30s", converter = DurationConverter.class,
+      description = "how long a worker's jobs stay leased without a heartbeat (default ${DEFAULT-VALUE})")
+  Duration lease;
+
+  @Option(names = "--heartbeat", defaultValue = "10s", converter = DurationConverter.class,
+      description = "how often workers heartbeat (default ${DEFAULT-VALUE})")
+  Duration heartbeat;
+
+  @Option(names = "--max-attempts", defaultValue = "3",
+      description = "runs per job when the client names none (default ${DEFAULT-VALUE})")
+  int maxAttempts;
+
+  @Override
+  public Integer call() {
+    CoordinatorConfig config = CoordinatorConfig.defaults(db.requireUrl())
+        .withDbCredentials(db.user, db.password)
+        .withListen(host, port, metricsPort)
+        .withTiming(lease, heartbeat, Duration.ofSeconds(1))
+        .withRetries(maxAttempts, Duration.ofSeconds(1), Duration.ofMinutes(1));
+    Coordinator coordinator = Coordinator.start(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "grid-shutdown"));
+    GridMain.awaitShutdown();
+    return 0;
+  }
+}

@@ -1,0 +1,85 @@
+package net.aitbc.grid.ops;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import net.aitbc.grid.worker.WorkerNode;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code grid dev}: the whole grid in one process. */
+@Command(name = "dev", mixinStandardHelpOptions = true,
+    description = "Runs everything in one process for a first look: PostgreSQL (embedded unless --db-url), "
+        + "the coordinator, the REST bridge on the aitbc CLI's default port, and one worker with the "
+        + "embedded embedding model (plus Ollama if one answers).")
+final class DevCommand implements Callable<Integer> {
+  @Mixin DbOptions db;
+
+  @Option(names = "--data-dir", description = "keep the embedded PostgreSQL's data here across runs "
+      + "(default: a throwaway folder)")
+  @Nullable Path dataDir;
+
+  @Option(names = "--client-key", defaultValue = "${env:AITBC_DEV_CLIENT_KEY}",
+      description = "accept this client key instead of making a new one (env AITBC_DEV_CLIENT_KEY)")
+  @Nullable String clientKey;
+
+  @Option(names = "--grpc-port", defaultValue = "9090", description = "coordinator port (default ${DEFAULT-VALUE})")
+  int grpcPort;
+
+  @Option(names = "--http-port", defaultValue = "8000", description = "REST bridge port (default ${DEFAULT-VALUE})")
+  int httpPort;
+
+  @Option(names = "--metrics-port", defaultValue = "9091",
+      description = "Prometheus port, -1 for none (default ${DEFAULT-VALUE})")
+  int metricsPort;
+
+  @Option(names = "--ollama-url", defaultValue = "${env:AITBC_OLLAMA_URL:-http://localhost:11434}",
+      description = "Ollama server the worker uses if it answers (default ${DEFAULT-VALUE})")
+  String ollamaUrl;
+
+  @Option(names = "--concurrency", defaultValue = "2", description = "jobs the worker runs at once")
+  int concurrency;
+
+  @Override
+  public Integer call() {
+    DevGrid grid = DevGrid.start(new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
+        httpPort, metricsPort, ollamaUrl, concurrency));
+    Runtime.getRuntime().addShutdownHook(new Thread(grid::close, "grid-shutdown"));
+    System.out.println(banner(grid));
+    GridMain.awaitShutdown();
+    return 0;
+  }
+
+  private String banner(DevGrid grid) {
+    String key = grid.clientKey();
+    String url = "http://127.0.0.1:" + grid.httpPort();
+    int port = grid.coordinator().grpcPort();
+    WorkerNode w = grid.worker();
+    int metrics = grid.coordinator().metricsPort();
+    return String.join("\n",
+        "",
+        "AITBC Grid dev mode is up.",
+        "  REST bridge   " + url + "   (the aitbc CLI's default URL)",
+        "  coordinator   127.0.0.1:" + port + "   (gRPC with reflection)"
+            + (metrics < 0 ? "" : "   metrics http://127.0.0.1:" + metrics + "/metrics"),
+        "  database      " + grid.database(),
+        "  worker        " + w.workerId() + ": " + String.join(", ", w.capabilities().getJobTypesList()) + " with "
+            + String.join(", ", w.capabilities().getModelsList()),
+        "  client key    " + key,
+        "",
+        "Submit an embedding job and read its result:",
+        "  curl -s -H 'X-Api-Key: " + key + "' -H 'Content-Type: application/json' \\",
+        "    -d '{\"payload\":{\"type\":\"embedding\",\"prompt\":\"hello grid\"},\"ttl_seconds\":60}' " + url + "/v1/jobs",
+        "  curl -s -H 'X-Api-Key: " + key + "' " + url + "/v1/jobs/<job_id>/result",
+        "With the aitbc CLI:",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + key
+            + " aitbc --output json client submit --type embedding --prompt 'hello grid'",
+        "With buf curl (gRPC, server reflection):",
+        "  buf curl --protocol grpc --http2-prior-knowledge -H 'x-api-key: " + key + "' \\",
+        "    -d '{\"payload_json\":\"{\\\"type\\\":\\\"embedding\\\",\\\"prompt\\\":\\\"hello grid\\\"}\"}' \\",
+        "    http://127.0.0.1:" + port + "/aitbc.grid.v1.JobService/CreateJob",
+        "",
+        "Ctrl-C stops everything.");
+  }
+}

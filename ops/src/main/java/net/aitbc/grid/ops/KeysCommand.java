@@ -1,0 +1,91 @@
+package net.aitbc.grid.ops;
+
+import com.zaxxer.hikari.HikariDataSource;
+import java.util.concurrent.Callable;
+import net.aitbc.grid.coordinator.auth.ApiKeys;
+import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.store.Database;
+import net.aitbc.grid.coordinator.store.KeyStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code grid keys}: API keys, straight in the coordinator's database. */
+@Command(name = "keys", mixinStandardHelpOptions = true, description = "Creates, lists and revokes API keys.",
+    subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class})
+final class KeysCommand {
+  private KeysCommand() {}
+
+  private static <T> T withStore(DbOptions db, java.util.function.Function<KeyStore, T> action) {
+    try (HikariDataSource ds = Database.pool(db.requireUrl(), db.user, db.password, 2)) {
+      Database.migrate(ds);
+      return action.apply(new KeyStore(Database.dsl(ds)));
+    }
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Creates a key and prints it once; only its hash is stored.")
+  static final class Create implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin DbOptions db;
+
+    @Option(names = "--role", required = true, description = "client, worker or admin")
+    String role;
+
+    @Option(names = "--client-id", required = true,
+        description = "the id jobs are owned by (clients) or the worker owner's id (workers)")
+    String clientId;
+
+    @Override
+    public Integer call() {
+      Role r = Role.parse(role);
+      if (clientId.isBlank() || clientId.length() > 200) {
+        throw new IllegalArgumentException("--client-id must be 1-200 characters");
+      }
+      String key = new ApiKeys().generate(r);
+      withStore(db, store -> {
+        store.add(key, r, clientId);
+        return null;
+      });
+      spec.commandLine().getOut().println(key);
+      spec.commandLine().getErr().println("Created a " + r.label() + " key for '" + clientId + "'. It is shown only this once.");
+      return 0;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists keys (prefixes only).")
+  static final class ListKeys implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin DbOptions db;
+
+    @Override
+    public Integer call() {
+      var keys = withStore(db, KeyStore::list);
+      var out = spec.commandLine().getOut();
+      out.printf("%-14s %-7s %-24s %-20s %s%n", "PREFIX", "ROLE", "CLIENT ID", "CREATED", "REVOKED");
+      for (var k : keys) {
+        out.printf("%-14s %-7s %-24s %-20s %s%n", k.prefix(), k.role().label(), k.clientId(),
+            k.createdAt().toLocalDateTime().withNano(0), k.revokedAt() == null ? "" : k.revokedAt().toLocalDateTime().withNano(0));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revokes the keys with this prefix.")
+  static final class Revoke implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin DbOptions db;
+
+    @Option(names = "--prefix", required = true, description = "the prefix `grid keys list` shows")
+    String prefix;
+
+    @Override
+    public Integer call() {
+      int n = withStore(db, store -> store.revoke(prefix));
+      spec.commandLine().getOut().println(n == 0 ? "no active key has prefix " + prefix : "revoked " + n + " key(s)");
+      return n == 0 ? 1 : 0;
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package net.aitbc.grid.ops;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import net.aitbc.grid.worker.WorkerConfig;
+import net.aitbc.grid.worker.WorkerNode;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code grid worker}: the daemon a GPU owner runs. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Runs a worker: connects to a coordinator, advertises its backends and GPUs, runs jobs. "
+        + "SIGTERM drains it: no new jobs, running ones finish (or are handed back), then it exits.")
+final class WorkerCommand implements Callable<Integer> {
+  @Option(names = "--coordinator", defaultValue = "${env:AITBC_COORDINATOR:-127.0.0.1:9090}",
+      description = "the coordinator's gRPC address (env AITBC_COORDINATOR; default ${DEFAULT-VALUE})")
+  String coordinator;
+
+  @Option(names = "--api-key", defaultValue = "${env:AITBC_WORKER_KEY}",
+      description = "a worker-role API key (env AITBC_WORKER_KEY); make one with `grid keys create --role worker`")
+  @Nullable String apiKey;
+
+  @Option(names = "--worker-id", defaultValue = "${env:AITBC_WORKER_ID}",
+      description = "stable worker id (env AITBC_WORKER_ID; default: the host name)")
+  @Nullable String workerId;
+
+  @Option(names = "--concurrency", defaultValue = "${env:AITBC_WORKER_CONCURRENCY:-2}",
+      description = "jobs run at once (env AITBC_WORKER_CONCURRENCY; default ${DEFAULT-VALUE})")
+  int concurrency;
+
+  @Option(names = "--region", defaultValue = "${env:AITBC_WORKER_REGION:-}", description = "region to advertise")
+  String region;
+
+  @Option(names = "--price", defaultValue = "0", description = "price per GPU second to advertise")
+  double price;
+
+  @Option(names = "--no-embedded", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "run embedding jobs on the embedded all-MiniLM-L6-v2 model (default on; --no-embedded turns it off)")
+  boolean embedded;
+
+  @Option(names = "--ollama-url", defaultValue = "${env:AITBC_OLLAMA_URL}",
+      description = "an Ollama server for inference and embedding, e.g. http://localhost:11434 (env AITBC_OLLAMA_URL)")
+  @Nullable String ollamaUrl;
+
+  @Option(names = "--openai-url", defaultValue = "${env:AITBC_OPENAI_URL}",
+      description = "an OpenAI-compatible server up to /v1, e.g. http://localhost:8001/v1 (env AITBC_OPENAI_URL)")
+  @Nullable String openAiUrl;
+
+  @Option(names = "--openai-key", defaultValue = "${env:AITBC_OPENAI_API_KEY}",
+      description = "bearer token for the OpenAI-compatible server (env AITBC_OPENAI_API_KEY)")
+  @Nullable String openAiKey;
+
+  @Option(names = "--default-model", defaultValue = "${env:AITBC_DEFAULT_MODEL}",
+      description = "inference model for jobs that name none (env AITBC_DEFAULT_MODEL)")
+  @Nullable String defaultModel;
+
+  @Option(names = "--drain-timeout", defaultValue = "30s", converter = DurationConverter.class,
+      description = "how long SIGTERM lets running jobs finish (default ${DEFAULT-VALUE})")
+  Duration drainTimeout;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (apiKey == null || apiKey.isBlank()) {
+      throw new IllegalArgumentException("no API key: pass --api-key or set AITBC_WORKER_KEY");
+    }
+    WorkerConfig.Builder config = WorkerConfig.builder()
+        .coordinator(coordinator)
+        .apiKey(apiKey)
+        .concurrency(concurrency)
+        .region(region)
+        .price(price)
+        .embeddedBackend(embedded)
+        .ollamaUrl(ollamaUrl)
+        .openAiUrl(openAiUrl)
+        .openAiApiKey(openAiKey)
+        .defaultModel(defaultModel)
+        .drainTimeout(drainTimeout);
+    if (workerId != null && !workerId.isBlank()) {
+      config.workerId(workerId);
+    }
+    WorkerNode node = WorkerNode.start(config.build());
+    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "grid-shutdown"));
+    node.awaitTermination(Duration.ofDays(36_500));
+    return 0;
+  }
+}

@@ -1,0 +1,119 @@
+package net.aitbc.grid.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.coordinator.testing.GrpcClients;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The all-in-one dev mode as a user meets it: embedded PostgreSQL, coordinator, bridge and a worker
+ * with the embedded model, driven with the README's curl request.
+ */
+class DevGridIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String KEY = "dev-key-for-tests";
+
+  private static DevGrid grid;
+  private static HttpClient http;
+
+  @BeforeAll
+  static void start() {
+    grid = DevGrid.start(new DevGrid.Options(null, null, null, null, KEY, 0, 0, 0, null, 2));
+    http = HttpClient.newHttpClient();
+  }
+
+  @AfterAll
+  static void stop() {
+    http.close();
+    grid.close();
+  }
+
+  private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return http.send(request.header("X-Api-Key", KEY).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + grid.httpPort() + path);
+  }
+
+  @Test
+  void readmeCurlSubmitsAnEmbeddingJobWhoseResultHas384Numbers() throws Exception {
+    HttpResponse<String> created = send(HttpRequest.newBuilder(uri("/v1/jobs"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"payload\":{\"type\":\"embedding\",\"prompt\":\"hello grid\"},\"ttl_seconds\":60}")));
+    assertThat(created.statusCode()).isEqualTo(201);
+    String jobId = JSON.readTree(created.body()).get("job_id").asText();
+    assertThat(jobId).matches("[0-9a-f]{32}");
+
+    await().atMost(30, TimeUnit.SECONDS).pollInterval(50, TimeUnit.MILLISECONDS)
+        .until(() -> send(HttpRequest.newBuilder(uri("/v1/jobs/" + jobId + "/result"))).statusCode() == 200);
+    JsonNode result = JSON.readTree(send(HttpRequest.newBuilder(uri("/v1/jobs/" + jobId + "/result"))).body());
+    assertThat(result.get("state").asText()).isEqualTo("COMPLETED");
+    JsonNode embedding = result.get("result").get("embedding");
+    assertThat(embedding).hasSize(384);
+    embedding.forEach(x -> assertThat(Double.isFinite(x.asDouble())).isTrue());
+
+    JsonNode status = JSON.readTree(send(HttpRequest.newBuilder(uri("/v1/jobs/" + jobId))).body());
+    assertThat(status.get("assigned_miner_id").asText()).isEqualTo("dev-worker");
+  }
+
+  @Test
+  void coordinatorServesHealthReflectionAndMetrics() throws Exception {
+    ManagedChannel channel = GrpcClients.channel(grid.coordinator().grpcPort());
+    try {
+      HealthCheckResponse health = HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance());
+      assertThat(health.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+
+      CompletableFuture<ServerReflectionResponse> answer = new CompletableFuture<>();
+      StreamObserver<ServerReflectionRequest> reflection = ServerReflectionGrpc.newStub(channel)
+          .serverReflectionInfo(new StreamObserver<>() {
+            @Override
+            public void onNext(ServerReflectionResponse value) {
+              answer.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              answer.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+      reflection.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+      List<String> services = answer.get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList().stream()
+          .map(s -> s.getName()).toList();
+      reflection.onCompleted();
+      assertThat(services).contains("aitbc.grid.v1.JobService", "aitbc.grid.v1.WorkerService", "grpc.health.v1.Health");
+    } finally {
+      channel.shutdownNow();
+    }
+
+    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + grid.coordinator().metricsPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.body()).contains("grid_jobs_submitted_total", "grid_workers_connected 1.0", "jvm_memory_used_bytes");
+  }
+}

@@ -1,0 +1,116 @@
+package net.aitbc.grid.bridge;
+
+import static java.util.Objects.requireNonNull;
+
+import com.linecorp.armeria.server.GracefulShutdown;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.file.HttpFile;
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running bridge: an Armeria HTTP server that speaks the aitbc CLI's REST dialect and forwards
+ * every call to the coordinator's JobService over one gRPC channel. It keeps no state.
+ */
+public final class Bridge implements AutoCloseable {
+  /** The version the health route reports. */
+  public static final String VERSION = "0.1.0";
+
+  private static final Logger logger = LoggerFactory.getLogger(Bridge.class);
+  private static final Duration QUIET_PERIOD = Duration.ofMillis(500);
+  private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
+  /** Results can be large; the coordinator accepts 16 MiB from workers. */
+  private static final int MAX_GRPC_MESSAGE = 32 << 20;
+  private static final String OPENAPI = "net/aitbc/grid/bridge/openapi.json";
+
+  private final Server server;
+  private final ManagedChannel channel;
+  private boolean closed;
+
+  private Bridge(Server server, ManagedChannel channel) {
+    this.server = server;
+    this.channel = channel;
+  }
+
+  /** Connects to the coordinator (lazily) and starts serving HTTP. */
+  public static Bridge start(BridgeConfig config) {
+    requireNonNull(config, "config");
+    ManagedChannel channel = NettyChannelBuilder.forTarget(config.coordinator())
+        .usePlaintext()
+        .maxInboundMessageSize(MAX_GRPC_MESSAGE)
+        .build();
+    ServerBuilder sb = Server.builder()
+        .http(new InetSocketAddress(config.host(), config.port()))
+        // Its own registry rather than Micrometer's global one: bridges in one JVM do not share meters.
+        .meterRegistry(new SimpleMeterRegistry());
+    configure(sb, config, channel);
+    Server server = sb.build();
+    try {
+      server.start().join();
+    } catch (CompletionException e) {
+      server.stop();
+      channel.shutdownNow();
+      throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port(), e.getCause());
+    }
+    Bridge bridge = new Bridge(server, channel);
+    logger.info("bridge listening on http://{}:{} (env {}), coordinator at {}", config.host(), bridge.port(),
+        config.env(), config.coordinator());
+    return bridge;
+  }
+
+  /**
+   * Wires every route, the limits and the JSON error bodies into {@code sb}, forwarding to the
+   * coordinator over {@code coordinator}. Shared by {@link #start} and tests.
+   */
+  public static void configure(ServerBuilder sb, BridgeConfig config, Channel coordinator) {
+    CoordinatorClient client = new CoordinatorClient(coordinator, config.callDeadline());
+    // Set on purpose (Armeria's default is 10 s): three coordinator deadlines, so that a slow
+    // coordinator gets our 504 rather than Armeria's timeout. The event stream clears it.
+    sb.requestTimeout(config.callDeadline().multipliedBy(3))
+        .maxRequestLength(config.maxRequestBytes())
+        .gracefulShutdown(GracefulShutdown.builder().quietPeriod(QUIET_PERIOD).timeout(SHUTDOWN_TIMEOUT).build())
+        .errorHandler(HttpErrors.serverErrorHandler(config.maxRequestBytes()));
+    sb.annotatedService()
+        .decorator(delegate -> delegate.decorate(JobRoutes::requireApiKey))
+        .exceptionHandlers(HttpErrors.exceptionHandler())
+        .build(new JobRoutes(client));
+    HealthService health = new HealthService(client, config.env());
+    sb.route().get("/health").build(health);
+    sb.route().get("/v1/health").build(health);
+    sb.route().get("/openapi.json").build(HttpFile.of(Bridge.class.getClassLoader(), OPENAPI).asService());
+  }
+
+  /** The HTTP port it listens on. */
+  public int port() {
+    return server.activeLocalPort();
+  }
+
+  /** Stops taking requests, lets those in flight finish (within the shutdown timeout), then closes the channel. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    server.stop().join();
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      channel.shutdownNow();
+    }
+    logger.info("bridge stopped");
+  }
+}

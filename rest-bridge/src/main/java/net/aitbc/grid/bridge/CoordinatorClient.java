@@ -1,0 +1,80 @@
+package net.aitbc.grid.bridge;
+
+import static java.util.Objects.requireNonNull;
+
+import io.grpc.Channel;
+import io.grpc.Metadata;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import net.aitbc.grid.v1.JobServiceGrpc;
+
+/**
+ * The coordinator's JobService and health service, seen from the bridge: every call carries the
+ * HTTP client's API key as {@code x-api-key} metadata, and every unary call a deadline. Calls do not
+ * wait for the channel to be ready, so that a coordinator that is down gets a quick 503.
+ */
+final class CoordinatorClient {
+  private static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Duration HEALTH_DEADLINE = Duration.ofSeconds(2);
+
+  private final Channel channel;
+  private final Duration deadline;
+
+  CoordinatorClient(Channel channel, Duration deadline) {
+    this.channel = requireNonNull(channel, "channel");
+    this.deadline = requireNonNull(deadline, "deadline");
+  }
+
+  /** The JobService stub for unary calls on behalf of the holder of {@code apiKey}. */
+  JobServiceGrpc.JobServiceStub jobs(String apiKey) {
+    return stream(apiKey).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The JobService stub without a deadline, for WatchJob, which lasts as long as the job. */
+  JobServiceGrpc.JobServiceStub stream(String apiKey) {
+    Metadata headers = new Metadata();
+    headers.put(API_KEY, apiKey);
+    return JobServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+  }
+
+  /** The coordinator's overall serving status, asked with a short deadline. */
+  CompletableFuture<HealthCheckResponse> health() {
+    long millis = Math.min(HEALTH_DEADLINE.toMillis(), deadline.toMillis());
+    return unary(o -> HealthGrpc.newStub(channel)
+        .withDeadlineAfter(millis, TimeUnit.MILLISECONDS)
+        .check(HealthCheckRequest.getDefaultInstance(), o));
+  }
+
+  /** Runs a unary call through the async stub and returns its answer as a future. */
+  static <T> CompletableFuture<T> unary(Consumer<StreamObserver<T>> call) {
+    CompletableFuture<T> future = new CompletableFuture<>();
+    try {
+      call.accept(new StreamObserver<>() {
+        @Override
+        public void onNext(T value) {
+          future.complete(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          future.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          // The value came in onNext; a call that ended without one failed in onError.
+        }
+      });
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+    }
+    return future;
+  }
+}

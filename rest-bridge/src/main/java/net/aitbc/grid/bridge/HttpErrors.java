@@ -1,0 +1,177 @@
+package net.aitbc.grid.bridge;
+
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.ResponseHeadersBuilder;
+import com.linecorp.armeria.server.ServerErrorHandler;
+import com.linecorp.armeria.server.ServiceConfig;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.annotation.ExceptionHandlerFunction;
+import io.grpc.Status;
+import java.util.Locale;
+import java.util.concurrent.CompletionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every error answer of the bridge: the one mapping from gRPC status to HTTP status, and the JSON
+ * body {@code {"detail": "..."}} that all errors carry, Armeria's own (404, 405, 413, timeouts) included.
+ */
+final class HttpErrors {
+  private static final Logger logger = LoggerFactory.getLogger(HttpErrors.class);
+  /** RFC 8470; Armeria has no constant for it. */
+  private static final HttpStatus TOO_EARLY = HttpStatus.valueOf(425);
+  private static final Pattern RETRY_SECONDS = Pattern.compile("(?i)retry\\D{0,16}?(\\d{1,6})");
+
+  /** Which call failed: a few statuses mean something specific on some routes. */
+  enum Call { SUBMIT, READ, RESULT, LIST, CANCEL, WATCH }
+
+  /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
+  static final class ApiError extends RuntimeException {
+    private final HttpStatus status;
+
+    ApiError(HttpStatus status, String detail) {
+      super(detail, null, false, false);
+      this.status = status;
+    }
+
+    HttpStatus status() {
+      return status;
+    }
+  }
+
+  private HttpErrors() {}
+
+  /** 400: the request cannot be read (malformed JSON, a bad query value). */
+  static ApiError badRequest(String detail) {
+    return new ApiError(HttpStatus.BAD_REQUEST, detail);
+  }
+
+  /** 422: the request was read, but a field has the wrong type or value. */
+  static ApiError unprocessable(String detail) {
+    return new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, detail);
+  }
+
+  /** 404 {"detail":"job not found"}. */
+  static ApiError jobNotFound() {
+    return new ApiError(HttpStatus.NOT_FOUND, "job not found");
+  }
+
+  /** An error response with a JSON detail. */
+  static HttpResponse response(HttpStatus status, String detail) {
+    return aggregated(status, detail, null).toHttpResponse();
+  }
+
+  /** The answer to anything a route failed with: the bridge's own refusals, or the coordinator's status. */
+  static HttpResponse fromFailure(Throwable failure, Call call) {
+    Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    if (t instanceof ApiError e) {
+      return response(e.status(), e.getMessage());
+    }
+    Status status = Status.fromThrowable(t);
+    if (status.getCode() == Status.Code.UNKNOWN && status.getCause() == t) {
+      // Not a gRPC failure at all: a bug in the bridge.
+      logger.error("[call={}] unexpected failure", call, t);
+      return response(HttpStatus.INTERNAL_SERVER_ERROR, "internal error");
+    }
+    return fromStatus(status, call);
+  }
+
+  /** The one gRPC status → HTTP mapping. */
+  static HttpResponse fromStatus(Status status, Call call) {
+    String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
+    return switch (status.getCode()) {
+      case INVALID_ARGUMENT -> response(HttpStatus.UNPROCESSABLE_ENTITY, description);
+      case NOT_FOUND -> response(HttpStatus.NOT_FOUND, "job not found");
+      case FAILED_PRECONDITION -> switch (call) {
+        // The CLI polls on 425 and gives up on anything else.
+        case RESULT -> response(TOO_EARLY, "job not ready");
+        case CANCEL -> response(HttpStatus.CONFLICT, "job not cancelable");
+        default -> response(HttpStatus.CONFLICT, description);
+      };
+      case ALREADY_EXISTS -> response(HttpStatus.CONFLICT, description);
+      case RESOURCE_EXHAUSTED -> withRetryAfter(HttpStatus.TOO_MANY_REQUESTS, description, retrySeconds(description));
+      case UNAVAILABLE -> withRetryAfter(HttpStatus.SERVICE_UNAVAILABLE, "coordinator unavailable: " + description, 1);
+      case DEADLINE_EXCEEDED -> response(HttpStatus.GATEWAY_TIMEOUT, "the coordinator did not answer in time");
+      case UNAUTHENTICATED -> response(HttpStatus.UNAUTHORIZED, "invalid api key");
+      case PERMISSION_DENIED -> response(HttpStatus.FORBIDDEN, description);
+      default -> {
+        logger.warn("[call={}] coordinator answered {}: {}", call, status.getCode(), description);
+        yield response(HttpStatus.BAD_GATEWAY, "coordinator error: " + status.getCode() + " " + description);
+      }
+    };
+  }
+
+  /** For the annotated routes: the bridge's own refusals as JSON; anything else goes on to the server's handler. */
+  static ExceptionHandlerFunction exceptionHandler() {
+    return (ctx, req, cause) -> cause instanceof ApiError e
+        ? response(e.status(), e.getMessage())
+        : ExceptionHandlerFunction.fallthrough();
+  }
+
+  /**
+   * Renders Armeria's own errors (unknown route, wrong method, body too large, request timeout)
+   * as JSON, and answers 500 for anything a route did not handle.
+   */
+  static ServerErrorHandler serverErrorHandler(long maxRequestBytes) {
+    return new ServerErrorHandler() {
+      @Override
+      public @Nullable HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
+        if (cause instanceof ApiError e) {
+          return response(e.status(), e.getMessage());
+        }
+        // Null lets Armeria pick the status (413 for a too-large body, …); renderStatus writes it.
+        return null;
+      }
+
+      @Override
+      public AggregatedHttpResponse renderStatus(@Nullable ServiceRequestContext ctx, ServiceConfig config,
+          @Nullable RequestHeaders headers, HttpStatus status, @Nullable String description,
+          @Nullable Throwable cause) {
+        return aggregated(status, detailFor(status, description, maxRequestBytes), null);
+      }
+    };
+  }
+
+  private static String detailFor(HttpStatus status, @Nullable String description, long maxRequestBytes) {
+    return switch (status.code()) {
+      case 400 -> description == null ? "bad request" : "bad request: " + description;
+      case 404 -> "not found";
+      case 405 -> "method not allowed";
+      case 413 -> "request body too large: the limit is " + maxRequestBytes + " bytes";
+      // Armeria answers a request timeout, and requests during shutdown, with 503.
+      case 503 -> "service unavailable: the request timed out, or the bridge is shutting down";
+      case 500 -> "internal error";
+      default -> status.reasonPhrase().toLowerCase(Locale.ROOT);
+    };
+  }
+
+  private static HttpResponse withRetryAfter(HttpStatus status, String detail, int seconds) {
+    return aggregated(status, detail, seconds).toHttpResponse();
+  }
+
+  private static int retrySeconds(String description) {
+    Matcher m = RETRY_SECONDS.matcher(description);
+    if (m.find()) {
+      int seconds = Integer.parseInt(m.group(1));
+      return Math.max(seconds, 1);
+    }
+    return 1;
+  }
+
+  private static AggregatedHttpResponse aggregated(HttpStatus status, String detail, @Nullable Integer retryAfter) {
+    ResponseHeadersBuilder headers = ResponseHeaders.builder(status).contentType(MediaType.JSON_UTF_8);
+    if (retryAfter != null) {
+      headers.set("retry-after", Integer.toString(retryAfter));
+    }
+    return AggregatedHttpResponse.of(headers.build(), HttpData.wrap(Json.bytes(Json.object().put("detail", detail))));
+  }
+}

@@ -1,0 +1,126 @@
+package net.aitbc.grid.bridge;
+
+import static java.util.Objects.requireNonNull;
+import static net.aitbc.grid.bridge.CoordinatorClient.unary;
+
+import com.linecorp.armeria.common.AggregatedHttpRequest;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.QueryParams;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.annotation.Delete;
+import com.linecorp.armeria.server.annotation.Get;
+import com.linecorp.armeria.server.annotation.Param;
+import com.linecorp.armeria.server.annotation.Post;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import net.aitbc.grid.bridge.HttpErrors.Call;
+import net.aitbc.grid.v1.CancelJobRequest;
+import net.aitbc.grid.v1.CancelJobResponse;
+import net.aitbc.grid.v1.CreateJobRequest;
+import net.aitbc.grid.v1.CreateJobResponse;
+import net.aitbc.grid.v1.GetJobRequest;
+import net.aitbc.grid.v1.GetJobResponse;
+import net.aitbc.grid.v1.GetJobResultRequest;
+import net.aitbc.grid.v1.GetJobResultResponse;
+import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.ListJobsResponse;
+
+/**
+ * The CLI's job routes under {@code /v1/jobs}. Each is one gRPC call (or stream) to the
+ * coordinator's JobService, made with the caller's API key; nothing here blocks or keeps state.
+ */
+final class JobRoutes {
+  private static final String API_KEY = "x-api-key";
+
+  private final CoordinatorClient coordinator;
+
+  JobRoutes(CoordinatorClient coordinator) {
+    this.coordinator = requireNonNull(coordinator, "coordinator");
+  }
+
+  /**
+   * Refuses a request without a usable {@code X-Api-Key} before anything else happens. The CLI sends
+   * the header empty when it has no key.
+   */
+  static HttpResponse requireApiKey(HttpService delegate, ServiceRequestContext ctx, HttpRequest req)
+      throws Exception {
+    String key = req.headers().get(API_KEY, "").strip();
+    if (key.isEmpty()) {
+      return HttpErrors.response(HttpStatus.UNAUTHORIZED, "missing api key");
+    }
+    if (!key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      // gRPC metadata is ASCII; such a key cannot be one the coordinator issued.
+      return HttpErrors.response(HttpStatus.UNAUTHORIZED, "invalid api key");
+    }
+    return delegate.serve(ctx, req);
+  }
+
+  /** {@code POST /v1/jobs}: 201 with the JobView. */
+  @Post("/v1/jobs")
+  public HttpResponse submit(AggregatedHttpRequest request) {
+    CreateJobRequest create = JobRequests.create(request.content(), request.headers().get("idempotency-key"));
+    return reply(Call.SUBMIT, o -> jobs(request.headers()).createJob(create, o),
+        (CreateJobResponse r) -> Json.response(HttpStatus.CREATED, JobJson.view(r.getJob())));
+  }
+
+  /** {@code GET /v1/jobs}: a page of the caller's jobs, newest first. */
+  @Get("/v1/jobs")
+  public HttpResponse list(QueryParams query, RequestHeaders headers) {
+    JobRequests.ListQuery q = JobRequests.list(query);
+    return reply(Call.LIST, o -> jobs(headers).listJobs(q.request(), o),
+        (ListJobsResponse r) -> Json.response(HttpStatus.OK, JobJson.page(r.getJobsList(), q.limit(), q.offset())));
+  }
+
+  /** {@code GET /v1/jobs/{job_id}}: the JobView with what the job waits for and its metrics. */
+  @Get("/v1/jobs/{job_id}")
+  public HttpResponse status(@Param("job_id") String jobId, RequestHeaders headers) {
+    GetJobRequest get = GetJobRequest.newBuilder().setJobId(JobRequests.jobId(jobId)).build();
+    return reply(Call.READ, o -> jobs(headers).getJob(get, o),
+        (GetJobResponse r) -> Json.response(HttpStatus.OK, JobJson.detailedView(r.getJob())));
+  }
+
+  /** {@code GET /v1/jobs/{job_id}/result}: 425 until the job has ended, then its result or error. */
+  @Get("/v1/jobs/{job_id}/result")
+  public HttpResponse result(@Param("job_id") String jobId, RequestHeaders headers) {
+    GetJobResultRequest get = GetJobResultRequest.newBuilder().setJobId(JobRequests.jobId(jobId)).build();
+    return reply(Call.RESULT, o -> jobs(headers).getJobResult(get, o),
+        (GetJobResultResponse r) -> Json.response(HttpStatus.OK, JobJson.result(r)));
+  }
+
+  /** {@code POST /v1/jobs/{job_id}/cancel} (the CLI's) and {@code DELETE /v1/jobs/{job_id}}: the canceled job. */
+  @Post("/v1/jobs/{job_id}/cancel")
+  @Delete("/v1/jobs/{job_id}")
+  public HttpResponse cancel(@Param("job_id") String jobId, RequestHeaders headers) {
+    CancelJobRequest cancel = CancelJobRequest.newBuilder().setJobId(JobRequests.jobId(jobId)).build();
+    return reply(Call.CANCEL, o -> jobs(headers).cancelJob(cancel, o),
+        (CancelJobResponse r) -> Json.response(HttpStatus.OK, JobJson.view(r.getJob())));
+  }
+
+  /** {@code GET /v1/jobs/{job_id}/events}: server-sent {@code job} and {@code progress} events until the job ends. */
+  @Get("/v1/jobs/{job_id}/events")
+  public HttpResponse events(ServiceRequestContext ctx, @Param("job_id") String jobId, RequestHeaders headers) {
+    String id = JobRequests.jobId(jobId);
+    // A watch lasts as long as the job does.
+    ctx.clearRequestTimeout();
+    return JobEventStream.open(ctx, coordinator.stream(apiKey(headers)), id);
+  }
+
+  private JobServiceGrpc.JobServiceStub jobs(RequestHeaders headers) {
+    return coordinator.jobs(apiKey(headers));
+  }
+
+  private static String apiKey(RequestHeaders headers) {
+    // requireApiKey let the request through, so the header is there.
+    return requireNonNull(headers.get(API_KEY), API_KEY).strip();
+  }
+
+  /** Makes one unary call and answers with {@code ok} of its response, or with the error it failed with. */
+  private static <T> HttpResponse reply(Call call, Consumer<StreamObserver<T>> grpcCall, Function<T, HttpResponse> ok) {
+    return HttpResponse.of(unary(grpcCall).handle((r, e) -> e == null ? ok.apply(r) : HttpErrors.fromFailure(e, call)));
+  }
+}

@@ -1,0 +1,76 @@
+package net.aitbc.grid.bridge;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.jspecify.annotations.Nullable;
+
+/** The bridge's one JSON configuration, and JSON responses. */
+final class Json {
+  /**
+   * Strict where a client could be misread (duplicate keys, trailing garbage), and exact with
+   * numbers: payloads and results keep the digits the client or worker wrote.
+   */
+  static final ObjectMapper MAPPER = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+      .build();
+
+  private Json() {}
+
+  /** A new empty object. */
+  static ObjectNode object() {
+    return MAPPER.createObjectNode();
+  }
+
+  /** A JSON response. */
+  static HttpResponse response(HttpStatus status, JsonNode body) {
+    return HttpResponse.of(status, MediaType.JSON_UTF_8, bytes(body));
+  }
+
+  /** The UTF-8 encoding of a tree. */
+  static byte[] bytes(JsonNode body) {
+    try {
+      return MAPPER.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The compact text of a tree. */
+  static String text(JsonNode body) {
+    try {
+      return MAPPER.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Stored JSON text (a result, metrics) as a tree: null when empty; the raw text as a string if
+   * it is somehow not JSON, so that a client still sees it.
+   */
+  static @Nullable JsonNode parseStored(String text) {
+    if (text.isBlank()) {
+      return null;
+    }
+    try {
+      return MAPPER.readTree(text);
+    } catch (IOException e) {
+      return TextNode.valueOf(text);
+    }
+  }
+}

@@ -1,0 +1,204 @@
+package net.aitbc.grid.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.util.List;
+import net.aitbc.grid.bridge.Grid.Reply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Everything a client can get wrong gets a 4xx with a JSON {@code detail}, never a 5xx, and leaves
+ * the bridge working.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BadRequestsIT {
+  private static final String GOOD_BODY =
+      "{\"payload\": {\"type\": \"inference\", \"prompt\": \"hi\", \"model\": \"m\"}, \"ttl_seconds\": 900}";
+
+  private static Grid grid;
+
+  @BeforeAll
+  static void start() {
+    grid = Grid.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    grid.close();
+  }
+
+  @Test
+  void missingOrEmptyKeyIs401() {
+    assertThat(grid.post("/v1/jobs", null, GOOD_BODY).assertError(401)).isEqualTo("missing api key");
+    assertThat(grid.post("/v1/jobs", "", GOOD_BODY).assertError(401)).isEqualTo("missing api key");
+    assertThat(grid.get("/v1/jobs", "   ").assertError(401)).isEqualTo("missing api key");
+    assertThat(grid.get("/v1/jobs/" + "a".repeat(32), null).assertError(401)).isEqualTo("missing api key");
+  }
+
+  @Test
+  void unknownKeyIs401() {
+    String unknown = "not-a-key-the-coordinator-issued";
+    Reply r = grid.post("/v1/jobs", unknown, GOOD_BODY);
+
+    assertThat(r.assertError(401)).isEqualTo("invalid api key");
+    assertThat(r.body()).doesNotContain(unknown);
+    assertThat(grid.get("/v1/jobs", unknown).assertError(401)).isEqualTo("invalid api key");
+  }
+
+  @Test
+  void workerKeyIs403() {
+    grid.post("/v1/jobs", grid.workerKey, GOOD_BODY).assertError(403);
+  }
+
+  @Test
+  void anotherClientsJobIsNotFound() {
+    String id = grid.submit(grid.clientKey, "m");
+
+    assertThat(grid.get("/v1/jobs/" + id, grid.otherClientKey).assertError(404)).isEqualTo("job not found");
+    assertThat(grid.get("/v1/jobs/" + id + "/result", grid.otherClientKey).assertError(404)).isEqualTo("job not found");
+    assertThat(grid.post("/v1/jobs/" + id + "/cancel", grid.otherClientKey).assertError(404)).isEqualTo("job not found");
+    assertThat(grid.get("/v1/jobs/" + id + "/events", grid.otherClientKey).assertError(404)).isEqualTo("job not found");
+    assertThat(grid.get("/v1/jobs/" + id, grid.clientKey).status()).isEqualTo(200);
+  }
+
+  @Test
+  void unknownOrMalformedJobIdsAreNotFound() {
+    for (String id : List.of("0".repeat(32), "zz" + "0".repeat(30), "abc", "0".repeat(33), "%20", "a%2Fb")) {
+      for (String suffix : List.of("", "/result")) {
+        assertThat(grid.get("/v1/jobs/" + id + suffix, grid.clientKey).assertError(404))
+            .as(id + suffix).isEqualTo("job not found");
+      }
+      assertThat(grid.post("/v1/jobs/" + id + "/cancel", grid.clientKey).assertError(404)).isEqualTo("job not found");
+    }
+    // Armeria refuses a path that climbs out of its prefix before any route sees it.
+    grid.get("/v1/jobs/..%2F..%2Fhealth", grid.clientKey).assertError(400);
+  }
+
+  @Test
+  void unreadableBodiesAre400() {
+    List<String> bodies = List.of(
+        "{payload: {}}",                                            // malformed
+        "{\"payload\": {\"type\": \"inference\", \"prompt\": \"hi\"", // truncated
+        "{\"payload\": {}} trailing",
+        "{\"payload\": {}, \"payload\": {}}",                       // duplicate field
+        "",                                                         // empty
+        "   ",
+        "hello");
+    for (String body : bodies) {
+      assertThat(grid.post("/v1/jobs", grid.clientKey, body).assertError(400)).as(body).isNotBlank();
+    }
+    Reply plain = grid.send(grid.request("/v1/jobs", grid.clientKey)
+        .header("Content-Type", "text/plain").POST(BodyPublishers.ofString("just some words")));
+    plain.assertError(400);
+    Reply binary = grid.send(grid.request("/v1/jobs", grid.clientKey)
+        .header("Content-Type", "application/octet-stream").POST(BodyPublishers.ofByteArray(new byte[] {(byte) 0xff, 0, 1})));
+    binary.assertError(400);
+  }
+
+  @Test
+  void wrongFieldTypesAre422() {
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": \"a prompt\"}").assertError(422)).contains("payload");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"ttl_seconds\": 900}").assertError(422)).contains("payload");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": null}").assertError(422)).contains("payload");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "[{\"payload\": {}}]").assertError(422)).contains("object");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"ttl_seconds\": \"900\"}").assertError(422))
+        .contains("ttl_seconds");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"ttl_seconds\": 1.5}").assertError(422))
+        .contains("ttl_seconds");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"constraints\": []}").assertError(422))
+        .contains("constraints");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"constraints\": {\"min_vram_gb\": \"lots\"}}")
+        .assertError(422)).contains("constraints.min_vram_gb");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"constraints\": {\"models\": [1]}}")
+        .assertError(422)).contains("constraints.models");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"priority\": \"urgent\"}").assertError(422))
+        .contains("priority");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"payment_amount\": 1.5}").assertError(422))
+        .contains("payments");
+    // Checked by the coordinator, whose description becomes the detail.
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"priority\": 12}").assertError(422))
+        .contains("priority");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"type\": 7}}").assertError(422))
+        .contains("payload.type");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"type\": \"no spaces allowed\"}}").assertError(422))
+        .contains("type");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"prompt\": \"a\\u0000b\"}}").assertError(422))
+        .contains("NUL");
+    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"ttl_seconds\": 99999999999}").assertError(422))
+        .contains("ttl");
+  }
+
+  @Test
+  void unknownTopLevelFieldsAndZeroPaymentsAreIgnored() {
+    Reply r = grid.post("/v1/jobs", grid.clientKey,
+        "{\"payload\": {\"type\": \"inference\", \"model\": \"m\"}, \"ttl_seconds\": null, \"payment_amount\": 0,"
+            + " \"payment_currency\": \"AITBC\", \"cli_version\": \"0.1\", \"constraints\": {\"gpu\": \"RTX\", \"extra\": 1}}");
+
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+  }
+
+  @Test
+  void oversizedBodyIs413() {
+    String big = "{\"payload\": {\"prompt\": \"" + "x".repeat((1 << 20) + 1) + "\"}}";
+
+    assertThat(grid.post("/v1/jobs", grid.clientKey, big).assertError(413)).contains("too large");
+  }
+
+  @Test
+  void unknownRouteIs404AndWrongMethodIs405() {
+    assertThat(grid.get("/v2/jobs", grid.clientKey).assertError(404)).isEqualTo("not found");
+    assertThat(grid.get("/nope", null).assertError(404)).isEqualTo("not found");
+    assertThat(grid.get("/v1/jobs/" + "a".repeat(32) + "/receipt/x", grid.clientKey).assertError(404)).isEqualTo("not found");
+    grid.send(grid.request("/v1/jobs", grid.clientKey).PUT(BodyPublishers.ofString(GOOD_BODY))).assertError(405);
+    grid.send(grid.request("/v1/jobs/" + "a".repeat(32), grid.clientKey)
+        .method("PATCH", BodyPublishers.noBody())).assertError(405);
+    grid.send(grid.request("/health", null).POST(BodyPublishers.noBody())).assertError(405);
+    grid.send(grid.request("/v1/jobs/" + "a".repeat(32) + "/cancel", grid.clientKey).GET()).assertError(405);
+  }
+
+  @Test
+  void badQueryValuesAre400() {
+    assertThat(grid.get("/v1/jobs?status=done", grid.clientKey).assertError(400))
+        .contains("queued", "pending", "running", "completed", "failed", "canceled", "expired");
+    assertThat(grid.get("/v1/jobs?status=queued,bogus", grid.clientKey).assertError(400)).contains("bogus");
+    assertThat(grid.get("/v1/jobs?from_time=yesterday", grid.clientKey).assertError(400)).contains("from_time");
+    assertThat(grid.get("/v1/jobs?to_time=2026-13-01T00:00:00", grid.clientKey).assertError(400)).contains("to_time");
+    assertThat(grid.get("/v1/jobs?from_time=99999-01-01T00:00:00Z", grid.clientKey).assertError(400)).contains("from_time");
+    for (String limit : List.of("0", "-1", "1001", "abc", "", "1e3", "99999999999")) {
+      assertThat(grid.get("/v1/jobs?limit=" + limit, grid.clientKey).assertError(400)).as(limit).contains("limit");
+    }
+    assertThat(grid.get("/v1/jobs?offset=-1", grid.clientKey).assertError(400)).contains("offset");
+    assertThat(grid.get("/v1/jobs?limit=1000&offset=0", grid.clientKey).status()).isEqualTo(200);
+  }
+
+  @Test
+  void unreachableCoordinatorIs503WithRetryAfter() {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    try (Bridge lonely = Bridge.start(Grid.config(1))) {
+      Reply r = grid.send(Grid.request(lonely.port(), "/v1/jobs/" + "a".repeat(32), grid.clientKey).GET());
+      assertThat(r.assertError(503)).startsWith("coordinator unavailable");
+      assertThat(r.headers().firstValue("retry-after")).hasValue("1");
+
+      Reply health = grid.send(Grid.request(lonely.port(), "/health", null).GET());
+      assertThat(health.status()).isEqualTo(200);
+      assertThat(health.json().get("status").asText()).isEqualTo("degraded");
+      assertThat(health.json().get("coordinator").asText()).isEqualTo("UNAVAILABLE");
+    }
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void goodRequestStillWorksAfterAllThat() {
+    Reply r = grid.post("/v1/jobs", grid.clientKey, GOOD_BODY);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    assertThat(grid.get("/v1/jobs/" + r.json().get("job_id").asText(), grid.clientKey).status()).isEqualTo(200);
+  }
+}

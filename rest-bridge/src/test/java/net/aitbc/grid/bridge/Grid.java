@@ -1,0 +1,152 @@
+package net.aitbc.grid.bridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import net.aitbc.grid.coordinator.Coordinator;
+import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.testing.TestConfigs;
+import net.aitbc.grid.coordinator.testing.TestDatabase;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A real coordinator on a fresh database, a bridge in front of it, keys of two clients and a
+ * worker owner, and an HTTP/1.1 client that talks to the bridge as the aitbc CLI does.
+ */
+final class Grid implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  final TestDatabase db;
+  final Coordinator coordinator;
+  final Bridge bridge;
+  final String clientKey;
+  final String otherClientKey;
+  final String workerKey;
+  private final HttpClient http = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5))
+      .build();
+
+  private Grid(TestDatabase db, Coordinator coordinator, Bridge bridge) {
+    this.db = db;
+    this.coordinator = coordinator;
+    this.bridge = bridge;
+    this.clientKey = coordinator.createKey(Role.CLIENT, "client-a");
+    this.otherClientKey = coordinator.createKey(Role.CLIENT, "client-b");
+    this.workerKey = coordinator.createKey(Role.WORKER, "worker-owner");
+  }
+
+  /** Starts everything on free loopback ports. */
+  static Grid start() {
+    TestDatabase db = TestDatabase.create();
+    Coordinator coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
+    Bridge bridge = Bridge.start(config(coordinator.grpcPort()));
+    return new Grid(db, coordinator, bridge);
+  }
+
+  /** A bridge config on a free port in front of a coordinator at {@code grpcPort}. */
+  static BridgeConfig config(int grpcPort) {
+    return BridgeConfig.defaults().withListen("127.0.0.1", 0).withCoordinator("127.0.0.1:" + grpcPort).withEnv("test");
+  }
+
+  /** A request to the bridge, with {@code X-Api-Key} when {@code key} is not null. */
+  HttpRequest.Builder request(String path, @Nullable String key) {
+    return request(bridge.port(), path, key);
+  }
+
+  /** A request to the bridge at {@code port}. */
+  static HttpRequest.Builder request(int port, String path, @Nullable String key) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(20));
+    if (key != null) {
+      b.header("X-Api-Key", key);
+    }
+    return b;
+  }
+
+  /** {@code GET path}. */
+  Reply get(String path, @Nullable String key) {
+    return send(request(path, key).GET());
+  }
+
+  /** {@code POST path} with a JSON body, as the CLI sends it. */
+  Reply post(String path, @Nullable String key, String json) {
+    return send(request(path, key).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  /** {@code POST path} without a body, as {@code client cancel} sends it. */
+  Reply post(String path, @Nullable String key) {
+    return send(request(path, key).POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  /** {@code DELETE path}. */
+  Reply delete(String path, @Nullable String key) {
+    return send(request(path, key).DELETE());
+  }
+
+  /** Sends a request and reads the whole answer. */
+  Reply send(HttpRequest.Builder request) {
+    try {
+      HttpResponse<String> r = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.headers(), r.body());
+    } catch (IOException e) {
+      throw new AssertionError("request failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Opens a streaming request (server-sent events). */
+  <T> java.util.concurrent.CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request,
+      HttpResponse.BodyHandler<T> handler) {
+    return http.sendAsync(request, handler);
+  }
+
+  /** Submits {@code client submit --prompt P --model M} and returns the job id. */
+  String submit(String key, String model) {
+    Reply r = post("/v1/jobs", key,
+        "{\"payload\": {\"type\": \"inference\", \"prompt\": \"hi\", \"model\": \"" + model + "\"}, \"ttl_seconds\": 900}");
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    return r.json().get("job_id").asText();
+  }
+
+  @Override
+  public void close() {
+    http.close();
+    bridge.close();
+    coordinator.close();
+    db.close();
+  }
+
+  /** An HTTP answer. */
+  record Reply(int status, HttpHeaders headers, String body) {
+    /** The body as JSON. */
+    JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        throw new AssertionError("not JSON: " + body, e);
+      }
+    }
+
+    /** Asserts an error answer: this status, a JSON content type, and a {@code detail} string. */
+    String assertError(int expected) {
+      assertThat(status).as(body).isEqualTo(expected);
+      assertThat(headers.firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("application/json"));
+      JsonNode detail = json().get("detail");
+      assertThat(detail).as(body).isNotNull();
+      assertThat(detail.isTextual()).as(body).isTrue();
+      return detail.asText();
+    }
+  }
+}
