@@ -2,16 +2,9 @@ package net.aitbc.grid.coordinator.rpc;
 
 import static net.aitbc.grid.coordinator.rpc.GrpcErrors.invalid;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -37,12 +30,6 @@ final class JobRequests {
 
   private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   private static final Map<String, Integer> PRIORITY_NAMES = Map.of("low", 2, "normal", NORMAL_PRIORITY, "high", 8);
-  // Decimals stay as written (1.50 stays 1.50): payloads reach workers and receipts unchanged.
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-      .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
-      .build();
 
   private JobRequests() {}
 
@@ -68,52 +55,10 @@ final class JobRequests {
     if (text.isBlank()) {
       throw invalid("payload_json is required: a JSON object such as {\"type\":\"embedding\",\"prompt\":\"hi\"}");
     }
-    if (text.length() > MAX_PAYLOAD_CHARS) {
-      throw invalid("payload_json is " + text.length() + " characters; the limit is " + MAX_PAYLOAD_CHARS);
-    }
-    JsonNode node;
     try {
-      node = JSON.readTree(text);
-    } catch (JacksonException e) {
-      throw invalid("payload_json is not valid JSON: " + e.getOriginalMessage());
-    }
-    if (node == null || !node.isObject()) {
-      throw invalid("payload_json must be a JSON object, not " + (node == null ? "nothing" : node.getNodeType()
-          .name().toLowerCase(Locale.ROOT)));
-    }
-    checkStorable(node, "payload");
-    return (ObjectNode) node;
-  }
-
-  /** PostgreSQL's jsonb refuses NUL characters and unpaired surrogates. */
-  private static void checkStorable(JsonNode node, String path) {
-    if (node.isTextual()) {
-      checkText(node.textValue(), path);
-    } else if (node.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        checkText(e.getKey(), path);
-        checkStorable(e.getValue(), path + "." + e.getKey());
-      }
-    } else if (node.isArray()) {
-      for (int i = 0; i < node.size(); i++) {
-        checkStorable(node.get(i), path + "[" + i + "]");
-      }
-    }
-  }
-
-  private static void checkText(String s, String path) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '\0') {
-        throw invalid(path + " contains a NUL character (\\u0000), which cannot be stored");
-      }
-      if (Character.isHighSurrogate(c) && (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(++i)))) {
-        throw invalid(path + " contains an unpaired UTF-16 surrogate");
-      }
-      if (Character.isLowSurrogate(c)) {
-        throw invalid(path + " contains an unpaired UTF-16 surrogate");
-      }
+      return JsonChecks.object(text, "payload_json", MAX_PAYLOAD_CHARS);
+    } catch (JsonChecks.Invalid e) {
+      throw invalid(e.getMessage());
     }
   }
 
@@ -203,11 +148,15 @@ final class JobRequests {
     if (c.getMaxPrice() < 0 || Double.isNaN(c.getMaxPrice()) || Double.isInfinite(c.getMaxPrice())) {
       throw invalid("constraints.max_price must be a finite number, zero or more");
     }
-    for (String s : new String[] {c.getGpu(), c.getCuda(), c.getRegion()}) {
-      checkText(s, "constraints");
-    }
-    for (String m : c.getModelsList()) {
-      checkText(m, "constraints.models");
+    try {
+      for (String s : new String[] {c.getGpu(), c.getCuda(), c.getRegion()}) {
+        JsonChecks.checkText(s, "constraints");
+      }
+      for (String m : c.getModelsList()) {
+        JsonChecks.checkText(m, "constraints.models");
+      }
+    } catch (JsonChecks.Invalid e) {
+      throw invalid(e.getMessage());
     }
     return c;
   }

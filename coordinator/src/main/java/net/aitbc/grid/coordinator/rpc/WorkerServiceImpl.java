@@ -2,8 +2,6 @@ package net.aitbc.grid.coordinator.rpc;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -33,7 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImplBase {
   private static final Logger logger = LoggerFactory.getLogger(WorkerServiceImpl.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Inbound messages in flight per stream. */
   private static final int WINDOW = 128;
   private static final int MAX_RESULT_CHARS = 8 << 20;
@@ -132,11 +129,12 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       if (id == null) {
         return null;
       }
-      String problem = jsonObjectProblem(c.getResultJson(), "result_json");
-      if (problem != null) {
+      try {
+        JsonChecks.object(c.getResultJson(), "result_json", MAX_RESULT_CHARS);
+      } catch (JsonChecks.Invalid e) {
         // A worker that cannot produce a valid result has failed the attempt; say why.
-        return new Outcome.Failed(id, c.getAttempt(), s.id(), "worker returned an invalid result: " + problem, false,
-            s.workerId());
+        return new Outcome.Failed(id, c.getAttempt(), s.id(), "worker returned an invalid result: " + e.getMessage(),
+            false, s.workerId());
       }
       return new Outcome.Completed(id, c.getAttempt(), s.id(), c.getResultJson(), c.getMetricsJson());
     }
@@ -214,21 +212,6 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       if (s != null) {
         scheduler.closed(s, why);
       }
-    }
-  }
-
-  private static @Nullable String jsonObjectProblem(String text, String field) {
-    if (text.length() > MAX_RESULT_CHARS) {
-      return field + " is larger than " + MAX_RESULT_CHARS + " characters";
-    }
-    try {
-      JsonNode node = JSON.readTree(text);
-      if (node == null || !node.isObject()) {
-        return field + " must be a JSON object";
-      }
-      return text.indexOf("\\u0000") >= 0 ? field + " contains \\u0000, which cannot be stored" : null;
-    } catch (Exception e) {
-      return field + " is not valid JSON";
     }
   }
 

@@ -302,6 +302,20 @@ class WorkerStreamIT {
   }
 
   @Test
+  void resultThatIsNotAJsonObjectFailsTheJobWithTheReason() {
+    Job job = submit("t-garbage");
+    try (TestWorker w = worker("w-garbage", "t-garbage")) {
+      w.credit(1);
+      Assignment a = w.nextAssignment();
+      w.complete(a.getJobId(), a.getAttempt(), "{\"text\":\"\\ud800\"}");
+      assertThat(nextAck(w).getAccepted()).isTrue();
+    }
+    Job failed = get(job.getJobId());
+    assertThat(failed.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
+    assertThat(failed.getError()).isEqualTo("worker returned an invalid result: result_json.text contains an unpaired UTF-16 surrogate");
+  }
+
+  @Test
   void streamMustStartWithRegister() {
     try (TestWorker w = TestWorker.open(coordinator.grpcPort(), workerKey)) {
       w.send(ConnectRequest.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build());
