@@ -35,9 +35,12 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--price", defaultValue = "0", description = "price per GPU second to advertise")
   double price;
 
-  @Option(names = "--no-embedded", negatable = true, defaultValue = "true", fallbackValue = "true",
+  @Option(names = "--embedded", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "run embedding jobs on the embedded all-MiniLM-L6-v2 model (default on; --no-embedded turns it off)")
   boolean embedded;
+
+  @Option(names = "--noop", description = "also run `noop` jobs (no work, or `sleep_ms`), for benchmarks and tests")
+  boolean noop;
 
   @Option(names = "--ollama-url", defaultValue = "${env:AITBC_OLLAMA_URL}",
       description = "an Ollama server for inference and embedding, e.g. http://localhost:11434 (env AITBC_OLLAMA_URL)")
@@ -71,6 +74,7 @@ final class WorkerCommand implements Callable<Integer> {
         .region(region)
         .price(price)
         .embeddedBackend(embedded)
+        .noopBackend(noop)
         .ollamaUrl(ollamaUrl)
         .openAiUrl(openAiUrl)
         .openAiApiKey(openAiKey)

@@ -31,6 +31,7 @@ import org.jspecify.annotations.Nullable;
  * @param reconnectMax the largest reconnect delay (default 15 s)
  * @param drainTimeout how long {@code shutdown()} lets running jobs finish (default 30 s)
  * @param gpuDetection whether to look for GPUs with {@code nvidia-smi} (default true)
+ * @param noopBackend whether to run {@code noop} jobs, for benchmarks and tests (default false)
  */
 public record WorkerConfig(
     String coordinator,
@@ -47,7 +48,8 @@ public record WorkerConfig(
     Duration reconnectMin,
     Duration reconnectMax,
     Duration drainTimeout,
-    boolean gpuDetection) {
+    boolean gpuDetection,
+    boolean noopBackend) {
 
   /** Checks every field, so a bad setting fails at start rather than on the first reconnect. */
   public WorkerConfig {
@@ -116,6 +118,8 @@ public record WorkerConfig(
         + drainTimeout
         + ", gpuDetection="
         + gpuDetection
+        + ", noopBackend="
+        + noopBackend
         + "]";
   }
 
@@ -157,6 +161,7 @@ public record WorkerConfig(
     private Duration reconnectMax = Duration.ofSeconds(15);
     private Duration drainTimeout = Duration.ofSeconds(30);
     private boolean gpuDetection = true;
+    private boolean noopBackend;
 
     private Builder() {}
 
@@ -176,6 +181,7 @@ public record WorkerConfig(
       reconnectMax = c.reconnectMax;
       drainTimeout = c.drainTimeout;
       gpuDetection = c.gpuDetection;
+      noopBackend = c.noopBackend;
     }
 
     /** The coordinator's gRPC address, {@code host:port}. */
@@ -257,6 +263,12 @@ public record WorkerConfig(
       return this;
     }
 
+    /** Sets {@link WorkerConfig#noopBackend()}. */
+    public Builder noopBackend(boolean noopBackend) {
+      this.noopBackend = noopBackend;
+      return this;
+    }
+
     /** Whether to run {@code nvidia-smi}. */
     public Builder gpuDetection(boolean gpuDetection) {
       this.gpuDetection = gpuDetection;
@@ -283,7 +295,8 @@ public record WorkerConfig(
           reconnectMin,
           reconnectMax,
           drainTimeout,
-          gpuDetection);
+          gpuDetection,
+          noopBackend);
     }
 
     private static String hostName() {

@@ -13,6 +13,7 @@ import net.aitbc.grid.worker.backend.Backend;
 import net.aitbc.grid.worker.backend.BackendException;
 import net.aitbc.grid.worker.backend.BackendRouter;
 import net.aitbc.grid.worker.backend.EmbeddedBackend;
+import net.aitbc.grid.worker.backend.NoopBackend;
 import net.aitbc.grid.worker.backend.OllamaBackend;
 import net.aitbc.grid.worker.backend.OpenAiBackend;
 import net.aitbc.grid.worker.session.CoordinatorSession;
@@ -222,6 +223,9 @@ public final class WorkerNode implements AutoCloseable {
       } catch (BackendException e) {
         logger.warn("[backend=openai] left out: {}", e.getMessage());
       }
+    }
+    if (config.noopBackend()) {
+      backends.add(new NoopBackend(config.workerId()));
     }
     return backends;
   }
