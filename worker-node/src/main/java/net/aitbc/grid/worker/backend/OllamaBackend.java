@@ -1,17 +1,14 @@
 package net.aitbc.grid.worker.backend;
 
 import static net.aitbc.grid.worker.backend.HttpTransport.millisSince;
-import static net.aitbc.grid.worker.backend.HttpTransport.stripSlash;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,46 +16,34 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@code inference} and {@code embedding} jobs on a local Ollama server through its documented
  * API ({@code /api/tags}, {@code /api/generate}, {@code /api/chat}, {@code /api/embed}), streaming
  * NDJSON.
  */
-public final class OllamaBackend implements Backend {
+public final class OllamaBackend extends ModelServerBackend {
 
-  private static final Logger logger = LoggerFactory.getLogger(OllamaBackend.class);
   private static final String LATEST = ":latest";
 
-  private final String baseUrl;
   private final List<String> names;
   private final List<String> advertised;
   private final @Nullable String defaultModel;
-  private final ObjectMapper mapper = new ObjectMapper();
-  private final HttpTransport http;
 
   private OllamaBackend(String baseUrl, @Nullable String defaultModel, Duration timeout)
       throws BackendException {
-    this.baseUrl = stripSlash(baseUrl);
-    this.http = new HttpTransport("Ollama", null, mapper);
-    try {
-      JsonNode tags = http.getJson(uri("/api/tags"), timeout);
-      List<String> found = new ArrayList<>();
-      tags.path("models")
-          .forEach(
-              m -> {
-                String name = m.path("name").asText(m.path("model").asText(""));
-                if (!name.isBlank()) {
-                  found.add(name);
-                }
-              });
-      this.names = List.copyOf(found);
-    } catch (BackendException e) {
-      http.close();
-      throw e;
-    }
+    super(baseUrl, "Ollama", null, "Ollama", "Ollama");
+    List<String> found = new ArrayList<>();
+    listModels("/api/tags", timeout)
+        .path("models")
+        .forEach(
+            m -> {
+              String name = m.path("name").asText(m.path("model").asText(""));
+              if (!name.isBlank()) {
+                found.add(name);
+              }
+            });
+    this.names = List.copyOf(found);
     Set<String> models = new LinkedHashSet<>();
     for (String name : names) {
       models.add(name);
@@ -69,7 +54,7 @@ public final class OllamaBackend implements Backend {
       }
     }
     this.advertised = List.copyOf(models);
-    this.defaultModel = defaultModel(defaultModel);
+    this.defaultModel = defaultModel(defaultModel, names);
   }
 
   /**
@@ -87,39 +72,12 @@ public final class OllamaBackend implements Backend {
   }
 
   @Override
-  public Set<String> jobTypes() {
-    return Set.of("inference", "embedding");
-  }
-
-  @Override
   public List<String> models() {
     return advertised;
   }
 
   @Override
-  public boolean supports(String type, @Nullable String model) {
-    return jobTypes().contains(type) && resolve(model) != null;
-  }
-
-  @Override
-  public JobOutcome run(JobRun run) throws BackendException {
-    String model = resolve(run.model());
-    if (model == null) {
-      throw BackendException.invalid("Ollama has no model " + run.model());
-    }
-    return switch (run.type()) {
-      case "inference" -> infer(run, model);
-      case "embedding" -> embed(run, model);
-      default -> throw BackendException.invalid("Ollama backend cannot run type " + run.type());
-    };
-  }
-
-  @Override
-  public void close() {
-    http.close();
-  }
-
-  private JobOutcome infer(JobRun run, String model) throws BackendException {
+  JobOutcome infer(JobRun run, String model) throws BackendException {
     ObjectNode payload = run.payload();
     ObjectNode body = mapper.createObjectNode().put("model", model);
     boolean chat = payload.has("messages");
@@ -217,7 +175,8 @@ public final class OllamaBackend implements Backend {
     return new JobOutcome(result, metrics);
   }
 
-  private JobOutcome embed(JobRun run, String model) throws BackendException {
+  @Override
+  JobOutcome embed(JobRun run, String model) throws BackendException {
     Embeddings.Input input = Embeddings.input(run.payload());
     long start = System.nanoTime();
     ObjectNode body = mapper.createObjectNode().put("model", model);
@@ -254,7 +213,8 @@ public final class OllamaBackend implements Backend {
    * The listed name for {@code requested} (case-insensitive, {@code :latest} optional), or the
    * default model.
    */
-  private @Nullable String resolve(@Nullable String requested) {
+  @Override
+  @Nullable String resolve(@Nullable String requested) {
     if (requested == null || requested.isBlank()) {
       return defaultModel;
     }
@@ -264,24 +224,6 @@ public final class OllamaBackend implements Backend {
       }
     }
     return null;
-  }
-
-  private @Nullable String defaultModel(@Nullable String configured) {
-    if (configured != null && !configured.isBlank()) {
-      String listed = resolve(configured);
-      if (listed != null) {
-        return listed;
-      }
-      logger.warn(
-          "[backend=ollama] default model {} is not among {}; using the first listed",
-          configured,
-          names);
-    }
-    return names.isEmpty() ? null : names.getFirst();
-  }
-
-  private URI uri(String path) {
-    return URI.create(baseUrl + path);
   }
 
   private static void copyIfPresent(JsonNode from, String field, ObjectNode to) {

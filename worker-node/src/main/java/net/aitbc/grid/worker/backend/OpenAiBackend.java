@@ -1,65 +1,49 @@
 package net.aitbc.grid.worker.backend;
 
 import static net.aitbc.grid.worker.backend.HttpTransport.millisSince;
-import static net.aitbc.grid.worker.backend.HttpTransport.stripSlash;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@code inference} and {@code embedding} jobs on an OpenAI-compatible server (vLLM, llama.cpp
  * server, TGI, LM Studio): {@code /models}, {@code /chat/completions} streamed as server-sent
  * events, {@code /embeddings}.
  */
-public final class OpenAiBackend implements Backend {
+public final class OpenAiBackend extends ModelServerBackend {
 
-  private static final Logger logger = LoggerFactory.getLogger(OpenAiBackend.class);
   private static final List<String> SAMPLING =
       List.of("max_tokens", "temperature", "top_p", "stop");
 
-  private final String baseUrl;
   private final List<String> models;
   private final @Nullable String defaultModel;
-  private final ObjectMapper mapper = new ObjectMapper();
-  private final HttpTransport http;
 
   private OpenAiBackend(
       String baseUrl, @Nullable String apiKey, @Nullable String defaultModel, Duration timeout)
       throws BackendException {
-    this.baseUrl = stripSlash(baseUrl);
-    this.http = new HttpTransport("OpenAI-compatible server", apiKey, mapper);
-    try {
-      List<String> ids = new ArrayList<>();
-      http.getJson(uri("/models"), timeout)
-          .path("data")
-          .forEach(
-              m -> {
-                if (m.path("id").isTextual() && !m.path("id").asText().isBlank()) {
-                  ids.add(m.path("id").asText());
-                }
-              });
-      this.models = List.copyOf(ids);
-    } catch (BackendException e) {
-      http.close();
-      throw e;
-    }
-    this.defaultModel = defaultModel(defaultModel);
+    super(baseUrl, "OpenAI-compatible server", apiKey, "the OpenAI-compatible server", "OpenAI");
+    List<String> ids = new ArrayList<>();
+    listModels("/models", timeout)
+        .path("data")
+        .forEach(
+            m -> {
+              if (m.path("id").isTextual() && !m.path("id").asText().isBlank()) {
+                ids.add(m.path("id").asText());
+              }
+            });
+    this.models = List.copyOf(ids);
+    this.defaultModel = defaultModel(defaultModel, models);
   }
 
   /**
@@ -78,39 +62,12 @@ public final class OpenAiBackend implements Backend {
   }
 
   @Override
-  public Set<String> jobTypes() {
-    return Set.of("inference", "embedding");
-  }
-
-  @Override
   public List<String> models() {
     return models;
   }
 
   @Override
-  public boolean supports(String type, @Nullable String model) {
-    return jobTypes().contains(type) && resolve(model) != null;
-  }
-
-  @Override
-  public JobOutcome run(JobRun run) throws BackendException {
-    String model = resolve(run.model());
-    if (model == null) {
-      throw BackendException.invalid("the OpenAI-compatible server has no model " + run.model());
-    }
-    return switch (run.type()) {
-      case "inference" -> infer(run, model);
-      case "embedding" -> embed(run, model);
-      default -> throw BackendException.invalid("OpenAI backend cannot run type " + run.type());
-    };
-  }
-
-  @Override
-  public void close() {
-    http.close();
-  }
-
-  private JobOutcome infer(JobRun run, String model) throws BackendException {
+  JobOutcome infer(JobRun run, String model) throws BackendException {
     ObjectNode payload = run.payload();
     String system = payload.path("system").isTextual() ? payload.path("system").asText() : null;
     ArrayNode messages;
@@ -235,7 +192,8 @@ public final class OpenAiBackend implements Backend {
     }
   }
 
-  private JobOutcome embed(JobRun run, String model) throws BackendException {
+  @Override
+  JobOutcome embed(JobRun run, String model) throws BackendException {
     Embeddings.Input input = Embeddings.input(run.payload());
     long start = System.nanoTime();
     ObjectNode body = mapper.createObjectNode().put("model", model);
@@ -285,7 +243,8 @@ public final class OpenAiBackend implements Backend {
   }
 
   /** The listed id for {@code requested} (exact, else case-insensitive), or the default model. */
-  private @Nullable String resolve(@Nullable String requested) {
+  @Override
+  @Nullable String resolve(@Nullable String requested) {
     if (requested == null || requested.isBlank()) {
       return defaultModel;
     }
@@ -293,23 +252,5 @@ public final class OpenAiBackend implements Backend {
       return requested;
     }
     return models.stream().filter(requested::equalsIgnoreCase).findFirst().orElse(null);
-  }
-
-  private @Nullable String defaultModel(@Nullable String configured) {
-    if (configured != null && !configured.isBlank()) {
-      String listed = resolve(configured);
-      if (listed != null) {
-        return listed;
-      }
-      logger.warn(
-          "[backend=openai] default model {} is not among {}; using the first listed",
-          configured,
-          models);
-    }
-    return models.isEmpty() ? null : models.getFirst();
-  }
-
-  private URI uri(String path) {
-    return URI.create(baseUrl + path);
   }
 }

@@ -12,8 +12,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /** A loopback HTTP server standing in for a model server; records what it was asked. */
 final class FakeHttpServer implements AutoCloseable {
@@ -38,6 +40,7 @@ final class FakeHttpServer implements AutoCloseable {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final HttpServer server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   FakeHttpServer() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -83,6 +86,11 @@ final class FakeHttpServer implements AutoCloseable {
         });
   }
 
+  /** Holds a handler, as a model that has stalled, until the server closes (at most 30 s). */
+  void stall() throws InterruptedException {
+    closed.await(30, TimeUnit.SECONDS);
+  }
+
   /** A complete JSON answer. */
   static void json(HttpExchange exchange, int status, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -94,13 +102,7 @@ final class FakeHttpServer implements AutoCloseable {
   /** A chunked stream, each piece flushed on its own, ended properly. */
   static void stream(HttpExchange exchange, String contentType, List<String> pieces)
       throws IOException {
-    exchange.getResponseHeaders().set("Content-Type", contentType);
-    exchange.sendResponseHeaders(200, 0);
-    OutputStream out = exchange.getResponseBody();
-    for (String piece : pieces) {
-      out.write(piece.getBytes(StandardCharsets.UTF_8));
-      out.flush();
-    }
+    send(exchange, contentType, 0, pieces);
   }
 
   /**
@@ -109,18 +111,27 @@ final class FakeHttpServer implements AutoCloseable {
    */
   static void cutOff(HttpExchange exchange, String contentType, List<String> pieces)
       throws IOException {
+    // Closing short of the announced length makes the server drop the connection.
+    send(exchange, contentType, 1_000_000, pieces);
+  }
+
+  /** Sends {@code pieces} with a 200, each flushed on its own; {@code length} 0 means chunked. */
+  private static void send(
+      HttpExchange exchange, String contentType, long length, List<String> pieces)
+      throws IOException {
     exchange.getResponseHeaders().set("Content-Type", contentType);
-    exchange.sendResponseHeaders(200, 1_000_000);
+    exchange.sendResponseHeaders(200, length);
     OutputStream out = exchange.getResponseBody();
     for (String piece : pieces) {
       out.write(piece.getBytes(StandardCharsets.UTF_8));
       out.flush();
     }
-    // Closing short of the announced length makes the server drop the connection.
   }
 
   @Override
   public void close() {
+    // Let stalled handlers go first, so none outlives the test.
+    closed.countDown();
     server.stop(0);
     executor.shutdownNow();
   }

@@ -1,20 +1,18 @@
 package net.aitbc.grid.worker.backend;
 
+import static net.aitbc.grid.worker.backend.Jobs.run;
+import static net.aitbc.grid.worker.backend.Jobs.runAsync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,8 +59,6 @@ class OllamaBackendTest {
                   + "\"load_duration\":1334875,\"prompt_eval_count\":26,\"prompt_eval_duration\":342546000,"
                   + "\"eval_count\":282,\"eval_duration\":4535599000}"));
 
-  private final ObjectMapper mapper = new ObjectMapper();
-  private final CountDownLatch release = new CountDownLatch(1);
   private FakeHttpServer server;
 
   @BeforeEach
@@ -73,7 +69,6 @@ class OllamaBackendTest {
 
   @AfterEach
   void stopServer() {
-    release.countDown();
     server.close();
   }
 
@@ -286,28 +281,14 @@ class OllamaBackendTest {
         "/api/generate",
         ex -> {
           FakeHttpServer.stream(ex, "application/x-ndjson", GENERATE.subList(0, 1));
-          release.await(30, TimeUnit.SECONDS); // a model that has stalled
+          server.stall();
         });
     List<String> chunks = new CopyOnWriteArrayList<>();
     Cancellation cancellation = new Cancellation();
     try (OllamaBackend ollama = connect(null)) {
-      JobRun run =
-          new JobRun(
-              "job-1",
-              "inference",
-              null,
-              payload("{\"prompt\":\"hi\"}"),
-              chunks::add,
-              cancellation);
       CompletableFuture<JobOutcome> running =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return ollama.run(run);
-                } catch (BackendException e) {
-                  throw new IllegalStateException(e.getMessage(), e);
-                }
-              });
+          runAsync(
+              ollama, run("inference", null, "{\"prompt\":\"hi\"}", chunks::add, cancellation));
       await().atMost(Duration.ofSeconds(5)).until(() -> chunks.equals(List.of("The")));
 
       cancellation.cancel();
@@ -351,15 +332,6 @@ class OllamaBackendTest {
 
   private OllamaBackend connect(String defaultModel) throws BackendException {
     return OllamaBackend.connect(server.baseUrl() + "/", defaultModel, Duration.ofSeconds(5));
-  }
-
-  private JobRun run(String type, String model, String payload, ProgressSink progress)
-      throws IOException {
-    return new JobRun("job-1", type, model, payload(payload), progress, new Cancellation());
-  }
-
-  private ObjectNode payload(String json) throws IOException {
-    return (ObjectNode) mapper.readTree(json);
   }
 
   private static String line(String json) {

@@ -1,19 +1,17 @@
 package net.aitbc.grid.worker.backend;
 
+import static net.aitbc.grid.worker.backend.Jobs.run;
+import static net.aitbc.grid.worker.backend.Jobs.runAsync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,8 +42,6 @@ class OpenAiBackendTest {
                   + "\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":12,\"total_tokens\":21}}"),
           "data: [DONE]\n\n");
 
-  private final ObjectMapper mapper = new ObjectMapper();
-  private final CountDownLatch release = new CountDownLatch(1);
   private FakeHttpServer server;
 
   @BeforeEach
@@ -56,7 +52,6 @@ class OpenAiBackendTest {
 
   @AfterEach
   void stopServer() {
-    release.countDown();
     server.close();
   }
 
@@ -243,28 +238,14 @@ class OpenAiBackendTest {
         "/v1/chat/completions",
         ex -> {
           FakeHttpServer.stream(ex, "text/event-stream", SSE.subList(0, 3));
-          release.await(30, TimeUnit.SECONDS); // a model that has stalled
+          server.stall();
         });
     List<String> chunks = new CopyOnWriteArrayList<>();
     Cancellation cancellation = new Cancellation();
     try (OpenAiBackend openAi = connect()) {
-      JobRun run =
-          new JobRun(
-              "job-1",
-              "inference",
-              MODEL,
-              payload("{\"prompt\":\"hi\"}"),
-              chunks::add,
-              cancellation);
       CompletableFuture<JobOutcome> running =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return openAi.run(run);
-                } catch (BackendException e) {
-                  throw new IllegalStateException(e.getMessage(), e);
-                }
-              });
+          runAsync(
+              openAi, run("inference", MODEL, "{\"prompt\":\"hi\"}", chunks::add, cancellation));
       await().atMost(Duration.ofSeconds(5)).until(() -> chunks.equals(List.of("Hello")));
 
       cancellation.cancel();
@@ -276,15 +257,6 @@ class OpenAiBackendTest {
 
   private OpenAiBackend connect() throws BackendException {
     return OpenAiBackend.connect(server.baseUrl() + "/v1", "sk-test", null, Duration.ofSeconds(5));
-  }
-
-  private JobRun run(String type, String model, String payload, ProgressSink progress)
-      throws IOException {
-    return new JobRun("job-1", type, model, payload(payload), progress, new Cancellation());
-  }
-
-  private ObjectNode payload(String json) throws IOException {
-    return (ObjectNode) mapper.readTree(json);
   }
 
   private static String chunk(String delta, String finishReason) {
