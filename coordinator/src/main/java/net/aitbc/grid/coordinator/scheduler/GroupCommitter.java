@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import net.aitbc.grid.coordinator.store.Database;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,7 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
   private final String name;
   private final Function<List<I>, List<O>> commit;
   private final int maxBatch;
+  private final boolean retryUnavailable;
   private final BlockingQueue<Pending<I, O>> queue;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean closed;
@@ -38,12 +40,16 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
    * @param maxBatch the most items per transaction
    * @param capacity the most items waiting; beyond it, submissions fail with {@link Overloaded}
    * @param parallelism how many transactions may be in flight at once
+   * @param retryUnavailable whether a batch that failed because the database is unreachable is
+   *     retried until it commits (for writes already promised to someone, such as a worker's
+   *     outcome) rather than failed back to its callers (for writes nobody was told about yet)
    */
   public GroupCommitter(String name, Function<List<I>, List<O>> commit, int maxBatch, int capacity,
-      int parallelism) {
+      int parallelism, boolean retryUnavailable) {
     this.name = requireNonNull(name, "name");
     this.commit = requireNonNull(commit, "commit");
     this.maxBatch = maxBatch;
+    this.retryUnavailable = retryUnavailable;
     this.queue = new ArrayBlockingQueue<>(capacity);
     for (int i = 0; i < parallelism; i++) {
       threads.add(Thread.ofPlatform().name(name + "-committer-" + i).daemon().start(this::run));
@@ -88,22 +94,51 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
 
   private void commitBatch(List<Pending<I, O>> batch, List<I> items) {
     List<O> outputs;
-    try {
-      outputs = commit.apply(items);
-    } catch (RuntimeException e) {
-      if (batch.size() == 1) {
-        batch.getFirst().future.completeExceptionally(e);
+    long pauseMillis = 50;
+    while (true) {
+      try {
+        outputs = commit.apply(items);
+        break;
+      } catch (RuntimeException e) {
+        if (Database.isUnavailable(e)) {
+          if (retryUnavailable && !closed) {
+            logger.warn("{}: database unavailable, retrying a batch of {} in {} ms: {}", name, items.size(), pauseMillis,
+                e.toString());
+            pause(pauseMillis);
+            pauseMillis = Math.min(pauseMillis * 2, 2_000);
+            continue;
+          }
+          fail(batch, retryUnavailable ? new ShuttingDown() : e);
+          return;
+        }
+        if (batch.size() == 1) {
+          fail(batch, e);
+          return;
+        }
+        // One bad item must not fail its neighbours: commit them one by one.
+        logger.warn("{}: a batch of {} failed ({}); committing its items one by one", name, items.size(), e.toString());
+        for (Pending<I, O> p : batch) {
+          commitBatch(List.of(p), List.of(p.item));
+        }
         return;
       }
-      // One bad item must not fail its neighbours: commit them one by one.
-      logger.warn("{}: a batch of {} failed ({}); committing its items one by one", name, items.size(), e.toString());
-      for (Pending<I, O> p : batch) {
-        commitBatch(List.of(p), List.of(p.item));
-      }
-      return;
     }
     for (int i = 0; i < batch.size(); i++) {
       batch.get(i).future.complete(outputs.get(i));
+    }
+  }
+
+  private static <I, O> void fail(List<Pending<I, O>> batch, RuntimeException e) {
+    for (Pending<I, O> p : batch) {
+      p.future.completeExceptionally(e);
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

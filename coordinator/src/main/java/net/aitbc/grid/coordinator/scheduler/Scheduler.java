@@ -25,6 +25,7 @@ import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.session.WorkerSession;
+import net.aitbc.grid.coordinator.store.AttemptRef;
 import net.aitbc.grid.coordinator.store.Ended;
 import net.aitbc.grid.coordinator.store.JobStore;
 import net.aitbc.grid.coordinator.store.NewJob;
@@ -66,6 +67,7 @@ public final class Scheduler implements AutoCloseable {
   private final ScheduledExecutorService sweeper;
   private final ExecutorService cleanup = Executors.newVirtualThreadPerTaskExecutor();
   private long lastRenewalNanos = System.nanoTime();
+  private long lastReconcileNanos = System.nanoTime();
   private long sweeps;
 
   /** Starts the committers, the dispatcher and the sweeper. */
@@ -78,8 +80,9 @@ public final class Scheduler implements AutoCloseable {
     this.events = requireNonNull(events, "events");
     this.metrics = requireNonNull(metrics, "metrics");
     this.backoff = new Backoff(config.retryBackoff(), config.maxRetryBackoff());
-    this.submissions = new GroupCommitter<>("submit", jobs::insert, 1000, 100_000, 2);
-    this.outcomes = new GroupCommitter<>("outcome", batch -> jobs.record(batch, backoff::after), 1000, 100_000, 2);
+    this.submissions = new GroupCommitter<>("submit", jobs::insert, 1000, 100_000, 2, false);
+    // A worker has already done the work an outcome reports: keep it until the database takes it.
+    this.outcomes = new GroupCommitter<>("outcome", batch -> jobs.record(batch, backoff::after), 1000, 100_000, 2, true);
     this.dispatcher = new Dispatcher(jobs, registry, events, metrics, config.sweepInterval());
     this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("grid-sweeper").daemon().factory());
     long every = config.sweepInterval().toMillis();
@@ -229,6 +232,7 @@ public final class Scheduler implements AutoCloseable {
     try {
       checkSessions();
       settle(jobs.requeueLost(null, backoff::after, SWEEP_LIMIT), "lease expired");
+      reconcile();
       settle(jobs.expireDue(SWEEP_LIMIT), "job expired");
       if (sweeps++ % 5 == 0) {
         metrics.queueDepth(jobs.queuedByType().values().stream().mapToLong(Integer::longValue).sum());
@@ -262,6 +266,27 @@ public final class Scheduler implements AutoCloseable {
         registry.find(id).ifPresent(s -> s.leaseRenewed(until));
       }
       lastRenewalNanos = now;
+    }
+  }
+
+  /**
+   * Once per lease, takes back attempts that the database says a live session runs but the
+   * session does not know of: an assignment lost after its claim committed (say, an answer the
+   * database sent that never arrived) would otherwise stay RUNNING for as long as the worker lives.
+   */
+  private void reconcile() {
+    long now = System.nanoTime();
+    if (now - lastReconcileNanos < config.leaseDuration().toNanos()) {
+      return;
+    }
+    lastReconcileNanos = now;
+    List<UUID> live = registry.all().stream().map(WorkerSession::id).toList();
+    List<AttemptRef> orphans = jobs.runningOn(live, now().minus(config.leaseDuration())).stream()
+        .filter(a -> registry.find(a.sessionId()).map(s -> !s.holds(a.jobId(), a.attempt())).orElse(false))
+        .toList();
+    if (!orphans.isEmpty()) {
+      logger.warn("taking back {} attempts their workers never got", orphans.size());
+      settle(jobs.requeueOrphans(orphans, backoff::after), "assignment lost");
     }
   }
 

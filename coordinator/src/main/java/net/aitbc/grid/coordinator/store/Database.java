@@ -7,6 +7,8 @@ import org.flywaydb.core.Flyway;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
+import org.jooq.exception.DataAccessException;
+import org.jooq.exception.SQLStateClass;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
@@ -30,10 +32,24 @@ public final class Database {
     c.setMaximumPoolSize(size);
     c.setMinimumIdle(Math.min(2, size));
     c.setPoolName("grid-db");
-    c.setConnectionTimeout(5_000);
+    // Callers wait this long for a connection while the database is down, then get UNAVAILABLE.
+    c.setConnectionTimeout(2_000);
     c.setInitializationFailTimeout(-1);
     c.setAutoCommit(true);
     return new HikariDataSource(c);
+  }
+
+  /**
+   * Whether a failure means the database could not be reached (or dropped the connection), as
+   * opposed to refusing the statement: the former is worth retrying, the latter is not.
+   */
+  public static boolean isUnavailable(Throwable t) {
+    if (!(t instanceof DataAccessException e)) {
+      return false;
+    }
+    SQLStateClass c = e.sqlStateClass();
+    return c != SQLStateClass.C22_DATA_EXCEPTION && c != SQLStateClass.C23_INTEGRITY_CONSTRAINT_VIOLATION
+        && c != SQLStateClass.C42_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION;
   }
 
   /** Applies the migrations shipped in the jooq-codegen jar. */

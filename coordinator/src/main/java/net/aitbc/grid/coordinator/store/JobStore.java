@@ -29,6 +29,7 @@ import org.jooq.Query;
 import org.jooq.Record6;
 import org.jooq.Result;
 import org.jooq.Row2;
+import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -276,17 +277,49 @@ public final class JobStore {
    * {@code backoff.apply(attempt)}; the others fail.
    */
   public List<Ended> requeueLost(@Nullable UUID sessionId, IntFunction<Duration> backoff, int limit) {
-    OffsetDateTime now = now();
     Condition lost = sessionId != null
         ? JOB.SESSION_ID.eq(sessionId)
         : JOB.SESSION_ID.in(select(WORKER_SESSION.SESSION_ID).from(WORKER_SESSION)
-            .where(WORKER_SESSION.LEASE_EXPIRES_AT.lt(now)));
+            .where(WORKER_SESSION.LEASE_EXPIRES_AT.lt(now())));
+    return takeBack(lost, backoff, limit, (worker, attempt) -> "worker " + worker + " was lost while running attempt "
+        + attempt);
+  }
+
+  /** Running attempts handed out before {@code before} to these sessions. */
+  public List<AttemptRef> runningOn(Collection<UUID> sessionIds, OffsetDateTime before) {
+    if (sessionIds.isEmpty()) {
+      return List.of();
+    }
+    return dsl.select(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
+        .from(JOB)
+        .where(JOB.STATE.eq(JobState.RUNNING), JOB.SESSION_ID.in(sessionIds), JOB.STARTED_AT.lt(before))
+        .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3()));
+  }
+
+  /**
+   * Takes back attempts that their session does not know it runs (an assignment lost between the
+   * claim's commit and the worker), exactly as if their worker had been lost.
+   */
+  public List<Ended> requeueOrphans(List<AttemptRef> orphans, IntFunction<Duration> backoff) {
+    if (orphans.isEmpty()) {
+      return List.of();
+    }
+    Condition any = DSL.or(orphans.stream()
+        .map(o -> JOB.JOB_ID.eq(o.jobId()).and(JOB.ATTEMPT.eq(o.attempt())).and(JOB.SESSION_ID.eq(o.sessionId())))
+        .toList());
+    return takeBack(any, backoff, orphans.size(), (worker, attempt) -> "attempt " + attempt
+        + " never reached worker " + worker);
+  }
+
+  private List<Ended> takeBack(Condition which, IntFunction<Duration> backoff, int limit,
+      java.util.function.BiFunction<String, Integer, String> why) {
+    OffsetDateTime now = now();
     return dsl.transactionResult(cfg -> {
       DSLContext tx = cfg.dsl();
       Result<Record6<UUID, Integer, Integer, String, UUID, OffsetDateTime>> rows = tx
           .select(JOB.JOB_ID, JOB.ATTEMPT, JOB.MAX_ATTEMPTS, JOB.WORKER_ID, JOB.SESSION_ID, JOB.STARTED_AT)
           .from(JOB)
-          .where(JOB.STATE.eq(JobState.RUNNING).and(lost))
+          .where(JOB.STATE.eq(JobState.RUNNING).and(which))
           .limit(limit)
           .forUpdate()
           .skipLocked()
@@ -301,7 +334,7 @@ public final class JobStore {
       for (var r : rows) {
         UUID jobId = r.value1();
         int attempt = r.value2();
-        String error = "worker " + r.value4() + " was lost while running attempt " + attempt;
+        String error = why.apply(r.value4(), attempt);
         attempts = attempts.values(jobId, attempt, r.value4(), r.value5(), r.value6(), now, error);
         if (attempt < r.value3()) {
           updates.add(tx.update(JOB)

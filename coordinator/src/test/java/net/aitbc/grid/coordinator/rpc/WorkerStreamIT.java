@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
 import static org.awaitility.Awaitility.await;
 
@@ -313,6 +314,28 @@ class WorkerStreamIT {
     Job failed = get(job.getJobId());
     assertThat(failed.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
     assertThat(failed.getError()).isEqualTo("worker returned an invalid result: result_json.text contains an unpaired UTF-16 surrogate");
+  }
+
+  @Test
+  void attemptThatNeverReachedItsWorkerIsTakenBack() throws Exception {
+    Job job = submit("t-orphan");
+    try (TestWorker w = worker("w-orphan", "t-orphan"); Connection c = db.connect()) {
+      // As if a claim had committed but its Assignment was lost on the way.
+      DSL.using(c, SQLDialect.POSTGRES).update(JOB)
+          .set(JOB.STATE, net.aitbc.grid.db.enums.JobState.RUNNING)
+          .set(JOB.ATTEMPT, 1)
+          .set(JOB.SESSION_ID, java.util.UUID.fromString(w.registered().getSessionId()))
+          .set(JOB.WORKER_ID, "w-orphan")
+          .set(JOB.STARTED_AT, java.time.OffsetDateTime.now().minusSeconds(10))
+          .where(JOB.JOB_ID.eq(JobIds.parse(job.getJobId()).orElseThrow()))
+          .execute();
+      w.credit(1);
+      ScheduledHeartbeats.during(w, () -> {
+        Assignment retry = w.nextAssignment();
+        assertThat(retry.getJobId()).isEqualTo(job.getJobId());
+        assertThat(retry.getAttempt()).isEqualTo(2);
+      });
+    }
   }
 
   @Test
