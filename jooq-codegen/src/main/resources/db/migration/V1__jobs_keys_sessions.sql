@@ -12,6 +12,14 @@ CREATE TABLE api_key (
     key_prefix  text        NOT NULL,
     role        key_role    NOT NULL,
     client_id   text        NOT NULL,
+    -- This key's share of the workers relative to other clients' keys (fair share).
+    weight      double precision NOT NULL DEFAULT 1 CHECK (weight > 0),
+    -- Submissions per second and burst of the key's token bucket; NULL takes the coordinator's
+    -- default, 0 or less means unlimited.
+    rate_per_sec double precision,
+    burst       integer,
+    -- The most queued jobs the key's client may have; NULL takes the coordinator's default.
+    max_queued  integer,
     created_at  timestamptz NOT NULL DEFAULT now(),
     revoked_at  timestamptz
 );
@@ -39,8 +47,18 @@ CREATE TABLE job (
     type         text        NOT NULL,
     model        text,
     payload      jsonb       NOT NULL,
-    constraints  jsonb       NOT NULL DEFAULT '{}',
+    -- What a worker must offer (NULL: anything). GPU names are kept without spaces or punctuation,
+    -- in lower case, and match as a substring; CUDA is major * 100 + minor.
+    req_gpu          text,
+    req_cuda         integer,
+    req_min_vram_mb  integer,
+    req_models       text[],
+    req_region       text,
+    req_max_price    double precision,
     priority     smallint    NOT NULL DEFAULT 5 CHECK (priority BETWEEN 0 AND 9),
+    -- Start tag of start-time fair queuing: jobs are handed out in tag order within a priority, and
+    -- each client's tags advance by 1/weight per job, so clients share workers by weight.
+    fair_tag     double precision NOT NULL DEFAULT 0,
     state        job_state   NOT NULL,
     attempt      integer     NOT NULL DEFAULT 0,
     max_attempts integer     NOT NULL CHECK (max_attempts >= 1),
@@ -60,8 +78,10 @@ CREATE TABLE job (
     CONSTRAINT job_client_request_uq UNIQUE (client_id, request_id)
 );
 
--- The dispatcher's claim: queued jobs of a type, best priority first, oldest first.
-CREATE INDEX job_queued_idx ON job (type, priority DESC, created_at) WHERE state = 'QUEUED';
+-- The dispatcher's claim: queued jobs of a type, best priority first, then in fair-share order.
+CREATE INDEX job_queued_idx ON job (type, priority DESC, fair_tag) WHERE state = 'QUEUED';
+-- Per-client queue lengths (queue caps) and fair-share clocks.
+CREATE INDEX job_queued_client_idx ON job (client_id, fair_tag) WHERE state = 'QUEUED';
 -- Requeue of a lost session's jobs.
 CREATE INDEX job_running_session_idx ON job (session_id) WHERE state = 'RUNNING';
 -- TTL expiry of unfinished jobs.

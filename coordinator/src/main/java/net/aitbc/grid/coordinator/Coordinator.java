@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
+import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.metrics.MetricsHttpServer;
@@ -121,14 +122,19 @@ public final class Coordinator implements AutoCloseable {
 
   /** Creates a key for a role and client id and returns it; only its hash is stored. */
   public String createKey(Role role, String clientId) {
+    return createKey(role, clientId, KeyLimits.DEFAULT);
+  }
+
+  /** Creates a key with these limits and returns it; only its hash is stored. */
+  public String createKey(Role role, String clientId, KeyLimits limits) {
     String key = new ApiKeys().generate(role);
-    keys.add(key, role, clientId);
+    keys.add(key, role, clientId, limits);
     return key;
   }
 
   /** Stores a key chosen by the operator (e.g. the dev mode's fixed client key). */
   public void addKey(String key, Role role, String clientId) {
-    keys.add(key, role, clientId);
+    keys.add(key, role, clientId, KeyLimits.DEFAULT);
   }
 
   /**

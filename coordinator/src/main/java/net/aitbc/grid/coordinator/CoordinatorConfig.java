@@ -23,6 +23,9 @@ import org.jspecify.annotations.Nullable;
  * @param retryBackoff the delay before a job's second attempt; it doubles for each later one
  * @param maxRetryBackoff the longest delay between attempts
  * @param shutdownGrace how long a graceful shutdown waits for calls and workers
+ * @param defaultRatePerSec submissions per second per key when the key sets none; 0 is unlimited
+ * @param defaultBurst the token bucket's size when the key sets none
+ * @param defaultMaxQueued queued jobs per client when its key sets none
  */
 public record CoordinatorConfig(
     String host,
@@ -38,7 +41,10 @@ public record CoordinatorConfig(
     int defaultMaxAttempts,
     Duration retryBackoff,
     Duration maxRetryBackoff,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    double defaultRatePerSec,
+    int defaultBurst,
+    int defaultMaxQueued) {
 
   /** The default gRPC port. */
   public static final int DEFAULT_GRPC_PORT = 9090;
@@ -71,32 +77,39 @@ public record CoordinatorConfig(
   public static CoordinatorConfig defaults(String dbUrl) {
     return new CoordinatorConfig("127.0.0.1", DEFAULT_GRPC_PORT, DEFAULT_METRICS_PORT, dbUrl, null, null, 16,
         Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(1), 3,
-        Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10));
+        Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10), 1000, 2000, 100_000);
   }
 
   /** A copy listening on {@code host:grpcPort} with metrics on {@code metricsPort}. */
   public CoordinatorConfig withListen(String host, int grpcPort, int metricsPort) {
     return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
         leaseDuration, heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff,
-        shutdownGrace);
+        shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
   }
 
   /** A copy with these database credentials. */
   public CoordinatorConfig withDbCredentials(@Nullable String user, @Nullable String password) {
     return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, user, password, dbPoolSize,
         leaseDuration, heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff,
-        shutdownGrace);
+        shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
   }
 
   /** A copy with these lease, heartbeat and sweep periods. */
   public CoordinatorConfig withTiming(Duration lease, Duration heartbeat, Duration sweep) {
     return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-        lease, heartbeat, sweep, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace);
+        lease, heartbeat, sweep, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
+  }
+
+  /** A copy with these admission defaults for keys that set none (a rate of 0 is unlimited). */
+  public CoordinatorConfig withAdmission(double ratePerSec, int burst, int maxQueued) {
+    return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
+        leaseDuration, heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff,
+        shutdownGrace, ratePerSec, burst, maxQueued);
   }
 
   /** A copy with this retry policy. */
   public CoordinatorConfig withRetries(int maxAttempts, Duration backoff, Duration maxBackoff) {
     return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-        leaseDuration, heartbeatInterval, sweepInterval, maxAttempts, backoff, maxBackoff, shutdownGrace);
+        leaseDuration, heartbeatInterval, sweepInterval, maxAttempts, backoff, maxBackoff, shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
   }
 }

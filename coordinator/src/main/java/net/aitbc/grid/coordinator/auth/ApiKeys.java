@@ -31,6 +31,11 @@ public final class ApiKeys {
     }
   }
 
+  /** A stable id of a key for limits and logs: the first 16 hex characters of its hash. */
+  public static String id(byte[] hash) {
+    return java.util.HexFormat.of().formatHex(hash, 0, 8);
+  }
+
   /** The first characters of a key, stored so that operators can tell keys apart. */
   public static String prefix(String key) {
     return key.substring(0, Math.min(PREFIX_LENGTH, key.length()));

@@ -3,6 +3,11 @@ package net.aitbc.grid.coordinator.rpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.concurrent.CompletionException;
+import com.google.protobuf.Any;
+import com.google.rpc.Code;
+import com.google.rpc.RetryInfo;
+import io.grpc.protobuf.StatusProto;
+import net.aitbc.grid.coordinator.scheduler.Admission;
 import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
@@ -19,6 +24,15 @@ final class GrpcErrors {
     Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     return switch (cause) {
       case StatusRuntimeException s -> s;
+      case Admission.Refused r -> StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+          .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
+          .setMessage(r.getMessage())
+          .addDetails(Any.pack(RetryInfo.newBuilder()
+              .setRetryDelay(com.google.protobuf.Duration.newBuilder()
+                  .setSeconds(r.retryAfter().getSeconds())
+                  .setNanos(r.retryAfter().getNano()))
+              .build()))
+          .build());
       case GroupCommitter.Overloaded o ->
           Status.RESOURCE_EXHAUSTED.withDescription("the coordinator is overloaded: " + o.getMessage()
               + "; retry later").asRuntimeException();

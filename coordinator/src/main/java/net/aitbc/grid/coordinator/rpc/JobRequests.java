@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import net.aitbc.grid.coordinator.auth.Principal;
-import net.aitbc.grid.coordinator.store.ConstraintsJson;
 import net.aitbc.grid.coordinator.store.NewJob;
+import net.aitbc.grid.coordinator.store.Requirements;
 import net.aitbc.grid.v1.Constraints;
 import net.aitbc.grid.v1.CreateJobRequest;
 import org.jspecify.annotations.Nullable;
@@ -48,7 +48,7 @@ final class JobRequests {
       throw invalid("request_id must be at most 200 characters and contain no NUL");
     }
     return new NewJob(jobId, principal.clientId(), requestId, type, model, payload.toString(),
-        ConstraintsJson.toJson(constraints(r.getConstraints())), priority, maxAttempts, ttl);
+        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl);
   }
 
   private static ObjectNode payload(String text) {
@@ -141,13 +141,7 @@ final class JobRequests {
     return ttl.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : ttl;
   }
 
-  private static Constraints constraints(Constraints c) {
-    if (c.getMinVramGb() < 0) {
-      throw invalid("constraints.min_vram_gb must not be negative");
-    }
-    if (c.getMaxPrice() < 0 || Double.isNaN(c.getMaxPrice()) || Double.isInfinite(c.getMaxPrice())) {
-      throw invalid("constraints.max_price must be a finite number, zero or more");
-    }
+  private static Requirements requirements(Constraints c) {
     try {
       for (String s : new String[] {c.getGpu(), c.getCuda(), c.getRegion()}) {
         JsonChecks.checkText(s, "constraints");
@@ -155,9 +149,9 @@ final class JobRequests {
       for (String m : c.getModelsList()) {
         JsonChecks.checkText(m, "constraints.models");
       }
-    } catch (JsonChecks.Invalid e) {
+      return Requirements.of(c);
+    } catch (JsonChecks.Invalid | IllegalArgumentException e) {
       throw invalid(e.getMessage());
     }
-    return c;
   }
 }

@@ -27,6 +27,7 @@ import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.Requirements;
 import net.aitbc.grid.coordinator.store.StoredResult;
 import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.CancelJobResponse;
@@ -75,7 +76,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     Principal principal = AuthInterceptor.principal();
     try {
       var job = JobRequests.toNewJob(request, principal, ids.next(), config.defaultMaxAttempts());
-      scheduler.submit(job).whenComplete((submitted, error) -> {
+      scheduler.submit(principal, job).whenComplete((submitted, error) -> {
         if (error != null) {
           out.onError(GrpcErrors.toStatus(error));
         } else {
@@ -93,7 +94,11 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
 
   @Override
   public void getJob(GetJobRequest request, StreamObserver<GetJobResponse> out) {
-    answer(out, () -> GetJobResponse.newBuilder().setJob(withWaitingFor(read(request.getJobId()))).build());
+    answer(out, () -> {
+      UUID id = parseId(request.getJobId());
+      String client = AuthInterceptor.principal().clientId();
+      return GetJobResponse.newBuilder().setJob(withWaitingFor(read(request.getJobId(), id, client, true))).build();
+    });
   }
 
   @Override
@@ -176,22 +181,19 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       out.onError(GrpcErrors.toStatus(e));
       return;
     }
-    JobWatch watch = new JobWatch(out, () -> withWaitingFor(read(request.getJobId(), id, client)), blocking);
+    JobWatch watch = new JobWatch(out, () -> withWaitingFor(read(request.getJobId(), id, client, false)), blocking);
     AutoCloseable subscription = events.subscribe(id, watch);
     watch.onEnd(subscription);
     watch.changed();
   }
 
-  private Job read(String text) {
-    UUID id = parseId(text);
-    return read(text, id, AuthInterceptor.principal().clientId());
-  }
-
-  private Job read(String text, UUID id, String client) {
-    Job job = jobs.find(id, client).orElseThrow(() -> jobNotFound(text));
+  private Job read(String text, UUID id, String client, boolean withAttempts) {
+    java.util.function.Supplier<Job> find = () -> (withAttempts ? jobs.findWithAttempts(id, client)
+        : jobs.find(id, client)).orElseThrow(() -> jobNotFound(text));
+    Job job = find.get();
     if (isDue(job)) {
       scheduler.expireIfDue(id);
-      job = jobs.find(id, client).orElseThrow(() -> jobNotFound(text));
+      job = find.get();
     }
     return job;
   }
@@ -206,13 +208,8 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       return job;
     }
     String model = job.getModel().isEmpty() ? null : job.getModel();
-    if (registry.anySupports(job.getType(), model)) {
-      return job.toBuilder().setWaitingFor("a free worker for job type " + job.getType()).build();
-    }
     return job.toBuilder()
-        .setWaitingFor(model == null
-            ? "a worker that runs job type " + job.getType()
-            : "a worker with model " + model + " for job type " + job.getType())
+        .setWaitingFor(registry.waitingFor(job.getType(), model, Requirements.of(job.getConstraints())))
         .build();
   }
 

@@ -30,16 +30,19 @@ final class Dispatcher implements AutoCloseable {
   private final SessionRegistry registry;
   private final JobEvents events;
   private final GridMetrics metrics;
+  private final FairShare fairShare;
   private final long tickNanos;
   private final AtomicBoolean wanted = new AtomicBoolean(true);
   private final Thread thread;
   private volatile boolean running = true;
 
-  Dispatcher(JobStore jobs, SessionRegistry registry, JobEvents events, GridMetrics metrics, Duration tick) {
+  Dispatcher(JobStore jobs, SessionRegistry registry, JobEvents events, GridMetrics metrics, FairShare fairShare,
+      Duration tick) {
     this.jobs = requireNonNull(jobs, "jobs");
     this.registry = requireNonNull(registry, "registry");
     this.events = requireNonNull(events, "events");
     this.metrics = requireNonNull(metrics, "metrics");
+    this.fairShare = requireNonNull(fairShare, "fairShare");
     this.tickNanos = tick.toNanos();
     this.thread = Thread.ofPlatform().name("grid-dispatcher").daemon().start(this::run);
   }
@@ -73,7 +76,7 @@ final class Dispatcher implements AutoCloseable {
     // A profile that found no work this round is not asked again until the next round.
     Set<String> dry = new HashSet<>();
     for (WorkerSession s : registry.all()) {
-      if (!running || dry.contains(s.profile()) || s.closed()) {
+      if (!running || dry.contains(s.offer().profile()) || s.closed()) {
         continue;
       }
       int wanted = s.reserve(MAX_CLAIM);
@@ -82,19 +85,20 @@ final class Dispatcher implements AutoCloseable {
       }
       List<ClaimedJob> claimed;
       try {
-        claimed = jobs.claim(s.jobTypes(), s.models(), wanted, s.id(), s.workerId());
+        claimed = jobs.claim(s.offer(), wanted, s.id(), s.workerId());
       } catch (RuntimeException e) {
         s.unreserve(wanted);
         throw e;
       }
       if (claimed.size() < wanted) {
         s.unreserve(wanted - claimed.size());
-        dry.add(s.profile());
+        dry.add(s.offer().profile());
       }
       for (ClaimedJob job : claimed) {
         // If the stream closed meanwhile, the session's lease has ended and the sweeper takes
         // the job back.
         s.assign(job);
+        fairShare.handedOut(job.fairTag());
         metrics.dispatched(Duration.between(job.createdAt(), job.startedAt()));
         events.changed(job.jobId());
       }

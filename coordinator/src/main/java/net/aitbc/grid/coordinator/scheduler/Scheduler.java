@@ -13,6 +13,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -61,6 +62,8 @@ public final class Scheduler implements AutoCloseable {
   private final JobEvents events;
   private final GridMetrics metrics;
   private final Backoff backoff;
+  private final Admission admission;
+  private final FairShare fairShare;
   private final GroupCommitter<NewJob, Submitted> submissions;
   private final GroupCommitter<Outcome, Recorded> outcomes;
   private final Dispatcher dispatcher;
@@ -68,7 +71,7 @@ public final class Scheduler implements AutoCloseable {
   private final ExecutorService cleanup = Executors.newVirtualThreadPerTaskExecutor();
   private long lastRenewalNanos = System.nanoTime();
   private long lastReconcileNanos = System.nanoTime();
-  private long sweeps;
+  private long lastCountNanos;
 
   /** Starts the committers, the dispatcher and the sweeper. */
   public Scheduler(CoordinatorConfig config, JobStore jobs, SessionStore sessions, SessionRegistry registry,
@@ -80,10 +83,12 @@ public final class Scheduler implements AutoCloseable {
     this.events = requireNonNull(events, "events");
     this.metrics = requireNonNull(metrics, "metrics");
     this.backoff = new Backoff(config.retryBackoff(), config.maxRetryBackoff());
+    this.admission = new Admission(config.defaultRatePerSec(), config.defaultBurst(), config.defaultMaxQueued());
+    this.fairShare = new FairShare(jobs.firstQueuedTag().orElse(0.0), jobs::lastQueuedTag);
     this.submissions = new GroupCommitter<>("submit", jobs::insert, 1000, 100_000, 2, false);
     // A worker has already done the work an outcome reports: keep it until the database takes it.
     this.outcomes = new GroupCommitter<>("outcome", batch -> jobs.record(batch, backoff::after), 1000, 100_000, 2, true);
-    this.dispatcher = new Dispatcher(jobs, registry, events, metrics, config.sweepInterval());
+    this.dispatcher = new Dispatcher(jobs, registry, events, metrics, fairShare, config.sweepInterval());
     this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("grid-sweeper").daemon().factory());
     long every = config.sweepInterval().toMillis();
     sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
@@ -91,10 +96,16 @@ public final class Scheduler implements AutoCloseable {
 
   // ---- clients
 
-  /** Stores a job; the future completes once it is committed. */
-  public CompletableFuture<Submitted> submit(NewJob job) {
-    return submissions.submit(job).thenApply(s -> {
+  /**
+   * Admits a job (or throws {@link Admission.Refused}), gives it its place in fair-share order and
+   * stores it; the future completes once it is committed.
+   */
+  public CompletableFuture<Submitted> submit(Principal principal, NewJob job) {
+    admission.admit(principal);
+    NewJob tagged = job.withFairTag(fairShare.next(principal.clientId(), principal.limits().weight()));
+    return submissions.submit(tagged).thenApply(s -> {
       if (!s.existing()) {
+        admission.committed(principal.clientId());
         metrics.submitted();
         dispatcher.wake();
       }
@@ -137,7 +148,7 @@ public final class Scheduler implements AutoCloseable {
             .setLeaseDuration(duration(config.leaseDuration())))
         .build());
     logger.info("[{}] worker {} registered: types={} models={} concurrency={}", id, register.getWorkerId(),
-        session.jobTypes(), session.models(), register.getCapabilities().getConcurrency());
+        session.offer().jobTypes(), session.offer().models(), register.getCapabilities().getConcurrency());
     return session;
   }
 
@@ -234,14 +245,24 @@ public final class Scheduler implements AutoCloseable {
       settle(jobs.requeueLost(null, backoff::after, SWEEP_LIMIT), "lease expired");
       reconcile();
       settle(jobs.expireDue(SWEEP_LIMIT), "job expired");
-      if (sweeps++ % 5 == 0) {
-        metrics.queueDepth(jobs.queuedByType().values().stream().mapToLong(Integer::longValue).sum());
-      }
+      countQueues();
     } catch (RuntimeException e) {
       logger.warn("sweep failed, retrying next time: {}", e.toString());
     }
     // Jobs whose retry backoff has passed become claimable without any other event.
     dispatcher.wake();
+  }
+
+  /** Once a second: queued jobs per client, for queue caps and the queue depth gauge. */
+  private void countQueues() {
+    long now = System.nanoTime();
+    if (now - lastCountNanos < 1_000_000_000L) {
+      return;
+    }
+    lastCountNanos = now;
+    Map<String, Integer> counts = jobs.queuedByClient();
+    admission.queueLengths(counts);
+    metrics.queueDepth(counts.values().stream().mapToLong(Integer::longValue).sum());
   }
 
   /** Ends sessions that stopped heartbeating, and extends the leases of the others. */

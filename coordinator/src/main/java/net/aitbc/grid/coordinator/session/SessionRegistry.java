@@ -1,10 +1,13 @@
 package net.aitbc.grid.coordinator.session;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import net.aitbc.grid.coordinator.store.Offer;
+import net.aitbc.grid.coordinator.store.Requirements;
 import org.jspecify.annotations.Nullable;
 
 /** The worker sessions connected to this coordinator. */
@@ -36,13 +39,19 @@ public final class SessionRegistry {
     return sessions.size();
   }
 
-  /** Whether some connected worker can run a job of this type and model. */
-  public boolean anySupports(String type, @Nullable String model) {
-    for (WorkerSession s : sessions.values()) {
-      if (s.supports(type, model)) {
-        return true;
-      }
+  /**
+   * What a queued job waits for, in words: a worker that runs its type and model, then one that
+   * also meets its requirements, else just a free one.
+   */
+  public String waitingFor(String type, @Nullable String model, Requirements requirements) {
+    String kind = "a worker that runs " + type + (model == null ? "" : " with model " + model);
+    List<Offer> capable = sessions.values().stream().map(WorkerSession::offer).filter(o -> o.runs(type, model)).toList();
+    if (capable.isEmpty()) {
+      return kind;
     }
-    return false;
+    if (capable.stream().noneMatch(requirements::satisfiedBy)) {
+      return kind + " and offers " + String.join(", ", requirements.describe());
+    }
+    return "a free slot on " + kind;
   }
 }

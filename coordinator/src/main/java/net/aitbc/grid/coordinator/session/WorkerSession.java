@@ -7,20 +7,17 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.OffsetDateTime;
 import java.util.ArrayDeque;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.ClaimedJob;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.Offer;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectResponse;
 import net.aitbc.grid.v1.Revocation;
@@ -40,9 +37,7 @@ public final class WorkerSession {
   private final String workerId;
   private final Principal owner;
   private final WorkerCapabilities capabilities;
-  private final Set<String> jobTypes;
-  private final Set<String> models;
-  private final String profile;
+  private final Offer offer;
   private final ServerCallStreamObserver<ConnectResponse> out;
 
   private final Object writeLock = new Object();
@@ -65,16 +60,7 @@ public final class WorkerSession {
     this.capabilities = requireNonNull(capabilities, "capabilities");
     this.out = requireNonNull(out, "out");
     this.leaseExpiresAt = requireNonNull(leaseExpiresAt, "leaseExpiresAt");
-    this.jobTypes = normalize(capabilities.getJobTypesList());
-    this.models = normalize(capabilities.getModelsList());
-    this.profile = String.join(",", jobTypes) + "|" + String.join(",", models);
-  }
-
-  private static Set<String> normalize(List<String> values) {
-    return values.stream()
-        .map(v -> v.trim().toLowerCase(Locale.ROOT))
-        .filter(v -> !v.isEmpty())
-        .collect(Collectors.toCollection(TreeSet::new));
+    this.offer = Offer.of(capabilities);
   }
 
   /** The session id. */
@@ -97,24 +83,9 @@ public final class WorkerSession {
     return capabilities;
   }
 
-  /** Job types it runs, in lower case. */
-  public Set<String> jobTypes() {
-    return jobTypes;
-  }
-
-  /** Models it runs, in lower case. */
-  public Set<String> models() {
-    return models;
-  }
-
-  /** Sessions with the same profile can run the same jobs. */
-  public String profile() {
-    return profile;
-  }
-
-  /** Whether it can run a job of this type and model (null: any model). */
-  public boolean supports(String type, @org.jspecify.annotations.Nullable String model) {
-    return jobTypes.contains(type) && (model == null || models.contains(model));
+  /** What it offers, for matching. */
+  public Offer offer() {
+    return offer;
   }
 
   /** Adds credits the worker granted, unless it is draining. */

@@ -15,6 +15,7 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt when it was submitted
  * @param startedAt when it was claimed
  * @param expiresAt when its TTL runs out
+ * @param fairTag its start tag in fair-share order
  */
 public record ClaimedJob(
     UUID jobId,
@@ -24,4 +25,5 @@ public record ClaimedJob(
     String payloadJson,
     OffsetDateTime createdAt,
     OffsetDateTime startedAt,
-    OffsetDateTime expiresAt) {}
+    OffsetDateTime expiresAt,
+    double fairTag) {}

@@ -2,7 +2,11 @@ package net.aitbc.grid.coordinator.store;
 
 import com.google.protobuf.Timestamp;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.List;
+import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
+import net.aitbc.grid.v1.JobAttempt;
 import net.aitbc.grid.v1.Job;
 import net.aitbc.grid.v1.JobState;
 import org.jooq.JSONB;
@@ -47,10 +51,29 @@ final class JobMapper {
     }
     if (full) {
       b.setPayloadJson(text(r.getPayload()));
-      b.setConstraints(ConstraintsJson.fromJson(text(r.getConstraints())));
+      b.setConstraints(requirements(r).toProto());
       if (r.getMetrics() != null) {
         b.setMetricsJson(text(r.getMetrics()));
       }
+    }
+    return b.build();
+  }
+
+  static Requirements requirements(JobRecord r) {
+    return new Requirements(r.getReqGpu(), r.getReqCuda(), r.getReqMinVramMb(),
+        r.getReqModels() == null ? List.of() : Arrays.asList(r.getReqModels()), r.getReqRegion(), r.getReqMaxPrice());
+  }
+
+  static JobAttempt toProto(JobAttemptRecord a) {
+    JobAttempt.Builder b = JobAttempt.newBuilder()
+        .setAttempt(a.getAttempt())
+        .setEndTime(timestamp(a.getEndedAt()))
+        .setError(a.getError());
+    if (a.getWorkerId() != null) {
+      b.setWorkerId(a.getWorkerId());
+    }
+    if (a.getStartedAt() != null) {
+      b.setStartTime(timestamp(a.getStartedAt()));
     }
     return b.build();
   }

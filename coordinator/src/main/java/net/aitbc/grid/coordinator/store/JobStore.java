@@ -5,8 +5,12 @@ import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
 import static net.aitbc.grid.db.Tables.WORKER_SESSION;
 import static org.jooq.impl.DSL.count;
+import static org.jooq.impl.DSL.max;
+import static org.jooq.impl.DSL.min;
+import static org.jooq.impl.DSL.position;
 import static org.jooq.impl.DSL.row;
 import static org.jooq.impl.DSL.select;
+import static org.jooq.impl.DSL.val;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -26,6 +30,7 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
 import org.jooq.Query;
+import org.jooq.Record1;
 import org.jooq.Record6;
 import org.jooq.Result;
 import org.jooq.Row2;
@@ -54,13 +59,15 @@ public final class JobStore {
     OffsetDateTime now = now();
     return dsl.transactionResult(cfg -> {
       DSLContext tx = cfg.dsl();
-      var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL,
-          JOB.PAYLOAD, JOB.CONSTRAINTS, JOB.PRIORITY, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.CREATED_AT,
-          JOB.RUN_AFTER, JOB.EXPIRES_AT);
+      var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
+          JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
+          JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.CREATED_AT, JOB.RUN_AFTER, JOB.EXPIRES_AT);
       for (NewJob j : jobs) {
+        Requirements r = j.requirements();
         insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
-            JSONB.valueOf(j.payloadJson()), JSONB.valueOf(j.constraintsJson()), (short) j.priority(),
-            JobState.QUEUED, j.maxAttempts(), now, now, now.plus(j.ttl()));
+            JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(),
+            r.models().isEmpty() ? null : r.models().toArray(String[]::new), r.region(), r.maxPrice(),
+            (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(), now, now, now.plus(j.ttl()));
       }
       Map<UUID, JobRecord> inserted = new HashMap<>();
       for (JobRecord r : insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).doNothing().returning().fetch()) {
@@ -102,6 +109,18 @@ public final class JobStore {
     return dsl.selectFrom(JOB)
         .where(JOB.JOB_ID.eq(jobId).and(JOB.CLIENT_ID.eq(clientId)))
         .fetchOptional(r -> JobMapper.toProto(r, true));
+  }
+
+  /** A client's job as {@link #find} reads it, plus the attempts that did not complete it. */
+  public Optional<Job> findWithAttempts(UUID jobId, String clientId) {
+    return find(jobId, clientId).map(job -> job.getAttempt() <= 1 && job.getState() != net.aitbc.grid.v1.JobState.JOB_STATE_FAILED
+        ? job
+        : job.toBuilder()
+            .addAllAttempts(dsl.selectFrom(JOB_ATTEMPT)
+                .where(JOB_ATTEMPT.JOB_ID.eq(jobId))
+                .orderBy(JOB_ATTEMPT.ATTEMPT)
+                .fetch(JobMapper::toProto))
+            .build());
   }
 
   /** A client's job with its result. */
@@ -157,17 +176,25 @@ public final class JobStore {
   }
 
   /**
-   * Hands up to {@code limit} runnable queued jobs of these types and models (or of no model) to a
-   * session, best priority first, oldest first. Jobs locked by a concurrent claim are skipped.
+   * Hands up to {@code limit} runnable queued jobs that a worker offering {@code offer} can run to
+   * its session: best priority first, then in fair-share order. Jobs locked by a concurrent claim
+   * are skipped. The conditions mirror {@link Requirements#satisfiedBy}.
    */
-  public List<ClaimedJob> claim(Collection<String> types, Collection<String> models, int limit, UUID sessionId,
-      String workerId) {
+  public List<ClaimedJob> claim(Offer offer, int limit, UUID sessionId, String workerId) {
     OffsetDateTime now = now();
+    String[] models = offer.models().toArray(String[]::new);
     var candidates = select(JOB.JOB_ID)
         .from(JOB)
-        .where(JOB.STATE.eq(JobState.QUEUED), JOB.TYPE.in(types),
-            JOB.MODEL.isNull().or(JOB.MODEL.in(models)), JOB.RUN_AFTER.le(now), JOB.EXPIRES_AT.gt(now))
-        .orderBy(JOB.PRIORITY.desc(), JOB.CREATED_AT)
+        .where(JOB.STATE.eq(JobState.QUEUED), JOB.TYPE.in(offer.jobTypes()),
+            JOB.MODEL.isNull().or(JOB.MODEL.in(offer.models())),
+            JOB.RUN_AFTER.le(now), JOB.EXPIRES_AT.gt(now),
+            JOB.REQ_GPU.isNull().or(position(val(offer.gpuNames()), JOB.REQ_GPU).gt(0)),
+            JOB.REQ_CUDA.isNull().or(JOB.REQ_CUDA.le(offer.cuda())),
+            JOB.REQ_MIN_VRAM_MB.isNull().or(JOB.REQ_MIN_VRAM_MB.le(offer.maxVramMb())),
+            JOB.REQ_MODELS.isNull().or(val(models, JOB.REQ_MODELS.getDataType()).contains(JOB.REQ_MODELS)),
+            JOB.REQ_REGION.isNull().or(JOB.REQ_REGION.eq(offer.region())),
+            JOB.REQ_MAX_PRICE.isNull().or(JOB.REQ_MAX_PRICE.ge(offer.price())))
+        .orderBy(JOB.PRIORITY.desc(), JOB.FAIR_TAG)
         .limit(limit)
         .forUpdate()
         .skipLocked();
@@ -179,9 +206,22 @@ public final class JobStore {
         .set(JOB.STARTED_AT, now)
         .where(JOB.JOB_ID.in(candidates))
         .returning(JOB.JOB_ID, JOB.ATTEMPT, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD, JOB.CREATED_AT, JOB.STARTED_AT,
-            JOB.EXPIRES_AT)
+            JOB.EXPIRES_AT, JOB.FAIR_TAG)
         .fetch(r -> new ClaimedJob(r.getJobId(), r.getAttempt(), r.getType(), r.getModel(), r.getPayload().data(),
-            r.getCreatedAt(), r.getStartedAt(), r.getExpiresAt()));
+            r.getCreatedAt(), r.getStartedAt(), r.getExpiresAt(), r.getFairTag()));
+  }
+
+  /** The latest fair-share tag among a client's queued jobs, if it has any. */
+  public Optional<Double> lastQueuedTag(String clientId) {
+    return Optional.ofNullable(dsl.select(max(JOB.FAIR_TAG)).from(JOB)
+        .where(JOB.CLIENT_ID.eq(clientId).and(JOB.STATE.eq(JobState.QUEUED)))
+        .fetchOne(Record1::value1));
+  }
+
+  /** The earliest fair-share tag among all queued jobs, if any are queued. */
+  public Optional<Double> firstQueuedTag() {
+    return Optional.ofNullable(dsl.select(min(JOB.FAIR_TAG)).from(JOB).where(JOB.STATE.eq(JobState.QUEUED))
+        .fetchOne(Record1::value1));
   }
 
   /**
@@ -381,13 +421,13 @@ public final class JobStore {
         .fetch(r -> new Ended(r.getJobId(), r.getAttempt(), JobState.EXPIRED, r.getSessionId()));
   }
 
-  /** Queued jobs per type. */
-  public Map<String, Integer> queuedByType() {
-    return dsl.select(JOB.TYPE, count())
+  /** Queued jobs per client. */
+  public Map<String, Integer> queuedByClient() {
+    return dsl.select(JOB.CLIENT_ID, count())
         .from(JOB)
         .where(JOB.STATE.eq(JobState.QUEUED))
-        .groupBy(JOB.TYPE)
-        .fetchMap(JOB.TYPE, count());
+        .groupBy(JOB.CLIENT_ID)
+        .fetchMap(JOB.CLIENT_ID, count());
   }
 
   private static OffsetDateTime now() {

@@ -7,9 +7,11 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
+import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.db.enums.KeyRole;
+import net.aitbc.grid.db.tables.records.ApiKeyRecord;
 import org.jooq.DSLContext;
 
 /** API keys, stored as hashes with their role and client id. */
@@ -22,22 +24,25 @@ public final class KeyStore {
   }
 
   /** Stores a key's hash for a role and client id; a key that is already stored is left as it is. */
-  public void add(String key, Role role, String clientId) {
+  public void add(String key, Role role, String clientId, KeyLimits limits) {
     dsl.insertInto(API_KEY)
         .set(API_KEY.KEY_HASH, ApiKeys.hash(key))
         .set(API_KEY.KEY_PREFIX, ApiKeys.prefix(key))
         .set(API_KEY.ROLE, toDb(role))
         .set(API_KEY.CLIENT_ID, clientId)
+        .set(API_KEY.WEIGHT, limits.weight())
+        .set(API_KEY.RATE_PER_SEC, limits.ratePerSec())
+        .set(API_KEY.BURST, limits.burst())
+        .set(API_KEY.MAX_QUEUED, limits.maxQueued())
         .onConflictDoNothing()
         .execute();
   }
 
   /** The principal of a key that exists and is not revoked. */
   public Optional<Principal> find(byte[] keyHash) {
-    return dsl.select(API_KEY.CLIENT_ID, API_KEY.ROLE)
-        .from(API_KEY)
+    return dsl.selectFrom(API_KEY)
         .where(API_KEY.KEY_HASH.eq(keyHash).and(API_KEY.REVOKED_AT.isNull()))
-        .fetchOptional(r -> new Principal(r.value1(), fromDb(r.value2())));
+        .fetchOptional(r -> new Principal(r.getClientId(), fromDb(r.getRole()), ApiKeys.id(keyHash), limits(r)));
   }
 
   /** Revokes every key that starts with this prefix; returns how many. */
@@ -52,7 +57,7 @@ public final class KeyStore {
   public List<KeyInfo> list() {
     return dsl.selectFrom(API_KEY)
         .orderBy(API_KEY.CREATED_AT.desc())
-        .fetch(r -> new KeyInfo(r.getKeyPrefix(), fromDb(r.getRole()), r.getClientId(), r.getCreatedAt(),
+        .fetch(r -> new KeyInfo(r.getKeyPrefix(), fromDb(r.getRole()), r.getClientId(), limits(r), r.getCreatedAt(),
             r.getRevokedAt()));
   }
 
@@ -62,11 +67,16 @@ public final class KeyStore {
    * @param prefix the key's first characters
    * @param role what the key may do
    * @param clientId the id it acts as
+   * @param limits what it may use
    * @param createdAt when it was made
    * @param revokedAt when it was revoked, or null
    */
-  public record KeyInfo(String prefix, Role role, String clientId, OffsetDateTime createdAt,
+  public record KeyInfo(String prefix, Role role, String clientId, KeyLimits limits, OffsetDateTime createdAt,
       @org.jspecify.annotations.Nullable OffsetDateTime revokedAt) {}
+
+  private static KeyLimits limits(ApiKeyRecord r) {
+    return new KeyLimits(r.getWeight(), r.getRatePerSec(), r.getBurst(), r.getMaxQueued());
+  }
 
   private static KeyRole toDb(Role role) {
     return switch (role) {

@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
  * @param type the job type
  * @param model the model (lower case), or null
  * @param payloadJson a JSON object
- * @param constraintsJson a JSON object
+ * @param requirements what a worker must offer
  * @param priority 0-9
+ * @param fairTag its start tag in fair-share order
  * @param maxAttempts at least 1
  * @param ttl time to live from creation
  */
@@ -25,7 +26,14 @@ public record NewJob(
     String type,
     @Nullable String model,
     String payloadJson,
-    String constraintsJson,
+    Requirements requirements,
     int priority,
+    double fairTag,
     int maxAttempts,
-    Duration ttl) {}
+    Duration ttl) {
+  /** The same job with its place in fair-share order. */
+  public NewJob withFairTag(double tag) {
+    return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, tag, maxAttempts,
+        ttl);
+  }
+}

@@ -74,7 +74,7 @@ class JobServiceIT {
     Job read = alice.getJob(GetJobRequest.newBuilder().setJobId(job.getJobId()).build()).getJob();
     assertThat(read.getState()).isEqualTo(JobState.JOB_STATE_QUEUED);
     assertThat(read.getPayloadJson()).contains("\"prompt\": \"hi\"");
-    assertThat(read.getWaitingFor()).isEqualTo("a worker with model m1 for job type nobody-runs-this");
+    assertThat(read.getWaitingFor()).isEqualTo("a worker that runs nobody-runs-this with model m1");
 
     assertThatThrownBy(() -> bob.getJob(GetJobRequest.newBuilder().setJobId(job.getJobId()).build()))
         .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.NOT_FOUND));

@@ -281,6 +281,13 @@ class WorkerStreamIT {
     Job failed = get(job.getJobId());
     assertThat(failed.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
     assertThat(failed.getError()).isEqualTo("out of memory (gave up after 3 attempts)");
+    assertThat(failed.getAttemptsList()).extracting(a -> a.getAttempt(), a -> a.getWorkerId(), a -> a.getError())
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(1, "w-poison", "out of memory"),
+            org.assertj.core.groups.Tuple.tuple(2, "w-poison", "out of memory"),
+            org.assertj.core.groups.Tuple.tuple(3, "w-poison", "out of memory"));
+    assertThat(failed.getAttempts(0).hasStartTime()).isTrue();
+    assertThat(failed.getAttempts(0).hasEndTime()).isTrue();
   }
 
   @Test
