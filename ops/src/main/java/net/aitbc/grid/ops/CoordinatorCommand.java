@@ -38,13 +38,26 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "runs per job when the client names none (default ${DEFAULT-VALUE})")
   int maxAttempts;
 
+  @Option(names = "--rate-limit", defaultValue = "1000",
+      description = "submissions per second per key, for keys that set none; 0 is unlimited (default ${DEFAULT-VALUE})")
+  double rateLimit;
+
+  @Option(names = "--burst", defaultValue = "2000",
+      description = "token bucket size per key, for keys that set none (default ${DEFAULT-VALUE})")
+  int burst;
+
+  @Option(names = "--max-queued", defaultValue = "100000",
+      description = "queued jobs per client, for keys that set none (default ${DEFAULT-VALUE})")
+  int maxQueued;
+
   @Override
   public Integer call() {
     CoordinatorConfig config = CoordinatorConfig.defaults(db.requireUrl())
         .withDbCredentials(db.user, db.password)
         .withListen(host, port, metricsPort)
         .withTiming(lease, heartbeat, Duration.ofSeconds(1))
-        .withRetries(maxAttempts, Duration.ofSeconds(1), Duration.ofMinutes(1));
+        .withRetries(maxAttempts, Duration.ofSeconds(1), Duration.ofMinutes(1))
+        .withAdmission(rateLimit, burst, maxQueued);
     Coordinator coordinator = Coordinator.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "grid-shutdown"));
     GridMain.awaitShutdown();

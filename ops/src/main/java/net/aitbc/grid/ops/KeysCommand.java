@@ -3,9 +3,11 @@ package net.aitbc.grid.ops;
 import com.zaxxer.hikari.HikariDataSource;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
+import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.KeyStore;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,15 +40,29 @@ final class KeysCommand {
         description = "the id jobs are owned by (clients) or the worker owner's id (workers)")
     String clientId;
 
+    @Option(names = "--weight", defaultValue = "1",
+        description = "share of the workers relative to other keys when clients compete (default ${DEFAULT-VALUE})")
+    double weight;
+
+    @Option(names = "--rate", description = "submissions per second (0: unlimited; default: the coordinator's)")
+    @Nullable Double rate;
+
+    @Option(names = "--burst", description = "submissions allowed at once after a quiet spell (default: the coordinator's)")
+    @Nullable Integer burst;
+
+    @Option(names = "--max-queued", description = "most queued jobs for this client (default: the coordinator's)")
+    @Nullable Integer maxQueued;
+
     @Override
     public Integer call() {
       Role r = Role.parse(role);
       if (clientId.isBlank() || clientId.length() > 200) {
         throw new IllegalArgumentException("--client-id must be 1-200 characters");
       }
+      KeyLimits limits = new KeyLimits(weight, rate, burst, maxQueued);
       String key = new ApiKeys().generate(r);
       withStore(db, store -> {
-        store.add(key, r, clientId);
+        store.add(key, r, clientId, limits);
         return null;
       });
       spec.commandLine().getOut().println(key);
@@ -64,13 +80,20 @@ final class KeysCommand {
     public Integer call() {
       var keys = withStore(db, KeyStore::list);
       var out = spec.commandLine().getOut();
-      out.printf("%-14s %-7s %-24s %-20s %s%n", "PREFIX", "ROLE", "CLIENT ID", "CREATED", "REVOKED");
+      out.printf("%-14s %-7s %-24s %-28s %-20s %s%n", "PREFIX", "ROLE", "CLIENT ID", "WEIGHT/RATE/BURST/MAXQ",
+          "CREATED", "REVOKED");
       for (var k : keys) {
-        out.printf("%-14s %-7s %-24s %-20s %s%n", k.prefix(), k.role().label(), k.clientId(),
+        var l = k.limits();
+        String limits = l.weight() + "/" + dflt(l.ratePerSec()) + "/" + dflt(l.burst()) + "/" + dflt(l.maxQueued());
+        out.printf("%-14s %-7s %-24s %-28s %-20s %s%n", k.prefix(), k.role().label(), k.clientId(), limits,
             k.createdAt().toLocalDateTime().withNano(0), k.revokedAt() == null ? "" : k.revokedAt().toLocalDateTime().withNano(0));
       }
       return 0;
     }
+  }
+
+  private static String dflt(@Nullable Object value) {
+    return value == null ? "default" : value.toString();
   }
 
   @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revokes the keys with this prefix.")

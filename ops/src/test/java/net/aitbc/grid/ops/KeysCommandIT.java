@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Optional;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
+import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.Database;
@@ -37,15 +38,19 @@ class KeysCommandIT {
   @Test
   void createdKeyIsPrintedOnceStoredHashedAndRevocable() {
     try (TestDatabase db = TestDatabase.create()) {
-      Run created = grid("keys", "create", "--role", "worker", "--client-id", "farm-7", "--db-url", db.url());
+      Run created = grid("keys", "create", "--role", "worker", "--client-id", "farm-7", "--weight", "2", "--rate", "50",
+          "--max-queued", "10", "--db-url", db.url());
       assertThat(created.status()).isZero();
       String key = created.out().trim();
       assertThat(key).startsWith("aitbc_w_").hasSizeGreaterThan(40);
       assertThat(created.err()).contains("shown only this once");
-      assertThat(lookup(db.url(), key)).contains(new Principal("farm-7", Role.WORKER));
+      Principal principal = lookup(db.url(), key).orElseThrow();
+      assertThat(principal.clientId()).isEqualTo("farm-7");
+      assertThat(principal.role()).isEqualTo(Role.WORKER);
+      assertThat(principal.limits()).isEqualTo(new KeyLimits(2, 50.0, null, 10));
 
       Run listed = grid("keys", "list", "--db-url", db.url());
-      assertThat(listed.out()).contains(ApiKeys.prefix(key), "worker", "farm-7").doesNotContain(key);
+      assertThat(listed.out()).contains(ApiKeys.prefix(key), "worker", "farm-7", "2.0/50.0/default/10").doesNotContain(key);
 
       assertThat(grid("keys", "revoke", "--prefix", ApiKeys.prefix(key), "--db-url", db.url()).status()).isZero();
       assertThat(lookup(db.url(), key)).isEmpty();
