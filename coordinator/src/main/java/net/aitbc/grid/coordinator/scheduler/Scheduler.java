@@ -72,6 +72,7 @@ public final class Scheduler implements AutoCloseable {
   private long lastRenewalNanos = System.nanoTime();
   private long lastReconcileNanos = System.nanoTime();
   private long lastCountNanos;
+  private long lastForgetNanos;
 
   /** Starts the committers, the dispatcher and the sweeper. */
   public Scheduler(CoordinatorConfig config, JobStore jobs, SessionStore sessions, SessionRegistry registry,
@@ -246,11 +247,22 @@ public final class Scheduler implements AutoCloseable {
       reconcile();
       settle(jobs.expireDue(SWEEP_LIMIT), "job expired");
       countQueues();
+      forgetOldSessions();
     } catch (RuntimeException e) {
       logger.warn("sweep failed, retrying next time: {}", e.toString());
     }
     // Jobs whose retry backoff has passed become claimable without any other event.
     dispatcher.wake();
+  }
+
+  /** Every ten minutes: drops sessions closed more than a day ago, so the table stays small. */
+  private void forgetOldSessions() {
+    long now = System.nanoTime();
+    if (now - lastForgetNanos < 600_000_000_000L) {
+      return;
+    }
+    lastForgetNanos = now;
+    sessions.forgetClosed(now().minusDays(1));
   }
 
   /** Once a second: queued jobs per client, for queue caps and the queue depth gauge. */

@@ -5,11 +5,13 @@ import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
 import static net.aitbc.grid.db.Tables.WORKER_SESSION;
 import static org.jooq.impl.DSL.count;
+import static org.jooq.impl.DSL.exists;
 import static org.jooq.impl.DSL.max;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.position;
 import static org.jooq.impl.DSL.row;
 import static org.jooq.impl.DSL.select;
+import static org.jooq.impl.DSL.selectOne;
 import static org.jooq.impl.DSL.val;
 
 import java.time.Duration;
@@ -317,10 +319,11 @@ public final class JobStore {
    * {@code backoff.apply(attempt)}; the others fail.
    */
   public List<Ended> requeueLost(@Nullable UUID sessionId, IntFunction<Duration> backoff, int limit) {
+    // Driven from the few running jobs, each looking up its session: the session table keeps growing.
     Condition lost = sessionId != null
         ? JOB.SESSION_ID.eq(sessionId)
-        : JOB.SESSION_ID.in(select(WORKER_SESSION.SESSION_ID).from(WORKER_SESSION)
-            .where(WORKER_SESSION.LEASE_EXPIRES_AT.lt(now())));
+        : exists(selectOne().from(WORKER_SESSION)
+            .where(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID), WORKER_SESSION.LEASE_EXPIRES_AT.lt(now())));
     return takeBack(lost, backoff, limit, (worker, attempt) -> "worker " + worker + " was lost while running attempt "
         + attempt);
   }

@@ -43,6 +43,11 @@ public final class SessionStore {
         .execute();
   }
 
+  /** Forgets sessions closed before {@code before}; returns how many. */
+  public int forgetClosed(OffsetDateTime before) {
+    return dsl.deleteFrom(WORKER_SESSION).where(WORKER_SESSION.CLOSED_AT.lt(before)).execute();
+  }
+
   /** Closes a session and ends its lease now, so that its jobs can be taken back at once. */
   public void close(UUID sessionId) {
     OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
