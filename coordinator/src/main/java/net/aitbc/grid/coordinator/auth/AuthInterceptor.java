@@ -65,7 +65,13 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (key == null || key.isBlank()) {
       return refuse(call, Status.UNAUTHENTICATED.withDescription("missing api key: send it in x-api-key"));
     }
-    Principal principal = resolve(key);
+    Principal principal;
+    try {
+      principal = resolve(key);
+    } catch (RuntimeException e) {
+      return refuse(call, Status.UNAVAILABLE.withDescription("cannot check the api key now (the database is "
+          + "unavailable); retry later"));
+    }
     if (principal == null) {
       return refuse(call, Status.UNAUTHENTICATED.withDescription("invalid api key"));
     }
@@ -84,7 +90,16 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (cached != null && now - cached.loadedAt < CACHE_NANOS) {
       return cached.principal;
     }
-    Principal principal = lookup.apply(hash).orElse(null);
+    Principal principal;
+    try {
+      principal = lookup.apply(hash).orElse(null);
+    } catch (RuntimeException e) {
+      if (cached != null) {
+        // The database is down: a key known a moment ago is still good enough to queue behind it.
+        return cached.principal;
+      }
+      throw e;
+    }
     if (cache.size() >= CACHE_LIMIT) {
       cache.clear();
     }

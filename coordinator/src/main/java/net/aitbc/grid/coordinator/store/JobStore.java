@@ -35,6 +35,7 @@ import org.jooq.Query;
 import org.jooq.Record1;
 import org.jooq.Record6;
 import org.jooq.Result;
+import org.jooq.TransactionalCallable;
 import org.jooq.Row2;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
@@ -59,7 +60,7 @@ public final class JobStore {
    */
   public List<Submitted> insert(List<NewJob> jobs) {
     OffsetDateTime now = now();
-    return dsl.transactionResult(cfg -> {
+    return inTransaction(cfg -> {
       DSLContext tx = cfg.dsl();
       var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
           JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
@@ -233,7 +234,7 @@ public final class JobStore {
    */
   public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff) {
     OffsetDateTime now = now();
-    return dsl.transactionResult(cfg -> {
+    return inTransaction(cfg -> {
       DSLContext tx = cfg.dsl();
       List<Recorded> out = new ArrayList<>(outcomes.size());
       for (Outcome o : outcomes) {
@@ -357,7 +358,7 @@ public final class JobStore {
   private List<Ended> takeBack(Condition which, IntFunction<Duration> backoff, int limit,
       java.util.function.BiFunction<String, Integer, String> why) {
     OffsetDateTime now = now();
-    return dsl.transactionResult(cfg -> {
+    return inTransaction(cfg -> {
       DSLContext tx = cfg.dsl();
       Result<Record6<UUID, Integer, Integer, String, UUID, OffsetDateTime>> rows = tx
           .select(JOB.JOB_ID, JOB.ATTEMPT, JOB.MAX_ATTEMPTS, JOB.WORKER_ID, JOB.SESSION_ID, JOB.STARTED_AT)
@@ -431,6 +432,14 @@ public final class JobStore {
         .where(JOB.STATE.eq(JobState.QUEUED))
         .groupBy(JOB.CLIENT_ID)
         .fetchMap(JOB.CLIENT_ID, count());
+  }
+
+  /**
+   * Runs {@code work} in a transaction on one connection taken up front: when the database is
+   * down, that fails once, quickly, instead of again for the rollback.
+   */
+  private <T> T inTransaction(TransactionalCallable<T> work) {
+    return dsl.connectionResult(c -> DSL.using(c, dsl.dialect(), dsl.settings()).transactionResult(work));
   }
 
   private static OffsetDateTime now() {

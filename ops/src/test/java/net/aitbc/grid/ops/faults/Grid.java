@@ -1,0 +1,256 @@
+package net.aitbc.grid.ops.faults;
+
+import static net.aitbc.grid.db.Tables.JOB;
+
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import net.aitbc.grid.coordinator.auth.ApiKeys;
+import net.aitbc.grid.coordinator.auth.KeyLimits;
+import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.store.Database;
+import net.aitbc.grid.coordinator.store.KeyStore;
+import net.aitbc.grid.coordinator.testing.GrpcClients;
+import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.db.enums.JobState;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A grid of real processes for one test (coordinator, workers, bridge), its keys and database, and
+ * its log folder {@code target/fault-logs/<test>/}; every process is killed after the test, and
+ * their log tails are printed when it failed.
+ */
+final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, AfterEachCallback {
+  static final Path TARGET = Path.of(System.getProperty("basedir", "."), "target");
+
+  private final List<GridProcess> processes = new ArrayList<>();
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private @Nullable Path logDir;
+  private @Nullable String testName;
+  private @Nullable TestDatabase testDatabase;
+  private @Nullable String dbUrl;
+  private @Nullable String clientKey;
+  private @Nullable String workerKey;
+  private @Nullable ManagedChannel channel;
+  private int coordinatorPort;
+  private int coordinatorStarts;
+  private boolean failed;
+
+  @Override
+  public void beforeEach(ExtensionContext context) throws IOException {
+    String cls = context.getRequiredTestClass().getSimpleName();
+    testName = countTests(context) > 1 ? cls + "." + context.getRequiredTestMethod().getName() : cls;
+    logDir = TARGET.resolve("fault-logs").resolve(testName);
+    if (Files.exists(logDir)) {
+      try (Stream<Path> old = Files.walk(logDir)) {
+        old.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    Files.createDirectories(logDir);
+    coordinatorPort = freePort();
+  }
+
+  private static long countTests(ExtensionContext context) {
+    return Stream.of(context.getRequiredTestClass().getDeclaredMethods())
+        .filter(m -> m.isAnnotationPresent(org.junit.jupiter.api.Test.class)).count();
+  }
+
+  @Override
+  public void afterTestExecution(ExtensionContext context) {
+    failed = context.getExecutionException().isPresent();
+    if (failed) {
+      for (GridProcess p : processes) {
+        System.err.println(p.tail(60));
+      }
+      if (testDatabase != null) {
+        System.err.println("database kept for inspection: " + dbUrl);
+      }
+    }
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    processes.forEach(GridProcess::destroy);
+    for (AutoCloseable r : resources.reversed()) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        System.err.println("cleanup: " + e);
+      }
+    }
+    if (testDatabase != null && !failed) {
+      testDatabase.close();
+    }
+  }
+
+  /** The test's name as its logs and report use it. */
+  String name() {
+    return testName;
+  }
+
+  Path logDir() {
+    return logDir;
+  }
+
+  /** Closes this after the test (after every process is gone). */
+  <T extends AutoCloseable> T closeLater(T resource) {
+    resources.add(resource);
+    return resource;
+  }
+
+  /** A fresh database on the test server, migrated, with a client and a worker key. */
+  Grid withFreshDatabase() {
+    testDatabase = TestDatabase.create();
+    return withDatabase(testDatabase.url());
+  }
+
+  /** Migrates the database at {@code url} and stores a client and a worker key in it. */
+  Grid withDatabase(String url) {
+    dbUrl = url;
+    try (var ds = Database.pool(url, null, null, 2)) {
+      Database.migrate(ds);
+      KeyStore keys = new KeyStore(Database.dsl(ds));
+      ApiKeys generator = new ApiKeys();
+      clientKey = generator.generate(Role.CLIENT);
+      // No rate limit for the load generator: the tests measure faults, not admission control.
+      keys.add(clientKey, Role.CLIENT, "client-a", new KeyLimits(1, 0.0, null, null));
+      workerKey = generator.generate(Role.WORKER);
+      keys.add(workerKey, Role.WORKER, "gpu-farm", KeyLimits.DEFAULT);
+    }
+    return this;
+  }
+
+  String dbUrl() {
+    return dbUrl;
+  }
+
+  String clientKey() {
+    return clientKey;
+  }
+
+  /** Every key of this grid: none may appear in any log. */
+  List<String> keys() {
+    return List.of(clientKey, workerKey);
+  }
+
+  int coordinatorPort() {
+    return coordinatorPort;
+  }
+
+  /** Starts {@code grid coordinator} on this grid's port (the same one after a restart) and waits until it listens. */
+  GridProcess startCoordinator() {
+    coordinatorStarts++;
+    String name = coordinatorStarts == 1 ? "coordinator" : "coordinator-" + coordinatorStarts;
+    GridProcess p = start(name, List.of(), Map.of(), "coordinator", "--db-url", dbUrl, "--port",
+        Integer.toString(coordinatorPort), "--metrics-port", "-1", "--lease", "3s", "--heartbeat", "1s",
+        "--max-attempts", "10");
+    return p.awaitLog("coordinator listening on", Duration.ofSeconds(30));
+  }
+
+  /**
+   * Starts {@code grid worker --noop} and waits until it has registered. Its key travels in the
+   * environment, not on the command line; its stream session logs each outcome's acknowledgement.
+   */
+  GridProcess startWorker(String id, int concurrency, Duration drainTimeout) {
+    return startWorkers(concurrency, drainTimeout, id).getFirst();
+  }
+
+  /** Starts several workers at once and waits until each has registered. */
+  List<GridProcess> startWorkers(int concurrency, Duration drainTimeout, String... ids) {
+    List<GridProcess> started = new ArrayList<>();
+    for (String id : ids) {
+      started.add(start("worker-" + id,
+          List.of("-Dorg.slf4j.simpleLogger.log.net.aitbc.grid.worker.session.StreamSession=debug"),
+          Map.of("AITBC_WORKER_KEY", workerKey),
+          "worker", "--coordinator", "127.0.0.1:" + coordinatorPort, "--worker-id", id,
+          "--concurrency", Integer.toString(concurrency), "--no-embedded", "--noop",
+          "--drain-timeout", drainTimeout.toMillis() + "ms"));
+    }
+    started.forEach(p -> p.awaitLog("\\] registered;", Duration.ofSeconds(30)));
+    return started;
+  }
+
+  /** Starts {@code grid bridge} on a free port; returns its port once it listens. */
+  int startBridge() {
+    int port = freePort();
+    start("bridge", List.of(), Map.of(), "bridge", "--port", Integer.toString(port), "--coordinator",
+        "127.0.0.1:" + coordinatorPort).awaitLog("bridge listening on", Duration.ofSeconds(30));
+    return port;
+  }
+
+  private GridProcess start(String name, List<String> jvm, Map<String, String> env, String... args) {
+    GridProcess p = GridProcess.start(name, logDir.resolve(name + ".log"), jvm, env, args);
+    processes.add(p);
+    return p;
+  }
+
+  /** Every process started, in order. */
+  List<GridProcess> processes() {
+    return List.copyOf(processes);
+  }
+
+  /** The log files of every worker process. */
+  List<Path> workerLogs() {
+    return processes.stream().filter(p -> p.name().startsWith("worker-")).map(GridProcess::log).toList();
+  }
+
+  /** A channel to the coordinator (it reconnects by itself after a restart). */
+  ManagedChannel channel() {
+    if (channel == null) {
+      channel = GrpcClients.channel(coordinatorPort);
+    }
+    return channel;
+  }
+
+  /** Runs a typed query on a new connection to the grid's database. */
+  <T> T query(Function<DSLContext, T> query) {
+    try (Connection c = DriverManager.getConnection(dbUrl)) {
+      return query.apply(DSL.using(c, SQLDialect.POSTGRES));
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read " + dbUrl, e);
+    }
+  }
+
+  /** How many jobs are in this state now. */
+  int count(JobState state) {
+    return query(db -> db.fetchCount(JOB, JOB.STATE.eq(state)));
+  }
+
+  /** How many jobs of this worker are in this state now. */
+  int count(JobState state, String workerId) {
+    return query(db -> db.fetchCount(JOB, JOB.STATE.eq(state).and(JOB.WORKER_ID.eq(workerId))));
+  }
+
+  /** A free TCP port on loopback. */
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
