@@ -30,6 +30,13 @@ public final class Bridge implements AutoCloseable {
   private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
   /** Results can be large; the coordinator accepts 16 MiB from workers. */
   private static final int MAX_GRPC_MESSAGE = 32 << 20;
+  /**
+   * The coordinator's error descriptions can quote a client's input at length (the grpc-message
+   * trailer). Over grpc-java's default of 8 KiB such a trailer fails the call, and from 10 KiB the
+   * whole HTTP/2 connection, every other caller's calls on it included. Bodies are at most 1 MiB, so
+   * their quotes fit.
+   */
+  private static final int MAX_GRPC_METADATA = 4 << 20;
   private static final String OPENAPI = "net/aitbc/grid/bridge/openapi.json";
 
   private final Server server;
@@ -47,6 +54,7 @@ public final class Bridge implements AutoCloseable {
     ManagedChannel channel = NettyChannelBuilder.forTarget(config.coordinator())
         .usePlaintext()
         .maxInboundMessageSize(MAX_GRPC_MESSAGE)
+        .maxInboundMetadataSize(MAX_GRPC_METADATA)
         .build();
     ServerBuilder sb = Server.builder()
         .http(new InetSocketAddress(config.host(), config.port()))

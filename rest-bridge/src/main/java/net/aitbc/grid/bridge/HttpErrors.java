@@ -1,5 +1,8 @@
 package net.aitbc.grid.bridge;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.RetryInfo;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpResponse;
@@ -13,6 +16,7 @@ import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.annotation.ExceptionHandlerFunction;
 import io.grpc.Status;
+import io.grpc.protobuf.StatusProto;
 import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import java.util.regex.Matcher;
@@ -82,11 +86,15 @@ final class HttpErrors {
       logger.error("[call={}] unexpected failure", call, t);
       return response(HttpStatus.INTERNAL_SERVER_ERROR, "internal error");
     }
-    return fromStatus(status, call);
+    return fromStatus(status, call, retryInfoSeconds(t));
   }
 
   /** The one gRPC status → HTTP mapping. */
   static HttpResponse fromStatus(Status status, Call call) {
+    return fromStatus(status, call, null);
+  }
+
+  private static HttpResponse fromStatus(Status status, Call call, @Nullable Integer retryAfter) {
     String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
     return switch (status.getCode()) {
       case INVALID_ARGUMENT -> response(HttpStatus.UNPROCESSABLE_ENTITY, description);
@@ -98,7 +106,8 @@ final class HttpErrors {
         default -> response(HttpStatus.CONFLICT, description);
       };
       case ALREADY_EXISTS -> response(HttpStatus.CONFLICT, description);
-      case RESOURCE_EXHAUSTED -> withRetryAfter(HttpStatus.TOO_MANY_REQUESTS, description, retrySeconds(description));
+      case RESOURCE_EXHAUSTED -> withRetryAfter(HttpStatus.TOO_MANY_REQUESTS, description,
+          retryAfter != null ? retryAfter : retrySeconds(description));
       case UNAVAILABLE -> withRetryAfter(HttpStatus.SERVICE_UNAVAILABLE, "coordinator unavailable: " + description, 1);
       case DEADLINE_EXCEEDED -> response(HttpStatus.GATEWAY_TIMEOUT, "the coordinator did not answer in time");
       case UNAUTHENTICATED -> response(HttpStatus.UNAUTHORIZED, "invalid api key");
@@ -156,6 +165,25 @@ final class HttpErrors {
 
   private static HttpResponse withRetryAfter(HttpStatus status, String detail, int seconds) {
     return aggregated(status, detail, seconds).toHttpResponse();
+  }
+
+  /** The coordinator's google.rpc.RetryInfo delay in whole seconds (at least 1), if it sent one. */
+  private static @Nullable Integer retryInfoSeconds(Throwable t) {
+    com.google.rpc.Status details = StatusProto.fromThrowable(t);
+    if (details == null) {
+      return null;
+    }
+    for (Any d : details.getDetailsList()) {
+      if (d.is(RetryInfo.class)) {
+        try {
+          com.google.protobuf.Duration delay = d.unpack(RetryInfo.class).getRetryDelay();
+          return (int) Math.max(1, delay.getSeconds() + (delay.getNanos() > 0 ? 1 : 0));
+        } catch (InvalidProtocolBufferException e) {
+          return null;
+        }
+      }
+    }
+    return null;
   }
 
   private static int retrySeconds(String description) {

@@ -9,6 +9,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import net.aitbc.grid.v1.GetJobResultResponse;
 import net.aitbc.grid.v1.Job;
+import net.aitbc.grid.v1.JobAttempt;
 import net.aitbc.grid.v1.JobProgress;
 import net.aitbc.grid.v1.JobState;
 import org.jspecify.annotations.Nullable;
@@ -51,6 +52,15 @@ final class JobJson {
     ObjectNode o = view(job);
     o.put("waiting_for", orNull(job.getWaitingFor()));
     o.set("metrics", Json.parseStored(job.getMetricsJson()));
+    ArrayNode attempts = o.putArray("attempts");
+    for (JobAttempt a : job.getAttemptsList()) {
+      ObjectNode at = attempts.addObject();
+      at.put("attempt", a.getAttempt());
+      at.put("worker_id", orNull(a.getWorkerId()));
+      at.put("started_at", a.hasStartTime() ? time(a.getStartTime()) : null);
+      at.put("finished_at", a.hasEndTime() ? time(a.getEndTime()) : null);
+      at.put("error", orNull(a.getError()));
+    }
     return o;
   }
 

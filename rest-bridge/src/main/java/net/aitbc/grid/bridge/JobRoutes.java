@@ -3,7 +3,6 @@ package net.aitbc.grid.bridge;
 import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.bridge.CoordinatorClient.unary;
 
-import com.linecorp.armeria.common.AggregatedHttpRequest;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -18,6 +17,7 @@ import com.linecorp.armeria.server.annotation.Post;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import net.aitbc.grid.bridge.HttpErrors.ApiError;
 import net.aitbc.grid.bridge.HttpErrors.Call;
 import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.CancelJobResponse;
@@ -36,6 +36,12 @@ import net.aitbc.grid.v1.ListJobsResponse;
  */
 final class JobRoutes {
   private static final String API_KEY = "x-api-key";
+  /**
+   * Far above any key the coordinator issues (about 50 characters). A longer one could not be valid,
+   * and gRPC metadata over the coordinator's header limit fails the whole HTTP/2 connection to it,
+   * every other caller's calls on it included.
+   */
+  private static final int MAX_API_KEY_LENGTH = 1024;
 
   private final CoordinatorClient coordinator;
 
@@ -53,19 +59,30 @@ final class JobRoutes {
     if (key.isEmpty()) {
       return HttpErrors.response(HttpStatus.UNAUTHORIZED, "missing api key");
     }
-    if (!key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+    if (key.length() > MAX_API_KEY_LENGTH || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
       // gRPC metadata is ASCII; such a key cannot be one the coordinator issued.
       return HttpErrors.response(HttpStatus.UNAUTHORIZED, "invalid api key");
     }
     return delegate.serve(ctx, req);
   }
 
-  /** {@code POST /v1/jobs}: 201 with the JobView. */
+  /**
+   * {@code POST /v1/jobs}: 201 with the JobView. The body is read as bytes whatever its Content-Type:
+   * given an AggregatedHttpRequest, Armeria would parse a multipart/form-data body itself and answer
+   * a malformed one with a 500.
+   */
   @Post("/v1/jobs")
-  public HttpResponse submit(AggregatedHttpRequest request) {
-    CreateJobRequest create = JobRequests.create(request.content(), request.headers().get("idempotency-key"));
-    return reply(Call.SUBMIT, o -> jobs(request.headers()).createJob(create, o),
-        (CreateJobResponse r) -> Json.response(HttpStatus.CREATED, JobJson.view(r.getJob())));
+  public HttpResponse submit(HttpRequest request) {
+    return HttpResponse.of(request.aggregate().thenApply(body -> {
+      CreateJobRequest create;
+      try {
+        create = JobRequests.create(body.content(), body.headers().get("idempotency-key"));
+      } catch (ApiError e) {
+        return HttpErrors.fromFailure(e, Call.SUBMIT);
+      }
+      return reply(Call.SUBMIT, o -> jobs(body.headers()).createJob(create, o),
+          (CreateJobResponse r) -> Json.response(HttpStatus.CREATED, JobJson.view(r.getJob())));
+    }));
   }
 
   /** {@code GET /v1/jobs}: a page of the caller's jobs, newest first. */

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import net.aitbc.grid.bridge.Grid.Reply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -179,6 +183,19 @@ class BadRequestsIT {
   }
 
   @Test
+  void submissionsOverTheKeysRateAre429WithRetryAfter() {
+    String slow = grid.coordinator.createKey(net.aitbc.grid.coordinator.auth.Role.CLIENT, "slow-client",
+        new net.aitbc.grid.coordinator.auth.KeyLimits(1, 0.2, 2, null));
+    assertThat(grid.post("/v1/jobs", slow, GOOD_BODY).status()).isEqualTo(201);
+    assertThat(grid.post("/v1/jobs", slow, GOOD_BODY).status()).isEqualTo(201);
+    Reply limited = grid.post("/v1/jobs", slow, GOOD_BODY);
+    assertThat(limited.assertError(429)).contains("rate limit of 0.2 submissions per second");
+    // The coordinator's RetryInfo: one token every 5 s.
+    assertThat(limited.headers().firstValue("retry-after").map(Integer::parseInt)).hasValueSatisfying(
+        s -> assertThat(s).isBetween(4, 5));
+  }
+
+  @Test
   void unreachableCoordinatorIs503WithRetryAfter() {
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
     try (Bridge lonely = Bridge.start(Grid.config(1))) {
@@ -190,6 +207,41 @@ class BadRequestsIT {
       assertThat(health.status()).isEqualTo(200);
       assertThat(health.json().get("status").asText()).isEqualTo("degraded");
       assertThat(health.json().get("coordinator").asText()).isEqualTo("UNAVAILABLE");
+    }
+  }
+
+  @Test
+  void multipartBodiesAre400() {
+    for (String type : List.of("multipart/form-data", "multipart/form-data; boundary=xyz")) {
+      Reply r = grid.send(grid.request("/v1/jobs", grid.clientKey).header("Content-Type", type).POST(BodyPublishers.ofString(
+          "--xyz\r\nContent-Disposition: form-data; name=\"payload\"\r\n\r\n{}\r\n--xyz--\r\n")));
+      assertThat(r.assertError(400)).as(type).contains("not valid JSON");
+    }
+  }
+
+  @Test
+  void keyTooLongToBeValidIs401() {
+    // Far longer than any issued key, and short enough to pass the HTTP header limit.
+    assertThat(grid.get("/v1/jobs", "k".repeat(7900)).assertError(401)).isEqualTo("invalid api key");
+  }
+
+  @Test
+  void longCoordinatorErrorIs422AndLeavesOtherCallsAlone() throws Exception {
+    String id = grid.submit(grid.clientKey, "m-long-error");
+    HttpRequest watch = grid.request("/v1/jobs/" + id + "/events", grid.clientKey).GET().build();
+    try (Stream<String> events = grid.sendAsync(watch, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS)
+        .body()) {
+      // The coordinator quotes the whole type in its description, a grpc-message trailer of 70 KB.
+      Reply r = grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"type\": \"" + "z".repeat(70_000) + "\"}}");
+      assertThat(r.assertError(422)).contains("job type");
+      assertThat(grid.post("/v1/jobs/" + id + "/cancel", grid.clientKey).status()).isEqualTo(200);
+
+      // The watch on the same gRPC connection saw the cancel, not the connection failing.
+      List<String> lines = CompletableFuture.supplyAsync(events::toList).get(10, TimeUnit.SECONDS);
+      assertThat(lines).noneMatch(l -> l.startsWith("event: error")).anyMatch(l -> l.contains("\"CANCELED\""));
+    } finally {
+      // However it ended, the job ends, and so does its event stream.
+      grid.post("/v1/jobs/" + id + "/cancel", grid.clientKey);
     }
   }
 

@@ -49,6 +49,28 @@ class CliContractIT {
   }
 
   @Test
+  void statusListsTheAttemptsThatDidNotCompleteTheJob() {
+    String jobId = grid.submit(grid.clientKey, "attempts-model");
+    try (TestWorker w = TestWorker.connect(grid.coordinator.grpcPort(), grid.workerKey, "w-attempts",
+        List.of("inference"), List.of("attempts-model"))) {
+      w.credit(2);
+      Assignment first = w.nextAssignment();
+      w.fail(first.getJobId(), first.getAttempt(), "CUDA out of memory", true);
+      assertThat(w.next().getOutcomeAck().getAccepted()).isTrue();
+      Assignment second = w.nextAssignment();
+      assertThat(second.getAttempt()).isEqualTo(2);
+      JsonNode status = grid.get("/v1/jobs/" + jobId, grid.clientKey).json();
+      assertThat(status.get("state").asText()).isEqualTo("RUNNING");
+      JsonNode attempt = status.get("attempts").get(0);
+      assertThat(attempt.get("attempt").asInt()).isEqualTo(1);
+      assertThat(attempt.get("worker_id").asText()).isEqualTo("w-attempts");
+      assertThat(attempt.get("error").asText()).isEqualTo("CUDA out of memory");
+      assertThat(attempt.get("started_at").asText()).matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}");
+      w.complete(second.getJobId(), 2, "{\"output\":\"ok\"}");
+    }
+  }
+
+  @Test
   void submitAnswers201WithAFullQueuedJobView() {
     Reply r = grid.post("/v1/jobs", grid.clientKey,
         "{\"payload\": {\"type\": \"inference\", \"prompt\": \"hi\", \"model\": \"m\"}, \"ttl_seconds\": 900}");

@@ -50,10 +50,19 @@ final class GrpcErrors {
   }
 
   static StatusRuntimeException invalid(String message) {
-    return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    return Status.INVALID_ARGUMENT.withDescription(abbreviate(message, 1000)).asRuntimeException();
   }
 
   static StatusRuntimeException notFound(String message) {
-    return Status.NOT_FOUND.withDescription(message).asRuntimeException();
+    return Status.NOT_FOUND.withDescription(abbreviate(message, 1000)).asRuntimeException();
+  }
+
+  /** A client's value shortened for quoting in an error: descriptions travel in headers of bounded size. */
+  static String abbreviate(String value) {
+    return abbreviate(value, 64);
+  }
+
+  static String abbreviate(String value, int max) {
+    return value.length() <= max ? value : value.substring(0, max) + "…";
   }
 }

@@ -27,6 +27,7 @@ final class JobRequests {
   static final Duration MAX_TTL = Duration.ofDays(30);
   static final int MAX_ATTEMPTS = 100;
   static final int NORMAL_PRIORITY = 5;
+  static final int MAX_VRAM_GB = 1_000_000;
 
   private static final Pattern TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
   private static final Map<String, Integer> PRIORITY_NAMES = Map.of("low", 2, "normal", NORMAL_PRIORITY, "high", 8);
@@ -79,7 +80,8 @@ final class JobRequests {
     }
     String normalized = type.trim().toLowerCase(Locale.ROOT);
     if (!TYPE.matcher(normalized).matches()) {
-      throw invalid("job type '" + type + "' is not valid: use 1-64 letters, digits, '.', '_' or '-'");
+      throw invalid("job type '" + GrpcErrors.abbreviate(type) + "' is not valid: use 1-64 letters, digits, '.', '_' "
+          + "or '-'");
     }
     return normalized;
   }
@@ -110,7 +112,7 @@ final class JobRequests {
     if (p == null || p.isNull()) {
       return NORMAL_PRIORITY;
     }
-    if (p.isIntegralNumber()) {
+    if (p.isIntegralNumber() && p.canConvertToInt()) {
       return checkPriority(p.asInt());
     }
     if (p.isTextual()) {
@@ -119,7 +121,8 @@ final class JobRequests {
         return named;
       }
     }
-    throw invalid("payload.priority must be low, normal, high or a whole number from 0 to 9, not " + p);
+    throw invalid("payload.priority must be low, normal, high or a whole number from 0 to 9, not "
+        + GrpcErrors.abbreviate(p.toString()));
   }
 
   private static int checkPriority(int priority) {
@@ -133,21 +136,31 @@ final class JobRequests {
     if (!r.hasTtl()) {
       return DEFAULT_TTL;
     }
-    Duration ttl = Duration.ofSeconds(r.getTtl().getSeconds(), r.getTtl().getNanos());
-    if (ttl.compareTo(MAX_TTL) > 0) {
-      throw invalid("ttl must be at most " + MAX_TTL.toDays() + " days, not " + ttl.toSeconds() + " s");
+    long seconds = r.getTtl().getSeconds();
+    int nanos = r.getTtl().getNanos();
+    if (nanos <= -1_000_000_000 || nanos >= 1_000_000_000) {
+      throw invalid("ttl.nanos must be between -999999999 and 999999999");
+    }
+    if (seconds > MAX_TTL.toSeconds() || (seconds == MAX_TTL.toSeconds() && nanos > 0)) {
+      throw invalid("ttl must be at most " + MAX_TTL.toDays() + " days, not " + seconds + " s");
     }
     // As the CLI's server does: a TTL below one second becomes one second.
-    return ttl.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : ttl;
+    return seconds < 1 ? Duration.ofSeconds(1) : Duration.ofSeconds(seconds, nanos);
   }
 
   private static Requirements requirements(Constraints c) {
     try {
-      for (String s : new String[] {c.getGpu(), c.getCuda(), c.getRegion()}) {
-        JsonChecks.checkText(s, "constraints");
+      JsonChecks.checkText(c.getGpu(), "constraints.gpu", 200);
+      JsonChecks.checkText(c.getCuda(), "constraints.cuda", 20);
+      JsonChecks.checkText(c.getRegion(), "constraints.region", 100);
+      if (c.getModelsCount() > 100) {
+        throw invalid("constraints.models may name at most 100 models, not " + c.getModelsCount());
       }
       for (String m : c.getModelsList()) {
-        JsonChecks.checkText(m, "constraints.models");
+        JsonChecks.checkText(m, "constraints.models", 200);
+      }
+      if (c.getMinVramGb() > MAX_VRAM_GB) {
+        throw invalid("constraints.min_vram_gb must be at most " + MAX_VRAM_GB + ", not " + c.getMinVramGb());
       }
       return Requirements.of(c);
     } catch (JsonChecks.Invalid | IllegalArgumentException e) {

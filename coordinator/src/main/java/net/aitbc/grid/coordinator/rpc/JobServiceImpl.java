@@ -132,7 +132,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       if (request.getSkip() < 0) {
         throw invalid("skip must not be negative");
       }
-      int offset = decodePageToken(request.getPageToken()) + request.getSkip();
+      long offset = (long) decodePageToken(request.getPageToken()) + request.getSkip();
       List<net.aitbc.grid.db.enums.JobState> states = new ArrayList<>();
       for (JobState s : request.getStatesList()) {
         if (s == JobState.JOB_STATE_UNSPECIFIED || s == JobState.UNRECOGNIZED) {
@@ -142,11 +142,12 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       }
       String type = request.getType().isBlank() ? null : request.getType().trim().toLowerCase(java.util.Locale.ROOT);
       List<Job> page = jobs.list(AuthInterceptor.principal().clientId(), states, type,
-          time(request.hasCreateTimeFrom() ? request.getCreateTimeFrom() : null),
-          time(request.hasCreateTimeTo() ? request.getCreateTimeTo() : null), offset, pageSize + 1);
+          time(request.hasCreateTimeFrom() ? request.getCreateTimeFrom() : null, "create_time_from"),
+          time(request.hasCreateTimeTo() ? request.getCreateTimeTo() : null, "create_time_to"), offset,
+          pageSize + 1);
       ListJobsResponse.Builder b = ListJobsResponse.newBuilder().addAllJobs(page.subList(0, Math.min(pageSize, page.size())));
-      if (page.size() > pageSize) {
-        b.setNextPageToken(encodePageToken(offset + pageSize));
+      if (page.size() > pageSize && offset + pageSize <= Integer.MAX_VALUE) {
+        b.setNextPageToken(encodePageToken((int) (offset + pageSize)));
       }
       return b.build();
     });
@@ -214,23 +215,28 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   }
 
   private static UUID parseId(String text) {
-    return JobIds.parse(text).orElseThrow(() -> invalid("job_id must be 32 hex characters, not '" + abbreviate(text) + "'"));
+    return JobIds.parse(text).orElseThrow(() -> invalid("job_id must be 32 hex characters, not '"
+        + GrpcErrors.abbreviate(text) + "'"));
   }
 
   private static RuntimeException jobNotFound(String id) {
-    return notFound("job " + abbreviate(id) + " not found");
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 64 ? s : s.substring(0, 64) + "…";
+    return notFound("job " + GrpcErrors.abbreviate(id) + " not found");
   }
 
   static String stateName(JobState s) {
     return s.name().substring("JOB_STATE_".length());
   }
 
-  private static @Nullable OffsetDateTime time(@Nullable Timestamp t) {
-    return t == null ? null : Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).atOffset(ZoneOffset.UTC);
+  private static @Nullable OffsetDateTime time(@Nullable Timestamp t, String field) {
+    if (t == null) {
+      return null;
+    }
+    // Years 1 to 9999: what both java.time and PostgreSQL can hold.
+    if (t.getSeconds() < -62_135_596_800L || t.getSeconds() > 253_402_300_799L || t.getNanos() < 0
+        || t.getNanos() > 999_999_999) {
+      throw invalid(field + " must be a time between the years 1 and 9999");
+    }
+    return Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).atOffset(ZoneOffset.UTC);
   }
 
   private static String encodePageToken(int offset) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
@@ -23,7 +24,11 @@ final class JsonChecks {
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .build();
+  // PostgreSQL's numeric: up to 131072 digits before the decimal point and 16383 after.
+  private static final int MAX_INTEGER_DIGITS = 131_072;
+  private static final int MAX_FRACTION_DIGITS = 16_383;
 
   private JsonChecks() {}
 
@@ -56,6 +61,12 @@ final class JsonChecks {
   private static void checkStorable(JsonNode node, String path) throws Invalid {
     if (node.isTextual()) {
       checkText(node.textValue(), path);
+    } else if (node.isNumber()) {
+      BigDecimal n = node.decimalValue();
+      if (n.precision() - n.scale() > MAX_INTEGER_DIGITS || n.scale() > MAX_FRACTION_DIGITS) {
+        throw new Invalid(path + " is a number PostgreSQL cannot store (more than " + MAX_INTEGER_DIGITS
+            + " digits before the point or " + MAX_FRACTION_DIGITS + " after)");
+      }
     } else if (node.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
@@ -67,6 +78,14 @@ final class JsonChecks {
         checkStorable(node.get(i), path + "[" + i + "]");
       }
     }
+  }
+
+  /** Refuses text that PostgreSQL cannot store, or longer than {@code max} characters. */
+  static void checkText(String s, String path, int max) throws Invalid {
+    if (s.length() > max) {
+      throw new Invalid(path + " is " + s.length() + " characters; the limit is " + max);
+    }
+    checkText(s, path);
   }
 
   /** Refuses text that PostgreSQL cannot store. */

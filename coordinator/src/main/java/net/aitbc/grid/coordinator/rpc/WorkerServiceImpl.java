@@ -20,6 +20,7 @@ import net.aitbc.grid.v1.JobCompleted;
 import net.aitbc.grid.v1.JobFailed;
 import net.aitbc.grid.v1.OutcomeAck;
 import net.aitbc.grid.v1.Register;
+import net.aitbc.grid.v1.WorkerCapabilities;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -57,6 +58,7 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     private final Principal principal;
     private final ServerCallStreamObserver<ConnectResponse> out;
     private volatile @Nullable WorkerSession session;
+    private boolean warnedBadId;
 
     Stream(Principal principal, ServerCallStreamObserver<ConnectResponse> out) {
       this.principal = principal;
@@ -72,6 +74,17 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
 
     @Override
     public void onNext(ConnectRequest message) {
+      try {
+        handle(message);
+      } catch (RuntimeException e) {
+        // A message this code cannot handle must end the session cleanly, so its jobs are taken back now.
+        logger.error("[{}] cannot handle a {} message", session == null ? "-" : session.id(), message.getMessageCase(),
+            e);
+        refuse(Status.INTERNAL, "the coordinator could not handle a " + message.getMessageCase() + " message");
+      }
+    }
+
+    private void handle(ConnectRequest message) {
       WorkerSession s = session;
       if (s == null) {
         if (message.getMessageCase() != ConnectRequest.MessageCase.REGISTER) {
@@ -109,12 +122,9 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     }
 
     private void register(Register r) {
-      if (r.getWorkerId().isBlank() || r.getWorkerId().length() > 200) {
-        refuse("worker_id must be 1-200 characters");
-        return;
-      }
-      if (r.getCapabilities().getJobTypesCount() == 0) {
-        refuse("capabilities.job_types must name at least one job type");
+      String problem = registerProblem(r);
+      if (problem != null) {
+        refuse(problem);
         return;
       }
       try {
@@ -170,16 +180,21 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
 
     private Optional<UUID> jobId(String text) {
       Optional<UUID> id = JobIds.parse(text);
-      if (id.isEmpty()) {
-        logger.warn("[{}] ignoring a message for job id '{}', which is not 32 hex characters", session == null ? "-"
-            : session.id(), text.length() > 40 ? text.substring(0, 40) : text);
+      if (id.isEmpty() && !warnedBadId) {
+        warnedBadId = true;
+        logger.warn("[{}] ignoring messages for job ids that are not 32 hex characters, such as '{}'",
+            session == null ? "-" : session.id(), GrpcErrors.abbreviate(text));
       }
       return id;
     }
 
     private void refuse(String why) {
+      refuse(Status.INVALID_ARGUMENT, why);
+    }
+
+    private void refuse(Status code, String why) {
       WorkerSession s = session;
-      Status status = Status.INVALID_ARGUMENT.withDescription(why);
+      Status status = code.withDescription(GrpcErrors.abbreviate(why, 1000));
       if (s != null) {
         s.end(status);
         scheduler.closed(s, "protocol error: " + why);
@@ -213,6 +228,44 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
         scheduler.closed(s, why);
       }
     }
+  }
+
+  /** What is wrong with a Register message, or null; checked before anything is stored. */
+  private static @Nullable String registerProblem(Register r) {
+    WorkerCapabilities c = r.getCapabilities();
+    if (r.getWorkerId().isBlank()) {
+      return "worker_id must not be empty";
+    }
+    if (c.getJobTypesCount() == 0 || c.getJobTypesCount() > 100) {
+      return "capabilities.job_types must name 1 to 100 job types";
+    }
+    if (c.getModelsCount() > 10_000 || c.getGpusCount() > 256 || c.getBackendsCount() > 100) {
+      return "capabilities name too many models, GPUs or backends";
+    }
+    try {
+      JsonChecks.checkText(r.getWorkerId(), "worker_id", 200);
+      JsonChecks.checkText(r.getVersion(), "version", 100);
+      JsonChecks.checkText(c.getRegion(), "capabilities.region", 100);
+      JsonChecks.checkText(c.getCuda(), "capabilities.cuda", 20);
+      for (String t : c.getJobTypesList()) {
+        JsonChecks.checkText(t, "capabilities.job_types", 64);
+      }
+      for (String m : c.getModelsList()) {
+        JsonChecks.checkText(m, "capabilities.models", 200);
+      }
+      for (String b : c.getBackendsList()) {
+        JsonChecks.checkText(b, "capabilities.backends", 64);
+      }
+      for (var g : c.getGpusList()) {
+        JsonChecks.checkText(g.getModel(), "capabilities.gpus.model", 200);
+      }
+    } catch (JsonChecks.Invalid e) {
+      return e.getMessage();
+    }
+    if (c.getConcurrency() < 0 || !Double.isFinite(c.getPrice()) || c.getPrice() < 0) {
+      return "capabilities.concurrency and price must not be negative";
+    }
+    return null;
   }
 
   private static String truncate(String s) {

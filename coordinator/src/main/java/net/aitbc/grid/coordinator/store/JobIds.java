@@ -34,7 +34,9 @@ public final class JobIds {
       return Optional.empty();
     }
     for (int i = 0; i < 32; i++) {
-      if (Character.digit(text.charAt(i), 16) < 0) {
+      char c = text.charAt(i);
+      // ASCII only: Character.digit would also take other scripts' digits, which HexFormat refuses.
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
         return Optional.empty();
       }
     }

@@ -142,7 +142,7 @@ public final class JobStore {
    * @param to only jobs created before this time, or null
    */
   public List<Job> list(String clientId, Collection<JobState> states, @Nullable String type,
-      @Nullable OffsetDateTime from, @Nullable OffsetDateTime to, int offset, int limit) {
+      @Nullable OffsetDateTime from, @Nullable OffsetDateTime to, long offset, int limit) {
     Condition where = JOB.CLIENT_ID.eq(clientId);
     if (!states.isEmpty()) {
       where = where.and(JOB.STATE.in(states));

@@ -78,7 +78,8 @@ public record Requirements(
       }
       return major * 100 + minor;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(field + " must be a version such as 12.4, not '" + version + "'");
+      String shown = version.length() <= 40 ? version : version.substring(0, 40) + "…";
+      throw new IllegalArgumentException(field + " must be a version such as 12.4, not '" + shown + "'");
     }
   }
 
