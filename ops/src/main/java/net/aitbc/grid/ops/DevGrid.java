@@ -95,6 +95,7 @@ public final class DevGrid implements AutoCloseable {
           .drainTimeout(Duration.ofSeconds(5))
           .build());
       parts.add(worker);
+      awaitRegistered(worker, Duration.ofSeconds(30));
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -104,6 +105,23 @@ public final class DevGrid implements AutoCloseable {
   /** Starts every part; fails with the first part that cannot start. */
   public static DevGrid start(Options options) {
     return new DevGrid(options);
+  }
+
+  /** "Up" means the worker can take jobs: wait until its session is open. */
+  private static void awaitRegistered(WorkerNode worker, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!worker.isRegistered()) {
+      if (System.nanoTime() > deadline) {
+        logger.warn("the worker has not registered within {}; jobs wait until it does", timeout);
+        return;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   private static EmbeddedPostgres embeddedPostgres(@Nullable Path dataDir) {
