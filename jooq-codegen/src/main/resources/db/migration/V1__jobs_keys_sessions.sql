@@ -37,8 +37,6 @@ CREATE TABLE worker_session (
     closed_at        timestamptz
 );
 
-CREATE INDEX worker_session_open_idx ON worker_session (lease_expires_at) WHERE closed_at IS NULL;
-
 CREATE TABLE job (
     job_id       uuid        PRIMARY KEY,
     client_id    text        NOT NULL,
@@ -74,18 +72,21 @@ CREATE TABLE job (
     result       jsonb,
     error        text,
     metrics      jsonb,
-    payment_id   uuid,
-    CONSTRAINT job_client_request_uq UNIQUE (client_id, request_id)
+    payment_id   uuid
 );
+
+-- Every index below is paid for on each state change (a job's row is rewritten three times), so
+-- each one is partial where it can be and none is kept that a query does not need.
+
+-- Idempotency keys are unique per client; jobs without one are not in this index at all.
+CREATE UNIQUE INDEX job_client_request_uq ON job (client_id, request_id) WHERE request_id IS NOT NULL;
 
 -- The dispatcher's claim: queued jobs of a type, best priority first, then in fair-share order.
 CREATE INDEX job_queued_idx ON job (type, priority DESC, fair_tag) WHERE state = 'QUEUED';
--- Per-client queue lengths (queue caps) and fair-share clocks.
-CREATE INDEX job_queued_client_idx ON job (client_id, fair_tag) WHERE state = 'QUEUED';
--- Requeue of a lost session's jobs.
+-- TTL expiry of queued jobs (running ones are few and found through the next index).
+CREATE INDEX job_queued_expiry_idx ON job (expires_at) WHERE state = 'QUEUED';
+-- The jobs a session runs: requeue of a lost session, reconciliation, expiry of running jobs.
 CREATE INDEX job_running_session_idx ON job (session_id) WHERE state = 'RUNNING';
--- TTL expiry of unfinished jobs.
-CREATE INDEX job_unfinished_expiry_idx ON job (expires_at) WHERE state IN ('QUEUED', 'RUNNING');
 -- A client's history, newest first.
 CREATE INDEX job_client_created_idx ON job (client_id, created_at DESC, job_id DESC);
 

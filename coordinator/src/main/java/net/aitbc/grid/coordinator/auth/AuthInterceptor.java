@@ -9,7 +9,6 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -83,16 +82,15 @@ public final class AuthInterceptor implements ServerInterceptor {
   }
 
   private @Nullable Principal resolve(String key) {
-    byte[] hash = ApiKeys.hash(key);
-    String id = HexFormat.of().formatHex(hash);
     long now = System.nanoTime();
-    Cached cached = cache.get(id);
+    // Keyed by the key itself: no hash on the hot path while the entry is fresh.
+    Cached cached = cache.get(key);
     if (cached != null && now - cached.loadedAt < CACHE_NANOS) {
       return cached.principal;
     }
     Principal principal;
     try {
-      principal = lookup.apply(hash).orElse(null);
+      principal = lookup.apply(ApiKeys.hash(key)).orElse(null);
     } catch (RuntimeException e) {
       if (cached != null) {
         // The database is down: a key known a moment ago is still good enough to queue behind it.
@@ -103,7 +101,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (cache.size() >= CACHE_LIMIT) {
       cache.clear();
     }
-    cache.put(id, new Cached(principal, now));
+    cache.put(key, new Cached(principal, now));
     return principal;
   }
 

@@ -9,6 +9,7 @@ import com.google.rpc.RetryInfo;
 import io.grpc.protobuf.StatusProto;
 import net.aitbc.grid.coordinator.scheduler.Admission;
 import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
+import net.aitbc.grid.coordinator.store.Database;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +39,7 @@ final class GrpcErrors {
               + "; retry later").asRuntimeException();
       case GroupCommitter.ShuttingDown s ->
           Status.UNAVAILABLE.withDescription(s.getMessage()).asRuntimeException();
-      case DataAccessException d -> {
+      case DataAccessException d when Database.isUnavailable(d) -> {
         logger.warn("database error: {}", d.toString());
         yield Status.UNAVAILABLE.withDescription("the database is unavailable; retry later").asRuntimeException();
       }

@@ -48,7 +48,8 @@ final class JobRequests {
     if (requestId != null && (requestId.length() > 200 || requestId.indexOf('\0') >= 0)) {
       throw invalid("request_id must be at most 200 characters and contain no NUL");
     }
-    return new NewJob(jobId, principal.clientId(), requestId, type, model, payload.toString(),
+    // The text as the client wrote it (it parsed, and jsonb normalises it anyway): no second pass.
+    return new NewJob(jobId, principal.clientId(), requestId, type, model, r.getPayloadJson(),
         requirements(r.getConstraints()), priority, 0, maxAttempts, ttl);
   }
 

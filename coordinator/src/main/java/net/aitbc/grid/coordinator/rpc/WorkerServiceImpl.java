@@ -7,6 +7,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
 public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImplBase {
   private static final Logger logger = LoggerFactory.getLogger(WorkerServiceImpl.class);
   /** Inbound messages in flight per stream. */
-  private static final int WINDOW = 128;
+  private static final int WINDOW = 256;
+  /** Handled messages are asked for again in chunks of this many: each request() wakes the transport. */
+  private static final int REQUEST_CHUNK = 32;
   private static final int MAX_RESULT_CHARS = 8 << 20;
 
   private final Scheduler scheduler;
@@ -59,10 +62,21 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     private final ServerCallStreamObserver<ConnectResponse> out;
     private volatile @Nullable WorkerSession session;
     private boolean warnedBadId;
+    private final AtomicInteger unrequested = new AtomicInteger();
 
     Stream(Principal principal, ServerCallStreamObserver<ConnectResponse> out) {
       this.principal = principal;
       this.out = out;
+    }
+
+    /**
+     * One inbound message is done with (an outcome: committed): ask for more, a chunk at a time, so
+     * at least WINDOW - REQUEST_CHUNK messages may always be in flight.
+     */
+    private void handled() {
+      if (unrequested.incrementAndGet() >= REQUEST_CHUNK) {
+        out.request(unrequested.getAndSet(0));
+      }
     }
 
     void onReady() {
@@ -92,29 +106,29 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
           return;
         }
         register(message.getRegister());
-        out.request(1);
+        handled();
         return;
       }
       s.touch();
       switch (message.getMessageCase()) {
-        case HEARTBEAT -> out.request(1);
+        case HEARTBEAT -> handled();
         case CREDIT -> {
           if (message.getCredit().getCount() < 0) {
             refuse("credit count must not be negative");
             return;
           }
           scheduler.grant(s, message.getCredit().getCount());
-          out.request(1);
+          handled();
         }
         case PROGRESS -> {
           jobId(message.getProgress().getJobId()).ifPresent(id -> scheduler.progress(s, id, message.getProgress()));
-          out.request(1);
+          handled();
         }
         case COMPLETED -> report(s, completed(s, message.getCompleted()));
         case FAILED -> report(s, failed(s, message.getFailed()));
         case DRAINING -> {
           scheduler.draining(s);
-          out.request(1);
+          handled();
         }
         case REGISTER -> refuse("Register may only be sent once per stream");
         case MESSAGE_NOT_SET -> refuse("empty message");
@@ -159,12 +173,12 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
 
     private void report(WorkerSession s, @Nullable Outcome outcome) {
       if (outcome == null) {
-        out.request(1);
+        handled();
         return;
       }
       s.track(scheduler.report(s, outcome).handle((recorded, error) -> {
         s.send(ConnectResponse.newBuilder().setOutcomeAck(ack(outcome, recorded, error)).build());
-        out.request(1);
+        handled();
         return null;
       }));
     }

@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 final class Dispatcher implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Dispatcher.class);
   /** The most jobs one claim hands to one session. */
-  private static final int MAX_CLAIM = 256;
+  private static final int MAX_CLAIM = 1000;
 
   private final JobStore jobs;
   private final SessionRegistry registry;
@@ -94,10 +94,10 @@ final class Dispatcher implements AutoCloseable {
         s.unreserve(wanted - claimed.size());
         dry.add(s.offer().profile());
       }
+      // If the stream closed meanwhile, the session's lease has ended and the sweeper takes the
+      // jobs back.
+      s.assign(claimed);
       for (ClaimedJob job : claimed) {
-        // If the stream closed meanwhile, the session's lease has ended and the sweeper takes
-        // the job back.
-        s.assign(job);
         fairShare.handedOut(job.fairTag());
         metrics.dispatched(Duration.between(job.createdAt(), job.startedAt()));
         events.changed(job.jobId());

@@ -191,8 +191,9 @@ public final class Scheduler implements AutoCloseable {
 
   private Outcome.Completed withTimes(WorkerSession session, Outcome.Completed c) {
     ObjectNode metrics;
+    String given = c.metricsJson().strip();
     try {
-      metrics = c.metricsJson().isBlank() ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(c.metricsJson());
+      metrics = given.isEmpty() || given.equals("{}") ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(given);
     } catch (Exception e) {
       logger.warn("[{}] job {}: ignoring metrics that are not a JSON object", session.id(), c.jobId());
       metrics = JSON.createObjectNode();

@@ -7,6 +7,8 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.OffsetDateTime;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -152,20 +154,32 @@ public final class WorkerSession {
     leaseExpiresAt = until;
   }
 
-  /** Sends a claimed job to the worker; false when the stream is already closed. */
-  public boolean assign(ClaimedJob job) {
-    running.put(job.jobId(), new RunningAttempt(job.attempt(), job.createdAt(), job.startedAt()));
-    Assignment.Builder a = Assignment.newBuilder()
-        .setJobId(JobIds.format(job.jobId()))
-        .setAttempt(job.attempt())
-        .setLeaseExpireTime(timestamp(leaseExpiresAt))
-        .setType(job.type())
-        .setPayloadJson(job.payloadJson())
-        .setExpireTime(timestamp(job.expiresAt()));
-    if (job.model() != null) {
-      a.setModel(job.model());
+  /** Sends claimed jobs to the worker in one write; false when the stream is already closed. */
+  public boolean assign(List<ClaimedJob> jobs) {
+    Timestamp lease = timestamp(leaseExpiresAt);
+    List<ConnectResponse> messages = new ArrayList<>(jobs.size());
+    for (ClaimedJob job : jobs) {
+      running.put(job.jobId(), new RunningAttempt(job.attempt(), job.createdAt(), job.startedAt()));
+      Assignment.Builder a = Assignment.newBuilder()
+          .setJobId(JobIds.format(job.jobId()))
+          .setAttempt(job.attempt())
+          .setLeaseExpireTime(lease)
+          .setType(job.type())
+          .setPayloadJson(job.payloadJson())
+          .setExpireTime(timestamp(job.expiresAt()));
+      if (job.model() != null) {
+        a.setModel(job.model());
+      }
+      messages.add(ConnectResponse.newBuilder().setAssignment(a).build());
     }
-    return send(ConnectResponse.newBuilder().setAssignment(a).build());
+    synchronized (writeLock) {
+      if (closed) {
+        return false;
+      }
+      outbound.addAll(messages);
+      flushLocked();
+      return true;
+    }
   }
 
   /** The attempt of a job this session runs, if it runs it. */

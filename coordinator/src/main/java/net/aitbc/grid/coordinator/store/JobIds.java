@@ -1,21 +1,21 @@
 package net.aitbc.grid.coordinator.store;
 
-import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Job ids: UUIDv7 (time-ordered, so that inserts stay at the right edge of the primary key index),
- * written as 32 lowercase hex characters.
+ * written as 32 lowercase hex characters. Ids need not be secret (every read checks the owner), so
+ * the random bits come from a fast generator rather than a locked SecureRandom.
  */
 public final class JobIds {
   private static final HexFormat HEX = HexFormat.of();
 
-  private final SecureRandom random = new SecureRandom();
-
   /** A new time-ordered id. */
   public UUID next() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
     long millis = System.currentTimeMillis();
     long randA = random.nextLong();
     long msb = (millis << 16) | 0x7000L | (randA & 0x0FFFL);

@@ -59,6 +59,28 @@ final class JobMapper {
     return b.build();
   }
 
+  /** The proto form of a job just inserted, built without reading it back. */
+  static Job toProto(NewJob j, OffsetDateTime now) {
+    Job.Builder b = Job.newBuilder()
+        .setJobId(JobIds.format(j.jobId()))
+        .setClientId(j.clientId())
+        .setType(j.type())
+        .setPriority(j.priority())
+        .setState(JobState.JOB_STATE_QUEUED)
+        .setMaxAttempts(j.maxAttempts())
+        .setCreateTime(timestamp(now))
+        .setExpireTime(timestamp(now.plus(j.ttl())))
+        .setPayloadJson(j.payloadJson())
+        .setConstraints(j.requirements().toProto());
+    if (j.model() != null) {
+      b.setModel(j.model());
+    }
+    if (j.requestId() != null) {
+      b.setRequestId(j.requestId());
+    }
+    return b.build();
+  }
+
   static Requirements requirements(JobRecord r) {
     return new Requirements(r.getReqGpu(), r.getReqCuda(), r.getReqMinVramMb(),
         r.getReqModels() == null ? List.of() : Arrays.asList(r.getReqModels()), r.getReqRegion(), r.getReqMaxPrice());

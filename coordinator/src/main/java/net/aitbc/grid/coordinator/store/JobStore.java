@@ -4,12 +4,16 @@ import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
 import static net.aitbc.grid.db.Tables.WORKER_SESSION;
+import static org.jooq.impl.DSL.any;
+import static org.jooq.impl.DSL.array;
 import static org.jooq.impl.DSL.count;
 import static org.jooq.impl.DSL.exists;
 import static org.jooq.impl.DSL.max;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.position;
 import static org.jooq.impl.DSL.row;
+import static org.jooq.impl.DSL.function;
+import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.selectOne;
 import static org.jooq.impl.DSL.val;
@@ -20,21 +24,28 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobRecord;
 import net.aitbc.grid.v1.Job;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
+import org.jooq.DataType;
+import org.jooq.Field;
 import org.jooq.JSONB;
+import org.jooq.Name;
 import org.jooq.Query;
 import org.jooq.Record1;
 import org.jooq.Record6;
 import org.jooq.Result;
+import org.jooq.Table;
 import org.jooq.TransactionalCallable;
 import org.jooq.Row2;
 import org.jooq.impl.DSL;
@@ -48,6 +59,7 @@ public final class JobStore {
   private static final List<JobState> UNFINISHED = List.of(JobState.QUEUED, JobState.RUNNING);
 
   private final DSLContext dsl;
+  private final Map<Field<?>, DataType<?>> arrayTypes = new ConcurrentHashMap<>();
 
   /** A store over this database. */
   public JobStore(DSLContext dsl) {
@@ -62,26 +74,23 @@ public final class JobStore {
     OffsetDateTime now = now();
     return inTransaction(cfg -> {
       DSLContext tx = cfg.dsl();
-      var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
-          JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
-          JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.CREATED_AT, JOB.RUN_AFTER, JOB.EXPIRES_AT);
+      Set<UUID> inserted = new HashSet<>(jobs.size() * 2);
+      List<NewJob> listed = new ArrayList<>();
+      List<NewJob> plain = new ArrayList<>(jobs.size());
       for (NewJob j : jobs) {
-        Requirements r = j.requirements();
-        insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
-            JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(),
-            r.models().isEmpty() ? null : r.models().toArray(String[]::new), r.region(), r.maxPrice(),
-            (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(), now, now, now.plus(j.ttl()));
+        (j.requirements().models().isEmpty() ? plain : listed).add(j);
       }
-      Map<UUID, JobRecord> inserted = new HashMap<>();
-      for (JobRecord r : insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).doNothing().returning().fetch()) {
-        inserted.put(r.getJobId(), r);
+      if (!plain.isEmpty()) {
+        inserted.addAll(insertArrays(tx, plain, now));
+      }
+      if (!listed.isEmpty()) {
+        inserted.addAll(insertRows(tx, listed, now));
       }
       Map<String, JobRecord> existing = inserted.size() == jobs.size() ? Map.of() : existing(tx, jobs, inserted);
       List<Submitted> out = new ArrayList<>(jobs.size());
       for (NewJob j : jobs) {
-        JobRecord r = inserted.get(j.jobId());
-        out.add(r != null
-            ? new Submitted(JobMapper.toProto(r, true), false)
+        out.add(inserted.contains(j.jobId())
+            ? new Submitted(JobMapper.toProto(j, now), false)
             : new Submitted(JobMapper.toProto(existing.get(idempotencyKey(j.clientId(), j.requestId())), true),
                 true));
       }
@@ -89,10 +98,91 @@ public final class JobStore {
     });
   }
 
-  private static Map<String, JobRecord> existing(DSLContext tx, List<NewJob> jobs, Map<UUID, JobRecord> inserted) {
+  /**
+   * One INSERT of the whole batch as column arrays: a single statement shape whatever the batch
+   * size, so PostgreSQL plans it once. A model list cannot travel this way (arrays of arrays
+   * flatten), so jobs with one go through {@link #insertRows}.
+   */
+  private List<UUID> insertArrays(DSLContext tx, List<NewJob> jobs, OffsetDateTime now) {
+    int n = jobs.size();
+    UUID[] ids = new UUID[n];
+    String[] clients = new String[n];
+    String[] requests = new String[n];
+    String[] types = new String[n];
+    String[] models = new String[n];
+    JSONB[] payloads = new JSONB[n];
+    String[] gpus = new String[n];
+    Integer[] cudas = new Integer[n];
+    Integer[] vrams = new Integer[n];
+    String[] regions = new String[n];
+    Double[] prices = new Double[n];
+    Short[] priorities = new Short[n];
+    Double[] tags = new Double[n];
+    Integer[] maxAttempts = new Integer[n];
+    OffsetDateTime[] expires = new OffsetDateTime[n];
+    for (int i = 0; i < n; i++) {
+      NewJob j = jobs.get(i);
+      Requirements r = j.requirements();
+      ids[i] = j.jobId();
+      clients[i] = j.clientId();
+      requests[i] = j.requestId();
+      types[i] = j.type();
+      models[i] = j.model();
+      payloads[i] = JSONB.valueOf(j.payloadJson());
+      gpus[i] = r.gpu();
+      cudas[i] = r.cuda();
+      vrams[i] = r.minVramMb();
+      regions[i] = r.region();
+      prices[i] = r.maxPrice();
+      priorities[i] = (short) j.priority();
+      tags[i] = j.fairTag();
+      maxAttempts[i] = j.maxAttempts();
+      expires[i] = now.plus(j.ttl());
+    }
+    // SELECT unnest(a), unnest(b), …: PostgreSQL walks the arrays in step, one row per index.
+    return tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
+            JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.PRIORITY,
+            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.EXPIRES_AT, JOB.STATE, JOB.CREATED_AT, JOB.RUN_AFTER)
+        .select(select(each(ids, JOB.JOB_ID), each(clients, JOB.CLIENT_ID), each(requests, JOB.REQUEST_ID),
+            each(types, JOB.TYPE), each(models, JOB.MODEL), each(payloads, JOB.PAYLOAD), each(gpus, JOB.REQ_GPU),
+            each(cudas, JOB.REQ_CUDA), each(vrams, JOB.REQ_MIN_VRAM_MB), each(regions, JOB.REQ_REGION),
+            each(prices, JOB.REQ_MAX_PRICE), each(priorities, JOB.PRIORITY), each(tags, JOB.FAIR_TAG),
+            each(maxAttempts, JOB.MAX_ATTEMPTS), each(expires, JOB.EXPIRES_AT), val(JobState.QUEUED), val(now),
+            val(now)))
+        .onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull())
+        .doNothing()
+        .returning(JOB.JOB_ID)
+        .fetch(JOB.JOB_ID);
+  }
+
+  /** {@code unnest(values)} as a column of {@code like}'s type: one row per element. */
+  @SuppressWarnings("unchecked")
+  private <T> Field<T> each(T[] values, Field<T> like) {
+    // Array types are built once: making them is a visible share of a batch's cost.
+    DataType<T[]> arrayType = (DataType<T[]>) arrayTypes.computeIfAbsent(like, f -> f.getDataType().array());
+    return function(UNNEST, like.getDataType(), val(values, arrayType));
+  }
+
+  private static final Name UNNEST = name("unnest");
+
+  private static List<UUID> insertRows(DSLContext tx, List<NewJob> jobs, OffsetDateTime now) {
+    var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
+        JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
+        JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.CREATED_AT, JOB.RUN_AFTER, JOB.EXPIRES_AT);
+    for (NewJob j : jobs) {
+      Requirements r = j.requirements();
+      insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
+          JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(), r.models().toArray(String[]::new),
+          r.region(), r.maxPrice(), (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(), now, now,
+          now.plus(j.ttl()));
+    }
+    return insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull()).doNothing().returning(JOB.JOB_ID).fetch(JOB.JOB_ID);
+  }
+
+  private static Map<String, JobRecord> existing(DSLContext tx, List<NewJob> jobs, Set<UUID> inserted) {
     List<Row2<String, String>> keys = new ArrayList<>();
     for (NewJob j : jobs) {
-      if (!inserted.containsKey(j.jobId())) {
+      if (!inserted.contains(j.jobId())) {
         keys.add(row(j.clientId(), requireNonNull(j.requestId(), "only a request id can conflict")));
       }
     }
@@ -207,7 +297,9 @@ public final class JobStore {
         .set(JOB.SESSION_ID, sessionId)
         .set(JOB.WORKER_ID, workerId)
         .set(JOB.STARTED_AT, now)
-        .where(JOB.JOB_ID.in(candidates))
+        // = ANY(ARRAY(…)): the claimed rows are then found through the primary key; with IN (…) the
+        // planner may hash-join against a scan of the whole table.
+        .where(JOB.JOB_ID.eq(any(array(candidates))))
         .returning(JOB.JOB_ID, JOB.ATTEMPT, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD, JOB.CREATED_AT, JOB.STARTED_AT,
             JOB.EXPIRES_AT, JOB.FAIR_TAG)
         .fetch(r -> new ClaimedJob(r.getJobId(), r.getAttempt(), r.getType(), r.getModel(), r.getPayload().data(),
@@ -236,27 +328,64 @@ public final class JobStore {
     OffsetDateTime now = now();
     return inTransaction(cfg -> {
       DSLContext tx = cfg.dsl();
+      List<Outcome.Completed> completions = new ArrayList<>(outcomes.size());
+      for (Outcome o : outcomes) {
+        if (o instanceof Outcome.Completed c) {
+          completions.add(c);
+        }
+      }
+      Set<UUID> completed = completions.isEmpty() ? Set.of() : completeAll(tx, completions, now);
+      Set<UUID> answered = new HashSet<>();
       List<Recorded> out = new ArrayList<>(outcomes.size());
       for (Outcome o : outcomes) {
-        Condition current = JOB.JOB_ID.eq(o.jobId())
-            .and(JOB.ATTEMPT.eq(o.attempt()))
-            .and(JOB.SESSION_ID.eq(o.sessionId()))
-            .and(JOB.STATE.eq(JobState.RUNNING));
-        Recorded recorded = switch (o) {
-          case Outcome.Completed c -> tx.update(JOB)
-              .set(JOB.STATE, JobState.COMPLETED)
-              .set(JOB.RESULT, JSONB.valueOf(c.resultJson()))
-              .set(JOB.METRICS, JSONB.valueOf(c.metricsJson()))
-              .set(JOB.FINISHED_AT, now)
-              .setNull(JOB.ERROR)
-              .where(current)
-              .execute() == 1 ? new Recorded(true, JobState.COMPLETED, "") : null;
-          case Outcome.Failed f -> fail(tx, f, current, now, backoff);
-        };
+        Recorded recorded = null;
+        // A second report of the same job in one batch finds it already recorded.
+        if (answered.add(o.jobId())) {
+          recorded = switch (o) {
+            case Outcome.Completed c -> completed.contains(c.jobId()) ? new Recorded(true, JobState.COMPLETED, "") : null;
+            case Outcome.Failed f -> fail(tx, f, JOB.JOB_ID.eq(f.jobId())
+                .and(JOB.ATTEMPT.eq(f.attempt()))
+                .and(JOB.SESSION_ID.eq(f.sessionId()))
+                .and(JOB.STATE.eq(JobState.RUNNING)), now, backoff);
+          };
+        }
         out.add(recorded != null ? recorded : refusal(tx, o));
       }
       return out;
     });
+  }
+
+  /** Completes every job of the batch whose attempt its session still holds, in one UPDATE. */
+  private Set<UUID> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
+    int n = completions.size();
+    UUID[] ids = new UUID[n];
+    Integer[] attempts = new Integer[n];
+    UUID[] sessions = new UUID[n];
+    JSONB[] results = new JSONB[n];
+    JSONB[] metrics = new JSONB[n];
+    for (int i = 0; i < n; i++) {
+      Outcome.Completed c = completions.get(i);
+      ids[i] = c.jobId();
+      attempts[i] = c.attempt();
+      sessions[i] = c.sessionId();
+      results[i] = JSONB.valueOf(c.resultJson());
+      metrics[i] = JSONB.valueOf(c.metricsJson());
+    }
+    Table<?> v = select(each(ids, JOB.JOB_ID).as("job_id"), each(attempts, JOB.ATTEMPT).as("attempt"),
+        each(sessions, JOB.SESSION_ID).as("session_id"), each(results, JOB.RESULT).as("result"),
+        each(metrics, JOB.METRICS).as("metrics"))
+        .asTable("v");
+    return new HashSet<>(tx.update(JOB)
+        .set(JOB.STATE, JobState.COMPLETED)
+        .set(JOB.RESULT, v.field("result", JSONB.class))
+        .set(JOB.METRICS, v.field("metrics", JSONB.class))
+        .set(JOB.FINISHED_AT, now)
+        .setNull(JOB.ERROR)
+        .from(v)
+        .where(JOB.JOB_ID.eq(v.field("job_id", UUID.class)), JOB.ATTEMPT.eq(v.field("attempt", Integer.class)),
+            JOB.SESSION_ID.eq(v.field("session_id", UUID.class)), JOB.STATE.eq(JobState.RUNNING))
+        .returning(JOB.JOB_ID)
+        .fetch(JOB.JOB_ID));
   }
 
   private static @Nullable Recorded fail(DSLContext tx, Outcome.Failed f, Condition current, OffsetDateTime now,
@@ -403,24 +532,27 @@ public final class JobStore {
     });
   }
 
-  /** Expires up to {@code limit} unfinished jobs whose TTL has run out. */
+  /** Expires up to {@code limit} queued and {@code limit} running jobs whose TTL has run out. */
   public List<Ended> expireDue(int limit) {
-    return expire(JOB.EXPIRES_AT.le(now()), limit);
+    OffsetDateTime now = now();
+    List<Ended> ended = new ArrayList<>(expire(JOB.STATE.eq(JobState.QUEUED).and(JOB.EXPIRES_AT.le(now)), limit));
+    ended.addAll(expire(JOB.STATE.eq(JobState.RUNNING).and(JOB.EXPIRES_AT.le(now)), limit));
+    return ended;
   }
 
   /** Expires one job if its TTL has run out and it has not finished. */
   public Optional<Ended> expireIfDue(UUID jobId) {
-    return expire(JOB.JOB_ID.eq(jobId).and(JOB.EXPIRES_AT.le(now())), 1).stream().findFirst();
+    return expire(JOB.JOB_ID.eq(jobId).and(JOB.STATE.in(UNFINISHED)).and(JOB.EXPIRES_AT.le(now())), 1).stream()
+        .findFirst();
   }
 
   private List<Ended> expire(Condition due, int limit) {
-    var ids = select(JOB.JOB_ID).from(JOB).where(JOB.STATE.in(UNFINISHED).and(due)).limit(limit).forUpdate()
-        .skipLocked();
+    var ids = select(JOB.JOB_ID).from(JOB).where(due).limit(limit).forUpdate().skipLocked();
     return dsl.update(JOB)
         .set(JOB.STATE, JobState.EXPIRED)
         .set(JOB.ERROR, "job expired")
         .set(JOB.FINISHED_AT, now())
-        .where(JOB.JOB_ID.in(ids))
+        .where(JOB.JOB_ID.eq(any(array(ids))))
         .returning(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
         .fetch(r -> new Ended(r.getJobId(), r.getAttempt(), JobState.EXPIRED, r.getSessionId()));
   }

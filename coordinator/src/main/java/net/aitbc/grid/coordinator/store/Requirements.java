@@ -35,6 +35,9 @@ public record Requirements(
 
   /** Normalises a client's constraints; throws IllegalArgumentException naming a bad field. */
   public static Requirements of(Constraints c) {
+    if (c.equals(Constraints.getDefaultInstance())) {
+      return NONE;
+    }
     if (c.getMinVramGb() < 0) {
       throw new IllegalArgumentException("constraints.min_vram_gb must not be negative");
     }
