@@ -13,6 +13,7 @@ import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.position;
 import static org.jooq.impl.DSL.row;
 import static org.jooq.impl.DSL.function;
+import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.selectOne;
@@ -35,6 +36,7 @@ import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobRecord;
 import net.aitbc.grid.v1.Job;
+import org.jooq.BatchBindStep;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.DataType;
@@ -45,7 +47,6 @@ import org.jooq.Query;
 import org.jooq.Record1;
 import org.jooq.Record6;
 import org.jooq.Result;
-import org.jooq.Table;
 import org.jooq.TransactionalCallable;
 import org.jooq.Row2;
 import org.jooq.impl.DSL;
@@ -355,37 +356,32 @@ public final class JobStore {
     });
   }
 
-  /** Completes every job of the batch whose attempt its session still holds, in one UPDATE. */
-  private Set<UUID> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
-    int n = completions.size();
-    UUID[] ids = new UUID[n];
-    Integer[] attempts = new Integer[n];
-    UUID[] sessions = new UUID[n];
-    JSONB[] results = new JSONB[n];
-    JSONB[] metrics = new JSONB[n];
-    for (int i = 0; i < n; i++) {
-      Outcome.Completed c = completions.get(i);
-      ids[i] = c.jobId();
-      attempts[i] = c.attempt();
-      sessions[i] = c.sessionId();
-      results[i] = JSONB.valueOf(c.resultJson());
-      metrics[i] = JSONB.valueOf(c.metricsJson());
+  /**
+   * Completes every job of the batch whose attempt its session still holds: one prepared UPDATE per
+   * job, found through the primary key, all sent in one round trip (a JDBC batch). A single
+   * UPDATE … FROM over the batch can be planned as a scan of every running job for each row.
+   */
+  private static Set<UUID> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
+    BatchBindStep batch = tx.batch(tx.update(JOB)
+        .set(JOB.STATE, inline(JobState.COMPLETED))
+        .set(JOB.RESULT, (JSONB) null)
+        .set(JOB.METRICS, (JSONB) null)
+        .set(JOB.FINISHED_AT, (OffsetDateTime) null)
+        .set(JOB.ERROR, inline((String) null))
+        .where(JOB.JOB_ID.eq((UUID) null), JOB.ATTEMPT.eq((Integer) null), JOB.SESSION_ID.eq((UUID) null),
+            JOB.STATE.eq(inline(JobState.RUNNING))));
+    for (Outcome.Completed c : completions) {
+      batch = batch.bind(JSONB.valueOf(c.resultJson()), JSONB.valueOf(c.metricsJson()), now, c.jobId(), c.attempt(),
+          c.sessionId());
     }
-    Table<?> v = select(each(ids, JOB.JOB_ID).as("job_id"), each(attempts, JOB.ATTEMPT).as("attempt"),
-        each(sessions, JOB.SESSION_ID).as("session_id"), each(results, JOB.RESULT).as("result"),
-        each(metrics, JOB.METRICS).as("metrics"))
-        .asTable("v");
-    return new HashSet<>(tx.update(JOB)
-        .set(JOB.STATE, JobState.COMPLETED)
-        .set(JOB.RESULT, v.field("result", JSONB.class))
-        .set(JOB.METRICS, v.field("metrics", JSONB.class))
-        .set(JOB.FINISHED_AT, now)
-        .setNull(JOB.ERROR)
-        .from(v)
-        .where(JOB.JOB_ID.eq(v.field("job_id", UUID.class)), JOB.ATTEMPT.eq(v.field("attempt", Integer.class)),
-            JOB.SESSION_ID.eq(v.field("session_id", UUID.class)), JOB.STATE.eq(JobState.RUNNING))
-        .returning(JOB.JOB_ID)
-        .fetch(JOB.JOB_ID));
+    int[] counts = batch.execute();
+    Set<UUID> done = new HashSet<>(completions.size() * 2);
+    for (int i = 0; i < counts.length; i++) {
+      if (counts[i] == 1) {
+        done.add(completions.get(i).jobId());
+      }
+    }
+    return done;
   }
 
   private static @Nullable Recorded fail(DSLContext tx, Outcome.Failed f, Condition current, OffsetDateTime now,
