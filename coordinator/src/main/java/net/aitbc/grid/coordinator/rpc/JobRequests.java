@@ -50,7 +50,7 @@ final class JobRequests {
     }
     // The text as the client wrote it (it parsed, and jsonb normalises it anyway): no second pass.
     return new NewJob(jobId, principal.clientId(), requestId, type, model, r.getPayloadJson(),
-        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl);
+        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, null);
   }
 
   private static ObjectNode payload(String text) {

@@ -3,9 +3,12 @@ package net.aitbc.grid.coordinator.scheduler;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
@@ -13,6 +16,9 @@ import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.session.WorkerSession;
 import net.aitbc.grid.coordinator.store.ClaimedJob;
 import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.NewJob;
+import net.aitbc.grid.coordinator.store.Offer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +31,8 @@ final class Dispatcher implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Dispatcher.class);
   /** The most jobs one claim hands to one session. */
   private static final int MAX_CLAIM = 1000;
+  /** Sessions of a profile tried for a free credit before a job is queued instead. */
+  private static final int PLACE_TRIES = 64;
 
   private final JobStore jobs;
   private final SessionRegistry registry;
@@ -33,6 +41,9 @@ final class Dispatcher implements AutoCloseable {
   private final FairShare fairShare;
   private final long tickNanos;
   private final AtomicBoolean wanted = new AtomicBoolean(true);
+  // Profiles whose last claim found no more work: a job submitted while one is idle can go straight
+  // to one of its sessions with a free credit, skipping the queue (and one write).
+  private final Set<String> idleProfiles = ConcurrentHashMap.newKeySet();
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -93,6 +104,9 @@ final class Dispatcher implements AutoCloseable {
       if (claimed.size() < wanted) {
         s.unreserve(wanted - claimed.size());
         dry.add(s.offer().profile());
+        idleProfiles.add(s.offer().profile());
+      } else {
+        idleProfiles.remove(s.offer().profile());
       }
       // If the stream closed meanwhile, the session's lease has ended and the sweeper takes the
       // jobs back.
@@ -105,6 +119,50 @@ final class Dispatcher implements AutoCloseable {
       assigned |= !claimed.isEmpty();
     }
     return assigned;
+  }
+
+  /**
+   * A session that can run this job now, with one of its credits reserved for it; null when the
+   * job must queue (no idle worker that can run it, or jobs are already waiting for those workers).
+   */
+  @Nullable WorkerSession place(NewJob job) {
+    for (String profile : idleProfiles) {
+      Collection<WorkerSession> sessions = registry.withProfile(profile);
+      Iterator<WorkerSession> it = sessions.iterator();
+      if (!it.hasNext()) {
+        continue;
+      }
+      Offer offer = it.next().offer();
+      if (!offer.runs(job.type(), job.model()) || !job.requirements().satisfiedBy(offer)) {
+        continue;
+      }
+      int tries = 0;
+      for (WorkerSession s : sessions) {
+        if (!s.closed() && s.reserve(1) == 1) {
+          return s;
+        }
+        if (++tries == PLACE_TRIES) {
+          break;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** A job was queued: the idle workers that could run it are idle no more, and must claim it. */
+  void queued(NewJob job) {
+    for (String profile : idleProfiles) {
+      Iterator<WorkerSession> it = registry.withProfile(profile).iterator();
+      if (!it.hasNext()) {
+        idleProfiles.remove(profile);
+        continue;
+      }
+      Offer offer = it.next().offer();
+      if (offer.runs(job.type(), job.model()) && job.requirements().satisfiedBy(offer)) {
+        idleProfiles.remove(profile);
+      }
+    }
+    wake();
   }
 
   @Override

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -104,11 +105,28 @@ public final class Scheduler implements AutoCloseable {
   public CompletableFuture<Submitted> submit(Principal principal, NewJob job) {
     admission.admit(principal);
     NewJob tagged = job.withFairTag(fairShare.next(principal.clientId(), principal.limits().weight()));
-    return submissions.submit(tagged).thenApply(s -> {
+    // A job with a model list is always queued: only the queue's claim can match a list.
+    WorkerSession session = tagged.requirements().models().isEmpty() ? dispatcher.place(tagged) : null;
+    NewJob placed = session == null ? tagged
+        : tagged.withPlacement(new NewJob.Placement(session.id(), session.workerId()));
+    return submissions.submit(placed).handle((s, error) -> {
+      if (session != null && (error != null || s.placed() == null)) {
+        session.unreserve(1);
+      }
+      if (error != null) {
+        throw error instanceof CompletionException ce ? ce : new CompletionException(error);
+      }
       if (!s.existing()) {
         admission.committed(principal.clientId());
         metrics.submitted();
-        dispatcher.wake();
+        if (s.placed() != null) {
+          // Committed as RUNNING on this session: only now may the worker hear of it.
+          session.assign(List.of(s.placed()));
+          fairShare.handedOut(s.placed().fairTag());
+          metrics.dispatched(java.time.Duration.ZERO);
+        } else {
+          dispatcher.queued(placed);
+        }
       }
       return s;
     });

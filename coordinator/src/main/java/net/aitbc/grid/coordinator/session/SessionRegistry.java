@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import net.aitbc.grid.coordinator.store.Offer;
@@ -13,15 +14,30 @@ import org.jspecify.annotations.Nullable;
 /** The worker sessions connected to this coordinator. */
 public final class SessionRegistry {
   private final Map<UUID, WorkerSession> sessions = new ConcurrentHashMap<>();
+  private final Map<String, Set<WorkerSession>> byProfile = new ConcurrentHashMap<>();
 
   /** Adds a registered session. */
   public void add(WorkerSession session) {
     sessions.put(session.id(), session);
+    byProfile.computeIfAbsent(session.offer().profile(), p -> ConcurrentHashMap.newKeySet()).add(session);
   }
 
   /** Removes a session; true if it was there. */
   public boolean remove(WorkerSession session) {
-    return sessions.remove(session.id(), session);
+    if (!sessions.remove(session.id(), session)) {
+      return false;
+    }
+    byProfile.computeIfPresent(session.offer().profile(), (p, set) -> {
+      set.remove(session);
+      return set.isEmpty() ? null : set;
+    });
+    return true;
+  }
+
+  /** The connected sessions with this profile (workers that can run the same jobs). */
+  public Collection<WorkerSession> withProfile(String profile) {
+    Set<WorkerSession> set = byProfile.get(profile);
+    return set == null ? List.of() : set;
   }
 
   /** A connected session by id. */

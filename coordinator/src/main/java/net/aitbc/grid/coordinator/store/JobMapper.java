@@ -59,14 +59,14 @@ final class JobMapper {
     return b.build();
   }
 
-  /** The proto form of a job just inserted, built without reading it back. */
-  static Job toProto(NewJob j, OffsetDateTime now) {
+  /** The proto form of a job just inserted (queued, or running when placed), built without reading it back. */
+  static Job toProto(NewJob j, OffsetDateTime now, boolean placed) {
     Job.Builder b = Job.newBuilder()
         .setJobId(JobIds.format(j.jobId()))
         .setClientId(j.clientId())
         .setType(j.type())
         .setPriority(j.priority())
-        .setState(JobState.JOB_STATE_QUEUED)
+        .setState(placed ? JobState.JOB_STATE_RUNNING : JobState.JOB_STATE_QUEUED)
         .setMaxAttempts(j.maxAttempts())
         .setCreateTime(timestamp(now))
         .setExpireTime(timestamp(now.plus(j.ttl())))
@@ -77,6 +77,9 @@ final class JobMapper {
     }
     if (j.requestId() != null) {
       b.setRequestId(j.requestId());
+    }
+    if (placed && j.placement() != null) {
+      b.setAttempt(1).setWorkerId(j.placement().workerId()).setStartTime(timestamp(now));
     }
     return b.build();
   }

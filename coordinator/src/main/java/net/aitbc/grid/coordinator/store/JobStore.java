@@ -77,12 +77,16 @@ public final class JobStore {
       DSLContext tx = cfg.dsl();
       Set<UUID> inserted = new HashSet<>(jobs.size() * 2);
       List<NewJob> listed = new ArrayList<>();
-      List<NewJob> plain = new ArrayList<>(jobs.size());
+      List<NewJob> queued = new ArrayList<>(jobs.size());
+      List<NewJob> placed = new ArrayList<>();
       for (NewJob j : jobs) {
-        (j.requirements().models().isEmpty() ? plain : listed).add(j);
+        (!j.requirements().models().isEmpty() ? listed : j.placement() != null ? placed : queued).add(j);
       }
-      if (!plain.isEmpty()) {
-        inserted.addAll(insertArrays(tx, plain, now));
+      if (!queued.isEmpty()) {
+        inserted.addAll(insertArrays(tx, queued, now, JobState.QUEUED));
+      }
+      if (!placed.isEmpty()) {
+        inserted.addAll(insertArrays(tx, placed, now, JobState.RUNNING));
       }
       if (!listed.isEmpty()) {
         inserted.addAll(insertRows(tx, listed, now));
@@ -90,10 +94,15 @@ public final class JobStore {
       Map<String, JobRecord> existing = inserted.size() == jobs.size() ? Map.of() : existing(tx, jobs, inserted);
       List<Submitted> out = new ArrayList<>(jobs.size());
       for (NewJob j : jobs) {
-        out.add(inserted.contains(j.jobId())
-            ? new Submitted(JobMapper.toProto(j, now), false)
-            : new Submitted(JobMapper.toProto(existing.get(idempotencyKey(j.clientId(), j.requestId())), true),
-                true));
+        if (inserted.contains(j.jobId())) {
+          ClaimedJob first = j.placement() == null || !j.requirements().models().isEmpty() ? null
+              : new ClaimedJob(j.jobId(), 1, j.type(), j.model(), j.payloadJson(), now, now, now.plus(j.ttl()),
+                  j.fairTag());
+          out.add(new Submitted(JobMapper.toProto(j, now, first != null), false, first));
+        } else {
+          out.add(new Submitted(JobMapper.toProto(existing.get(idempotencyKey(j.clientId(), j.requestId())), true),
+              true, null));
+        }
       }
       return out;
     });
@@ -104,8 +113,9 @@ public final class JobStore {
    * size, so PostgreSQL plans it once. A model list cannot travel this way (arrays of arrays
    * flatten), so jobs with one go through {@link #insertRows}.
    */
-  private List<UUID> insertArrays(DSLContext tx, List<NewJob> jobs, OffsetDateTime now) {
+  private List<UUID> insertArrays(DSLContext tx, List<NewJob> jobs, OffsetDateTime now, JobState state) {
     int n = jobs.size();
+    boolean running = state == JobState.RUNNING;
     UUID[] ids = new UUID[n];
     String[] clients = new String[n];
     String[] requests = new String[n];
@@ -121,6 +131,8 @@ public final class JobStore {
     Double[] tags = new Double[n];
     Integer[] maxAttempts = new Integer[n];
     OffsetDateTime[] expires = new OffsetDateTime[n];
+    UUID[] sessions = new UUID[n];
+    String[] workers = new String[n];
     for (int i = 0; i < n; i++) {
       NewJob j = jobs.get(i);
       Requirements r = j.requirements();
@@ -139,17 +151,23 @@ public final class JobStore {
       tags[i] = j.fairTag();
       maxAttempts[i] = j.maxAttempts();
       expires[i] = now.plus(j.ttl());
+      if (running) {
+        sessions[i] = j.placement().sessionId();
+        workers[i] = j.placement().workerId();
+      }
     }
     // SELECT unnest(a), unnest(b), …: PostgreSQL walks the arrays in step, one row per index.
     return tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
             JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.PRIORITY,
-            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.EXPIRES_AT, JOB.STATE, JOB.CREATED_AT, JOB.RUN_AFTER)
+            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.EXPIRES_AT, JOB.SESSION_ID, JOB.WORKER_ID, JOB.STATE, JOB.ATTEMPT,
+            JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
         .select(select(each(ids, JOB.JOB_ID), each(clients, JOB.CLIENT_ID), each(requests, JOB.REQUEST_ID),
             each(types, JOB.TYPE), each(models, JOB.MODEL), each(payloads, JOB.PAYLOAD), each(gpus, JOB.REQ_GPU),
             each(cudas, JOB.REQ_CUDA), each(vrams, JOB.REQ_MIN_VRAM_MB), each(regions, JOB.REQ_REGION),
             each(prices, JOB.REQ_MAX_PRICE), each(priorities, JOB.PRIORITY), each(tags, JOB.FAIR_TAG),
-            each(maxAttempts, JOB.MAX_ATTEMPTS), each(expires, JOB.EXPIRES_AT), val(JobState.QUEUED), val(now),
-            val(now)))
+            each(maxAttempts, JOB.MAX_ATTEMPTS), each(expires, JOB.EXPIRES_AT), each(sessions, JOB.SESSION_ID),
+            each(workers, JOB.WORKER_ID), val(state), val(running ? 1 : 0), val(running ? now : null, JOB.STARTED_AT),
+            val(now), val(now)))
         .onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull())
         .doNothing()
         .returning(JOB.JOB_ID)

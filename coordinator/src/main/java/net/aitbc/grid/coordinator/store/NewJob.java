@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param fairTag its start tag in fair-share order
  * @param maxAttempts at least 1
  * @param ttl time to live from creation
+ * @param placement the session to hand it to at once, or null to queue it
  */
 public record NewJob(
     UUID jobId,
@@ -30,10 +31,25 @@ public record NewJob(
     int priority,
     double fairTag,
     int maxAttempts,
-    Duration ttl) {
+    Duration ttl,
+    @Nullable Placement placement) {
   /** The same job with its place in fair-share order. */
   public NewJob withFairTag(double tag) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, tag, maxAttempts,
-        ttl);
+        ttl, placement);
   }
+
+  /** The same job, handed to a session as it is inserted. */
+  public NewJob withPlacement(@Nullable Placement where) {
+    return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag,
+        maxAttempts, ttl, where);
+  }
+
+  /**
+   * A session that takes a job the moment it is stored (it had a free credit and nothing queued).
+   *
+   * @param sessionId the session
+   * @param workerId its worker
+   */
+  public record Placement(UUID sessionId, String workerId) {}
 }

@@ -1,11 +1,13 @@
 package net.aitbc.grid.coordinator.store;
 
 import net.aitbc.grid.v1.Job;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of an insert.
  *
  * @param job the stored job
  * @param existing true when the idempotency key matched a job created earlier
+ * @param placed the first attempt, when the job was stored already handed to its placement's session
  */
-public record Submitted(Job job, boolean existing) {}
+public record Submitted(Job job, boolean existing, @Nullable ClaimedJob placed) {}

@@ -120,6 +120,32 @@ class WorkerStreamIT {
   }
 
   @Test
+  void jobSubmittedWhileAWorkerIsIdleIsStoredAlreadyRunningOnIt() {
+    try (TestWorker w = worker("w-idle", "t-idle")) {
+      w.credit(1);
+      // Let the dispatcher find nothing to do, so that the worker counts as idle.
+      org.awaitility.Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> {
+        Job probe = submit("t-idle");
+        if (probe.getState() == JobState.JOB_STATE_RUNNING) {
+          assertThat(probe.getAttempt()).isEqualTo(1);
+          assertThat(probe.getWorkerId()).isEqualTo("w-idle");
+          Assignment a = w.nextAssignment();
+          assertThat(a.getJobId()).isEqualTo(probe.getJobId());
+          w.complete(a.getJobId(), 1, "{}");
+          assertThat(nextAck(w).getAccepted()).isTrue();
+          return true;
+        }
+        // Queued (the worker was not idle yet): it takes this one, then is idle for the next.
+        Assignment a = w.nextAssignment();
+        w.complete(a.getJobId(), a.getAttempt(), "{}");
+        assertThat(nextAck(w).getAccepted()).isTrue();
+        w.credit(1);
+        return false;
+      });
+    }
+  }
+
+  @Test
   void noJobIsAssignedBeyondTheCreditsGranted() {
     for (int i = 0; i < 3; i++) {
       submit("t-credit");
