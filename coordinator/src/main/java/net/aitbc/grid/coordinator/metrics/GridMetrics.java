@@ -11,7 +11,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import net.aitbc.grid.db.enums.JobState;
@@ -27,6 +29,7 @@ public final class GridMetrics implements AutoCloseable {
   private final Counter refused;
   private final Timer dispatchLatency;
   private final AtomicLong queued = new AtomicLong();
+  private final Map<JobState, Counter> finished = new EnumMap<>(JobState.class);
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
   /** Registers the meters; {@code workers} and {@code watched} are read at each scrape. */
@@ -44,20 +47,16 @@ public final class GridMetrics implements AutoCloseable {
     Gauge.builder("grid.jobs.watched", watched).description("Jobs with a live watcher").register(registry);
     Gauge.builder("grid.queue.depth", queued, AtomicLong::get).description("Queued jobs").register(registry);
     for (JobState s : new JobState[] {JobState.COMPLETED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED}) {
-      finishedCounter(s);
+      finished.put(s, Counter.builder("grid.jobs.finished")
+          .description("Jobs that reached a terminal state")
+          .tag("state", s.getLiteral().toLowerCase(Locale.ROOT))
+          .register(registry));
     }
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     gc.bindTo(registry);
-  }
-
-  private Counter finishedCounter(JobState state) {
-    return Counter.builder("grid.jobs.finished")
-        .description("Jobs that reached a terminal state")
-        .tag("state", state.getLiteral().toLowerCase(Locale.ROOT))
-        .register(registry);
   }
 
   /** A job was committed. */
@@ -67,8 +66,9 @@ public final class GridMetrics implements AutoCloseable {
 
   /** A job reached a terminal state (other states are ignored). */
   public void finished(JobState state) {
-    if (state != JobState.QUEUED && state != JobState.RUNNING) {
-      finishedCounter(state).increment();
+    Counter counter = finished.get(state);
+    if (counter != null) {
+      counter.increment();
     }
   }
 
