@@ -1,0 +1,222 @@
+package net.aitbc.grid.ops.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code grid coordinator} in a JVM of its own, so that its CPU and memory can be told apart from
+ * the benchmark's. Its output goes to a log file; its Prometheus endpoint gives heap, GC and
+ * connected workers.
+ */
+final class CoordinatorProcess implements AutoCloseable {
+  private static final String READY = "coordinator listening on";
+
+  private final Process process;
+  private final Path log;
+  private final int grpcPort;
+  private final int metricsPort;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private CoordinatorProcess(Process process, Path log, int grpcPort, int metricsPort) {
+    this.process = process;
+    this.log = log;
+    this.grpcPort = grpcPort;
+    this.metricsPort = metricsPort;
+  }
+
+  /**
+   * Starts the coordinator on free loopback ports with these JVM options and extra coordinator
+   * arguments, and waits until it listens.
+   */
+  static CoordinatorProcess start(String dbUrl, List<String> jvmOptions, List<String> extraArgs, Path log) {
+    int grpcPort = freePort();
+    int metricsPort = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), CoordinatorChild.class.getName()));
+    command.addAll(List.of("coordinator", "--db-url", dbUrl, "--host", "127.0.0.1", "--port", Integer.toString(grpcPort),
+        "--metrics-port", Integer.toString(metricsPort), "--rate-limit", "0", "--max-queued", "100000000"));
+    command.addAll(extraArgs);
+    try {
+      Files.createDirectories(log.getParent());
+      Files.writeString(log, String.join(" ", command) + "\n");
+      Process p = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      CoordinatorProcess c = new CoordinatorProcess(p, log, grpcPort, metricsPort);
+      c.awaitReady(Duration.ofSeconds(60));
+      return c;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start the coordinator", e);
+    }
+  }
+
+  private void awaitReady(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!Files.readString(log).contains(READY)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the coordinator exited with " + process.exitValue() + "; see " + log
+            + "\n" + tail(30));
+      }
+      if (System.nanoTime() > deadline) {
+        close();
+        throw new IllegalStateException("the coordinator did not start within " + timeout + "; see " + log);
+      }
+      LockSupport.parkNanos(50_000_000);
+    }
+  }
+
+  /** The gRPC port. */
+  int grpcPort() {
+    return grpcPort;
+  }
+
+  /** The process id. */
+  long pid() {
+    return process.pid();
+  }
+
+  /** Where its output goes. */
+  Path log() {
+    return log;
+  }
+
+  /** The last lines of its log. */
+  String tail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+
+  /** What the Prometheus endpoint says now; null parts when it does not answer. */
+  record Scrape(@Nullable Double heapUsed, @Nullable Double heapCommitted, @Nullable Long gcPauses,
+      @Nullable Double gcPauseSeconds, @Nullable Double workersConnected) {}
+
+  /** Reads the heap (all heap pools summed), GC pauses and connected workers from /metrics. */
+  Scrape scrape() {
+    String text;
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      text = r.statusCode() == 200 ? r.body() : "";
+    } catch (IOException e) {
+      text = "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      text = "";
+    }
+    Double heapUsed = null;
+    Double heapCommitted = null;
+    Double pauses = null;
+    Double pauseSeconds = null;
+    Double workers = null;
+    for (String line : text.split("\n")) {
+      if (line.startsWith("#")) {
+        continue;
+      }
+      if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+        heapUsed = add(heapUsed, value(line));
+      } else if (line.startsWith("jvm_memory_committed_bytes{") && line.contains("area=\"heap\"")) {
+        heapCommitted = add(heapCommitted, value(line));
+      } else if (line.startsWith("jvm_gc_pause_seconds_count{")) {
+        pauses = add(pauses, value(line));
+      } else if (line.startsWith("jvm_gc_pause_seconds_sum{")) {
+        pauseSeconds = add(pauseSeconds, value(line));
+      } else if (line.startsWith("grid_workers_connected ") || line.startsWith("grid_workers_connected{")) {
+        workers = value(line);
+      }
+    }
+    return new Scrape(heapUsed, heapCommitted, pauses == null ? null : pauses.longValue(), pauseSeconds, workers);
+  }
+
+  private static double add(@Nullable Double sum, double v) {
+    return sum == null ? v : sum + v;
+  }
+
+  private static double value(String line) {
+    // Prometheus text: `name{labels} value`; label values may contain spaces ("end of minor GC"),
+    // and Micrometer writes no timestamps, so the value is the last field.
+    String t = line.trim();
+    return Double.parseDouble(t.substring(t.lastIndexOf(' ') + 1));
+  }
+
+  /** Its memory now, with the GC pauses since {@code before}. */
+  Results.Memory memory(Scrape before) {
+    Scrape now = scrape();
+    ProcFs.Rss rss = ProcFs.rss(pid());
+    Long pauses = now.gcPauses() == null || before.gcPauses() == null ? null : now.gcPauses() - before.gcPauses();
+    Double pauseMs = now.gcPauseSeconds() == null || before.gcPauseSeconds() == null ? null
+        : Math.round((now.gcPauseSeconds() - before.gcPauseSeconds()) * 10_000) / 10.0;
+    return new Results.Memory(mb(rss.current()), mb(rss.peak()), now.heapUsed() == null ? null : mb(now.heapUsed()),
+        now.heapCommitted() == null ? null : mb(now.heapCommitted()), pauses, pauseMs);
+  }
+
+  /** Asks the coordinator JVM for a full GC (jcmd GC.run), so that heap used shows what is live. */
+  boolean collectGarbage() {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    if (!Files.isExecutable(jcmd)) {
+      return false;
+    }
+    try {
+      Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "GC.run").redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Bytes in MiB, one decimal. */
+  static double mb(double bytes) {
+    return Math.round(bytes / (1024 * 1024) * 10) / 10.0;
+  }
+
+  /** SIGTERM (the coordinator shuts down gracefully), then SIGKILL after 30 s. */
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A free TCP port on loopback. */
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package net.aitbc.grid.ops.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.UUID;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code grid bench}, {@code grid bench scale} and {@code grid bench compare} with tiny numbers
+ * against a fresh database: they finish, every phase did all its jobs without errors, the
+ * database holds exactly what was acknowledged, and the JSON reads back. Timings are never
+ * asserted: this machine is shared and its numbers are for the benchmark's report only.
+ */
+class BenchSmokeIT {
+  private static final String SERVER = System.getenv().getOrDefault("AITBC_TEST_DB_URL",
+      "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
+  private static final String DB = "grid_test_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  private static final Path LOGS = Path.of(System.getProperty("basedir", "."), "target", "bench-smoke");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Lean coordinator JVM: the machine has two cores and the suite runs other JVMs beside it. */
+  private static final String COORDINATOR_OPTS = "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+
+  private record Run(int status, String out, String err) {}
+
+  private static Run grid(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new BenchCommand());
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    int status = cli.execute(args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  @AfterAll
+  static void dropDatabase() throws SQLException {
+    try (Connection c = DriverManager.getConnection(SERVER)) {
+      DSL.using(c, SQLDialect.POSTGRES).dropDatabaseIfExists(DB).execute();
+    }
+  }
+
+  @Test
+  void everyPhaseDoesAllItsJobsAndTheDatabaseHoldsWhatWasAcknowledged(@TempDir Path tmp) throws IOException {
+    Path json = tmp.resolve("grid.json");
+    Run run = grid("--n", "200", "--latency-jobs", "50", "--latency-rate", "200", "--embedding-jobs", "5",
+        "--embedding-rounds", "1", "--warmup-jobs", "40", "--workers", "2", "--worker-credits", "50",
+        "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB, "--coordinator-opts", COORDINATOR_OPTS,
+        "--log-dir", LOGS.resolve("bench").toString(), "--json", json.toString());
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+
+    JsonNode result = JSON.readTree(Files.readString(json));
+    assertThat(result.path("lib").asText()).isEqualTo("aitbc-grid");
+    JsonNode phases = result.path("phases");
+    assertThat(phases.fieldNames()).toIterable().containsExactlyElementsOf(BenchCommand.PHASES);
+    for (String p : List.of("submit_grpc", "submit_grpc_async", "submit_rest", "submit_rest_async", "process")) {
+      assertThat(phases.path(p).path("jobs").asInt()).as(p).isEqualTo(200);
+      assertThat(phases.path(p).path("errors").asInt()).as(p).isZero();
+      assertThat(phases.path(p).path("timed_out").asBoolean()).as(p).isFalse();
+      assertThat(phases.path(p).path("cpu").has("coordinator_cores")).as(p).isTrue();
+    }
+    assertThat(phases.at("/submit_grpc/latency/n").asInt()).isEqualTo(200);
+    assertThat(phases.at("/process/details/remaining_in_db_after").asInt()).isZero();
+    assertThat(phases.at("/latency/jobs").asInt()).isEqualTo(50);
+    assertThat(phases.at("/latency/e2e/n").asInt()).isEqualTo(50);
+    assertThat(phases.at("/latency/pickup/n").asInt()).isEqualTo(50);
+    assertThat(phases.at("/embedding/jobs").asInt()).isEqualTo(5);
+    assertThat(phases.at("/embedding/errors").asInt()).isZero();
+    assertThat(phases.at("/embedding/details/direct_jobs_per_s").asDouble()).isPositive();
+    // Every submit phase after the first leaves a backlog that is drained before the next phase.
+    assertThat(result.path("drains").size()).isEqualTo(3);
+
+    JsonNode db = result.path("db_check");
+    assertThat(db.path("jobs_in_db").asLong()).isEqualTo(db.path("submissions_acknowledged").asLong());
+    assertThat(db.path("completed_in_db").asLong()).isEqualTo(db.path("outcomes_accepted").asLong())
+        .isEqualTo(db.path("jobs_in_db").asLong());
+    assertThat(db.path("unfinished_in_db").asLong()).isZero();
+    assertThat(run.out()).contains("| submit_grpc", "| latency", "Targets");
+
+    // The same file read back as a grid run, next to a peer run of the peers' shape.
+    Path peers = Files.createDirectory(tmp.resolve("peers"));
+    Files.writeString(peers.resolve("gw-batched.run1.json"), "{\"profile\":\"gw-batched\",\"lib\":\"graphile-worker\","
+        + "\"phases\":{\"enqueue_single\":{\"jobs_per_s\":1000},\"process_1\":{\"jobs_per_s\":40000},"
+        + "\"latency\":{\"e2e\":{\"p50_ms\":11.9,\"p99_ms\":15.9},\"pickup\":{\"p50_ms\":2}}}}\n");
+    Run compare = grid("compare", "--grid", json.toString(), "--peers", peers.toString());
+    assertThat(compare.status()).as(compare.err()).isZero();
+    assertThat(compare.out()).contains("gw-batched", "grid/gw-batched", "process a backlog of N");
+  }
+
+  @Test
+  void scaleConnectsEveryWorkerAndRunsTheLatencyPhaseWithThem(@TempDir Path tmp) throws IOException {
+    Path json = tmp.resolve("scale.json");
+    Run run = grid("scale", "--scale-workers", "50", "--streams-per-connection", "10", "--settle", "1s", "--warmup-jobs", "20",
+        "--latency-jobs", "30", "--latency-rate", "100", "--workers", "2", "--worker-credits", "20",
+        "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB, "--coordinator-opts", COORDINATOR_OPTS,
+        "--log-dir", LOGS.resolve("scale").toString(), "--json", json.toString());
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+
+    JsonNode result = JSON.readTree(Files.readString(json));
+    JsonNode scale = result.path("scale");
+    assertThat(scale.path("workers").asInt()).isEqualTo(50);
+    assertThat(scale.path("tcp_connections").asInt()).isEqualTo(5);
+    assertThat(scale.path("workers_connected_metric_after_register").asDouble()).isEqualTo(50);
+    assertThat(scale.path("workers_connected_metric_after_latency").asDouble()).isEqualTo(50);
+    assertThat(scale.path("streams_lost").asInt()).isZero();
+    assertThat(scale.path("heap_max_seen_mb").asDouble()).isPositive();
+    for (String p : List.of("latency_2_workers", "latency_50_workers")) {
+      assertThat(result.at("/phases/" + p + "/jobs").asInt()).as(p).isEqualTo(30);
+      assertThat(result.at("/phases/" + p + "/errors").asInt()).as(p).isZero();
+      assertThat(result.at("/phases/" + p + "/e2e/n").asInt()).as(p).isEqualTo(30);
+    }
+  }
+}
