@@ -29,6 +29,11 @@ final class WorkerCommand implements Callable<Integer> {
       description = "jobs run at once (env AITBC_WORKER_CONCURRENCY; default ${DEFAULT-VALUE})")
   int concurrency;
 
+  @Option(names = "--prefetch", defaultValue = "${env:AITBC_WORKER_PREFETCH:-0}",
+      description = "jobs accepted ahead of a free slot, so that short jobs never wait for a dispatch round trip "
+          + "(env AITBC_WORKER_PREFETCH; default ${DEFAULT-VALUE})")
+  int prefetch;
+
   @Option(names = "--region", defaultValue = "${env:AITBC_WORKER_REGION:-}", description = "region to advertise")
   String region;
 
@@ -71,6 +76,7 @@ final class WorkerCommand implements Callable<Integer> {
         .coordinator(coordinator)
         .apiKey(apiKey)
         .concurrency(concurrency)
+        .prefetch(prefetch)
         .region(region)
         .price(price)
         .embeddedBackend(embedded)

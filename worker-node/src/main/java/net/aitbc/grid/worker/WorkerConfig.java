@@ -17,6 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param workerId the id the worker registers under, stable across restarts (default: the host
  *     name)
  * @param concurrency how many jobs run at once (default 2)
+ * @param prefetch how many jobs beyond {@code concurrency} the worker accepts ahead, waiting here
+ *     for a free slot, so that a slot never idles for a dispatch round trip (default 0)
  * @param region the region advertised to placement (default empty)
  * @param price the price per unit (GPU second) the worker asks (default 0)
  * @param embeddedBackend whether the embedded all-MiniLM-L6-v2 backend runs embedding jobs (default
@@ -38,6 +40,7 @@ public record WorkerConfig(
     String apiKey,
     String workerId,
     int concurrency,
+    int prefetch,
     String region,
     double price,
     boolean embeddedBackend,
@@ -66,6 +69,7 @@ public record WorkerConfig(
     check(!apiKey.isBlank(), "apiKey is required");
     check(!workerId.isBlank(), "workerId must not be blank");
     check(concurrency >= 1, "concurrency must be at least 1, got " + concurrency);
+    check(prefetch >= 0, "prefetch must be at least 0, got " + prefetch);
     check(price >= 0 && Double.isFinite(price), "price must be a finite number >= 0, got " + price);
     check(reconnectMin.isPositive(), "reconnectMin must be positive");
     check(reconnectMax.compareTo(reconnectMin) >= 0, "reconnectMax must be >= reconnectMin");
@@ -96,6 +100,8 @@ public record WorkerConfig(
         + workerId
         + ", concurrency="
         + concurrency
+        + ", prefetch="
+        + prefetch
         + ", region="
         + region
         + ", price="
@@ -150,6 +156,7 @@ public record WorkerConfig(
     private @Nullable String apiKey;
     private @Nullable String workerId;
     private int concurrency = 2;
+    private int prefetch;
     private String region = "";
     private double price;
     private boolean embeddedBackend = true;
@@ -170,6 +177,7 @@ public record WorkerConfig(
       apiKey = c.apiKey;
       workerId = c.workerId;
       concurrency = c.concurrency;
+      prefetch = c.prefetch;
       region = c.region;
       price = c.price;
       embeddedBackend = c.embeddedBackend;
@@ -205,6 +213,12 @@ public record WorkerConfig(
     /** How many jobs run at once. */
     public Builder concurrency(int concurrency) {
       this.concurrency = concurrency;
+      return this;
+    }
+
+    /** Jobs accepted ahead of a free slot; see {@link WorkerConfig#prefetch()}. */
+    public Builder prefetch(int prefetch) {
+      this.prefetch = prefetch;
       return this;
     }
 
@@ -285,6 +299,7 @@ public record WorkerConfig(
           apiKey,
           workerId == null ? hostName() : workerId,
           concurrency,
+          prefetch,
           region,
           price,
           embeddedBackend,

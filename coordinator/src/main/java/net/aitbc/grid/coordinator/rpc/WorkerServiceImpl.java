@@ -75,7 +75,11 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
      */
     private void handled() {
       if (unrequested.incrementAndGet() >= REQUEST_CHUNK) {
-        out.request(unrequested.getAndSet(0));
+        // Another thread may have taken the count between the two calls; request(0) is illegal.
+        int n = unrequested.getAndSet(0);
+        if (n > 0) {
+          out.request(n);
+        }
       }
     }
 

@@ -18,7 +18,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -69,10 +68,11 @@ public final class Scheduler implements AutoCloseable {
   private final GroupCommitter<Outcome, Recorded> outcomes;
   private final Dispatcher dispatcher;
   private final ScheduledExecutorService sweeper;
-  private final ExecutorService cleanup = Executors.newVirtualThreadPerTaskExecutor();
+  private final GroupCommitter<UUID, UUID> disconnects;
   private long lastRenewalNanos = System.nanoTime();
   private long lastReconcileNanos = System.nanoTime();
   private long lastCountNanos;
+  private long countCostNanos;
   private long lastForgetNanos;
 
   /** Starts the committers, the dispatcher and the sweeper. */
@@ -90,6 +90,8 @@ public final class Scheduler implements AutoCloseable {
     this.submissions = new GroupCommitter<>("submit", jobs::insert, 1000, 100_000, 2, false);
     // A worker has already done the work an outcome reports: keep it until the database takes it.
     this.outcomes = new GroupCommitter<>("outcome", batch -> jobs.record(batch, backoff::after), 1000, 100_000, 2, true);
+    // Thousands of workers may go at once (a network split): their sessions close in few transactions.
+    this.disconnects = new GroupCommitter<>("disconnect", this::takeBack, 1000, 1_000_000, 1, false);
     this.dispatcher = new Dispatcher(jobs, registry, events, metrics, fairShare, config.sweepInterval());
     this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("grid-sweeper").daemon().factory());
     long every = config.sweepInterval().toMillis();
@@ -244,17 +246,18 @@ public final class Scheduler implements AutoCloseable {
     logger.info("[{}] worker {} disconnected ({}), {} jobs to take back", session.id(), session.workerId(), why,
         session.runningCount());
     // Outcomes the worker sent before it went are committed first, so that none is refused.
-    session.settled().whenComplete((r, e) -> cleanup.execute(() -> takeBack(session)));
+    session.settled().whenComplete((r, e) -> disconnects.submit(session.id()).whenComplete((id, error) -> {
+      if (error != null) {
+        // The session's lease runs out by itself; the sweeper takes the jobs back then.
+        logger.warn("[{}] could not take jobs back now, the sweeper will: {}", session.id(), error.toString());
+      }
+    }));
   }
 
-  private void takeBack(WorkerSession session) {
-    try {
-      sessions.close(session.id());
-      settle(jobs.requeueLost(session.id(), backoff::after, Integer.MAX_VALUE), "worker disconnected");
-    } catch (RuntimeException e) {
-      // The session's lease runs out by itself; the sweeper takes the jobs back then.
-      logger.warn("[{}] could not take jobs back now, the sweeper will: {}", session.id(), e.toString());
-    }
+  private List<UUID> takeBack(List<UUID> sessionIds) {
+    sessions.close(sessionIds);
+    settle(jobs.requeueFrom(sessionIds, backoff::after), "worker disconnected");
+    return sessionIds;
   }
 
   // ---- sweeping
@@ -262,7 +265,7 @@ public final class Scheduler implements AutoCloseable {
   private void sweep() {
     try {
       checkSessions();
-      settle(jobs.requeueLost(null, backoff::after, SWEEP_LIMIT), "lease expired");
+      settle(jobs.requeueLost(backoff::after, SWEEP_LIMIT), "lease expired");
       reconcile();
       settle(jobs.expireDue(SWEEP_LIMIT), "job expired");
       countQueues();
@@ -284,14 +287,18 @@ public final class Scheduler implements AutoCloseable {
     sessions.forgetClosed(now().minusDays(1));
   }
 
-  /** Once a second: queued jobs per client, for queue caps and the queue depth gauge. */
+  /**
+   * Queued jobs per client, for queue caps and the queue depth gauge: once a second, or less often
+   * when counting is slow (a deep queue), so that it takes at most 2% of the time.
+   */
   private void countQueues() {
     long now = System.nanoTime();
-    if (now - lastCountNanos < 1_000_000_000L) {
+    if (now - lastCountNanos < Math.max(1_000_000_000L, 50 * countCostNanos)) {
       return;
     }
     lastCountNanos = now;
     Map<String, Integer> counts = jobs.queuedByClient();
+    countCostNanos = System.nanoTime() - now;
     admission.queueLengths(counts);
     metrics.queueDepth(counts.values().stream().mapToLong(Integer::longValue).sum());
   }
@@ -385,18 +392,21 @@ public final class Scheduler implements AutoCloseable {
     sweeper.shutdownNow();
     submissions.close();
     outcomes.close();
+    List<UUID> left = new ArrayList<>();
     for (WorkerSession s : List.copyOf(registry.all())) {
       s.end(Status.UNAVAILABLE.withDescription("coordinator shutting down"));
-      closeNow(s);
+      s.markClosed();
+      if (registry.remove(s)) {
+        left.add(s.id());
+      }
     }
-    cleanup.close();
-  }
-
-  private void closeNow(WorkerSession s) {
-    s.markClosed();
-    if (registry.remove(s)) {
-      takeBack(s);
+    try {
+      takeBack(left);
+    } catch (RuntimeException e) {
+      logger.warn("could not take jobs back from {} sessions; their leases will run out: {}", left.size(),
+          e.toString());
     }
+    disconnects.close();
   }
 
   private static OffsetDateTime now() {

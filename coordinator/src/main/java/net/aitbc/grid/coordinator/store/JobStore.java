@@ -19,6 +19,7 @@ import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.selectOne;
 import static org.jooq.impl.DSL.val;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -32,6 +33,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobRecord;
@@ -47,7 +50,6 @@ import org.jooq.Query;
 import org.jooq.Record1;
 import org.jooq.Record6;
 import org.jooq.Result;
-import org.jooq.TransactionalCallable;
 import org.jooq.Row2;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
@@ -58,6 +60,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JobStore {
   private static final List<JobState> UNFINISHED = List.of(JobState.QUEUED, JobState.RUNNING);
+  private static final BiFunction<String, Integer, String> LOST =
+      (worker, attempt) -> "worker " + worker + " was lost while running attempt " + attempt;
 
   private final DSLContext dsl;
   private final Map<Field<?>, DataType<?>> arrayTypes = new ConcurrentHashMap<>();
@@ -68,44 +72,51 @@ public final class JobStore {
   }
 
   /**
-   * Inserts jobs in one transaction and returns them in the same order. A job whose client and
-   * request id match an existing job is not inserted: the existing job is returned instead.
+   * Inserts jobs atomically and returns them in the same order. A job whose client and request id
+   * match an existing job is not inserted: the existing job is returned instead.
    */
   public List<Submitted> insert(List<NewJob> jobs) {
     OffsetDateTime now = now();
-    return inTransaction(cfg -> {
-      DSLContext tx = cfg.dsl();
-      Set<UUID> inserted = new HashSet<>(jobs.size() * 2);
-      List<NewJob> listed = new ArrayList<>();
-      List<NewJob> queued = new ArrayList<>(jobs.size());
-      List<NewJob> placed = new ArrayList<>();
-      for (NewJob j : jobs) {
-        (!j.requirements().models().isEmpty() ? listed : j.placement() != null ? placed : queued).add(j);
-      }
-      if (!queued.isEmpty()) {
-        inserted.addAll(insertArrays(tx, queued, now, JobState.QUEUED));
-      }
-      if (!placed.isEmpty()) {
-        inserted.addAll(insertArrays(tx, placed, now, JobState.RUNNING));
-      }
-      if (!listed.isEmpty()) {
-        inserted.addAll(insertRows(tx, listed, now));
-      }
-      Map<String, JobRecord> existing = inserted.size() == jobs.size() ? Map.of() : existing(tx, jobs, inserted);
-      List<Submitted> out = new ArrayList<>(jobs.size());
-      for (NewJob j : jobs) {
-        if (inserted.contains(j.jobId())) {
-          ClaimedJob first = j.placement() == null || !j.requirements().models().isEmpty() ? null
-              : new ClaimedJob(j.jobId(), 1, j.type(), j.model(), j.payloadJson(), now, now, now.plus(j.ttl()),
-                  j.fairTag());
-          out.add(new Submitted(JobMapper.toProto(j, now, first != null), false, first));
-        } else {
-          out.add(new Submitted(JobMapper.toProto(existing.get(idempotencyKey(j.clientId(), j.requestId())), true),
-              true, null));
+    List<NewJob> listed = new ArrayList<>();
+    List<NewJob> queued = new ArrayList<>(jobs.size());
+    List<NewJob> placed = new ArrayList<>();
+    for (NewJob j : jobs) {
+      (!j.requirements().models().isEmpty() ? listed : j.placement() != null ? placed : queued).add(j);
+    }
+    Set<UUID> inserted = new HashSet<>(jobs.size() * 2);
+    if (listed.isEmpty() && (queued.isEmpty() || placed.isEmpty())) {
+      // The usual batch is one statement: run it on its own (autocommit), one round trip in all.
+      inserted.addAll(insertArrays(dsl, queued.isEmpty() ? placed : queued, now,
+          queued.isEmpty() ? JobState.RUNNING : JobState.QUEUED));
+    } else {
+      inTransaction(tx -> {
+        if (!queued.isEmpty()) {
+          inserted.addAll(insertArrays(tx, queued, now, JobState.QUEUED));
         }
+        if (!placed.isEmpty()) {
+          inserted.addAll(insertArrays(tx, placed, now, JobState.RUNNING));
+        }
+        if (!listed.isEmpty()) {
+          inserted.addAll(insertRows(tx, listed, now));
+        }
+        return null;
+      });
+    }
+    // A conflicting job is committed by now: INSERT … ON CONFLICT waited for it.
+    Map<String, JobRecord> existing = inserted.size() == jobs.size() ? Map.of() : existing(dsl, jobs, inserted);
+    List<Submitted> out = new ArrayList<>(jobs.size());
+    for (NewJob j : jobs) {
+      if (inserted.contains(j.jobId())) {
+        ClaimedJob first = j.placement() == null || !j.requirements().models().isEmpty() ? null
+            : new ClaimedJob(j.jobId(), 1, j.type(), j.model(), j.payloadJson(), now, now, now.plus(j.ttl()),
+                j.fairTag());
+        out.add(new Submitted(JobMapper.toProto(j, now, first != null), false, first));
+      } else {
+        out.add(new Submitted(JobMapper.toProto(existing.get(idempotencyKey(j.clientId(), j.requestId())), true),
+            true, null));
       }
-      return out;
-    });
+    }
+    return out;
   }
 
   /**
@@ -297,7 +308,7 @@ public final class JobStore {
     String[] models = offer.models().toArray(String[]::new);
     var candidates = select(JOB.JOB_ID)
         .from(JOB)
-        .where(JOB.STATE.eq(JobState.QUEUED), JOB.TYPE.in(offer.jobTypes()),
+        .where(JOB.STATE.eq(inline(JobState.QUEUED)), JOB.TYPE.in(offer.jobTypes()),
             JOB.MODEL.isNull().or(JOB.MODEL.in(offer.models())),
             JOB.RUN_AFTER.le(now), JOB.EXPIRES_AT.gt(now),
             JOB.REQ_GPU.isNull().or(position(val(offer.gpuNames()), JOB.REQ_GPU).gt(0)),
@@ -328,13 +339,13 @@ public final class JobStore {
   /** The latest fair-share tag among a client's queued jobs, if it has any. */
   public Optional<Double> lastQueuedTag(String clientId) {
     return Optional.ofNullable(dsl.select(max(JOB.FAIR_TAG)).from(JOB)
-        .where(JOB.CLIENT_ID.eq(clientId).and(JOB.STATE.eq(JobState.QUEUED)))
+        .where(JOB.CLIENT_ID.eq(clientId).and(JOB.STATE.eq(inline(JobState.QUEUED))))
         .fetchOne(Record1::value1));
   }
 
   /** The earliest fair-share tag among all queued jobs, if any are queued. */
   public Optional<Double> firstQueuedTag() {
-    return Optional.ofNullable(dsl.select(min(JOB.FAIR_TAG)).from(JOB).where(JOB.STATE.eq(JobState.QUEUED))
+    return Optional.ofNullable(dsl.select(min(JOB.FAIR_TAG)).from(JOB).where(JOB.STATE.eq(inline(JobState.QUEUED)))
         .fetchOne(Record1::value1));
   }
 
@@ -345,33 +356,40 @@ public final class JobStore {
    */
   public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff) {
     OffsetDateTime now = now();
-    return inTransaction(cfg -> {
-      DSLContext tx = cfg.dsl();
-      List<Outcome.Completed> completions = new ArrayList<>(outcomes.size());
-      for (Outcome o : outcomes) {
-        if (o instanceof Outcome.Completed c) {
-          completions.add(c);
-        }
+    List<Outcome.Completed> completions = new ArrayList<>(outcomes.size());
+    for (Outcome o : outcomes) {
+      if (o instanceof Outcome.Completed c) {
+        completions.add(c);
       }
-      Set<UUID> completed = completions.isEmpty() ? Set.of() : completeAll(tx, completions, now);
-      Set<UUID> answered = new HashSet<>();
-      List<Recorded> out = new ArrayList<>(outcomes.size());
-      for (Outcome o : outcomes) {
-        Recorded recorded = null;
-        // A second report of the same job in one batch finds it already recorded.
-        if (answered.add(o.jobId())) {
-          recorded = switch (o) {
-            case Outcome.Completed c -> completed.contains(c.jobId()) ? new Recorded(true, JobState.COMPLETED, "") : null;
-            case Outcome.Failed f -> fail(tx, f, JOB.JOB_ID.eq(f.jobId())
-                .and(JOB.ATTEMPT.eq(f.attempt()))
-                .and(JOB.SESSION_ID.eq(f.sessionId()))
-                .and(JOB.STATE.eq(JobState.RUNNING)), now, backoff);
-          };
-        }
-        out.add(recorded != null ? recorded : refusal(tx, o));
+    }
+    if (completions.size() == outcomes.size()) {
+      // Completions only: each UPDATE stands alone, and the JDBC batch goes in one round trip.
+      Set<UUID> completed = completeAll(dsl, completions, now);
+      return answer(dsl, outcomes, completed, now, backoff);
+    }
+    return inTransaction(tx -> answer(tx, outcomes,
+        completions.isEmpty() ? Set.of() : completeAll(tx, completions, now), now, backoff));
+  }
+
+  private List<Recorded> answer(DSLContext tx, List<Outcome> outcomes, Set<UUID> completed, OffsetDateTime now,
+      IntFunction<Duration> backoff) {
+    Set<UUID> answered = new HashSet<>();
+    List<Recorded> out = new ArrayList<>(outcomes.size());
+    for (Outcome o : outcomes) {
+      Recorded recorded = null;
+      // A second report of the same job in one batch finds it already recorded.
+      if (answered.add(o.jobId())) {
+        recorded = switch (o) {
+          case Outcome.Completed c -> completed.contains(c.jobId()) ? new Recorded(true, JobState.COMPLETED, "") : null;
+          case Outcome.Failed f -> fail(tx, f, JOB.JOB_ID.eq(f.jobId())
+              .and(JOB.ATTEMPT.eq(f.attempt()))
+              .and(JOB.SESSION_ID.eq(f.sessionId()))
+              .and(JOB.STATE.eq(inline(JobState.RUNNING))), now, backoff);
+        };
       }
-      return out;
-    });
+      out.add(recorded != null ? recorded : refusal(tx, o));
+    }
+    return out;
   }
 
   /**
@@ -446,6 +464,11 @@ public final class JobStore {
     if (row == null) {
       return new Recorded(false, null, "no such job");
     }
+    if (o instanceof Outcome.Completed && row.value1() == JobState.COMPLETED && row.value2() == o.attempt()
+        && o.sessionId().equals(row.value3())) {
+      // This very completion, already recorded (a batch that failed after part of it committed).
+      return new Recorded(true, JobState.COMPLETED, "");
+    }
     String reason;
     if (row.value2() != o.attempt()) {
       reason = "attempt " + o.attempt() + " is stale: the job is on attempt " + row.value2();
@@ -458,18 +481,22 @@ public final class JobStore {
   }
 
   /**
-   * Takes running jobs away from sessions whose lease ran out (or from one session that is gone),
-   * recording the lost attempts. Jobs with attempts left are queued again after
-   * {@code backoff.apply(attempt)}; the others fail.
+   * Takes running jobs away from sessions whose lease ran out, recording the lost attempts. Jobs
+   * with attempts left are queued again after {@code backoff.apply(attempt)}; the others fail.
    */
-  public List<Ended> requeueLost(@Nullable UUID sessionId, IntFunction<Duration> backoff, int limit) {
+  public List<Ended> requeueLost(IntFunction<Duration> backoff, int limit) {
     // Driven from the few running jobs, each looking up its session: the session table keeps growing.
-    Condition lost = sessionId != null
-        ? JOB.SESSION_ID.eq(sessionId)
-        : exists(selectOne().from(WORKER_SESSION)
-            .where(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID), WORKER_SESSION.LEASE_EXPIRES_AT.lt(now())));
-    return takeBack(lost, backoff, limit, (worker, attempt) -> "worker " + worker + " was lost while running attempt "
-        + attempt);
+    Condition lost = exists(selectOne().from(WORKER_SESSION)
+        .where(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID), WORKER_SESSION.LEASE_EXPIRES_AT.lt(now())));
+    return takeBack(lost, backoff, limit, LOST);
+  }
+
+  /** Takes all running jobs away from these sessions, which are gone, as {@link #requeueLost} does. */
+  public List<Ended> requeueFrom(Collection<UUID> sessionIds, IntFunction<Duration> backoff) {
+    if (sessionIds.isEmpty()) {
+      return List.of();
+    }
+    return takeBack(JOB.SESSION_ID.in(sessionIds), backoff, Integer.MAX_VALUE, LOST);
   }
 
   /** Running attempts handed out before {@code before} to these sessions. */
@@ -479,7 +506,7 @@ public final class JobStore {
     }
     return dsl.select(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
         .from(JOB)
-        .where(JOB.STATE.eq(JobState.RUNNING), JOB.SESSION_ID.in(sessionIds), JOB.STARTED_AT.lt(before))
+        .where(JOB.STATE.eq(inline(JobState.RUNNING)), JOB.SESSION_ID.in(sessionIds), JOB.STARTED_AT.lt(before))
         .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3()));
   }
 
@@ -499,14 +526,13 @@ public final class JobStore {
   }
 
   private List<Ended> takeBack(Condition which, IntFunction<Duration> backoff, int limit,
-      java.util.function.BiFunction<String, Integer, String> why) {
+      BiFunction<String, Integer, String> why) {
     OffsetDateTime now = now();
-    return inTransaction(cfg -> {
-      DSLContext tx = cfg.dsl();
+    return inTransaction(tx -> {
       Result<Record6<UUID, Integer, Integer, String, UUID, OffsetDateTime>> rows = tx
           .select(JOB.JOB_ID, JOB.ATTEMPT, JOB.MAX_ATTEMPTS, JOB.WORKER_ID, JOB.SESSION_ID, JOB.STARTED_AT)
           .from(JOB)
-          .where(JOB.STATE.eq(JobState.RUNNING).and(which))
+          .where(JOB.STATE.eq(inline(JobState.RUNNING)).and(which))
           .limit(limit)
           .forUpdate()
           .skipLocked()
@@ -549,8 +575,8 @@ public final class JobStore {
   /** Expires up to {@code limit} queued and {@code limit} running jobs whose TTL has run out. */
   public List<Ended> expireDue(int limit) {
     OffsetDateTime now = now();
-    List<Ended> ended = new ArrayList<>(expire(JOB.STATE.eq(JobState.QUEUED).and(JOB.EXPIRES_AT.le(now)), limit));
-    ended.addAll(expire(JOB.STATE.eq(JobState.RUNNING).and(JOB.EXPIRES_AT.le(now)), limit));
+    List<Ended> ended = new ArrayList<>(expire(JOB.STATE.eq(inline(JobState.QUEUED)).and(JOB.EXPIRES_AT.le(now)), limit));
+    ended.addAll(expire(JOB.STATE.eq(inline(JobState.RUNNING)).and(JOB.EXPIRES_AT.le(now)), limit));
     return ended;
   }
 
@@ -575,7 +601,7 @@ public final class JobStore {
   public Map<String, Integer> queuedByClient() {
     return dsl.select(JOB.CLIENT_ID, count())
         .from(JOB)
-        .where(JOB.STATE.eq(JobState.QUEUED))
+        .where(JOB.STATE.eq(inline(JobState.QUEUED)))
         .groupBy(JOB.CLIENT_ID)
         .fetchMap(JOB.CLIENT_ID, count());
   }
@@ -584,8 +610,26 @@ public final class JobStore {
    * Runs {@code work} in a transaction on one connection taken up front: when the database is
    * down, that fails once, quickly, instead of again for the rollback.
    */
-  private <T> T inTransaction(TransactionalCallable<T> work) {
-    return dsl.connectionResult(c -> DSL.using(c, dsl.dialect(), dsl.settings()).transactionResult(work));
+  private <T> T inTransaction(Function<DSLContext, T> work) {
+    // Not jOOQ's transactionResult: it first asks the driver for the isolation level, which costs
+    // a round trip to PostgreSQL per transaction.
+    return dsl.connectionResult(c -> {
+      c.setAutoCommit(false);
+      try {
+        T result = work.apply(DSL.using(c, dsl.dialect(), dsl.settings()));
+        c.commit();
+        return result;
+      } catch (Throwable e) {
+        try {
+          c.rollback();
+        } catch (SQLException rollback) {
+          e.addSuppressed(rollback);
+        }
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    });
   }
 
   private static OffsetDateTime now() {

@@ -48,13 +48,16 @@ public final class SessionStore {
     return dsl.deleteFrom(WORKER_SESSION).where(WORKER_SESSION.CLOSED_AT.lt(before)).execute();
   }
 
-  /** Closes a session and ends its lease now, so that its jobs can be taken back at once. */
-  public void close(UUID sessionId) {
+  /** Closes sessions and ends their leases now, so that their jobs can be taken back at once. */
+  public void close(Collection<UUID> sessionIds) {
+    if (sessionIds.isEmpty()) {
+      return;
+    }
     OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
     dsl.update(WORKER_SESSION)
         .set(WORKER_SESSION.CLOSED_AT, now)
         .set(WORKER_SESSION.LEASE_EXPIRES_AT, now)
-        .where(WORKER_SESSION.SESSION_ID.eq(sessionId).and(WORKER_SESSION.CLOSED_AT.isNull()))
+        .where(WORKER_SESSION.SESSION_ID.in(sessionIds).and(WORKER_SESSION.CLOSED_AT.isNull()))
         .execute();
   }
 }

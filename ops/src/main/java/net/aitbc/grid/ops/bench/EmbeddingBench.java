@@ -69,6 +69,8 @@ final class EmbeddingBench {
         .apiKey(workerKey)
         .workerId("bench-embedding")
         .concurrency(concurrency)
+        // Jobs of some milliseconds: one more each slot, so that no slot idles for a dispatch.
+        .prefetch(concurrency)
         .embeddedBackend(true)
         .noopBackend(false)
         .gpuDetection(false)

@@ -188,6 +188,7 @@ public final class CoordinatorSession {
           new StreamSession(
               register,
               config.concurrency(),
+              config.prefetch(),
               router,
               jobExecutor,
               scheduler,

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +67,9 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
 
   private final String workerId;
   private final int concurrency;
+  private final int prefetch;
+  // With prefetch, more jobs are assigned than may run: each waits here for a slot.
+  private final Semaphore slots;
   private final Register register;
   private final BackendRouter router;
   private final ExecutorService jobExecutor;
@@ -84,6 +88,7 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
   StreamSession(
       Register register,
       int concurrency,
+      int prefetch,
       BackendRouter router,
       ExecutorService jobExecutor,
       ScheduledExecutorService scheduler,
@@ -92,6 +97,8 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
     this.workerId = register.getWorkerId();
     this.register = register;
     this.concurrency = concurrency;
+    this.prefetch = prefetch;
+    this.slots = new Semaphore(concurrency);
     this.router = router;
     this.jobExecutor = jobExecutor;
     this.scheduler = scheduler;
@@ -250,7 +257,7 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
         toJava(registered.getLeaseDuration()).toMillis());
     listener.registered(this);
     if (!draining) {
-      sendCredit(concurrency);
+      sendCredit(concurrency + prefetch);
     }
     synchronized (this) {
       cancel(registerTimeout);
@@ -377,6 +384,15 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
     Assignment assignment = job.assignment();
     JobOutcome outcome = null;
     BackendException failure = null;
+    boolean slot = false;
+    try {
+      slots.acquire();
+      slot = true;
+    } catch (InterruptedException e) {
+      // Only a shutdown interrupts a job that has not started; its end is reported as for any other.
+      Thread.currentThread().interrupt();
+      job.end(RunningJob.State.ABORTED);
+    }
     if (job.attach(Thread.currentThread())) {
       try {
         ObjectNode payload = parsePayload(assignment.getPayloadJson());
@@ -406,6 +422,9 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
         job.progress().flushAndClose();
         report(job, outcome, failure);
       }
+    }
+    if (slot) {
+      slots.release();
     }
     jobs.remove(key, job);
     RunningJob.State state = job.state();
