@@ -71,8 +71,10 @@ public final class Scheduler implements AutoCloseable {
   private final GroupCommitter<UUID, UUID> disconnects;
   private long lastRenewalNanos = System.nanoTime();
   private long lastReconcileNanos = System.nanoTime();
-  private long lastCountNanos;
-  private long countCostNanos;
+  // Each sweep query runs every sweep interval (counting: every second), or less often when slow.
+  private final Paced lostSweep;
+  private final Paced expirySweep;
+  private final Paced countSweep = new Paced(java.time.Duration.ofSeconds(1));
   private long lastForgetNanos;
 
   /** Starts the committers, the dispatcher and the sweeper. */
@@ -93,6 +95,8 @@ public final class Scheduler implements AutoCloseable {
     // Thousands of workers may go at once (a network split): their sessions close in few transactions.
     this.disconnects = new GroupCommitter<>("disconnect", this::takeBack, 1000, 1_000_000, 1, false);
     this.dispatcher = new Dispatcher(jobs, registry, events, metrics, fairShare, config.sweepInterval());
+    this.lostSweep = new Paced(config.sweepInterval());
+    this.expirySweep = new Paced(config.sweepInterval());
     this.sweeper = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("grid-sweeper").daemon().factory());
     long every = config.sweepInterval().toMillis();
     sweeper.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
@@ -265,9 +269,9 @@ public final class Scheduler implements AutoCloseable {
   private void sweep() {
     try {
       checkSessions();
-      settle(jobs.requeueLost(backoff::after, SWEEP_LIMIT), "lease expired");
+      settle(lostSweep.runIfDue(() -> jobs.requeueLost(backoff::after, SWEEP_LIMIT), List.of()), "lease expired");
       reconcile();
-      settle(jobs.expireDue(SWEEP_LIMIT), "job expired");
+      settle(expirySweep.runIfDue(() -> jobs.expireDue(SWEEP_LIMIT), List.of()), "job expired");
       countQueues();
       forgetOldSessions();
     } catch (RuntimeException e) {
@@ -287,18 +291,12 @@ public final class Scheduler implements AutoCloseable {
     sessions.forgetClosed(now().minusDays(1));
   }
 
-  /**
-   * Queued jobs per client, for queue caps and the queue depth gauge: once a second, or less often
-   * when counting is slow (a deep queue), so that it takes at most 2% of the time.
-   */
+  /** Queued jobs per client, for queue caps and the queue depth gauge. */
   private void countQueues() {
-    long now = System.nanoTime();
-    if (now - lastCountNanos < Math.max(1_000_000_000L, 50 * countCostNanos)) {
+    Map<String, Integer> counts = countSweep.runIfDue(jobs::queuedByClient, null);
+    if (counts == null) {
       return;
     }
-    lastCountNanos = now;
-    Map<String, Integer> counts = jobs.queuedByClient();
-    countCostNanos = System.nanoTime() - now;
     admission.queueLengths(counts);
     metrics.queueDepth(counts.values().stream().mapToLong(Integer::longValue).sum());
   }

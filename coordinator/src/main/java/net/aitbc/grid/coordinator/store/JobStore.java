@@ -39,7 +39,6 @@ import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobRecord;
 import net.aitbc.grid.v1.Job;
-import org.jooq.BatchBindStep;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.DataType;
@@ -50,8 +49,10 @@ import org.jooq.Query;
 import org.jooq.Record1;
 import org.jooq.Record6;
 import org.jooq.Result;
+import org.jooq.Table;
 import org.jooq.Row2;
 import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -186,11 +187,14 @@ public final class JobStore {
   }
 
   /** {@code unnest(values)} as a column of {@code like}'s type: one row per element. */
-  @SuppressWarnings("unchecked")
   private <T> Field<T> each(T[] values, Field<T> like) {
+    return function(UNNEST, like.getDataType(), val(values, arrayType(like)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> DataType<T[]> arrayType(Field<T> of) {
     // Array types are built once: making them is a visible share of a batch's cost.
-    DataType<T[]> arrayType = (DataType<T[]>) arrayTypes.computeIfAbsent(like, f -> f.getDataType().array());
-    return function(UNNEST, like.getDataType(), val(values, arrayType));
+    return (DataType<T[]>) arrayTypes.computeIfAbsent(of, f -> f.getDataType().array());
   }
 
   private static final Name UNNEST = name("unnest");
@@ -393,31 +397,42 @@ public final class JobStore {
   }
 
   /**
-   * Completes every job of the batch whose attempt its session still holds: one prepared UPDATE per
-   * job, found through the primary key, all sent in one round trip (a JDBC batch). A single
-   * UPDATE … FROM over the batch can be planned as a scan of every running job for each row.
+   * Completes every job of the batch whose attempt its session still holds, in one UPDATE joined to
+   * the batch's rows: one primary-key lookup per row.
    */
-  private static Set<UUID> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
-    BatchBindStep batch = tx.batch(tx.update(JOB)
+  private Set<UUID> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
+    int n = completions.size();
+    UUID[] ids = new UUID[n];
+    Integer[] attempts = new Integer[n];
+    UUID[] sessions = new UUID[n];
+    JSONB[] results = new JSONB[n];
+    JSONB[] metrics = new JSONB[n];
+    for (int i = 0; i < n; i++) {
+      Outcome.Completed c = completions.get(i);
+      ids[i] = c.jobId();
+      attempts[i] = c.attempt();
+      sessions[i] = c.sessionId();
+      results[i] = JSONB.valueOf(c.resultJson());
+      metrics[i] = JSONB.valueOf(c.metricsJson());
+    }
+    Table<?> batch = select(each(ids, JOB.JOB_ID).as(JOB.JOB_ID), each(attempts, JOB.ATTEMPT).as(JOB.ATTEMPT),
+        each(sessions, JOB.SESSION_ID).as(JOB.SESSION_ID), each(results, JOB.RESULT).as(JOB.RESULT),
+        each(metrics, JOB.METRICS).as(JOB.METRICS)).asTable("outcome");
+    return new HashSet<>(tx.update(JOB)
         .set(JOB.STATE, inline(JobState.COMPLETED))
-        .set(JOB.RESULT, (JSONB) null)
-        .set(JOB.METRICS, (JSONB) null)
-        .set(JOB.FINISHED_AT, (OffsetDateTime) null)
+        .set(JOB.RESULT, batch.field(JOB.RESULT))
+        .set(JOB.METRICS, batch.field(JOB.METRICS))
+        .set(JOB.FINISHED_AT, now)
         .set(JOB.ERROR, inline((String) null))
-        .where(JOB.JOB_ID.eq((UUID) null), JOB.ATTEMPT.eq((Integer) null), JOB.SESSION_ID.eq((UUID) null),
-            JOB.STATE.eq(inline(JobState.RUNNING))));
-    for (Outcome.Completed c : completions) {
-      batch = batch.bind(JSONB.valueOf(c.resultJson()), JSONB.valueOf(c.metricsJson()), now, c.jobId(), c.attempt(),
-          c.sessionId());
-    }
-    int[] counts = batch.execute();
-    Set<UUID> done = new HashSet<>(completions.size() * 2);
-    for (int i = 0; i < counts.length; i++) {
-      if (counts[i] == 1) {
-        done.add(completions.get(i).jobId());
-      }
-    }
-    return done;
+        .from(batch)
+        .where(JOB.JOB_ID.eq(batch.field(JOB.JOB_ID)), JOB.ATTEMPT.eq(batch.field(JOB.ATTEMPT)),
+            JOB.SESSION_ID.eq(batch.field(JOB.SESSION_ID)),
+            // Compared as text so that no plan can use the partial index of running jobs instead of
+            // the primary key: that index keeps the entries of every job that ever ran until a
+            // VACUUM, and a hash join over it was 6x slower than the lookups at 200,000 jobs.
+            JOB.STATE.cast(SQLDataType.VARCHAR).eq(inline(JobState.RUNNING.getLiteral())))
+        .returning(JOB.JOB_ID)
+        .fetch(JOB.JOB_ID));
   }
 
   private static @Nullable Recorded fail(DSLContext tx, Outcome.Failed f, Condition current, OffsetDateTime now,
