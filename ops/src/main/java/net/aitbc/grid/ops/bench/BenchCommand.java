@@ -53,10 +53,10 @@ public final class BenchCommand implements Callable<Integer> {
       description = "comma list of phases to run; they always run in the order above (default: all)")
   String phases = String.join(",", PHASES);
 
-  @Option(names = "--warmup-jobs", defaultValue = "5000",
+  @Option(names = "--warmup-jobs", defaultValue = "30000",
       description = "jobs submitted (gRPC and REST) and processed before the first phase, not measured, so that both "
           + "JVMs are warm as in production; 0 for none (default ${DEFAULT-VALUE})")
-  int warmupJobs = 5000;
+  int warmupJobs = 30000;
 
   @Option(names = "--rest-protocol", defaultValue = "h1c",
       description = "how the REST client talks to the bridge: h1c (HTTP/1.1, a pooled connection per outstanding "

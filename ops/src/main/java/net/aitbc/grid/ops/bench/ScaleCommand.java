@@ -58,10 +58,10 @@ final class ScaleCommand implements Callable<Integer> {
       description = "the coordinator's --heartbeat (default ${DEFAULT-VALUE})")
   String heartbeat = "10s";
 
-  @Option(names = "--warmup-jobs", defaultValue = "5000",
+  @Option(names = "--warmup-jobs", defaultValue = "30000",
       description = "jobs submitted and processed before the baseline, not measured, so that the coordinator's JVM is "
           + "warm (default ${DEFAULT-VALUE})")
-  int warmupJobs = 5000;
+  int warmupJobs = 30000;
 
   @Mixin CommonOptions common = new CommonOptions();
 
