@@ -182,8 +182,8 @@ public final class JobStore {
             val(now), val(now)))
         .onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull())
         .doNothing()
-        .returning(JOB.JOB_ID)
-        .fetch(JOB.JOB_ID);
+        .returningResult(JOB.JOB_ID)
+        .fetch(Record1::value1);
   }
 
   /** {@code unnest(values)} as a column of {@code like}'s type: one row per element. */
@@ -334,10 +334,12 @@ public final class JobStore {
         // = ANY(ARRAY(…)): the claimed rows are then found through the primary key; with IN (…) the
         // planner may hash-join against a scan of the whole table.
         .where(JOB.JOB_ID.eq(any(array(candidates))))
-        .returning(JOB.JOB_ID, JOB.ATTEMPT, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD, JOB.CREATED_AT, JOB.STARTED_AT,
+        // returningResult, not returning: the latter copies each row into a JobRecord field by field,
+        // looking every field up by name (a third of a claim's time in the coordinator).
+        .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD, JOB.CREATED_AT, JOB.STARTED_AT,
             JOB.EXPIRES_AT, JOB.FAIR_TAG)
-        .fetch(r -> new ClaimedJob(r.getJobId(), r.getAttempt(), r.getType(), r.getModel(), r.getPayload().data(),
-            r.getCreatedAt(), r.getStartedAt(), r.getExpiresAt(), r.getFairTag()));
+        .fetch(r -> new ClaimedJob(r.value1(), r.value2(), r.value3(), r.value4(), r.value5().data(), r.value6(),
+            r.value7(), r.value8(), r.value9()));
   }
 
   /** The latest fair-share tag among a client's queued jobs, if it has any. */
@@ -431,8 +433,8 @@ public final class JobStore {
             // the primary key: that index keeps the entries of every job that ever ran until a
             // VACUUM, and a hash join over it was 6x slower than the lookups at 200,000 jobs.
             JOB.STATE.cast(SQLDataType.VARCHAR).eq(inline(JobState.RUNNING.getLiteral())))
-        .returning(JOB.JOB_ID)
-        .fetch(JOB.JOB_ID));
+        .returningResult(JOB.JOB_ID)
+        .fetch(Record1::value1));
   }
 
   private static @Nullable Recorded fail(DSLContext tx, Outcome.Failed f, Condition current, OffsetDateTime now,
