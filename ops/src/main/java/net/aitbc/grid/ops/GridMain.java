@@ -3,7 +3,7 @@ package net.aitbc.grid.ops;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code grid} command: {@code dev}, {@code coordinator}, {@code bridge}, {@code worker}, {@code keys}. */
+/** The {@code grid} command: {@code dev}, {@code coordinator}, {@code bridge}, {@code worker}, {@code keys}, {@code bench}. */
 @Command(
     name = "grid",
     mixinStandardHelpOptions = true,
