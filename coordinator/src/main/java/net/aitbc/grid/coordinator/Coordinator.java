@@ -70,7 +70,7 @@ public final class Coordinator implements AutoCloseable {
     this.metrics = new GridMetrics(registry::size, events::watchedJobs);
     this.scheduler = new Scheduler(config, jobs, new SessionStore(dsl), registry, events, metrics);
     this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
-        .directExecutor()
+        .executor(executor)
         .intercept(new AuthInterceptor(keys::find))
         .addService(new JobServiceImpl(config, jobs, scheduler, registry, events, executor))
         .addService(new WorkerServiceImpl(scheduler))
