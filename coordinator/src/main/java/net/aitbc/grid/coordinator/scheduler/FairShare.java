@@ -43,6 +43,11 @@ final class FairShare {
     return tag[0];
   }
 
+  /** Whether the client has a clock here already, so that {@link #next} reads no database. */
+  boolean knows(String clientId) {
+    return clocks.containsKey(clientId);
+  }
+
   /** A job with this tag was handed out: the front of the queue is at least there. */
   synchronized void handedOut(double tag) {
     front = Math.max(front, tag);

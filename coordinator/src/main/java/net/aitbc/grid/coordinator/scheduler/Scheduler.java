@@ -138,6 +138,11 @@ public final class Scheduler implements AutoCloseable {
     });
   }
 
+  /** Whether {@link #submit} for this client reads nothing from the database (it has submitted before). */
+  public boolean submitsWithoutReads(String clientId) {
+    return fairShare.knows(clientId);
+  }
+
   /** Cancels a client's unfinished job and revokes it from its worker; empty if there was none. */
   public Optional<Ended> cancel(UUID jobId, String clientId) {
     Optional<Ended> ended = jobs.cancel(jobId, clientId, "canceled by client");
