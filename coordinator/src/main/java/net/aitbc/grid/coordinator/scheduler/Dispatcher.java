@@ -87,7 +87,7 @@ final class Dispatcher implements AutoCloseable {
     // A profile that found no work this round is not asked again until the next round.
     Set<String> dry = new HashSet<>();
     for (WorkerSession s : registry.all()) {
-      if (!running || dry.contains(s.offer().profile()) || s.closed()) {
+      if (!running || dry.contains(s.profile()) || s.closed()) {
         continue;
       }
       int wanted = s.reserve(MAX_CLAIM);
@@ -103,10 +103,10 @@ final class Dispatcher implements AutoCloseable {
       }
       if (claimed.size() < wanted) {
         s.unreserve(wanted - claimed.size());
-        dry.add(s.offer().profile());
-        idleProfiles.add(s.offer().profile());
+        dry.add(s.profile());
+        idleProfiles.add(s.profile());
       } else {
-        idleProfiles.remove(s.offer().profile());
+        idleProfiles.remove(s.profile());
       }
       // If the stream closed meanwhile, the session's lease has ended and the sweeper takes the
       // jobs back.

@@ -19,7 +19,7 @@ public final class SessionRegistry {
   /** Adds a registered session. */
   public void add(WorkerSession session) {
     sessions.put(session.id(), session);
-    byProfile.computeIfAbsent(session.offer().profile(), p -> ConcurrentHashMap.newKeySet()).add(session);
+    byProfile.computeIfAbsent(session.profile(), p -> ConcurrentHashMap.newKeySet()).add(session);
   }
 
   /** Removes a session; true if it was there. */
@@ -27,7 +27,7 @@ public final class SessionRegistry {
     if (!sessions.remove(session.id(), session)) {
       return false;
     }
-    byProfile.computeIfPresent(session.offer().profile(), (p, set) -> {
+    byProfile.computeIfPresent(session.profile(), (p, set) -> {
       set.remove(session);
       return set.isEmpty() ? null : set;
     });

@@ -40,6 +40,8 @@ public final class WorkerSession {
   private final Principal owner;
   private final WorkerCapabilities capabilities;
   private final Offer offer;
+  // Built once: the dispatcher asks for it for every session in every round.
+  private final String profile;
   private final ServerCallStreamObserver<ConnectResponse> out;
 
   private final Object writeLock = new Object();
@@ -63,6 +65,7 @@ public final class WorkerSession {
     this.out = requireNonNull(out, "out");
     this.leaseExpiresAt = requireNonNull(leaseExpiresAt, "leaseExpiresAt");
     this.offer = Offer.of(capabilities);
+    this.profile = offer.profile();
   }
 
   /** The session id. */
@@ -88,6 +91,11 @@ public final class WorkerSession {
   /** What it offers, for matching. */
   public Offer offer() {
     return offer;
+  }
+
+  /** Its offer's {@link Offer#profile()}: sessions with equal profiles can run the same jobs. */
+  public String profile() {
+    return profile;
   }
 
   /** Adds credits the worker granted, unless it is draining. */
