@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A stand-in for an Ollama server (a peer we do not ship) that speaks its documented wire format:
@@ -20,6 +21,8 @@ final class FakeOllama implements AutoCloseable {
   private final HttpServer server;
   private final List<String> chunks;
   private final Duration chunkDelay;
+  private final AtomicInteger generating = new AtomicInteger();
+  private final AtomicInteger mostAtOnce = new AtomicInteger();
 
   FakeOllama(List<String> chunks, Duration chunkDelay) throws IOException {
     this.chunks = chunks;
@@ -35,7 +38,21 @@ final class FakeOllama implements AutoCloseable {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
+  /** The most generations that ran at once since the last call; resets the count. */
+  int mostAtOnceSinceLastAsked() {
+    return mostAtOnce.getAndSet(generating.get());
+  }
+
   private void generate(HttpExchange ex) throws IOException {
+    mostAtOnce.accumulateAndGet(generating.incrementAndGet(), Math::max);
+    try {
+      stream(ex);
+    } finally {
+      generating.decrementAndGet();
+    }
+  }
+
+  private void stream(HttpExchange ex) throws IOException {
     ex.getRequestBody().readAllBytes();
     ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
     ex.sendResponseHeaders(200, 0);

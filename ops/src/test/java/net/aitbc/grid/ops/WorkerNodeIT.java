@@ -180,6 +180,33 @@ class WorkerNodeIT {
     client.cancelJob(net.aitbc.grid.v1.CancelJobRequest.newBuilder().setJobId(later.getJobId()).build());
   }
 
+  @Test
+  void prefetchedJobIsAssignedAtOnceButWaitsForTheSlot() throws Exception {
+    ollama.mostAtOnceSinceLastAsked();
+    try (WorkerNode node = WorkerNode.start(WorkerConfig.builder()
+        .coordinator("127.0.0.1:" + coordinator.grpcPort())
+        .apiKey(workerKey)
+        .workerId("prefetcher")
+        .concurrency(1)
+        .prefetch(1)
+        .embeddedBackend(false)
+        .ollamaUrl(ollama.url())
+        .gpuDetection(false)
+        .build())) {
+      await().atMost(30, TimeUnit.SECONDS).until(node::isRegistered);
+      Job first = submit("{\"type\":\"inference\",\"prompt\":\"one\",\"model\":\"slowpoke\"}");
+      Job second = submit("{\"type\":\"inference\",\"prompt\":\"two\",\"model\":\"slowpoke\"}");
+      // Two credits for one slot: both are handed over at once, the second waits on the worker.
+      await().atMost(10, TimeUnit.SECONDS).until(() -> get(first.getJobId()).getState() == JobState.JOB_STATE_RUNNING
+          && get(second.getJobId()).getState() == JobState.JOB_STATE_RUNNING);
+      assertThat(get(second.getJobId()).getWorkerId()).isEqualTo("prefetcher");
+
+      awaitResult(first.getJobId(), JobState.JOB_STATE_COMPLETED);
+      awaitResult(second.getJobId(), JobState.JOB_STATE_COMPLETED);
+      assertThat(ollama.mostAtOnceSinceLastAsked()).isEqualTo(1);
+    }
+  }
+
   private static double cosine(JsonNode x, JsonNode y) {
     double dot = 0;
     double nx = 0;
