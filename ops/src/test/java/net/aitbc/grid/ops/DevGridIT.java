@@ -114,6 +114,7 @@ class DevGridIT {
         URI.create("http://127.0.0.1:" + grid.coordinator().metricsPort() + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(metrics.statusCode()).isEqualTo(200);
-    assertThat(metrics.body()).contains("grid_jobs_submitted_total", "grid_workers_connected 1.0", "jvm_memory_used_bytes");
+    assertThat(metrics.body()).contains("grid_jobs_submitted_total", "grid_workers_connected 1.0", "jvm_memory_used_bytes",
+        "grid_commit_seconds_count{committer=\"submit\"", "grid_commit_batch_count{committer=\"outcome\"");
   }
 }

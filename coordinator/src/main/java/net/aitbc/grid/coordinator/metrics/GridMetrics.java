@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -12,9 +13,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import net.aitbc.grid.db.enums.JobState;
 
@@ -90,6 +94,32 @@ public final class GridMetrics implements AutoCloseable {
   /** The latest count of queued jobs. */
   public void queueDepth(long count) {
     queued.set(count);
+  }
+
+  /**
+   * Wraps a group committer's write so that each transaction is measured: {@code grid.commit}
+   * (seconds, start to commit or failure) and {@code grid.commit.batch} (items), tagged with the
+   * committer's name.
+   */
+  public <I, O> Function<List<I>, List<O>> timed(String committer, Function<List<I>, List<O>> commit) {
+    Timer time = Timer.builder("grid.commit")
+        .description("One group-commit transaction, from its start to its commit")
+        .tag("committer", committer)
+        .publishPercentileHistogram()
+        .register(registry);
+    DistributionSummary size = DistributionSummary.builder("grid.commit.batch")
+        .description("Items in one group-commit transaction")
+        .tag("committer", committer)
+        .register(registry);
+    return batch -> {
+      long start = System.nanoTime();
+      try {
+        return commit.apply(batch);
+      } finally {
+        time.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        size.record(batch.size());
+      }
+    };
   }
 
   /** The Prometheus text exposition of every meter. */

@@ -89,11 +89,13 @@ public final class Scheduler implements AutoCloseable {
     this.backoff = new Backoff(config.retryBackoff(), config.maxRetryBackoff());
     this.admission = new Admission(config.defaultRatePerSec(), config.defaultBurst(), config.defaultMaxQueued());
     this.fairShare = new FairShare(jobs.firstQueuedTag().orElse(0.0), jobs::lastQueuedTag);
-    this.submissions = new GroupCommitter<>("submit", jobs::insert, 1000, 100_000, 2, false);
+    this.submissions = new GroupCommitter<>("submit", metrics.timed("submit", jobs::insert), 1000, 100_000, 2, false);
     // A worker has already done the work an outcome reports: keep it until the database takes it.
-    this.outcomes = new GroupCommitter<>("outcome", batch -> jobs.record(batch, backoff::after), 1000, 100_000, 2, true);
+    this.outcomes = new GroupCommitter<>("outcome",
+        metrics.timed("outcome", batch -> jobs.record(batch, backoff::after)), 1000, 100_000, 2, true);
     // Thousands of workers may go at once (a network split): their sessions close in few transactions.
-    this.disconnects = new GroupCommitter<>("disconnect", this::takeBack, 1000, 1_000_000, 1, false);
+    this.disconnects = new GroupCommitter<>("disconnect", metrics.timed("disconnect", this::takeBack), 1000, 1_000_000,
+        1, false);
     this.dispatcher = new Dispatcher(jobs, registry, events, metrics, fairShare, config.sweepInterval());
     this.lostSweep = new Paced(config.sweepInterval());
     this.expirySweep = new Paced(config.sweepInterval());
