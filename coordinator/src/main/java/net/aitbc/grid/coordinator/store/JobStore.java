@@ -369,7 +369,7 @@ public final class JobStore {
       }
     }
     if (completions.size() == outcomes.size()) {
-      // Completions only: each UPDATE stands alone, and the JDBC batch goes in one round trip.
+      // Completions only: their one UPDATE runs on its own (autocommit), one round trip in all.
       Set<UUID> completed = completeAll(dsl, completions, now);
       return answer(dsl, outcomes, completed, now, backoff);
     }
@@ -483,7 +483,7 @@ public final class JobStore {
     }
     if (o instanceof Outcome.Completed && row.value1() == JobState.COMPLETED && row.value2() == o.attempt()
         && o.sessionId().equals(row.value3())) {
-      // This very completion, already recorded (a batch that failed after part of it committed).
+      // This very completion, already recorded: a repeated report gets the answer the first one got.
       return new Recorded(true, JobState.COMPLETED, "");
     }
     String reason;
