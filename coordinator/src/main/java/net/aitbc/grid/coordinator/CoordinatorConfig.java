@@ -3,11 +3,14 @@ package net.aitbc.grid.coordinator;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Everything a coordinator needs to start. {@link #defaults(String)} gives production defaults;
- * tests shorten the lease and sweep periods.
+ * Everything a coordinator needs to start. {@link #builder(String)} starts from production
+ * defaults; tests shorten the lease and sweep periods.
  *
  * @param host the address the gRPC server binds to
  * @param grpcPort the gRPC port; 0 picks a free one
@@ -18,14 +21,19 @@ import org.jspecify.annotations.Nullable;
  * @param dbPoolSize the most database connections held at once
  * @param leaseDuration how long a worker session's leases last after its last heartbeat
  * @param heartbeatInterval how often workers are told to send a heartbeat
- * @param sweepInterval how often leases, TTLs and sessions are checked
+ * @param sweepInterval how often leases, TTLs, run timeouts and sessions are checked
  * @param defaultMaxAttempts runs allowed per job when the client names none
  * @param retryBackoff the delay before a job's second attempt; it doubles for each later one
  * @param maxRetryBackoff the longest delay between attempts
  * @param shutdownGrace how long a graceful shutdown waits for calls and workers
- * @param defaultRatePerSec submissions per second per key when the key sets none; 0 is unlimited
+ * @param defaultRatePerSec calls per second per key when the key sets none; 0 is unlimited
  * @param defaultBurst the token bucket's size when the key sets none
  * @param defaultMaxQueued queued jobs per client when its key sets none
+ * @param maxPrefetch jobs a worker may hold beyond its concurrency (waiting for a slot)
+ * @param defaultRunTimeout how long one attempt may run when neither the job nor its type sets it
+ * @param runTimeouts the default run timeout per job type
+ * @param revocationDelay how long a revoked key may still be honoured, on new calls and open streams
+ * @param staleKeyGrace how long a key checked before the database went down is still trusted
  */
 public record CoordinatorConfig(
     String host,
@@ -44,12 +52,19 @@ public record CoordinatorConfig(
     Duration shutdownGrace,
     double defaultRatePerSec,
     int defaultBurst,
-    int defaultMaxQueued) {
+    int defaultMaxQueued,
+    int maxPrefetch,
+    Duration defaultRunTimeout,
+    Map<String, Duration> runTimeouts,
+    Duration revocationDelay,
+    Duration staleKeyGrace) {
 
   /** The default gRPC port. */
   public static final int DEFAULT_GRPC_PORT = 9090;
   /** The default Prometheus port. */
   public static final int DEFAULT_METRICS_PORT = 9091;
+  /** The longest run timeout a job or type may set. */
+  public static final Duration MAX_RUN_TIMEOUT = Duration.ofDays(30);
 
   /** Checks the values. */
   public CoordinatorConfig {
@@ -61,6 +76,10 @@ public record CoordinatorConfig(
     requireNonNull(retryBackoff, "retryBackoff");
     requireNonNull(maxRetryBackoff, "maxRetryBackoff");
     requireNonNull(shutdownGrace, "shutdownGrace");
+    requireNonNull(defaultRunTimeout, "defaultRunTimeout");
+    requireNonNull(revocationDelay, "revocationDelay");
+    requireNonNull(staleKeyGrace, "staleKeyGrace");
+    runTimeouts = Map.copyOf(runTimeouts);
     if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
       throw new IllegalArgumentException(
           "heartbeat interval (" + heartbeatInterval + ") must be shorter than the lease (" + leaseDuration + ")");
@@ -71,45 +90,174 @@ public record CoordinatorConfig(
     if (dbPoolSize < 2) {
       throw new IllegalArgumentException("the database pool needs at least 2 connections");
     }
+    if (maxPrefetch < 0) {
+      throw new IllegalArgumentException("max prefetch must not be negative");
+    }
+    checkRunTimeout("the default run timeout", defaultRunTimeout);
+    runTimeouts.forEach((type, t) -> checkRunTimeout("the run timeout of " + type, t));
+    if (!revocationDelay.isPositive() || staleKeyGrace.isNegative()) {
+      throw new IllegalArgumentException("the revocation delay must be positive and the stale key grace not negative");
+    }
+  }
+
+  private static void checkRunTimeout(String what, Duration t) {
+    if (t.compareTo(Duration.ofSeconds(1)) < 0 || t.compareTo(MAX_RUN_TIMEOUT) > 0) {
+      throw new IllegalArgumentException(what + " must be between 1 s and " + MAX_RUN_TIMEOUT.toDays() + " days, not "
+          + t);
+    }
   }
 
   /** Production defaults for the database at {@code dbUrl}. */
   public static CoordinatorConfig defaults(String dbUrl) {
-    return new CoordinatorConfig("127.0.0.1", DEFAULT_GRPC_PORT, DEFAULT_METRICS_PORT, dbUrl, null, null, 16,
-        Duration.ofSeconds(30), Duration.ofSeconds(10), Duration.ofSeconds(1), 3,
-        Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(10), 1000, 2000, 100_000);
+    return builder(dbUrl).build();
   }
 
-  /** A copy listening on {@code host:grpcPort} with metrics on {@code metricsPort}. */
-  public CoordinatorConfig withListen(String host, int grpcPort, int metricsPort) {
-    return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-        leaseDuration, heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff,
-        shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
+  /** A builder that starts from production defaults for the database at {@code dbUrl}. */
+  public static Builder builder(String dbUrl) {
+    return new Builder(dbUrl);
   }
 
-  /** A copy with these database credentials. */
-  public CoordinatorConfig withDbCredentials(@Nullable String user, @Nullable String password) {
-    return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, user, password, dbPoolSize,
-        leaseDuration, heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff,
-        shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
+  /** A builder that starts from these values. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
-  /** A copy with these lease, heartbeat and sweep periods. */
-  public CoordinatorConfig withTiming(Duration lease, Duration heartbeat, Duration sweep) {
-    return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-        lease, heartbeat, sweep, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
+  /** How long one attempt of a job of this type may run when the job does not say. */
+  public Duration runTimeout(String type) {
+    return runTimeouts.getOrDefault(type, defaultRunTimeout);
   }
 
-  /** A copy with these admission defaults for keys that set none (a rate of 0 is unlimited). */
-  public CoordinatorConfig withAdmission(double ratePerSec, int burst, int maxQueued) {
-    return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-        leaseDuration, heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff,
-        shutdownGrace, ratePerSec, burst, maxQueued);
-  }
+  /** Builds a {@link CoordinatorConfig}; every setter has the production default until called. */
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int grpcPort = DEFAULT_GRPC_PORT;
+    private int metricsPort = DEFAULT_METRICS_PORT;
+    private final String dbUrl;
+    private @Nullable String dbUser;
+    private @Nullable String dbPassword;
+    private int dbPoolSize = 16;
+    private Duration leaseDuration = Duration.ofSeconds(30);
+    private Duration heartbeatInterval = Duration.ofSeconds(10);
+    private Duration sweepInterval = Duration.ofSeconds(1);
+    private int defaultMaxAttempts = 3;
+    private Duration retryBackoff = Duration.ofSeconds(1);
+    private Duration maxRetryBackoff = Duration.ofMinutes(1);
+    private Duration shutdownGrace = Duration.ofSeconds(10);
+    private double defaultRatePerSec = 1000;
+    private int defaultBurst = 2000;
+    private int defaultMaxQueued = 100_000;
+    private int maxPrefetch = 16;
+    private Duration defaultRunTimeout = Duration.ofMinutes(10);
+    private final Map<String, Duration> runTimeouts = new TreeMap<>(Map.of("embedding", Duration.ofMinutes(2)));
+    private Duration revocationDelay = Duration.ofSeconds(5);
+    private Duration staleKeyGrace = Duration.ofMinutes(1);
 
-  /** A copy with this retry policy. */
-  public CoordinatorConfig withRetries(int maxAttempts, Duration backoff, Duration maxBackoff) {
-    return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize,
-        leaseDuration, heartbeatInterval, sweepInterval, maxAttempts, backoff, maxBackoff, shutdownGrace, defaultRatePerSec, defaultBurst, defaultMaxQueued);
+    private Builder(String dbUrl) {
+      this.dbUrl = requireNonNull(dbUrl, "dbUrl");
+    }
+
+    private Builder(CoordinatorConfig c) {
+      this(c.dbUrl);
+      host = c.host;
+      grpcPort = c.grpcPort;
+      metricsPort = c.metricsPort;
+      dbUser = c.dbUser;
+      dbPassword = c.dbPassword;
+      dbPoolSize = c.dbPoolSize;
+      leaseDuration = c.leaseDuration;
+      heartbeatInterval = c.heartbeatInterval;
+      sweepInterval = c.sweepInterval;
+      defaultMaxAttempts = c.defaultMaxAttempts;
+      retryBackoff = c.retryBackoff;
+      maxRetryBackoff = c.maxRetryBackoff;
+      shutdownGrace = c.shutdownGrace;
+      defaultRatePerSec = c.defaultRatePerSec;
+      defaultBurst = c.defaultBurst;
+      defaultMaxQueued = c.defaultMaxQueued;
+      maxPrefetch = c.maxPrefetch;
+      defaultRunTimeout = c.defaultRunTimeout;
+      runTimeouts.clear();
+      runTimeouts.putAll(c.runTimeouts);
+      revocationDelay = c.revocationDelay;
+      staleKeyGrace = c.staleKeyGrace;
+    }
+
+    /** Listens on {@code host:grpcPort}, with metrics on {@code metricsPort} (-1: none). */
+    public Builder listen(String host, int grpcPort, int metricsPort) {
+      this.host = host;
+      this.grpcPort = grpcPort;
+      this.metricsPort = metricsPort;
+      return this;
+    }
+
+    /** Connects to the database as this user (null: from the URL). */
+    public Builder dbCredentials(@Nullable String user, @Nullable String password) {
+      this.dbUser = user;
+      this.dbPassword = password;
+      return this;
+    }
+
+    /** The lease, heartbeat and sweep periods. */
+    public Builder timing(Duration lease, Duration heartbeat, Duration sweep) {
+      this.leaseDuration = lease;
+      this.heartbeatInterval = heartbeat;
+      this.sweepInterval = sweep;
+      return this;
+    }
+
+    /** The retry policy for jobs that name none. */
+    public Builder retries(int maxAttempts, Duration backoff, Duration maxBackoff) {
+      this.defaultMaxAttempts = maxAttempts;
+      this.retryBackoff = backoff;
+      this.maxRetryBackoff = maxBackoff;
+      return this;
+    }
+
+    /** Admission defaults for keys that set none (a rate of 0 is unlimited). */
+    public Builder admission(double ratePerSec, int burst, int maxQueued) {
+      this.defaultRatePerSec = ratePerSec;
+      this.defaultBurst = burst;
+      this.defaultMaxQueued = maxQueued;
+      return this;
+    }
+
+    /** Jobs a worker may hold beyond its concurrency. */
+    public Builder maxPrefetch(int jobs) {
+      this.maxPrefetch = jobs;
+      return this;
+    }
+
+    /** The run timeout of job types that have none of their own. */
+    public Builder defaultRunTimeout(Duration timeout) {
+      this.defaultRunTimeout = timeout;
+      return this;
+    }
+
+    /** The run timeout of one job type. */
+    public Builder runTimeout(String type, Duration timeout) {
+      runTimeouts.put(type.trim().toLowerCase(Locale.ROOT), timeout);
+      return this;
+    }
+
+    /** How long revoked keys may still be honoured, and cached keys trusted while the database is down. */
+    public Builder keyChecks(Duration revocationDelay, Duration staleKeyGrace) {
+      this.revocationDelay = revocationDelay;
+      this.staleKeyGrace = staleKeyGrace;
+      return this;
+    }
+
+    /** How long a graceful shutdown waits. */
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = grace;
+      return this;
+    }
+
+    /** The configuration; throws IllegalArgumentException naming a bad value. */
+    public CoordinatorConfig build() {
+      return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize, leaseDuration,
+          heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace,
+          defaultRatePerSec, defaultBurst, defaultMaxQueued, maxPrefetch, defaultRunTimeout, runTimeouts,
+          revocationDelay, staleKeyGrace);
+    }
   }
 }

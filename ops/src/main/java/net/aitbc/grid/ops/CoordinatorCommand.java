@@ -52,12 +52,13 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    CoordinatorConfig config = CoordinatorConfig.defaults(db.requireUrl())
-        .withDbCredentials(db.user, db.password)
-        .withListen(host, port, metricsPort)
-        .withTiming(lease, heartbeat, Duration.ofSeconds(1))
-        .withRetries(maxAttempts, Duration.ofSeconds(1), Duration.ofMinutes(1))
-        .withAdmission(rateLimit, burst, maxQueued);
+    CoordinatorConfig config = CoordinatorConfig.builder(db.requireUrl())
+        .dbCredentials(db.user, db.password)
+        .listen(host, port, metricsPort)
+        .timing(lease, heartbeat, Duration.ofSeconds(1))
+        .retries(maxAttempts, Duration.ofSeconds(1), Duration.ofMinutes(1))
+        .admission(rateLimit, burst, maxQueued)
+        .build();
     Coordinator coordinator = Coordinator.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "grid-shutdown"));
     GridMain.awaitShutdown();

@@ -70,9 +70,10 @@ public final class DevGrid implements AutoCloseable {
       } else {
         database = dbUrl;
       }
-      coordinator = Coordinator.start(CoordinatorConfig.defaults(dbUrl)
-          .withDbCredentials(o.dbUser(), o.dbPassword())
-          .withListen("127.0.0.1", o.grpcPort(), o.metricsPort()));
+      coordinator = Coordinator.start(CoordinatorConfig.builder(dbUrl)
+          .dbCredentials(o.dbUser(), o.dbPassword())
+          .listen("127.0.0.1", o.grpcPort(), o.metricsPort())
+          .build());
       parts.add(coordinator);
       if (o.clientKey() != null && !o.clientKey().isBlank()) {
         coordinator.addKey(o.clientKey(), Role.CLIENT, DEV_CLIENT);

@@ -80,12 +80,12 @@ final class KeysCommand {
     public Integer call() {
       var keys = withStore(db, KeyStore::list);
       var out = spec.commandLine().getOut();
-      out.printf("%-14s %-7s %-24s %-28s %-20s %s%n", "PREFIX", "ROLE", "CLIENT ID", "WEIGHT/RATE/BURST/MAXQ",
+      out.printf("%-16s %-14s %-7s %-24s %-28s %-20s %s%n", "ID", "PREFIX", "ROLE", "CLIENT ID", "WEIGHT/RATE/BURST/MAXQ",
           "CREATED", "REVOKED");
       for (var k : keys) {
         var l = k.limits();
         String limits = l.weight() + "/" + dflt(l.ratePerSec()) + "/" + dflt(l.burst()) + "/" + dflt(l.maxQueued());
-        out.printf("%-14s %-7s %-24s %-28s %-20s %s%n", k.prefix(), k.role().label(), k.clientId(), limits,
+        out.printf("%-16s %-14s %-7s %-24s %-28s %-20s %s%n", k.id(), k.prefix(), k.role().label(), k.clientId(), limits,
             k.createdAt().toLocalDateTime().withNano(0), k.revokedAt() == null ? "" : k.revokedAt().toLocalDateTime().withNano(0));
       }
       return 0;
@@ -96,19 +96,19 @@ final class KeysCommand {
     return value == null ? "default" : value.toString();
   }
 
-  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revokes the keys with this prefix.")
+  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revokes one key, named by its id.")
   static final class Revoke implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin DbOptions db;
 
-    @Option(names = "--prefix", required = true, description = "the prefix `grid keys list` shows")
-    String prefix;
+    @Option(names = "--id", required = true, description = "the key's id, as `grid keys list` shows it")
+    String id;
 
     @Override
     public Integer call() {
-      int n = withStore(db, store -> store.revoke(prefix));
-      spec.commandLine().getOut().println(n == 0 ? "no active key has prefix " + prefix : "revoked " + n + " key(s)");
-      return n == 0 ? 1 : 0;
+      boolean revoked = withStore(db, store -> store.revoke(id.trim()));
+      spec.commandLine().getOut().println(revoked ? "revoked key " + id.trim() : "no active key has id " + id.trim());
+      return revoked ? 0 : 1;
     }
   }
 }

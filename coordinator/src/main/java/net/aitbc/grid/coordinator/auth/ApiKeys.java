@@ -31,7 +31,15 @@ public final class ApiKeys {
     }
   }
 
-  /** A stable id of a key for limits and logs: the first 16 hex characters of its hash. */
+  /**
+   * A key's id for limits, logs and revocation: the first 16 hex characters of its hash (unique in
+   * the database; revealing it reveals nothing of the key).
+   */
+  public static String id(String key) {
+    return id(hash(key));
+  }
+
+  /** The id of the key with this hash (see {@link #id(String)}). */
   public static String id(byte[] hash) {
     return java.util.HexFormat.of().formatHex(hash, 0, 8);
   }

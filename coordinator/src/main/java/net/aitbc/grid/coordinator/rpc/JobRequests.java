@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Requirements;
@@ -34,13 +35,14 @@ final class JobRequests {
 
   private JobRequests() {}
 
-  static NewJob toNewJob(CreateJobRequest r, Principal principal, UUID jobId, int defaultMaxAttempts) {
+  static NewJob toNewJob(CreateJobRequest r, Principal principal, UUID jobId, CoordinatorConfig config) {
     ObjectNode payload = payload(r.getPayloadJson());
     String type = type(r, payload);
     String model = model(payload);
     int priority = priority(r, payload);
     Duration ttl = ttl(r);
-    int maxAttempts = r.getMaxAttempts() == 0 ? defaultMaxAttempts : r.getMaxAttempts();
+    Duration timeout = timeout(r, type, config);
+    int maxAttempts = r.getMaxAttempts() == 0 ? config.defaultMaxAttempts() : r.getMaxAttempts();
     if (maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS) {
       throw invalid("max_attempts must be between 1 and " + MAX_ATTEMPTS + " (0 for the default), not " + maxAttempts);
     }
@@ -50,7 +52,7 @@ final class JobRequests {
     }
     // The text as the client wrote it (it parsed, and jsonb normalises it anyway): no second pass.
     return new NewJob(jobId, principal.clientId(), requestId, type, model, r.getPayloadJson(),
-        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, null);
+        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, timeout, null);
   }
 
   private static ObjectNode payload(String text) {
@@ -109,6 +111,14 @@ final class JobRequests {
     if (r.hasPriority()) {
       return checkPriority(r.getPriority());
     }
+    if (!r.getPriorityName().isEmpty()) {
+      Integer p = priorityName(r.getPriorityName());
+      if (p == null) {
+        throw invalid("priority must be low, normal, high or a whole number from 0 to 9, not '"
+            + GrpcErrors.abbreviate(r.getPriorityName()) + "'");
+      }
+      return p;
+    }
     JsonNode p = payload.get("priority");
     if (p == null || p.isNull()) {
       return NORMAL_PRIORITY;
@@ -116,14 +126,22 @@ final class JobRequests {
     if (p.isIntegralNumber() && p.canConvertToInt()) {
       return checkPriority(p.asInt());
     }
-    if (p.isTextual()) {
-      Integer named = PRIORITY_NAMES.get(p.textValue().trim().toLowerCase(Locale.ROOT));
-      if (named != null) {
-        return named;
-      }
+    Integer named = p.isTextual() ? priorityName(p.textValue()) : null;
+    if (named != null) {
+      return named;
     }
     throw invalid("payload.priority must be low, normal, high or a whole number from 0 to 9, not "
         + GrpcErrors.abbreviate(p.toString()));
+  }
+
+  /** A priority written as text: a name or the digits of 0-9; null when it is neither. */
+  private static @Nullable Integer priorityName(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    Integer named = PRIORITY_NAMES.get(t);
+    if (named != null) {
+      return named;
+    }
+    return t.length() == 1 && t.charAt(0) >= '0' && t.charAt(0) <= '9' ? t.charAt(0) - '0' : null;
   }
 
   private static int checkPriority(int priority) {
@@ -147,6 +165,20 @@ final class JobRequests {
     }
     // As the CLI's server does: a TTL below one second becomes one second.
     return seconds < 1 ? Duration.ofSeconds(1) : Duration.ofSeconds(seconds, nanos);
+  }
+
+  private static Duration timeout(CreateJobRequest r, String type, CoordinatorConfig config) {
+    if (!r.hasTimeout()) {
+      return config.runTimeout(type);
+    }
+    long seconds = r.getTimeout().getSeconds();
+    int nanos = r.getTimeout().getNanos();
+    Duration max = CoordinatorConfig.MAX_RUN_TIMEOUT;
+    if (nanos < 0 || nanos >= 1_000_000_000 || seconds < 1 || seconds > max.toSeconds()
+        || (seconds == max.toSeconds() && nanos > 0)) {
+      throw invalid("timeout must be between 1 s and " + max.toDays() + " days, not " + seconds + " s");
+    }
+    return Duration.ofSeconds(seconds, nanos);
   }
 
   private static Requirements requirements(Constraints c) {

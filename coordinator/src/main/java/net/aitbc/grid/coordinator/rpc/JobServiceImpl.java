@@ -75,7 +75,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   public void createJob(CreateJobRequest request, StreamObserver<CreateJobResponse> out) {
     Principal principal = AuthInterceptor.principal();
     try {
-      var job = JobRequests.toNewJob(request, principal, ids.next(), config.defaultMaxAttempts());
+      var job = JobRequests.toNewJob(request, principal, ids.next(), config);
       scheduler.submit(principal, job).whenComplete((submitted, error) -> {
         if (error != null) {
           out.onError(GrpcErrors.toStatus(error));
@@ -144,8 +144,11 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       List<Job> page = jobs.list(AuthInterceptor.principal().clientId(), states, type,
           time(request.hasCreateTimeFrom() ? request.getCreateTimeFrom() : null, "create_time_from"),
           time(request.hasCreateTimeTo() ? request.getCreateTimeTo() : null, "create_time_to"), offset,
-          pageSize + 1);
-      ListJobsResponse.Builder b = ListJobsResponse.newBuilder().addAllJobs(page.subList(0, Math.min(pageSize, page.size())));
+          pageSize + 1, request.getIncludeResults());
+      ListJobsResponse.Builder b = ListJobsResponse.newBuilder()
+          .addAllJobs(page.subList(0, Math.min(pageSize, page.size())))
+          .setPageSize(pageSize)
+          .setOffset(offset);
       if (page.size() > pageSize && offset + pageSize <= Integer.MAX_VALUE) {
         b.setNextPageToken(encodePageToken((int) (offset + pageSize)));
       }

@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.store;
 
 import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.List;
@@ -27,7 +28,8 @@ final class JobMapper {
         .setAttempt(r.getAttempt())
         .setMaxAttempts(r.getMaxAttempts())
         .setCreateTime(timestamp(r.getCreatedAt()))
-        .setExpireTime(timestamp(r.getExpiresAt()));
+        .setExpireTime(timestamp(r.getExpiresAt()))
+        .setTimeout(Durations.fromMillis(r.getTimeoutMs()));
     if (r.getModel() != null) {
       b.setModel(r.getModel());
     }
@@ -70,6 +72,7 @@ final class JobMapper {
         .setMaxAttempts(j.maxAttempts())
         .setCreateTime(timestamp(now))
         .setExpireTime(timestamp(now.plus(j.ttl())))
+        .setTimeout(Durations.fromMillis(j.timeout().toMillis()))
         .setPayloadJson(j.payloadJson())
         .setConstraints(j.requirements().toProto());
     if (j.model() != null) {

@@ -142,6 +142,7 @@ public final class JobStore {
     Short[] priorities = new Short[n];
     Double[] tags = new Double[n];
     Integer[] maxAttempts = new Integer[n];
+    Integer[] timeouts = new Integer[n];
     OffsetDateTime[] expires = new OffsetDateTime[n];
     UUID[] sessions = new UUID[n];
     String[] workers = new String[n];
@@ -162,6 +163,7 @@ public final class JobStore {
       priorities[i] = (short) j.priority();
       tags[i] = j.fairTag();
       maxAttempts[i] = j.maxAttempts();
+      timeouts[i] = (int) j.timeout().toMillis();
       expires[i] = now.plus(j.ttl());
       if (running) {
         sessions[i] = j.placement().sessionId();
@@ -171,13 +173,13 @@ public final class JobStore {
     // SELECT unnest(a), unnest(b), …: PostgreSQL walks the arrays in step, one row per index.
     return tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
             JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.PRIORITY,
-            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.EXPIRES_AT, JOB.SESSION_ID, JOB.WORKER_ID, JOB.STATE, JOB.ATTEMPT,
-            JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
+            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.EXPIRES_AT, JOB.SESSION_ID, JOB.WORKER_ID, JOB.STATE,
+            JOB.ATTEMPT, JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
         .select(select(each(ids, JOB.JOB_ID), each(clients, JOB.CLIENT_ID), each(requests, JOB.REQUEST_ID),
             each(types, JOB.TYPE), each(models, JOB.MODEL), each(payloads, JOB.PAYLOAD), each(gpus, JOB.REQ_GPU),
             each(cudas, JOB.REQ_CUDA), each(vrams, JOB.REQ_MIN_VRAM_MB), each(regions, JOB.REQ_REGION),
             each(prices, JOB.REQ_MAX_PRICE), each(priorities, JOB.PRIORITY), each(tags, JOB.FAIR_TAG),
-            each(maxAttempts, JOB.MAX_ATTEMPTS), each(expires, JOB.EXPIRES_AT), each(sessions, JOB.SESSION_ID),
+            each(maxAttempts, JOB.MAX_ATTEMPTS), each(timeouts, JOB.TIMEOUT_MS), each(expires, JOB.EXPIRES_AT), each(sessions, JOB.SESSION_ID),
             each(workers, JOB.WORKER_ID), val(state), val(running ? 1 : 0), val(running ? now : null, JOB.STARTED_AT),
             val(now), val(now)))
         .onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull())
@@ -202,13 +204,14 @@ public final class JobStore {
   private static List<UUID> insertRows(DSLContext tx, List<NewJob> jobs, OffsetDateTime now) {
     var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
         JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
-        JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.CREATED_AT, JOB.RUN_AFTER, JOB.EXPIRES_AT);
+        JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.CREATED_AT, JOB.RUN_AFTER,
+        JOB.EXPIRES_AT);
     for (NewJob j : jobs) {
       Requirements r = j.requirements();
       insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
           JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(), r.models().toArray(String[]::new),
-          r.region(), r.maxPrice(), (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(), now, now,
-          now.plus(j.ttl()));
+          r.region(), r.maxPrice(), (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(),
+          (int) j.timeout().toMillis(), now, now, now.plus(j.ttl()));
     }
     return insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull()).doNothing().returning(JOB.JOB_ID).fetch(JOB.JOB_ID);
   }
@@ -264,9 +267,10 @@ public final class JobStore {
    * @param type only this type, or null for all
    * @param from only jobs created at or after this time, or null
    * @param to only jobs created before this time, or null
+   * @param withResults whether each job carries its result
    */
   public List<Job> list(String clientId, Collection<JobState> states, @Nullable String type,
-      @Nullable OffsetDateTime from, @Nullable OffsetDateTime to, long offset, int limit) {
+      @Nullable OffsetDateTime from, @Nullable OffsetDateTime to, long offset, int limit, boolean withResults) {
     Condition where = JOB.CLIENT_ID.eq(clientId);
     if (!states.isEmpty()) {
       where = where.and(JOB.STATE.in(states));
@@ -285,7 +289,9 @@ public final class JobStore {
         .orderBy(JOB.CREATED_AT.desc(), JOB.JOB_ID.desc())
         .offset(offset)
         .limit(limit)
-        .fetch(r -> JobMapper.toProto(r, false));
+        .fetch(r -> withResults && r.getResult() != null
+            ? JobMapper.toProto(r, false).toBuilder().setResultJson(JobMapper.text(r.getResult())).build()
+            : JobMapper.toProto(r, false));
   }
 
   /**

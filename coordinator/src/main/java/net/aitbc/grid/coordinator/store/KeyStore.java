@@ -4,7 +4,10 @@ import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.API_KEY;
 
 import java.time.OffsetDateTime;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
@@ -13,6 +16,7 @@ import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.db.enums.KeyRole;
 import net.aitbc.grid.db.tables.records.ApiKeyRecord;
 import org.jooq.DSLContext;
+import org.jooq.Record1;
 
 /** API keys, stored as hashes with their role and client id. */
 public final class KeyStore {
@@ -25,8 +29,10 @@ public final class KeyStore {
 
   /** Stores a key's hash for a role and client id; a key that is already stored is left as it is. */
   public void add(String key, Role role, String clientId, KeyLimits limits) {
+    byte[] hash = ApiKeys.hash(key);
     dsl.insertInto(API_KEY)
-        .set(API_KEY.KEY_HASH, ApiKeys.hash(key))
+        .set(API_KEY.KEY_HASH, hash)
+        .set(API_KEY.KEY_ID, ApiKeys.id(hash))
         .set(API_KEY.KEY_PREFIX, ApiKeys.prefix(key))
         .set(API_KEY.ROLE, toDb(role))
         .set(API_KEY.CLIENT_ID, clientId)
@@ -45,25 +51,39 @@ public final class KeyStore {
         .fetchOptional(r -> new Principal(r.getClientId(), fromDb(r.getRole()), ApiKeys.id(keyHash), limits(r)));
   }
 
-  /** Revokes every key that starts with this prefix; returns how many. */
-  public int revoke(String keyPrefix) {
+  /** Revokes the key with this id (as {@link #list} shows it); false when no active key has it. */
+  public boolean revoke(String keyId) {
     return dsl.update(API_KEY)
         .set(API_KEY.REVOKED_AT, OffsetDateTime.now())
-        .where(API_KEY.KEY_PREFIX.eq(keyPrefix).and(API_KEY.REVOKED_AT.isNull()))
-        .execute();
+        .where(API_KEY.KEY_ID.eq(keyId).and(API_KEY.REVOKED_AT.isNull()))
+        .execute() == 1;
   }
 
-  /** Lists keys (prefix, role, client id, created, revoked), newest first. */
+  /** Which of these key ids no longer name an active key (revoked, or gone). */
+  public Set<String> inactive(Collection<String> keyIds) {
+    if (keyIds.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> active = new HashSet<>(dsl.select(API_KEY.KEY_ID).from(API_KEY)
+        .where(API_KEY.KEY_ID.in(keyIds).and(API_KEY.REVOKED_AT.isNull()))
+        .fetch(Record1::value1));
+    Set<String> out = new HashSet<>(keyIds);
+    out.removeAll(active);
+    return out;
+  }
+
+  /** Lists keys (id, prefix, role, client id, created, revoked), newest first. */
   public List<KeyInfo> list() {
     return dsl.selectFrom(API_KEY)
         .orderBy(API_KEY.CREATED_AT.desc())
-        .fetch(r -> new KeyInfo(r.getKeyPrefix(), fromDb(r.getRole()), r.getClientId(), limits(r), r.getCreatedAt(),
-            r.getRevokedAt()));
+        .fetch(r -> new KeyInfo(r.getKeyId(), r.getKeyPrefix(), fromDb(r.getRole()), r.getClientId(), limits(r),
+            r.getCreatedAt(), r.getRevokedAt()));
   }
 
   /**
    * What is known about a key without the key itself.
    *
+   * @param id the key's unambiguous id: the first 16 hex characters of its hash
    * @param prefix the key's first characters
    * @param role what the key may do
    * @param clientId the id it acts as
@@ -71,7 +91,7 @@ public final class KeyStore {
    * @param createdAt when it was made
    * @param revokedAt when it was revoked, or null
    */
-  public record KeyInfo(String prefix, Role role, String clientId, KeyLimits limits, OffsetDateTime createdAt,
+  public record KeyInfo(String id, String prefix, Role role, String clientId, KeyLimits limits, OffsetDateTime createdAt,
       @org.jspecify.annotations.Nullable OffsetDateTime revokedAt) {}
 
   private static KeyLimits limits(ApiKeyRecord r) {

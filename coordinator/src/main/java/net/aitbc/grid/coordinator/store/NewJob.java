@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
  * @param fairTag its start tag in fair-share order
  * @param maxAttempts at least 1
  * @param ttl time to live from creation
+ * @param timeout how long one attempt may run
  * @param placement the session to hand it to at once, or null to queue it
  */
 public record NewJob(
@@ -32,17 +33,18 @@ public record NewJob(
     double fairTag,
     int maxAttempts,
     Duration ttl,
+    Duration timeout,
     @Nullable Placement placement) {
   /** The same job with its place in fair-share order. */
   public NewJob withFairTag(double tag) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, tag, maxAttempts,
-        ttl, placement);
+        ttl, timeout, placement);
   }
 
   /** The same job, handed to a session as it is inserted. */
   public NewJob withPlacement(@Nullable Placement where) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag,
-        maxAttempts, ttl, where);
+        maxAttempts, ttl, timeout, where);
   }
 
   /**

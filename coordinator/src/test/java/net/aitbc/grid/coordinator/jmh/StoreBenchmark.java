@@ -73,7 +73,7 @@ public class StoreBenchmark {
     List<NewJob> batchOfJobs = new ArrayList<>(BATCH);
     for (int i = 0; i < BATCH; i++) {
       batchOfJobs.add(new NewJob(ids.next(), "bench", null, "noop", null, "{\"type\":\"noop\"}", Requirements.NONE, 5, i,
-          3, Duration.ofHours(1), null));
+          3, Duration.ofHours(1), Duration.ofMinutes(10), null));
     }
     return batchOfJobs;
   }

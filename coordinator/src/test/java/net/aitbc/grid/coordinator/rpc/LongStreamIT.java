@@ -27,7 +27,7 @@ class LongStreamIT {
   @Test
   void idleWorkerStreamStaysOpenForMoreThanAMinute() throws Exception {
     try (TestDatabase db = TestDatabase.create();
-         Coordinator coordinator = Coordinator.start(CoordinatorConfig.defaults(db.url()).withListen("127.0.0.1", 0, -1))) {
+         Coordinator coordinator = Coordinator.start(CoordinatorConfig.builder(db.url()).listen("127.0.0.1", 0, -1).build())) {
       String workerKey = coordinator.createKey(Role.WORKER, "owner");
       ManagedChannel channel = GrpcClients.channel(coordinator.grpcPort());
       ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor();

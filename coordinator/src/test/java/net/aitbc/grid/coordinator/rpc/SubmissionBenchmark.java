@@ -1,5 +1,7 @@
 package net.aitbc.grid.coordinator.rpc;
 
+import net.aitbc.grid.coordinator.CoordinatorConfig;
+
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
@@ -37,16 +39,18 @@ public class SubmissionBenchmark {
   private final Assignment assignment = Assignment.newBuilder().setJobId("0192f3a4b5c6d7e8f90123456789abcd")
       .setAttempt(1).setType("noop").setPayloadJson("{\"type\":\"noop\"}").build();
 
+  private static final CoordinatorConfig CONFIG = CoordinatorConfig.defaults("jdbc:postgresql://unused/db");
+
   /** Validating a no-op job's request into a job to store. */
   @Benchmark
   public NewJob validateNoop() {
-    return JobRequests.toNewJob(noop, principal, id, 3);
+    return JobRequests.toNewJob(noop, principal, id, CONFIG);
   }
 
   /** Validating a typical chat inference request. */
   @Benchmark
   public NewJob validateChat() {
-    return JobRequests.toNewJob(chat, principal, id, 3);
+    return JobRequests.toNewJob(chat, principal, id, CONFIG);
   }
 
   /** Encoding one Assignment for the worker stream. */

@@ -9,9 +9,14 @@ public final class TestConfigs {
 
   /** A coordinator on free loopback ports with a 3 s lease, 1 s heartbeats and 100 ms sweeps. */
   public static CoordinatorConfig coordinator(String dbUrl) {
-    return CoordinatorConfig.defaults(dbUrl)
-        .withListen("127.0.0.1", 0, 0)
-        .withTiming(Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofMillis(100))
-        .withRetries(3, Duration.ofMillis(100), Duration.ofSeconds(1));
+    return builder(dbUrl).build();
+  }
+
+  /** The builder behind {@link #coordinator}, for tests that change one more setting. */
+  public static CoordinatorConfig.Builder builder(String dbUrl) {
+    return CoordinatorConfig.builder(dbUrl)
+        .listen("127.0.0.1", 0, 0)
+        .timing(Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofMillis(100))
+        .retries(3, Duration.ofMillis(100), Duration.ofSeconds(1));
   }
 }
