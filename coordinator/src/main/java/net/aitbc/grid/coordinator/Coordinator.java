@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariDataSource;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -20,8 +21,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
+import net.aitbc.grid.coordinator.auth.KeyCache;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
-import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.auth.Revocations;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.metrics.MetricsHttpServer;
@@ -31,30 +33,28 @@ import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.Database;
-import net.aitbc.grid.coordinator.store.JobStore;
-import net.aitbc.grid.coordinator.store.KeyStore;
-import net.aitbc.grid.coordinator.store.SessionStore;
+import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
+import org.jooq.DSLContext;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A running coordinator: the gRPC server (JobService, WorkerService, health, reflection), the
- * scheduler, and the Prometheus endpoint, over one PostgreSQL database.
+ * scheduler, and the Prometheus endpoint, over one PostgreSQL database. {@link #configure} is the
+ * one place that wires the parts together.
  */
 public final class Coordinator implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Coordinator.class);
   private static final String CREATE_JOB = JobServiceGrpc.getCreateJobMethod().getFullMethodName();
+  /** The largest message the gRPC server accepts (a worker's result, a client's payload). */
+  public static final int MAX_MESSAGE_BYTES = 16 << 20;
 
   private final CoordinatorConfig config;
   private final HikariDataSource dataSource;
-  private final KeyStore keys;
-  private final GridMetrics metrics;
-  private final Scheduler scheduler;
-  private final HealthStatusManager health = new HealthStatusManager();
-  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final Core core;
   private final Server server;
   private final @Nullable MetricsHttpServer metricsServer;
   private boolean closed;
@@ -68,54 +68,24 @@ public final class Coordinator implements AutoCloseable {
       dataSource.close();
       throw new IllegalStateException("cannot prepare the database at " + config.dbUrl() + ": " + e.getMessage(), e);
     }
-    var dsl = Database.dsl(dataSource);
-    this.keys = new KeyStore(dsl);
-    JobStore jobs = new JobStore(dsl);
-    SessionRegistry registry = new SessionRegistry();
-    JobEvents events = new JobEvents();
-    this.metrics = new GridMetrics(registry::size, events::watchedJobs);
-    this.scheduler = new Scheduler(config, jobs, new SessionStore(dsl), registry, events, metrics);
-    AuthInterceptor auth = new AuthInterceptor(keys::find);
-    this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
-        .executor(executor)
-        .callExecutor(new ServerCallExecutorSupplier() {
-          // A CreateJob whose key and client are known reads nothing from the database: it runs on
-          // the transport thread, one hand-off fewer per submission. Every other call (and a
-          // CreateJob that may read) runs on a virtual thread.
-          @Override
-          public <Q, R> @Nullable Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
-            if (!CREATE_JOB.equals(call.getMethodDescriptor().getFullMethodName())) {
-              return null;
-            }
-            Principal p = auth.cached(headers);
-            return p != null && scheduler.submitsWithoutReads(p.clientId()) ? Runnable::run : null;
-          }
-        })
-        .intercept(auth)
-        .addService(new JobServiceImpl(config, jobs, scheduler, registry, events, executor))
-        .addService(new WorkerServiceImpl(scheduler))
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        // Older grpcurl builds only speak v1alpha reflection.
-        .addService(io.grpc.protobuf.services.ProtoReflectionService.newInstance())
-        .maxInboundMessageSize(16 << 20)
+    NettyServerBuilder sb = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
         // Worker streams live for days: allow client keepalive pings, and ping idle peers.
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .keepAliveTime(60, TimeUnit.SECONDS)
-        .keepAliveTimeout(20, TimeUnit.SECONDS)
-        .build();
+        .keepAliveTimeout(20, TimeUnit.SECONDS);
+    this.core = configure(sb, config, Database.dsl(dataSource));
+    this.server = sb.build();
     try {
       server.start();
     } catch (IOException e) {
-      scheduler.close();
+      core.close();
       dataSource.close();
       throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.grpcPort(), e);
     }
-    health.setStatus("", ServingStatus.SERVING);
-    health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    this.metricsServer = config.metricsPort() < 0 ? null : new MetricsHttpServer(config.host(), config.metricsPort(), metrics);
+    core.serving();
+    this.metricsServer = config.metricsPort() < 0 ? null
+        : new MetricsHttpServer(config.host(), config.metricsPort(), core.metrics);
     logger.info("coordinator listening on {}:{} (gRPC){}", config.host(), grpcPort(),
         metricsServer == null ? "" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
   }
@@ -123,6 +93,37 @@ public final class Coordinator implements AutoCloseable {
   /** Migrates the database and starts serving. */
   public static Coordinator start(CoordinatorConfig config) {
     return new Coordinator(requireNonNull(config, "config"));
+  }
+
+  /**
+   * Wires the coordinator's services onto {@code sb}: the scheduler and its stores over {@code dsl},
+   * authentication, admission, revocation, JobService, WorkerService, health and reflection. The
+   * caller builds and starts the server, and closes the returned core after the server stops.
+   */
+  public static Core configure(ServerBuilder<?> sb, CoordinatorConfig config, DSLContext dsl) {
+    Core core = new Core(config, Stores.over(dsl));
+    AuthInterceptor auth = new AuthInterceptor(core.keys);
+    sb.executor(core.executor)
+        .callExecutor(new ServerCallExecutorSupplier() {
+          // A CreateJob whose key is known reads nothing from the database (what a submission may
+          // have to read, the scheduler reads on a virtual thread): it runs on the transport thread,
+          // one hand-off fewer per submission. Every other call runs on a virtual thread.
+          @Override
+          public <Q, R> @Nullable Executor getExecutor(ServerCall<Q, R> call, Metadata headers) {
+            return CREATE_JOB.equals(call.getMethodDescriptor().getFullMethodName()) && auth.cached(headers) != null
+                ? Runnable::run : null;
+          }
+        })
+        .intercept(auth)
+        .addService(new JobServiceImpl(config, core.stores.jobs(), core.scheduler, core.registry, core.events,
+            core.revocations, core.executor))
+        .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
+        .addService(core.health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        // Older grpcurl builds only speak v1alpha reflection.
+        .addService(io.grpc.protobuf.services.ProtoReflectionService.newInstance())
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+    return core;
   }
 
   /** The port the gRPC server listens on. */
@@ -148,13 +149,13 @@ public final class Coordinator implements AutoCloseable {
   /** Creates a key with these limits and returns it; only its hash is stored. */
   public String createKey(Role role, String clientId, KeyLimits limits) {
     String key = new ApiKeys().generate(role);
-    keys.add(key, role, clientId, limits);
+    core.stores.keys().add(key, role, clientId, limits);
     return key;
   }
 
   /** Stores a key chosen by the operator (e.g. the dev mode's fixed client key). */
   public void addKey(String key, Role role, String clientId) {
-    keys.add(key, role, clientId, KeyLimits.DEFAULT);
+    core.stores.keys().add(key, role, clientId, KeyLimits.DEFAULT);
   }
 
   /**
@@ -168,10 +169,10 @@ public final class Coordinator implements AutoCloseable {
     }
     closed = true;
     logger.info("coordinator shutting down");
-    health.enterTerminalState();
+    core.health.enterTerminalState();
     server.shutdown();
-    scheduler.drainWorkers(config.shutdownGrace());
-    scheduler.close();
+    core.scheduler.drainWorkers(config.shutdownGrace());
+    core.scheduler.close();
     try {
       if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
         server.shutdownNow();
@@ -183,9 +184,45 @@ public final class Coordinator implements AutoCloseable {
     if (metricsServer != null) {
       metricsServer.close();
     }
-    metrics.close();
-    executor.shutdownNow();
+    core.close();
     dataSource.close();
     logger.info("coordinator stopped");
+  }
+
+  /** The coordinator's parts behind its services, over one database. */
+  public static final class Core implements AutoCloseable {
+    private final Stores stores;
+    private final SessionRegistry registry = new SessionRegistry();
+    private final JobEvents events = new JobEvents();
+    private final GridMetrics metrics;
+    private final Scheduler scheduler;
+    private final Revocations revocations;
+    private final KeyCache keys;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+    private Core(CoordinatorConfig config, Stores stores) {
+      this.stores = stores;
+      this.metrics = new GridMetrics(registry::size, events::watchedJobs);
+      this.scheduler = new Scheduler(config, stores, registry, events, metrics);
+      this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
+      this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
+    }
+
+    /** Reports every service as serving (health checks). */
+    void serving() {
+      health.setStatus("", ServingStatus.SERVING);
+      health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+    }
+
+    /** Stops the scheduler (idempotent), revocation checks and meters. */
+    @Override
+    public void close() {
+      scheduler.close();
+      revocations.close();
+      metrics.close();
+      executor.shutdownNow();
+    }
   }
 }

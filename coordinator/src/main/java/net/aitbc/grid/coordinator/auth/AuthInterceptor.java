@@ -10,10 +10,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 import org.jspecify.annotations.Nullable;
@@ -28,20 +25,15 @@ public final class AuthInterceptor implements ServerInterceptor {
       Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
 
   private static final Context.Key<Principal> PRINCIPAL = Context.key("aitbc-principal");
-  private static final long CACHE_NANOS = 5_000_000_000L;
-  private static final int CACHE_LIMIT = 50_000;
 
   private final Map<String, Set<Role>> rolesByService = Map.of(
       JobServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
       WorkerServiceGrpc.SERVICE_NAME, Set.of(Role.WORKER));
-  private final Function<byte[], Optional<Principal>> lookup;
-  // Revocation takes effect within CACHE_NANOS; unknown keys are cached too, so a flood of bad
-  // keys costs no database reads.
-  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  private final KeyCache keys;
 
-  /** An interceptor that looks key hashes up with {@code lookup}. */
-  public AuthInterceptor(Function<byte[], Optional<Principal>> lookup) {
-    this.lookup = requireNonNull(lookup, "lookup");
+  /** An interceptor that checks keys with {@code keys}. */
+  public AuthInterceptor(KeyCache keys) {
+    this.keys = requireNonNull(keys, "keys");
   }
 
   /** The principal of the current call; only valid inside the grid's services. */
@@ -66,7 +58,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     }
     Principal principal;
     try {
-      principal = resolve(key);
+      principal = keys.resolve(key);
     } catch (RuntimeException e) {
       return refuse(call, Status.UNAVAILABLE.withDescription("cannot check the api key now (the database is "
           + "unavailable); retry later"));
@@ -87,38 +79,11 @@ public final class AuthInterceptor implements ServerInterceptor {
    */
   public @Nullable Principal cached(Metadata headers) {
     String key = headers.get(API_KEY);
-    Cached cached = key == null ? null : cache.get(key);
-    return cached != null && System.nanoTime() - cached.loadedAt < CACHE_NANOS ? cached.principal : null;
-  }
-
-  private @Nullable Principal resolve(String key) {
-    long now = System.nanoTime();
-    // Keyed by the key itself: no hash on the hot path while the entry is fresh.
-    Cached cached = cache.get(key);
-    if (cached != null && now - cached.loadedAt < CACHE_NANOS) {
-      return cached.principal;
-    }
-    Principal principal;
-    try {
-      principal = lookup.apply(ApiKeys.hash(key)).orElse(null);
-    } catch (RuntimeException e) {
-      if (cached != null) {
-        // The database is down: a key known a moment ago is still good enough to queue behind it.
-        return cached.principal;
-      }
-      throw e;
-    }
-    if (cache.size() >= CACHE_LIMIT) {
-      cache.clear();
-    }
-    cache.put(key, new Cached(principal, now));
-    return principal;
+    return key == null ? null : keys.cached(key);
   }
 
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
     call.close(status, new Metadata());
     return new ServerCall.Listener<>() {};
   }
-
-  private record Cached(@Nullable Principal principal, long loadedAt) {}
 }

@@ -3,6 +3,8 @@ package net.aitbc.grid.coordinator.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -17,22 +19,35 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.HashMap;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import net.aitbc.grid.db.enums.JobState;
 
 /**
- * The coordinator's meters. Names are low-cardinality and start with {@code grid.}; job types and
- * client ids are never tags, because clients choose them.
+ * The coordinator's meters. Names are low-cardinality and start with {@code grid.}. Client ids are
+ * never tags; job types are (clients choose them, so only the first {@value #MAX_TYPE_TAGS} types
+ * seen get series of their own, and the rest share {@code type="other"}).
  */
 public final class GridMetrics implements AutoCloseable {
+  /** Job types with series of their own. */
+  static final int MAX_TYPE_TAGS = 100;
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Counter submitted;
   private final Counter requeued;
   private final Counter refused;
+  private final Counter unrecorded;
+  private final Counter leaseExpired;
+  private final Counter timedOut;
+  private final Map<String, Counter> admissionRefused = new HashMap<>();
+  private final MultiGauge queueDepth;
+  private final Map<String, Timer> runTimes = new ConcurrentHashMap<>();
+  private final Map<String, Counter> streamMessages = new ConcurrentHashMap<>();
+  private final Set<String> typeTags = ConcurrentHashMap.newKeySet();
   private final Timer dispatchLatency;
-  private final AtomicLong queued = new AtomicLong();
   private final Map<JobState, Counter> finished = new EnumMap<>(JobState.class);
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
@@ -49,7 +64,19 @@ public final class GridMetrics implements AutoCloseable {
         .register(registry);
     Gauge.builder("grid.workers.connected", workers).description("Connected worker sessions").register(registry);
     Gauge.builder("grid.jobs.watched", watched).description("Jobs with a live watcher").register(registry);
-    Gauge.builder("grid.queue.depth", queued, AtomicLong::get).description("Queued jobs").register(registry);
+    queueDepth = MultiGauge.builder("grid.queue.depth").description("Queued jobs per job type").register(registry);
+    unrecorded = Counter.builder("grid.outcomes.unrecorded")
+        .description("Outcomes the database kept refusing; their attempts were queued again").register(registry);
+    leaseExpired = Counter.builder("grid.lease.expiries")
+        .description("Attempts taken back because their worker's lease ran out").register(registry);
+    timedOut = Counter.builder("grid.attempts.timed.out")
+        .description("Attempts revoked for running past their run timeout").register(registry);
+    for (String limit : List.of("rate", "queue_cap")) {
+      admissionRefused.put(limit, Counter.builder("grid.admission.refused")
+          .description("Calls refused by a rate limit or a client's queue cap")
+          .tag("limit", limit)
+          .register(registry));
+    }
     for (JobState s : new JobState[] {JobState.COMPLETED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED}) {
       finished.put(s, Counter.builder("grid.jobs.finished")
           .description("Jobs that reached a terminal state")
@@ -91,9 +118,67 @@ public final class GridMetrics implements AutoCloseable {
     dispatchLatency.record(waited);
   }
 
-  /** The latest count of queued jobs. */
-  public void queueDepth(long count) {
-    queued.set(count);
+  /** The latest count of queued jobs per type. */
+  public void queueDepth(Map<String, Integer> byType) {
+    Map<String, Integer> tagged = new HashMap<>();
+    byType.forEach((type, n) -> tagged.merge(typeTag(type), n, Integer::sum));
+    queueDepth.register(tagged.entrySet().stream()
+        .map(e -> MultiGauge.Row.of(Tags.of("type", e.getKey()), e.getValue()))
+        .toList(), true);
+  }
+
+  /** An attempt of a job of this type ran this long (until its worker reported it). */
+  public void ran(String type, Duration time) {
+    runTimes.computeIfAbsent(typeTag(type), t -> Timer.builder("grid.job.run")
+        .description("From assignment to the worker's outcome, per job type")
+        .tag("type", t)
+        .publishPercentileHistogram()
+        .register(registry)).record(time);
+  }
+
+  /** A call was refused by this limit: {@code rate} or {@code queue_cap}. */
+  public void admissionRefused(String limit) {
+    admissionRefused.get(limit).increment();
+  }
+
+  /** The database kept refusing an outcome. */
+  public void outcomeUnrecorded() {
+    unrecorded.increment();
+  }
+
+  /** Attempts were taken back because their lease ran out. */
+  public void leaseExpired(int attempts) {
+    leaseExpired.increment(attempts);
+  }
+
+  /** Attempts were revoked for running past their timeout. */
+  public void timedOut(int attempts) {
+    timedOut.increment(attempts);
+  }
+
+  /** A worker-stream message went in ({@code in}) or out; {@code kind} is its protocol case. */
+  public void streamMessage(boolean in, String kind) {
+    String key = (in ? "in:" : "out:") + kind;
+    Counter c = streamMessages.get(key);
+    if (c == null) {
+      c = streamMessages.computeIfAbsent(key, k -> Counter.builder("grid.stream.messages")
+          .description("Worker-stream messages, by direction and kind")
+          .tag("direction", in ? "in" : "out")
+          .tag("kind", kind.toLowerCase(Locale.ROOT))
+          .register(registry));
+    }
+    c.increment();
+  }
+
+  private String typeTag(String type) {
+    if (typeTags.contains(type)) {
+      return type;
+    }
+    if (typeTags.size() < MAX_TYPE_TAGS) {
+      typeTags.add(type);
+      return type;
+    }
+    return "other";
   }
 
   /**

@@ -134,14 +134,9 @@ final class JobRequests {
         + GrpcErrors.abbreviate(p.toString()));
   }
 
-  /** A priority written as text: a name or the digits of 0-9; null when it is neither. */
+  /** A priority written as a name; null when it is not one. */
   private static @Nullable Integer priorityName(String text) {
-    String t = text.trim().toLowerCase(Locale.ROOT);
-    Integer named = PRIORITY_NAMES.get(t);
-    if (named != null) {
-      return named;
-    }
-    return t.length() == 1 && t.charAt(0) >= '0' && t.charAt(0) <= '9' ? t.charAt(0) - '0' : null;
+    return PRIORITY_NAMES.get(text.trim().toLowerCase(Locale.ROOT));
   }
 
   private static int checkPriority(int priority) {
@@ -195,7 +190,7 @@ final class JobRequests {
       if (c.getMinVramGb() > MAX_VRAM_GB) {
         throw invalid("constraints.min_vram_gb must be at most " + MAX_VRAM_GB + ", not " + c.getMinVramGb());
       }
-      return Requirements.of(c);
+      return JobProtos.requirements(c);
     } catch (JsonChecks.Invalid | IllegalArgumentException e) {
       throw invalid(e.getMessage());
     }

@@ -14,21 +14,21 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.auth.Revocations;
 import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.JobStore;
-import net.aitbc.grid.coordinator.store.Requirements;
-import net.aitbc.grid.coordinator.store.StoredResult;
+import net.aitbc.grid.coordinator.store.StoredJob;
 import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.CancelJobResponse;
 import net.aitbc.grid.v1.CreateJobRequest;
@@ -46,28 +46,32 @@ import net.aitbc.grid.v1.WatchJobRequest;
 import net.aitbc.grid.v1.WatchJobResponse;
 import org.jspecify.annotations.Nullable;
 
-/** The client API: create, read, list, cancel and watch jobs. Callers see only their own jobs. */
+/**
+ * The client API: create, read, list, cancel and watch jobs. Callers see only their own jobs, and
+ * every call counts against its key's rate.
+ */
 public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   private static final int DEFAULT_PAGE = 20;
   private static final int MAX_PAGE = 1000;
-  private static final Set<JobState> UNFINISHED = EnumSet.of(JobState.JOB_STATE_QUEUED, JobState.JOB_STATE_RUNNING);
 
   private final CoordinatorConfig config;
   private final JobStore jobs;
   private final Scheduler scheduler;
   private final SessionRegistry registry;
   private final JobEvents events;
+  private final Revocations revocations;
   private final Executor blocking;
   private final JobIds ids = new JobIds();
 
   /** The service over these parts; {@code blocking} runs database reads for watchers. */
   public JobServiceImpl(CoordinatorConfig config, JobStore jobs, Scheduler scheduler, SessionRegistry registry,
-      JobEvents events, Executor blocking) {
+      JobEvents events, Revocations revocations, Executor blocking) {
     this.config = requireNonNull(config, "config");
     this.jobs = requireNonNull(jobs, "jobs");
     this.scheduler = requireNonNull(scheduler, "scheduler");
     this.registry = requireNonNull(registry, "registry");
     this.events = requireNonNull(events, "events");
+    this.revocations = requireNonNull(revocations, "revocations");
     this.blocking = requireNonNull(blocking, "blocking");
   }
 
@@ -81,7 +85,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
           out.onError(GrpcErrors.toStatus(error));
         } else {
           out.onNext(CreateJobResponse.newBuilder()
-              .setJob(submitted.job())
+              .setJob(JobProtos.job(submitted.job()))
               .setExisting(submitted.existing())
               .build());
           out.onCompleted();
@@ -96,8 +100,9 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   public void getJob(GetJobRequest request, StreamObserver<GetJobResponse> out) {
     answer(out, () -> {
       UUID id = parseId(request.getJobId());
-      String client = AuthInterceptor.principal().clientId();
-      return GetJobResponse.newBuilder().setJob(withWaitingFor(read(request.getJobId(), id, client, true))).build();
+      String client = clientId();
+      StoredJob job = read(request.getJobId(), () -> jobs.findWithAttempts(id, client));
+      return GetJobResponse.newBuilder().setJob(withWaitingFor(job)).build();
     });
   }
 
@@ -105,19 +110,18 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   public void getJobResult(GetJobResultRequest request, StreamObserver<GetJobResultResponse> out) {
     answer(out, () -> {
       UUID id = parseId(request.getJobId());
-      String client = AuthInterceptor.principal().clientId();
-      StoredResult stored = jobs.findResult(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
-      if (isDue(stored.job())) {
-        scheduler.expireIfDue(id);
-        stored = jobs.findResult(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
-      }
-      if (UNFINISHED.contains(stored.job().getState())) {
+      String client = clientId();
+      StoredJob job = read(request.getJobId(), () -> jobs.find(id, client));
+      if (job.unfinished()) {
         throw Status.FAILED_PRECONDITION
-            .withDescription("job " + stored.job().getJobId() + " is " + stateName(stored.job().getState())
-                + ": it has no result yet")
+            .withDescription("job " + JobIds.format(id) + " is " + job.state() + ": it has no result yet")
             .asRuntimeException();
       }
-      return GetJobResultResponse.newBuilder().setJob(stored.job()).setResultJson(stored.resultJson()).build();
+      GetJobResultResponse.Builder b = GetJobResultResponse.newBuilder().setJob(JobProtos.job(job));
+      if (job.resultJson() != null) {
+        b.setResultJson(job.resultJson());
+      }
+      return b.build();
     });
   }
 
@@ -130,7 +134,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
             + request.getPageSize());
       }
       if (request.getSkip() < 0) {
-        throw invalid("skip must not be negative");
+        throw invalid("skip must not be negative, not " + request.getSkip());
       }
       long offset = (long) decodePageToken(request.getPageToken()) + request.getSkip();
       List<net.aitbc.grid.db.enums.JobState> states = new ArrayList<>();
@@ -138,17 +142,18 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
         if (s == JobState.JOB_STATE_UNSPECIFIED || s == JobState.UNRECOGNIZED) {
           throw invalid("states must name job states, not " + s);
         }
-        states.add(net.aitbc.grid.db.enums.JobState.valueOf(stateName(s)));
+        states.add(net.aitbc.grid.db.enums.JobState.valueOf(JobProtos.stateName(s)));
       }
-      String type = request.getType().isBlank() ? null : request.getType().trim().toLowerCase(java.util.Locale.ROOT);
-      List<Job> page = jobs.list(AuthInterceptor.principal().clientId(), states, type,
+      String type = request.getType().isBlank() ? null : request.getType().trim().toLowerCase(Locale.ROOT);
+      JobStore.ListFilter filter = new JobStore.ListFilter(states, type,
           time(request.hasCreateTimeFrom() ? request.getCreateTimeFrom() : null, "create_time_from"),
-          time(request.hasCreateTimeTo() ? request.getCreateTimeTo() : null, "create_time_to"), offset,
-          pageSize + 1, request.getIncludeResults());
-      ListJobsResponse.Builder b = ListJobsResponse.newBuilder()
-          .addAllJobs(page.subList(0, Math.min(pageSize, page.size())))
-          .setPageSize(pageSize)
-          .setOffset(offset);
+          time(request.hasCreateTimeTo() ? request.getCreateTimeTo() : null, "create_time_to"));
+      List<StoredJob> page = jobs.list(clientId(), filter, offset, pageSize + 1, request.getIncludeResults());
+      ListJobsResponse.Builder b = ListJobsResponse.newBuilder().setPageSize(pageSize).setOffset(offset);
+      for (StoredJob j : page.subList(0, Math.min(pageSize, page.size()))) {
+        Job job = JobProtos.job(j);
+        b.addJobs(j.resultJson() == null ? job : job.toBuilder().setResultJson(j.resultJson()).build());
+      }
       if (page.size() > pageSize && offset + pageSize <= Integer.MAX_VALUE) {
         b.setNextPageToken(encodePageToken((int) (offset + pageSize)));
       }
@@ -160,15 +165,15 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   public void cancelJob(CancelJobRequest request, StreamObserver<CancelJobResponse> out) {
     answer(out, () -> {
       UUID id = parseId(request.getJobId());
-      String client = AuthInterceptor.principal().clientId();
+      String client = clientId();
       if (scheduler.cancel(id, client).isEmpty()) {
-        Job job = jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
+        StoredJob job = jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
         throw Status.FAILED_PRECONDITION
-            .withDescription("job " + job.getJobId() + " is " + stateName(job.getState()) + " and cannot be canceled")
+            .withDescription("job " + JobIds.format(id) + " is " + job.state() + " and cannot be canceled")
             .asRuntimeException();
       }
       return CancelJobResponse.newBuilder()
-          .setJob(jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId())))
+          .setJob(JobProtos.job(jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()))))
           .build();
     });
   }
@@ -176,45 +181,47 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   @Override
   public void watchJob(WatchJobRequest request, StreamObserver<WatchJobResponse> responseObserver) {
     var out = (ServerCallStreamObserver<WatchJobResponse>) responseObserver;
+    Principal principal = AuthInterceptor.principal();
     UUID id;
-    String client = AuthInterceptor.principal().clientId();
     try {
+      scheduler.admitCall(principal);
       id = parseId(request.getJobId());
-      jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
+      jobs.find(id, principal.clientId()).orElseThrow(() -> jobNotFound(request.getJobId()));
     } catch (RuntimeException e) {
       out.onError(GrpcErrors.toStatus(e));
       return;
     }
-    JobWatch watch = new JobWatch(out, () -> withWaitingFor(read(request.getJobId(), id, client, false)), blocking);
-    AutoCloseable subscription = events.subscribe(id, watch);
-    watch.onEnd(subscription);
+    String client = principal.clientId();
+    JobWatch watch = new JobWatch(out,
+        () -> withWaitingFor(read(request.getJobId(), () -> jobs.find(id, client))), blocking);
+    watch.onEnd(events.subscribe(id, watch));
+    watch.onEnd(revocations.watch(principal.keyId(), watch::keyRevoked));
     watch.changed();
   }
 
-  private Job read(String text, UUID id, String client, boolean withAttempts) {
-    java.util.function.Supplier<Job> find = () -> (withAttempts ? jobs.findWithAttempts(id, client)
-        : jobs.find(id, client)).orElseThrow(() -> jobNotFound(text));
-    Job job = find.get();
-    if (isDue(job)) {
-      scheduler.expireIfDue(id);
-      job = find.get();
+  /** Reads a job; one read after its TTL shows it EXPIRED at once, as the CLI's server does. */
+  private StoredJob read(String text, Supplier<java.util.Optional<StoredJob>> find) {
+    StoredJob job = find.get().orElseThrow(() -> jobNotFound(text));
+    if (job.unfinished() && job.expiresAt().isBefore(OffsetDateTime.now(ZoneOffset.UTC))) {
+      scheduler.expireIfDue(job.jobId());
+      job = find.get().orElseThrow(() -> jobNotFound(text));
     }
     return job;
   }
 
-  /** As the CLI's server does: a job read after its TTL shows as EXPIRED at once, not at the next sweep. */
-  private static boolean isDue(Job job) {
-    return UNFINISHED.contains(job.getState()) && job.getExpireTime().getSeconds() < Instant.now().getEpochSecond();
+  private Job withWaitingFor(StoredJob job) {
+    Job proto = JobProtos.job(job);
+    if (job.state() != net.aitbc.grid.db.enums.JobState.QUEUED) {
+      return proto;
+    }
+    return proto.toBuilder().setWaitingFor(registry.waitingFor(job.type(), job.model(), job.requirements())).build();
   }
 
-  private Job withWaitingFor(Job job) {
-    if (job.getState() != JobState.JOB_STATE_QUEUED) {
-      return job;
-    }
-    String model = job.getModel().isEmpty() ? null : job.getModel();
-    return job.toBuilder()
-        .setWaitingFor(registry.waitingFor(job.getType(), model, Requirements.of(job.getConstraints())))
-        .build();
+  /** The caller's client id, after taking a token from its key's call rate. */
+  private String clientId() {
+    Principal principal = AuthInterceptor.principal();
+    scheduler.admitCall(principal);
+    return principal.clientId();
   }
 
   private static UUID parseId(String text) {
@@ -224,10 +231,6 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
 
   private static RuntimeException jobNotFound(String id) {
     return notFound("job " + GrpcErrors.abbreviate(id) + " not found");
-  }
-
-  static String stateName(JobState s) {
-    return s.name().substring("JOB_STATE_".length());
   }
 
   private static @Nullable OffsetDateTime time(@Nullable Timestamp t, String field) {
@@ -264,7 +267,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     throw invalid("page_token is not one this service issued");
   }
 
-  private static <T> void answer(StreamObserver<T> out, java.util.function.Supplier<T> call) {
+  private static <T> void answer(StreamObserver<T> out, Supplier<T> call) {
     T response;
     try {
       response = call.get();

@@ -2,98 +2,104 @@ package net.aitbc.grid.coordinator.rpc;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
+import net.aitbc.grid.coordinator.Coordinator;
+import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.auth.Revocations;
+import net.aitbc.grid.coordinator.metrics.GridMetrics;
+import net.aitbc.grid.coordinator.scheduler.Progress;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
+import net.aitbc.grid.coordinator.session.WorkerLink;
 import net.aitbc.grid.coordinator.session.WorkerSession;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.Outcome;
 import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.ConnectResponse;
-import net.aitbc.grid.v1.JobCompleted;
-import net.aitbc.grid.v1.JobFailed;
+import net.aitbc.grid.v1.JobProgress;
 import net.aitbc.grid.v1.OutcomeAck;
 import net.aitbc.grid.v1.Register;
-import net.aitbc.grid.v1.WorkerCapabilities;
+import net.aitbc.grid.v1.Registered;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker stream. Inbound messages are requested a window at a time and each outcome's slot is
- * given back only after it is committed, so a fast worker cannot outrun the database.
+ * The worker stream. Inbound messages are requested a window at a time, and each outcome's place in
+ * the window is given back only after it is committed, so a fast worker cannot outrun the database;
+ * the window is bounded in bytes as well as in messages.
  */
 public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImplBase {
   private static final Logger logger = LoggerFactory.getLogger(WorkerServiceImpl.class);
-  /** Inbound messages in flight per stream. */
+  private static final JsonFormat.Printer CAPABILITIES =
+      JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+  /** Inbound messages held or asked for per stream. */
   private static final int WINDOW = 256;
-  /** Handled messages are asked for again in chunks of this many: each request() wakes the transport. */
-  private static final int REQUEST_CHUNK = 32;
-  private static final int MAX_RESULT_CHARS = 8 << 20;
+  /** Bytes of inbound messages held or asked for per stream (asks counted at the largest message). */
+  static final long MAX_INBOUND_BYTES = 128L << 20;
 
+  private final CoordinatorConfig config;
   private final Scheduler scheduler;
+  private final Revocations revocations;
+  private final GridMetrics metrics;
 
   /** The service over this scheduler. */
-  public WorkerServiceImpl(Scheduler scheduler) {
+  public WorkerServiceImpl(CoordinatorConfig config, Scheduler scheduler, Revocations revocations,
+      GridMetrics metrics) {
+    this.config = requireNonNull(config, "config");
     this.scheduler = requireNonNull(scheduler, "scheduler");
+    this.revocations = requireNonNull(revocations, "revocations");
+    this.metrics = requireNonNull(metrics, "metrics");
   }
 
   @Override
   public StreamObserver<ConnectRequest> connect(StreamObserver<ConnectResponse> responseObserver) {
     var out = (ServerCallStreamObserver<ConnectResponse>) responseObserver;
-    Stream stream = new Stream(AuthInterceptor.principal(), out);
+    Stream stream = new Stream(AuthInterceptor.principal(), new StreamLink(out, metrics), out);
     out.disableAutoRequest();
-    out.setOnReadyHandler(stream::onReady);
+    out.setOnReadyHandler(stream.link::onReady);
     out.setOnCancelHandler(() -> stream.lost("stream cancelled"));
-    out.request(WINDOW);
+    stream.window.start();
     return stream;
   }
 
   private final class Stream implements StreamObserver<ConnectRequest> {
     private final Principal principal;
+    private final StreamLink link;
     private final ServerCallStreamObserver<ConnectResponse> out;
     private volatile @Nullable WorkerSession session;
+    private volatile @Nullable AutoCloseable revocation;
+    private final InboundWindow window;
     private boolean warnedBadId;
-    private final AtomicInteger unrequested = new AtomicInteger();
 
-    Stream(Principal principal, ServerCallStreamObserver<ConnectResponse> out) {
+    Stream(Principal principal, StreamLink link, ServerCallStreamObserver<ConnectResponse> out) {
       this.principal = principal;
+      this.link = link;
       this.out = out;
+      this.window = new InboundWindow(Coordinator.MAX_MESSAGE_BYTES, MAX_INBOUND_BYTES, WINDOW, out::request);
     }
 
-    /**
-     * One inbound message is done with (an outcome: committed): ask for more, a chunk at a time, so
-     * at least WINDOW - REQUEST_CHUNK messages may always be in flight.
-     */
-    private void handled() {
-      if (unrequested.incrementAndGet() >= REQUEST_CHUNK) {
-        // Another thread may have taken the count between the two calls; request(0) is illegal.
-        int n = unrequested.getAndSet(0);
-        if (n > 0) {
-          out.request(n);
-        }
-      }
-    }
-
-    void onReady() {
-      WorkerSession s = session;
-      if (s != null) {
-        s.onReady();
-      }
+    /** One inbound message of {@code bytes} is done with (an outcome: committed and answered). */
+    private void handled(int bytes) {
+      window.done(bytes);
     }
 
     @Override
     public void onNext(ConnectRequest message) {
+      int bytes = message.getSerializedSize();
+      window.arrived(bytes);
+      metrics.streamMessage(true, message.getMessageCase().name());
       try {
-        handle(message);
+        handle(message, bytes);
       } catch (RuntimeException e) {
         // A message this code cannot handle must end the session cleanly, so its jobs are taken back now.
         logger.error("[{}] cannot handle a {} message", session == null ? "-" : session.id(), message.getMessageCase(),
@@ -102,7 +108,7 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       }
     }
 
-    private void handle(ConnectRequest message) {
+    private void handle(ConnectRequest message, int bytes) {
       WorkerSession s = session;
       if (s == null) {
         if (message.getMessageCase() != ConnectRequest.MessageCase.REGISTER) {
@@ -110,29 +116,33 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
           return;
         }
         register(message.getRegister());
-        handled();
+        handled(bytes);
         return;
       }
       s.touch();
       switch (message.getMessageCase()) {
-        case HEARTBEAT -> handled();
+        case HEARTBEAT -> handled(bytes);
         case CREDIT -> {
           if (message.getCredit().getCount() < 0) {
             refuse("credit count must not be negative");
             return;
           }
           scheduler.grant(s, message.getCredit().getCount());
-          handled();
+          handled(bytes);
         }
         case PROGRESS -> {
-          jobId(message.getProgress().getJobId()).ifPresent(id -> scheduler.progress(s, id, message.getProgress()));
-          handled();
+          JobProgress p = message.getProgress();
+          jobId(p.getJobId()).ifPresent(id ->
+              scheduler.progress(s, new Progress(id, p.getAttempt(), p.getPercent(), p.getOutput())));
+          handled(bytes);
         }
-        case COMPLETED -> report(s, completed(s, message.getCompleted()));
-        case FAILED -> report(s, failed(s, message.getFailed()));
+        case COMPLETED -> report(s, jobId(message.getCompleted().getJobId())
+            .map(id -> WorkerMessages.completed(id, s.id(), s.workerId(), message.getCompleted())).orElse(null), bytes);
+        case FAILED -> report(s, jobId(message.getFailed().getJobId())
+            .map(id -> WorkerMessages.failed(id, s.id(), s.workerId(), message.getFailed())).orElse(null), bytes);
         case DRAINING -> {
           scheduler.draining(s);
-          handled();
+          handled(bytes);
         }
         case REGISTER -> refuse("Register may only be sent once per stream");
         case MESSAGE_NOT_SET -> refuse("empty message");
@@ -140,49 +150,43 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     }
 
     private void register(Register r) {
-      String problem = registerProblem(r);
+      String problem = WorkerMessages.registerProblem(r);
       if (problem != null) {
         refuse(problem);
         return;
       }
+      WorkerSession s;
       try {
-        session = scheduler.open(r, principal, out);
+        s = scheduler.open(r.getWorkerId(), principal, JobProtos.offer(r.getCapabilities()),
+            r.getCapabilities().getConcurrency(), CAPABILITIES.print(r.getCapabilities()), link);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("capabilities always print", e);
       } catch (RuntimeException e) {
         out.onError(GrpcErrors.toStatus(e));
+        return;
       }
+      session = s;
+      link.send(ConnectResponse.newBuilder()
+          .setRegistered(Registered.newBuilder()
+              .setSessionId(s.id().toString())
+              .setHeartbeatInterval(duration(config.heartbeatInterval()))
+              .setLeaseDuration(duration(config.leaseDuration()))
+              .setMaxHeld(s.maxHeld()))
+          .build());
+      revocation = revocations.watch(principal.keyId(), () -> {
+        s.end(WorkerLink.Ending.KEY_REVOKED, "the worker's api key was revoked");
+        scheduler.closed(s, "api key revoked");
+      });
     }
 
-    private @Nullable Outcome completed(WorkerSession s, JobCompleted c) {
-      UUID id = jobId(c.getJobId()).orElse(null);
-      if (id == null) {
-        return null;
-      }
-      try {
-        JsonChecks.object(c.getResultJson(), "result_json", MAX_RESULT_CHARS);
-      } catch (JsonChecks.Invalid e) {
-        // A worker that cannot produce a valid result has failed the attempt; say why.
-        return new Outcome.Failed(id, c.getAttempt(), s.id(), "worker returned an invalid result: " + e.getMessage(),
-            false, s.workerId());
-      }
-      return new Outcome.Completed(id, c.getAttempt(), s.id(), c.getResultJson(), c.getMetricsJson());
-    }
-
-    private @Nullable Outcome failed(WorkerSession s, JobFailed f) {
-      return jobId(f.getJobId())
-          .map(id -> (Outcome) new Outcome.Failed(id, f.getAttempt(), s.id(),
-              f.getError().isBlank() ? "failed without a message" : truncate(f.getError()), f.getRetryable(),
-              s.workerId()))
-          .orElse(null);
-    }
-
-    private void report(WorkerSession s, @Nullable Outcome outcome) {
+    private void report(WorkerSession s, @Nullable Outcome outcome, int bytes) {
       if (outcome == null) {
-        handled();
+        handled(bytes);
         return;
       }
       s.track(scheduler.report(s, outcome).handle((recorded, error) -> {
-        s.send(ConnectResponse.newBuilder().setOutcomeAck(ack(outcome, recorded, error)).build());
-        handled();
+        link.send(ConnectResponse.newBuilder().setOutcomeAck(ack(outcome, recorded, error)).build());
+        handled(bytes);
         return null;
       }));
     }
@@ -212,12 +216,9 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
 
     private void refuse(Status code, String why) {
       WorkerSession s = session;
-      Status status = code.withDescription(GrpcErrors.abbreviate(why, 1000));
+      link.end(code.withDescription(GrpcErrors.abbreviate(why, 1000)));
       if (s != null) {
-        s.end(status);
-        scheduler.closed(s, "protocol error: " + why);
-      } else {
-        out.onError(status.asRuntimeException());
+        closed(s, "protocol error: " + why);
       }
     }
 
@@ -232,61 +233,36 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       if (s != null) {
         // A worker half-closes after its last outcome: answer each before ending the call.
         s.settled().whenComplete((r, e) -> {
-          s.end(Status.OK);
-          scheduler.closed(s, "worker closed the stream");
+          link.end(Status.OK);
+          closed(s, "worker closed the stream");
         });
       } else {
-        out.onCompleted();
+        link.end(Status.OK);
       }
     }
 
     void lost(String why) {
+      link.markClosed();
       WorkerSession s = session;
       if (s != null) {
-        scheduler.closed(s, why);
+        closed(s, why);
       }
+    }
+
+    private void closed(WorkerSession s, String why) {
+      AutoCloseable r = revocation;
+      if (r != null) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          logger.debug("[{}] unwatching the key failed: {}", s.id(), e.toString());
+        }
+      }
+      scheduler.closed(s, why);
     }
   }
 
-  /** What is wrong with a Register message, or null; checked before anything is stored. */
-  private static @Nullable String registerProblem(Register r) {
-    WorkerCapabilities c = r.getCapabilities();
-    if (r.getWorkerId().isBlank()) {
-      return "worker_id must not be empty";
-    }
-    if (c.getJobTypesCount() == 0 || c.getJobTypesCount() > 100) {
-      return "capabilities.job_types must name 1 to 100 job types";
-    }
-    if (c.getModelsCount() > 10_000 || c.getGpusCount() > 256 || c.getBackendsCount() > 100) {
-      return "capabilities name too many models, GPUs or backends";
-    }
-    try {
-      JsonChecks.checkText(r.getWorkerId(), "worker_id", 200);
-      JsonChecks.checkText(r.getVersion(), "version", 100);
-      JsonChecks.checkText(c.getRegion(), "capabilities.region", 100);
-      JsonChecks.checkText(c.getCuda(), "capabilities.cuda", 20);
-      for (String t : c.getJobTypesList()) {
-        JsonChecks.checkText(t, "capabilities.job_types", 64);
-      }
-      for (String m : c.getModelsList()) {
-        JsonChecks.checkText(m, "capabilities.models", 200);
-      }
-      for (String b : c.getBackendsList()) {
-        JsonChecks.checkText(b, "capabilities.backends", 64);
-      }
-      for (var g : c.getGpusList()) {
-        JsonChecks.checkText(g.getModel(), "capabilities.gpus.model", 200);
-      }
-    } catch (JsonChecks.Invalid e) {
-      return e.getMessage();
-    }
-    if (c.getConcurrency() < 0 || !Double.isFinite(c.getPrice()) || c.getPrice() < 0) {
-      return "capabilities.concurrency and price must not be negative";
-    }
-    return null;
-  }
-
-  private static String truncate(String s) {
-    return s.length() <= 4000 ? s : s.substring(0, 4000) + "…";
+  private static com.google.protobuf.Duration duration(java.time.Duration d) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
   }
 }

@@ -1,25 +1,28 @@
 package net.aitbc.grid.coordinator.scheduler;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Principal;
 
 /**
- * Decides whether a submission may enter: a token bucket per key bounds its rate, and a cap per
- * client bounds its queued jobs, so that no client grows the queue without bound. A refusal says
- * when to try again.
+ * Decides whether a call may enter: a token bucket per key bounds the rate of its submissions (and,
+ * with a bucket of its own, of its other calls), and a cap per client bounds its queued jobs. A
+ * submission reserves its queue slot before it is stored, so concurrent submissions can never
+ * overshoot the cap. A refusal says when to try again.
+ *
+ * <p>Counts live in this coordinator: with several coordinators, each holds its clients to the cap
+ * on its own (the replicas issue makes them cluster-wide).
  */
 public final class Admission {
   private final double defaultRate;
   private final int defaultBurst;
   private final int defaultMaxQueued;
-  private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
-  // Counted by the sweeper from the database, plus what was committed since; so it may run a little
-  // high (jobs handed out since the count), never low.
-  private final Map<String, AtomicLong> queued = new ConcurrentHashMap<>();
+  private final Map<String, Bucket> submitBuckets = new ConcurrentHashMap<>();
+  private final Map<String, Bucket> callBuckets = new ConcurrentHashMap<>();
+  private final Map<String, Queue> queues = new ConcurrentHashMap<>();
 
   /** Admission with these defaults for keys that set none; a rate of 0 or less is unlimited. */
   public Admission(double defaultRate, int defaultBurst, int defaultMaxQueued) {
@@ -28,12 +31,27 @@ public final class Admission {
     this.defaultMaxQueued = defaultMaxQueued;
   }
 
-  /** A submission was refused: why, and when to try again. */
+  /** Why a call was refused. */
+  public enum Limit {
+    /** The key's token bucket is empty. */
+    RATE,
+    /** The client has as many queued jobs as it may. */
+    QUEUE_CAP;
+
+    /** Its name as a metric tag. */
+    public String tag() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** A call was refused: why, and when to try again. */
   public static final class Refused extends RuntimeException {
     private final Duration retryAfter;
+    private final Limit limit;
 
-    Refused(String message, Duration retryAfter) {
+    Refused(Limit limit, String message, Duration retryAfter) {
       super(message, null, false, false);
+      this.limit = limit;
       this.retryAfter = retryAfter;
     }
 
@@ -41,38 +59,124 @@ public final class Admission {
     public Duration retryAfter() {
       return retryAfter;
     }
+
+    /** Which limit refused it. */
+    public Limit limit() {
+      return limit;
+    }
   }
 
-  /** Takes a token for one submission, or throws {@link Refused}. */
-  public void admit(Principal p) {
+  /** An admitted submission: its queue slot and token, until it is stored or given up. */
+  public final class Ticket {
+    private final Queue queue;
+    private final Bucket bucket;
+    private boolean done;
+
+    private Ticket(Queue queue, Bucket bucket) {
+      this.queue = queue;
+      this.bucket = bucket;
+    }
+
+    /** The job was stored: its slot now counts as queued. */
+    public void stored() {
+      synchronized (queue) {
+        if (!done) {
+          done = true;
+          queue.pending--;
+          queue.counted++;
+          queue.commits++;
+        }
+      }
+    }
+
+    /** The job was not stored (failed, or a retry of a stored job): slot and token go back. */
+    public void release() {
+      synchronized (queue) {
+        if (done) {
+          return;
+        }
+        done = true;
+        queue.pending--;
+      }
+      bucket.refund();
+    }
+  }
+
+  /** Reserves a queue slot and takes a token for one submission, or throws {@link Refused}. */
+  public Ticket admit(Principal p) {
     KeyLimits l = p.limits();
     int maxQueued = l.maxQueued() != null ? l.maxQueued() : defaultMaxQueued;
-    long waiting = queued.computeIfAbsent(p.clientId(), c -> new AtomicLong()).get();
-    if (waiting >= maxQueued) {
-      throw new Refused("client " + p.clientId() + " has " + waiting + " queued jobs, the most it may have is "
-          + maxQueued + "; wait for some to finish", Duration.ofSeconds(1));
+    Queue q = queues.computeIfAbsent(p.clientId(), c -> new Queue());
+    synchronized (q) {
+      long waiting = q.counted + q.pending;
+      if (waiting >= maxQueued) {
+        throw new Refused(Limit.QUEUE_CAP, "client " + p.clientId() + " has " + waiting
+            + " queued jobs, the most it may have is " + maxQueued + "; wait for some to finish", Duration.ofSeconds(1));
+      }
+      q.pending++;
     }
+    Bucket bucket = submitBuckets.computeIfAbsent(p.keyId(), k -> new Bucket());
+    try {
+      take(bucket, l, "submissions");
+    } catch (Refused e) {
+      synchronized (q) {
+        q.pending--;
+      }
+      throw e;
+    }
+    return new Ticket(q, bucket);
+  }
+
+  /** Takes a token for one call other than a submission, or throws {@link Refused}. */
+  public void admitCall(Principal p) {
+    take(callBuckets.computeIfAbsent(p.keyId(), k -> new Bucket()), p.limits(), "calls");
+  }
+
+  private void take(Bucket bucket, KeyLimits l, String what) {
     double rate = l.ratePerSec() != null ? l.ratePerSec() : defaultRate;
     if (rate <= 0) {
       return;
     }
-    int burst = l.burst() != null ? l.burst() : Math.max(defaultBurst, (int) Math.ceil(rate));
-    long waitNanos = buckets.computeIfAbsent(p.keyId(), k -> new Bucket()).take(rate, burst);
+    // A key that sets a rate without a burst gets a burst of one second's worth, not the default's.
+    int burst = l.burst() != null ? l.burst()
+        : l.ratePerSec() != null ? Math.max(1, (int) Math.ceil(rate)) : Math.max(defaultBurst, (int) Math.ceil(rate));
+    long waitNanos = bucket.take(rate, burst);
     if (waitNanos > 0) {
-      throw new Refused("rate limit of " + rate + " submissions per second exceeded for this key",
+      throw new Refused(Limit.RATE, "rate limit of " + rate + " " + what + " per second exceeded for this key",
           Duration.ofNanos(waitNanos));
     }
   }
 
-  /** A client's job was committed. */
-  public void committed(String clientId) {
-    queued.computeIfAbsent(clientId, c -> new AtomicLong()).incrementAndGet();
+  /** How many jobs each client has stored so far; pass it to {@link #queueLengths} after a count. */
+  public Map<String, Long> commitMarks() {
+    Map<String, Long> marks = new HashMap<>();
+    queues.forEach((client, q) -> {
+      synchronized (q) {
+        marks.put(client, q.commits);
+      }
+    });
+    return marks;
   }
 
-  /** The latest count of queued jobs per client; clients not named have none. */
-  public void queueLengths(Map<String, Integer> counts) {
-    queued.forEach((client, n) -> n.set(counts.getOrDefault(client, 0)));
-    counts.forEach((client, n) -> queued.computeIfAbsent(client, c -> new AtomicLong()).set(n));
+  /**
+   * The latest count of queued jobs per client (clients not named have none), counted after
+   * {@code marks} was taken. Jobs stored since the mark may or may not be in the count: they are
+   * added again, so the count may run a little high until the next one, never low.
+   */
+  public void queueLengths(Map<String, Integer> counts, Map<String, Long> marks) {
+    counts.forEach((client, n) -> queues.computeIfAbsent(client, c -> new Queue()));
+    queues.forEach((client, q) -> {
+      synchronized (q) {
+        q.counted = counts.getOrDefault(client, 0) + (q.commits - marks.getOrDefault(client, 0L));
+      }
+    });
+  }
+
+  /** A client's queue as admission sees it (guarded by its own monitor). */
+  private static final class Queue {
+    long counted;
+    long pending;
+    long commits;
   }
 
   private static final class Bucket {
@@ -89,6 +193,13 @@ public final class Admission {
         return 0;
       }
       return (long) Math.ceil((1 - tokens) / rate * 1e9);
+    }
+
+    /** Gives back a token taken for a call that turned out not to count. */
+    synchronized void refund() {
+      if (!Double.isNaN(tokens)) {
+        tokens += 1;
+      }
     }
   }
 }

@@ -15,7 +15,7 @@ import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.session.WorkerSession;
 import net.aitbc.grid.coordinator.store.ClaimedJob;
-import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.ClaimStore;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Offer;
 import org.jspecify.annotations.Nullable;
@@ -34,7 +34,7 @@ final class Dispatcher implements AutoCloseable {
   /** Sessions of a profile tried for a free credit before a job is queued instead. */
   private static final int PLACE_TRIES = 64;
 
-  private final JobStore jobs;
+  private final ClaimStore claims;
   private final SessionRegistry registry;
   private final JobEvents events;
   private final GridMetrics metrics;
@@ -46,16 +46,24 @@ final class Dispatcher implements AutoCloseable {
   private final Set<String> idleProfiles = ConcurrentHashMap.newKeySet();
   private final Thread thread;
   private volatile boolean running = true;
+  // Until then, a profile whose claim came back short is still asked for each of its sessions: a job
+  // kept from the worker it overran on is dry for that worker only.
+  private volatile long everySessionUntilNanos = System.nanoTime();
 
-  Dispatcher(JobStore jobs, SessionRegistry registry, JobEvents events, GridMetrics metrics, FairShare fairShare,
+  Dispatcher(ClaimStore claims, SessionRegistry registry, JobEvents events, GridMetrics metrics, FairShare fairShare,
       Duration tick) {
-    this.jobs = requireNonNull(jobs, "jobs");
+    this.claims = requireNonNull(claims, "claims");
     this.registry = requireNonNull(registry, "registry");
     this.events = requireNonNull(events, "events");
     this.metrics = requireNonNull(metrics, "metrics");
     this.fairShare = requireNonNull(fairShare, "fairShare");
     this.tickNanos = tick.toNanos();
     this.thread = Thread.ofPlatform().name("grid-dispatcher").daemon().start(this::run);
+  }
+
+  /** For {@code time} from now, asks every session even when another of its profile found nothing. */
+  void askEverySession(Duration time) {
+    everySessionUntilNanos = System.nanoTime() + time.toNanos();
   }
 
   /** Asks for a round soon. Cheap; call it whenever work or capacity appears. */
@@ -86,8 +94,9 @@ final class Dispatcher implements AutoCloseable {
     boolean assigned = false;
     // A profile that found no work this round is not asked again until the next round.
     Set<String> dry = new HashSet<>();
+    boolean skipDry = System.nanoTime() - everySessionUntilNanos > 0;
     for (WorkerSession s : registry.all()) {
-      if (!running || dry.contains(s.profile()) || s.closed()) {
+      if (!running || (skipDry && dry.contains(s.profile())) || s.closed()) {
         continue;
       }
       int wanted = s.reserve(MAX_CLAIM);
@@ -96,7 +105,7 @@ final class Dispatcher implements AutoCloseable {
       }
       List<ClaimedJob> claimed;
       try {
-        claimed = jobs.claim(s.offer(), wanted, s.id(), s.workerId());
+        claimed = claims.claim(s.offer(), wanted, s.id(), s.workerId());
       } catch (RuntimeException e) {
         s.unreserve(wanted);
         throw e;
@@ -108,11 +117,10 @@ final class Dispatcher implements AutoCloseable {
       } else {
         idleProfiles.remove(s.profile());
       }
-      // If the stream closed meanwhile, the session's lease has ended and the sweeper takes the
-      // jobs back.
+      // If the stream closed meanwhile, the session's jobs are taken back with it.
       s.assign(claimed);
       for (ClaimedJob job : claimed) {
-        fairShare.handedOut(job.fairTag());
+        fairShare.handedOut(new FairShare.Lane(job.type(), job.priority()), job.fairTag());
         metrics.dispatched(Duration.between(job.createdAt(), job.startedAt()));
         events.changed(job.jobId());
       }

@@ -5,55 +5,95 @@ import static java.util.Objects.requireNonNull;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
- * Start-time fair queuing over clients. Each job gets a start tag when it is submitted: the later
- * of its client's clock and the tag of the latest job handed out; the client's clock then moves on
- * by 1/weight. Jobs are handed out in tag order (within a priority), so a client's share of the
- * workers follows its weight, and a client that was idle starts level with the front of the queue
- * however many jobs others have queued: its first job waits behind at most one job of each other
- * busy client (plus what workers already hold).
+ * Start-time fair queuing over clients, per lane (a job type at one priority: jobs that compete for
+ * the same workers in the same order). Each job gets a start tag when it is submitted: the later of
+ * its client's clock in the lane and the lane's front (the tag of the latest job handed out there);
+ * the clock then moves on by 1/weight. Jobs are handed out in tag order within a priority, so a
+ * client's share follows its weight, and a client that was idle starts level with the front of its
+ * lane however many jobs others have queued: its first job waits behind at most one job of each
+ * other busy client. Fronts are per lane so that busy workers of other types or priorities cannot
+ * push a newcomer behind a backlog it does not compete with.
+ *
+ * <p>Clocks and fronts live in this coordinator; after a restart they are read back from the queued
+ * jobs' tags (a lane's front from its earliest queued tag, a client's clock from its latest).
  */
 final class FairShare {
-  private final Map<String, Double> clocks = new ConcurrentHashMap<>();
-  private final Function<String, Optional<Double>> lastQueuedTag;
-  private double front;
+  /** Jobs of one type at one priority. */
+  record Lane(String type, int priority) {}
+
+  /** A tag handed out, with the clock it replaced (to take it back if the job is not stored). */
+  record Tag(double value, double previousClock) {}
+
+  private record ClientLane(String clientId, Lane lane) {}
+
+  private final Map<ClientLane, Double> clocks = new ConcurrentHashMap<>();
+  private final Map<Lane, Front> fronts = new ConcurrentHashMap<>();
+  private final BiFunction<String, Lane, Optional<Double>> lastQueuedTag;
+  private final Function<Lane, Optional<Double>> firstQueuedTag;
 
   /**
-   * Starts at {@code front} (the earliest queued tag after a restart); {@code lastQueuedTag} tells
-   * where a client's queued jobs end, so that one seen first since the restart continues after them.
+   * Fair share that reads a lane's front and a client's clock from the database the first time it
+   * meets them: {@code firstQueuedTag} gives a lane's earliest queued tag, {@code lastQueuedTag} a
+   * client's latest in a lane.
    */
-  FairShare(double front, Function<String, Optional<Double>> lastQueuedTag) {
-    this.front = front;
+  FairShare(BiFunction<String, Lane, Optional<Double>> lastQueuedTag, Function<Lane, Optional<Double>> firstQueuedTag) {
     this.lastQueuedTag = requireNonNull(lastQueuedTag, "lastQueuedTag");
+    this.firstQueuedTag = requireNonNull(firstQueuedTag, "firstQueuedTag");
   }
 
-  /** The tag for a client's next job. */
-  double next(String clientId, double weight) {
-    if (!clocks.containsKey(clientId)) {
-      clocks.putIfAbsent(clientId, lastQueuedTag.apply(clientId).map(t -> t + 1 / weight)
+  /** The tag for a client's next job in a lane. Reads the database unless {@link #knows} says not. */
+  Tag next(String clientId, Lane lane, double weight) {
+    Front front = fronts.computeIfAbsent(lane, l -> new Front(firstQueuedTag.apply(l).orElse(0.0)));
+    ClientLane key = new ClientLane(clientId, lane);
+    if (!clocks.containsKey(key)) {
+      clocks.putIfAbsent(key, lastQueuedTag.apply(clientId, lane).map(t -> t + 1 / weight)
           .orElse(Double.NEGATIVE_INFINITY));
     }
-    double[] tag = new double[1];
-    clocks.compute(clientId, (c, clock) -> {
-      tag[0] = Math.max(clock, front());
+    double[] tag = new double[2];
+    clocks.compute(key, (k, clock) -> {
+      tag[0] = Math.max(clock, front.get());
+      tag[1] = clock;
       return tag[0] + 1 / weight;
     });
-    return tag[0];
+    return new Tag(tag[0], tag[1]);
   }
 
-  /** Whether the client has a clock here already, so that {@link #next} reads no database. */
-  boolean knows(String clientId) {
-    return clocks.containsKey(clientId);
+  /** The job tagged {@code tag} was not stored (or was a retry of a stored one): its clock goes back. */
+  void undo(String clientId, Lane lane, Tag tag, double weight) {
+    clocks.computeIfPresent(new ClientLane(clientId, lane),
+        (k, clock) -> clock == tag.value() + 1 / weight ? tag.previousClock() : clock);
   }
 
-  /** A job with this tag was handed out: the front of the queue is at least there. */
-  synchronized void handedOut(double tag) {
-    front = Math.max(front, tag);
+  /** Whether {@link #next} for this client and lane reads nothing from the database. */
+  boolean knows(String clientId, Lane lane) {
+    return fronts.containsKey(lane) && clocks.containsKey(new ClientLane(clientId, lane));
   }
 
-  private synchronized double front() {
-    return front;
+  /** A job with this tag was handed out in this lane: its front is at least there. */
+  void handedOut(Lane lane, double tag) {
+    Front front = fronts.get(lane);
+    if (front != null) {
+      front.advance(tag);
+    }
+  }
+
+  private static final class Front {
+    private double tag;
+
+    Front(double tag) {
+      this.tag = tag;
+    }
+
+    synchronized double get() {
+      return tag;
+    }
+
+    synchronized void advance(double to) {
+      tag = Math.max(tag, to);
+    }
   }
 }

@@ -16,13 +16,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Commits many small writes in few transactions: callers submit items and get a future; a few
  * threads take whatever is queued (up to a batch) and commit it in one transaction. A future
- * completes only after its transaction has committed, so nothing is acknowledged early.
+ * completes only after its transaction has committed, so nothing is acknowledged early. A batch the
+ * database refuses is split into its items; an item it keeps refusing fails after {@link #MAX_TRIES}
+ * tries. Only an unreachable database is waited out for as long as it takes (when asked to).
  *
  * @param <I> what is written
  * @param <O> what each write returns
  */
 public final class GroupCommitter<I, O> implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(GroupCommitter.class);
+  /** Tries of one item the database refuses (a conflict may pass; a refusal will not). */
+  static final int MAX_TRIES = 3;
 
   private final String name;
   private final Function<List<I>, List<O>> commit;
@@ -95,15 +99,18 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
   private void commitBatch(List<Pending<I, O>> batch, List<I> items) {
     List<O> outputs;
     long pauseMillis = 50;
+    int tries = 0;
     while (true) {
       try {
         outputs = commit.apply(items);
         break;
       } catch (RuntimeException e) {
-        if (Database.isUnavailable(e)) {
+        tries++;
+        Database.Failure failure = Database.classify(e);
+        if (failure == Database.Failure.UNAVAILABLE) {
           if (retryUnavailable && !closed) {
-            logger.warn("{}: database unavailable, retrying a batch of {} in {} ms: {}", name, items.size(), pauseMillis,
-                e.toString());
+            logger.warn("{}: database unavailable, retrying a batch of {} in {} ms: {}", name, items.size(),
+                pauseMillis, e.toString());
             pause(pauseMillis);
             pauseMillis = Math.min(pauseMillis * 2, 2_000);
             continue;
@@ -111,16 +118,22 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
           fail(batch, retryUnavailable ? new ShuttingDown() : e);
           return;
         }
-        if (batch.size() == 1) {
+        if (batch.size() > 1) {
+          // One bad item must not fail its neighbours: commit them one by one.
+          logger.warn("{}: a batch of {} failed ({}); committing its items one by one", name, items.size(),
+              e.toString());
+          for (Pending<I, O> p : batch) {
+            commitBatch(List.of(p), List.of(p.item));
+          }
+          return;
+        }
+        if (tries >= MAX_TRIES) {
+          // Retrying cannot fix what the database refuses: the caller decides what to do instead.
+          logger.warn("{}: giving up on an item after {} tries: {}", name, tries, e.toString());
           fail(batch, e);
           return;
         }
-        // One bad item must not fail its neighbours: commit them one by one.
-        logger.warn("{}: a batch of {} failed ({}); committing its items one by one", name, items.size(), e.toString());
-        for (Pending<I, O> p : batch) {
-          commitBatch(List.of(p), List.of(p.item));
-        }
-        return;
+        pause(pauseMillis * tries);
       }
     }
     for (int i = 0; i < batch.size(); i++) {

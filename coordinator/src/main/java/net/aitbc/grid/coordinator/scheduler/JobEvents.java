@@ -4,11 +4,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import net.aitbc.grid.v1.JobProgress;
 
 /**
  * Tells watchers of a job that it changed or made progress. In-process: a watcher connected to
- * this coordinator sees the changes this coordinator makes.
+ * this coordinator sees the changes this coordinator makes (replicas will add LISTEN/NOTIFY).
  */
 public final class JobEvents {
   private final Map<UUID, Set<Listener>> listeners = new ConcurrentHashMap<>();
@@ -19,7 +18,7 @@ public final class JobEvents {
     void changed();
 
     /** The job's worker reported progress. */
-    void progress(JobProgress progress);
+    void progress(Progress progress);
   }
 
   /** Starts delivering a job's events to {@code listener}; close the result to stop. */
@@ -40,7 +39,7 @@ public final class JobEvents {
   }
 
   /** Tells a job's watchers about progress. */
-  public void progress(UUID jobId, JobProgress progress) {
+  public void progress(UUID jobId, Progress progress) {
     Set<Listener> set = listeners.get(jobId);
     if (set != null) {
       set.forEach(l -> l.progress(progress));

@@ -2,12 +2,9 @@ package net.aitbc.grid.coordinator.session;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.protobuf.Timestamp;
-import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import java.time.OffsetDateTime;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,56 +12,54 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.store.AttemptRef;
 import net.aitbc.grid.coordinator.store.ClaimedJob;
-import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.Offer;
-import net.aitbc.grid.v1.Assignment;
-import net.aitbc.grid.v1.ConnectResponse;
-import net.aitbc.grid.v1.Revocation;
-import net.aitbc.grid.v1.WorkerCapabilities;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One connected worker stream: what the worker offers, the credits it granted, the attempts it
- * runs, and the single writer of its outbound messages. Messages wait in a queue that drains while
- * the transport is ready; the queue stays small because the worker only gets what it asked for.
+ * One connected worker: what it offers, the credits it granted, the attempts it holds, and its
+ * {@link WorkerLink}. A worker never holds more than {@link #maxHeld()} jobs: credits beyond that
+ * are dropped. Assignments and revocations of one job are ordered under one lock, so a revocation
+ * that comes before its assignment (a cancel racing a fresh claim) still reaches the worker.
  */
 public final class WorkerSession {
-  private static final Logger logger = LoggerFactory.getLogger(WorkerSession.class);
-
   private final UUID id;
   private final String workerId;
   private final Principal owner;
-  private final WorkerCapabilities capabilities;
   private final Offer offer;
   // Built once: the dispatcher asks for it for every session in every round.
   private final String profile;
-  private final ServerCallStreamObserver<ConnectResponse> out;
+  private final int maxHeld;
+  private final WorkerLink link;
 
-  private final Object writeLock = new Object();
-  private final ArrayDeque<ConnectResponse> outbound = new ArrayDeque<>();
-  private boolean closed;
-
-  private final AtomicInteger credits = new AtomicInteger();
+  private final Object lock = new Object();
   private final Map<UUID, RunningAttempt> running = new ConcurrentHashMap<>();
+  /** Revocations of attempts not assigned yet (guarded by lock): job → attempt and when. */
+  private final Map<UUID, long[]> revokedEarly = new HashMap<>();
+  private final AtomicInteger held = new AtomicInteger();
+  private final AtomicInteger credits = new AtomicInteger();
   private final Set<CompletableFuture<?>> outcomesInFlight = ConcurrentHashMap.newKeySet();
   private volatile boolean draining;
   private volatile long lastHeartbeatNanos = System.nanoTime();
   private volatile OffsetDateTime leaseExpiresAt;
 
-  /** A session for a registered worker; {@code out} must not be written by anyone else. */
-  public WorkerSession(UUID id, String workerId, Principal owner, WorkerCapabilities capabilities,
-      ServerCallStreamObserver<ConnectResponse> out, OffsetDateTime leaseExpiresAt) {
+  /**
+   * A session for a registered worker.
+   *
+   * @param maxHeld the most jobs it may hold at once (its concurrency plus the allowed prefetch)
+   */
+  public WorkerSession(UUID id, String workerId, Principal owner, Offer offer, int maxHeld, WorkerLink link,
+      OffsetDateTime leaseExpiresAt) {
     this.id = requireNonNull(id, "id");
     this.workerId = requireNonNull(workerId, "workerId");
     this.owner = requireNonNull(owner, "owner");
-    this.capabilities = requireNonNull(capabilities, "capabilities");
-    this.out = requireNonNull(out, "out");
+    this.offer = requireNonNull(offer, "offer");
+    this.link = requireNonNull(link, "link");
     this.leaseExpiresAt = requireNonNull(leaseExpiresAt, "leaseExpiresAt");
-    this.offer = Offer.of(capabilities);
+    this.maxHeld = maxHeld;
     this.profile = offer.profile();
   }
 
@@ -83,11 +78,6 @@ public final class WorkerSession {
     return owner;
   }
 
-  /** What the worker advertised. */
-  public WorkerCapabilities capabilities() {
-    return capabilities;
-  }
-
   /** What it offers, for matching. */
   public Offer offer() {
     return offer;
@@ -98,10 +88,26 @@ public final class WorkerSession {
     return profile;
   }
 
-  /** Adds credits the worker granted, unless it is draining. */
-  public void grant(int count) {
-    if (!draining) {
-      credits.addAndGet(count);
+  /** The most jobs it may hold at once. */
+  public int maxHeld() {
+    return maxHeld;
+  }
+
+  /**
+   * Adds credits the worker granted, unless it is draining, up to what it may hold; returns how many
+   * were dropped for going past {@link #maxHeld()}.
+   */
+  public int grant(int count) {
+    if (draining) {
+      return 0;
+    }
+    while (true) {
+      int now = credits.get();
+      int room = Math.max(0, maxHeld - held.get() - now);
+      int add = Math.min(count, room);
+      if (credits.compareAndSet(now, now + add)) {
+        return count - add;
+      }
     }
   }
 
@@ -152,41 +158,59 @@ public final class WorkerSession {
     return System.nanoTime() - lastHeartbeatNanos;
   }
 
-  /** The current end of the session's lease. */
-  public OffsetDateTime leaseExpiresAt() {
-    return leaseExpiresAt;
-  }
-
   /** Records that the lease was extended. */
   public void leaseRenewed(OffsetDateTime until) {
     leaseExpiresAt = until;
   }
 
-  /** Sends claimed jobs to the worker in one write; false when the stream is already closed. */
-  public boolean assign(List<ClaimedJob> jobs) {
-    Timestamp lease = timestamp(leaseExpiresAt);
-    List<ConnectResponse> messages = new ArrayList<>(jobs.size());
-    for (ClaimedJob job : jobs) {
-      running.put(job.jobId(), new RunningAttempt(job.attempt(), job.createdAt(), job.startedAt()));
-      Assignment.Builder a = Assignment.newBuilder()
-          .setJobId(JobIds.format(job.jobId()))
-          .setAttempt(job.attempt())
-          .setLeaseExpireTime(lease)
-          .setType(job.type())
-          .setPayloadJson(job.payloadJson())
-          .setExpireTime(timestamp(job.expiresAt()));
-      if (job.model() != null) {
-        a.setModel(job.model());
+  /**
+   * Hands claimed jobs to the worker; an attempt revoked before it got here is not sent, and the
+   * credit it took is given back. Returns the jobs sent.
+   */
+  public List<ClaimedJob> assign(List<ClaimedJob> jobs) {
+    synchronized (lock) {
+      List<ClaimedJob> sent = new ArrayList<>(jobs.size());
+      for (ClaimedJob job : jobs) {
+        long[] revoked = revokedEarly.get(job.jobId());
+        if (revoked != null && revoked[0] >= job.attempt()) {
+          revokedEarly.remove(job.jobId());
+          continue;
+        }
+        running.put(job.jobId(), new RunningAttempt(job.attempt(), job.type(), job.createdAt(), job.startedAt(),
+            job.deadline()));
+        sent.add(job);
       }
-      messages.add(ConnectResponse.newBuilder().setAssignment(a).build());
+      held.addAndGet(sent.size());
+      unreserve(jobs.size() - sent.size());
+      if (!sent.isEmpty()) {
+        link.assign(sent, leaseExpiresAt);
+      }
+      return sent;
     }
-    synchronized (writeLock) {
-      if (closed) {
-        return false;
+  }
+
+  /**
+   * Tells the worker to stop an attempt that was canceled, expired or taken back. If the attempt
+   * has not been assigned here yet, its assignment will not be sent.
+   */
+  public void revoke(UUID jobId, int attempt, String reason) {
+    synchronized (lock) {
+      RunningAttempt r = running.get(jobId);
+      if (r != null && r.attempt() == attempt) {
+        running.remove(jobId);
+        release(r);
+        link.revoke(jobId, attempt, reason);
+      } else if (r == null || r.attempt() < attempt) {
+        revokedEarly.put(jobId, new long[] {attempt, System.nanoTime()});
       }
-      outbound.addAll(messages);
-      flushLocked();
-      return true;
+    }
+  }
+
+  /** Forgets early revocations older than this: their assignment is not coming. */
+  public void forgetEarlyRevocations(long olderThanNanos) {
+    long now = System.nanoTime();
+    synchronized (lock) {
+      revokedEarly.values().removeIf(r -> now - r[1] > olderThanNanos);
     }
   }
 
@@ -201,14 +225,47 @@ public final class WorkerSession {
     return r != null && r.attempt() == attempt;
   }
 
-  /** Forgets an attempt whose outcome was recorded. */
+  /** The worker reported this attempt's outcome: it no longer holds it, whatever is recorded. */
+  public void reported(UUID jobId, int attempt) {
+    RunningAttempt r = running.get(jobId);
+    if (r != null && r.attempt() == attempt) {
+      release(r);
+    }
+  }
+
+  /** Forgets an attempt whose outcome was recorded (or refused for good). */
   public void finished(UUID jobId, int attempt) {
-    running.computeIfPresent(jobId, (k, r) -> r.attempt() == attempt ? null : r);
+    RunningAttempt r = running.get(jobId);
+    if (r != null && r.attempt() == attempt && running.remove(jobId, r)) {
+      release(r);
+    }
+  }
+
+  private void release(RunningAttempt r) {
+    if (r.released.compareAndSet(false, true)) {
+      held.decrementAndGet();
+    }
   }
 
   /** How many attempts the session runs. */
   public int runningCount() {
     return running.size();
+  }
+
+  /** How many jobs the worker holds now (assigned, neither reported nor revoked). */
+  public int held() {
+    return held.get();
+  }
+
+  /** Attempts still unreported whose deadline is before {@code now}. */
+  public List<AttemptRef> overdue(OffsetDateTime now) {
+    List<AttemptRef> out = new ArrayList<>();
+    running.forEach((jobId, r) -> {
+      if (!r.released.get() && r.deadline().isBefore(now)) {
+        out.add(new AttemptRef(jobId, r.attempt(), id));
+      }
+    });
+    return out;
   }
 
   /** Tracks a reported outcome until it is committed and acknowledged. */
@@ -222,89 +279,37 @@ public final class WorkerSession {
     return CompletableFuture.allOf(outcomesInFlight.toArray(CompletableFuture[]::new)).exceptionally(e -> null);
   }
 
-  /** Tells the worker to stop an attempt that was canceled or expired. */
-  public void revoke(UUID jobId, int attempt, String reason) {
-    if (running.remove(jobId) != null) {
-      send(ConnectResponse.newBuilder()
-          .setRevocation(Revocation.newBuilder().setJobId(JobIds.format(jobId)).setAttempt(attempt).setReason(reason))
-          .build());
-    }
+  /** Tells the worker to drain (the coordinator is going away). */
+  public void askToDrain(String reason) {
+    drain();
+    link.drain(reason);
   }
 
-  /** Queues a message and writes what the transport takes; false once the stream is closed. */
-  public boolean send(ConnectResponse message) {
-    synchronized (writeLock) {
-      if (closed) {
-        return false;
-      }
-      outbound.add(message);
-      flushLocked();
-      return true;
-    }
+  /** Ends the transport from this side. */
+  public void end(WorkerLink.Ending why, String detail) {
+    link.end(why, detail);
   }
 
-  /** Called when the transport can take more: writes what is queued. */
-  public void onReady() {
-    synchronized (writeLock) {
-      flushLocked();
-    }
-  }
-
-  private void flushLocked() {
-    while (!closed && !outbound.isEmpty() && out.isReady()) {
-      out.onNext(outbound.poll());
-    }
-  }
-
-  /** Marks the stream closed by the peer; true the first time. */
-  public boolean markClosed() {
-    synchronized (writeLock) {
-      if (closed) {
-        return false;
-      }
-      closed = true;
-      outbound.clear();
-      return true;
-    }
-  }
-
-  /** Whether the stream has closed. */
+  /** Whether the transport has ended. */
   public boolean closed() {
-    synchronized (writeLock) {
-      return closed;
-    }
-  }
-
-  /** Ends the stream from this side: OK completes it, anything else fails it. */
-  public void end(Status status) {
-    synchronized (writeLock) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      outbound.clear();
-      try {
-        if (status.isOk()) {
-          out.onCompleted();
-        } else {
-          out.onError(status.asRuntimeException());
-        }
-      } catch (RuntimeException e) {
-        logger.debug("[{}] stream already gone: {}", id, e.toString());
-      }
-    }
-  }
-
-  private static Timestamp timestamp(OffsetDateTime t) {
-    return Timestamp.newBuilder().setSeconds(t.toEpochSecond()).setNanos(t.getNano()).build();
+    return link.ended();
   }
 
   /**
    * An attempt the session runs.
    *
    * @param attempt its number
+   * @param type the job's type
    * @param createdAt when the job was submitted
    * @param startedAt when the attempt was handed out
+   * @param deadline when it is revoked if it has not finished
+   * @param released set once the worker no longer holds it (reported, revoked or recorded)
    */
-  public record RunningAttempt(int attempt, OffsetDateTime createdAt, OffsetDateTime startedAt) {}
+  public record RunningAttempt(int attempt, String type, OffsetDateTime createdAt, OffsetDateTime startedAt,
+      OffsetDateTime deadline, AtomicBoolean released) {
+    RunningAttempt(int attempt, String type, OffsetDateTime createdAt, OffsetDateTime startedAt,
+        OffsetDateTime deadline) {
+      this(attempt, type, createdAt, startedAt, deadline, new AtomicBoolean());
+    }
+  }
 }

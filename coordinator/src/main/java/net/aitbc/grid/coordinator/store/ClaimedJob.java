@@ -1,5 +1,6 @@
 package net.aitbc.grid.coordinator.store;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -16,6 +17,8 @@ import org.jspecify.annotations.Nullable;
  * @param startedAt when it was claimed
  * @param expiresAt when its TTL runs out
  * @param fairTag its start tag in fair-share order
+ * @param timeout how long this attempt may run
+ * @param priority its priority (with its type, its fair-share lane)
  */
 public record ClaimedJob(
     UUID jobId,
@@ -26,4 +29,12 @@ public record ClaimedJob(
     OffsetDateTime createdAt,
     OffsetDateTime startedAt,
     OffsetDateTime expiresAt,
-    double fairTag) {}
+    double fairTag,
+    Duration timeout,
+    int priority) {
+
+  /** When this attempt is revoked if it has not finished. */
+  public OffsetDateTime deadline() {
+    return startedAt.plus(timeout);
+  }
+}

@@ -2,13 +2,16 @@ package net.aitbc.grid.coordinator.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
+import java.util.function.Function;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.exception.DataAccessException;
-import org.jooq.exception.SQLStateClass;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
@@ -39,22 +42,75 @@ public final class Database {
     return new HikariDataSource(c);
   }
 
+  /** What a failed statement says about trying it again. */
+  public enum Failure {
+    /** The database could not be reached or went away: retrying once it is back will work. */
+    UNAVAILABLE,
+    /** A conflict with a concurrent transaction (serialization, deadlock): retrying soon may work. */
+    TRANSIENT,
+    /** The database refused the statement itself: retrying the same thing will fail the same way. */
+    PERMANENT
+  }
+
+  /** Classifies a failure by the SQLSTATE of the first SQL exception in its causes. */
+  public static Failure classify(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SQLTransientConnectionException || c instanceof SQLNonTransientConnectionException) {
+        return Failure.UNAVAILABLE;
+      }
+      if (c instanceof SQLException e && e.getSQLState() != null) {
+        String state = e.getSQLState();
+        if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")) {
+          // Connection exceptions, server shutting down or starting, too many connections.
+          return Failure.UNAVAILABLE;
+        }
+        return state.startsWith("40") ? Failure.TRANSIENT : Failure.PERMANENT;
+      }
+      if (c instanceof java.io.IOException) {
+        return Failure.UNAVAILABLE;
+      }
+    }
+    // No SQLSTATE at all: the driver or pool failed before PostgreSQL answered.
+    return t instanceof DataAccessException ? Failure.UNAVAILABLE : Failure.PERMANENT;
+  }
+
   /**
    * Whether a failure means the database could not be reached (or dropped the connection), as
-   * opposed to refusing the statement: the former is worth retrying, the latter is not.
+   * opposed to refusing the statement: the former is worth retrying until it is back.
    */
   public static boolean isUnavailable(Throwable t) {
-    if (!(t instanceof DataAccessException e)) {
-      return false;
-    }
-    SQLStateClass c = e.sqlStateClass();
-    return c != SQLStateClass.C22_DATA_EXCEPTION && c != SQLStateClass.C23_INTEGRITY_CONSTRAINT_VIOLATION
-        && c != SQLStateClass.C42_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION;
+    return classify(t) == Failure.UNAVAILABLE;
   }
 
   /** Applies the migrations shipped in the jooq-codegen jar. */
   public static void migrate(DataSource dataSource) {
     Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+  }
+
+  /**
+   * Runs {@code work} in a transaction on one connection taken up front: when the database is down,
+   * that fails once, quickly, instead of again for the rollback.
+   */
+  public static <T> T transaction(DSLContext dsl, Function<DSLContext, T> work) {
+    // Not jOOQ's transactionResult: it first asks the driver for the isolation level, which costs a
+    // round trip to PostgreSQL per transaction.
+    return dsl.connectionResult(c -> {
+      c.setAutoCommit(false);
+      try {
+        T result = work.apply(DSL.using(c, dsl.dialect(), dsl.settings()));
+        c.commit();
+        return result;
+      } catch (Throwable e) {
+        try {
+          c.rollback();
+        } catch (SQLException rollback) {
+          e.addSuppressed(rollback);
+        }
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    });
   }
 
   /** jOOQ over a pool. */

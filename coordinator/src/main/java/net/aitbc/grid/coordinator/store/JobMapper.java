@@ -1,90 +1,35 @@
 package net.aitbc.grid.coordinator.store;
 
-import com.google.protobuf.Timestamp;
-import com.google.protobuf.util.Durations;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.List;
+import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
-import net.aitbc.grid.v1.JobAttempt;
-import net.aitbc.grid.v1.Job;
-import net.aitbc.grid.v1.JobState;
 import org.jooq.JSONB;
 import org.jspecify.annotations.Nullable;
 
-/** Maps job rows to their proto form. */
+/** Maps job rows to {@link StoredJob}s. */
 final class JobMapper {
   private JobMapper() {}
 
-  /** The proto form of a row; payload and metrics are left out when {@code full} is false. */
-  static Job toProto(JobRecord r, boolean full) {
-    Job.Builder b = Job.newBuilder()
-        .setJobId(JobIds.format(r.getJobId()))
-        .setClientId(r.getClientId())
-        .setType(r.getType())
-        .setPriority(r.getPriority())
-        .setState(toProto(r.getState()))
-        .setAttempt(r.getAttempt())
-        .setMaxAttempts(r.getMaxAttempts())
-        .setCreateTime(timestamp(r.getCreatedAt()))
-        .setExpireTime(timestamp(r.getExpiresAt()))
-        .setTimeout(Durations.fromMillis(r.getTimeoutMs()));
-    if (r.getModel() != null) {
-      b.setModel(r.getModel());
-    }
-    if (r.getRequestId() != null) {
-      b.setRequestId(r.getRequestId());
-    }
-    if (r.getWorkerId() != null) {
-      b.setWorkerId(r.getWorkerId());
-    }
-    if (r.getStartedAt() != null) {
-      b.setStartTime(timestamp(r.getStartedAt()));
-    }
-    if (r.getFinishedAt() != null) {
-      b.setEndTime(timestamp(r.getFinishedAt()));
-    }
-    if (r.getError() != null) {
-      b.setError(r.getError());
-    }
-    if (r.getPaymentId() != null) {
-      b.setPaymentId(JobIds.format(r.getPaymentId()));
-    }
-    if (full) {
-      b.setPayloadJson(text(r.getPayload()));
-      b.setConstraints(requirements(r).toProto());
-      if (r.getMetrics() != null) {
-        b.setMetricsJson(text(r.getMetrics()));
-      }
-    }
-    return b.build();
+  /** A row as read; payload, metrics and result only when {@code full}. */
+  static StoredJob toJob(JobRecord r, boolean full) {
+    return new StoredJob(r.getJobId(), r.getClientId(), r.getRequestId(), r.getType(), r.getModel(),
+        full ? text(r.getPayload()) : null, requirements(r), r.getPriority(), r.getState(), r.getAttempt(),
+        r.getMaxAttempts(), r.getWorkerId(), r.getCreatedAt(), r.getStartedAt(), r.getFinishedAt(), r.getExpiresAt(),
+        r.getError(), full ? text(r.getMetrics()) : null, r.getPaymentId(), Duration.ofMillis(r.getTimeoutMs()),
+        full ? text(r.getResult()) : null, List.of());
   }
 
-  /** The proto form of a job just inserted (queued, or running when placed), built without reading it back. */
-  static Job toProto(NewJob j, OffsetDateTime now, boolean placed) {
-    Job.Builder b = Job.newBuilder()
-        .setJobId(JobIds.format(j.jobId()))
-        .setClientId(j.clientId())
-        .setType(j.type())
-        .setPriority(j.priority())
-        .setState(placed ? JobState.JOB_STATE_RUNNING : JobState.JOB_STATE_QUEUED)
-        .setMaxAttempts(j.maxAttempts())
-        .setCreateTime(timestamp(now))
-        .setExpireTime(timestamp(now.plus(j.ttl())))
-        .setTimeout(Durations.fromMillis(j.timeout().toMillis()))
-        .setPayloadJson(j.payloadJson())
-        .setConstraints(j.requirements().toProto());
-    if (j.model() != null) {
-      b.setModel(j.model());
-    }
-    if (j.requestId() != null) {
-      b.setRequestId(j.requestId());
-    }
-    if (placed && j.placement() != null) {
-      b.setAttempt(1).setWorkerId(j.placement().workerId()).setStartTime(timestamp(now));
-    }
-    return b.build();
+  /** A job just inserted (queued, or running on its placement), built without reading it back. */
+  static StoredJob toJob(NewJob j, OffsetDateTime now, boolean placed) {
+    NewJob.Placement p = placed ? j.placement() : null;
+    return new StoredJob(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(), j.payloadJson(), j.requirements(),
+        j.priority(), p != null ? JobState.RUNNING : JobState.QUEUED, p != null ? 1 : 0, j.maxAttempts(),
+        p != null ? p.workerId() : null, now, p != null ? now : null, null, now.plus(j.ttl()), null, null, null,
+        j.timeout(), null, List.of());
   }
 
   static Requirements requirements(JobRecord r) {
@@ -92,49 +37,11 @@ final class JobMapper {
         r.getReqModels() == null ? List.of() : Arrays.asList(r.getReqModels()), r.getReqRegion(), r.getReqMaxPrice());
   }
 
-  static JobAttempt toProto(JobAttemptRecord a) {
-    JobAttempt.Builder b = JobAttempt.newBuilder()
-        .setAttempt(a.getAttempt())
-        .setEndTime(timestamp(a.getEndedAt()))
-        .setError(a.getError());
-    if (a.getWorkerId() != null) {
-      b.setWorkerId(a.getWorkerId());
-    }
-    if (a.getStartedAt() != null) {
-      b.setStartTime(timestamp(a.getStartedAt()));
-    }
-    return b.build();
+  static StoredJob.FailedAttempt toAttempt(JobAttemptRecord a) {
+    return new StoredJob.FailedAttempt(a.getAttempt(), a.getWorkerId(), a.getStartedAt(), a.getEndedAt(), a.getError());
   }
 
-  static JobState toProto(net.aitbc.grid.db.enums.JobState state) {
-    return switch (state) {
-      case QUEUED -> JobState.JOB_STATE_QUEUED;
-      case RUNNING -> JobState.JOB_STATE_RUNNING;
-      case COMPLETED -> JobState.JOB_STATE_COMPLETED;
-      case FAILED -> JobState.JOB_STATE_FAILED;
-      case CANCELED -> JobState.JOB_STATE_CANCELED;
-      case EXPIRED -> JobState.JOB_STATE_EXPIRED;
-    };
-  }
-
-  static net.aitbc.grid.db.enums.JobState fromProto(JobState state) {
-    return switch (state) {
-      case JOB_STATE_QUEUED -> net.aitbc.grid.db.enums.JobState.QUEUED;
-      case JOB_STATE_RUNNING -> net.aitbc.grid.db.enums.JobState.RUNNING;
-      case JOB_STATE_COMPLETED -> net.aitbc.grid.db.enums.JobState.COMPLETED;
-      case JOB_STATE_FAILED -> net.aitbc.grid.db.enums.JobState.FAILED;
-      case JOB_STATE_CANCELED -> net.aitbc.grid.db.enums.JobState.CANCELED;
-      case JOB_STATE_EXPIRED -> net.aitbc.grid.db.enums.JobState.EXPIRED;
-      case JOB_STATE_UNSPECIFIED, UNRECOGNIZED ->
-          throw new IllegalArgumentException("not a job state: " + state);
-    };
-  }
-
-  static Timestamp timestamp(OffsetDateTime t) {
-    return Timestamp.newBuilder().setSeconds(t.toEpochSecond()).setNanos(t.getNano()).build();
-  }
-
-  static String text(@Nullable JSONB json) {
-    return json == null ? "" : json.data();
+  static @Nullable String text(@Nullable JSONB json) {
+    return json == null ? null : json.data();
   }
 }

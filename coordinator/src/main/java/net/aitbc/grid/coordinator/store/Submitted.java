@@ -1,6 +1,5 @@
 package net.aitbc.grid.coordinator.store;
 
-import net.aitbc.grid.v1.Job;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -10,4 +9,4 @@ import org.jspecify.annotations.Nullable;
  * @param existing true when the idempotency key matched a job created earlier
  * @param placed the first attempt, when the job was stored already handed to its placement's session
  */
-public record Submitted(Job job, boolean existing, @Nullable ClaimedJob placed) {}
+public record Submitted(StoredJob job, boolean existing, @Nullable ClaimedJob placed) {}

@@ -1,11 +1,9 @@
 package net.aitbc.grid.coordinator.jmh;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.store.Offer;
 import net.aitbc.grid.coordinator.store.Requirements;
-import net.aitbc.grid.v1.Constraints;
-import net.aitbc.grid.v1.Gpu;
-import net.aitbc.grid.v1.WorkerCapabilities;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,13 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class MatchingBenchmark {
-  private final WorkerCapabilities capabilities = WorkerCapabilities.newBuilder()
-      .addJobTypes("inference").addJobTypes("embedding").addModels("llama3.2").addModels("all-minilm-l6-v2")
-      .addGpus(Gpu.newBuilder().setModel("NVIDIA GeForce RTX 4090").setMemoryMb(24_564))
-      .setRegion("eu").setPrice(0.5).setCuda("12.4").setConcurrency(4).build();
-  private final Offer offer = Offer.of(capabilities);
-  private final Requirements constrained = Requirements.of(Constraints.newBuilder()
-      .setGpu("RTX 4090").setMinVramGb(24).setRegion("EU").addModels("llama3.2").setCuda("12.0").setMaxPrice(1).build());
+  private final Offer offer = readOffer();
+  private final Requirements constrained =
+      Requirements.of("RTX 4090", "12.0", 24, List.of("llama3.2"), "EU", 1);
 
   /** A job without constraints. */
   @Benchmark
@@ -47,12 +41,13 @@ public class MatchingBenchmark {
   /** Normalising a client's constraints, once per submission. */
   @Benchmark
   public Requirements normaliseConstraints() {
-    return Requirements.of(Constraints.newBuilder().setGpu("RTX 4090").setMinVramGb(24).setRegion("EU").build());
+    return Requirements.of("RTX 4090", "", 24, List.of(), "EU", 0);
   }
 
   /** Reading a worker's capabilities, once per registration. */
   @Benchmark
   public Offer readOffer() {
-    return Offer.of(capabilities);
+    return Offer.of(List.of("inference", "embedding"), List.of("llama3.2", "all-minilm-l6-v2"),
+        List.of("NVIDIA GeForce RTX 4090"), 24_564, "eu", 0.5, "12.4");
   }
 }

@@ -9,13 +9,12 @@ import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.store.ClaimedJob;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.JobIds;
-import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Offer;
 import net.aitbc.grid.coordinator.store.Outcome;
 import net.aitbc.grid.coordinator.store.Requirements;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
-import net.aitbc.grid.v1.WorkerCapabilities;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -50,17 +49,17 @@ public class StoreBenchmark {
 
   private TestDatabase db;
   private HikariDataSource pool;
-  private JobStore jobs;
+  private Stores stores;
   private final JobIds ids = new JobIds();
   private final UUID session = UUID.randomUUID();
-  private final Offer offer = Offer.of(WorkerCapabilities.newBuilder().addJobTypes("noop").build());
+  private final Offer offer = Offer.of(List.of("noop"), List.of(), List.of(), 0, "", 0, "");
 
   @Setup(Level.Trial)
   public void open() {
     db = TestDatabase.create();
     pool = Database.pool(db.url(), null, null, 4);
     Database.migrate(pool);
-    jobs = new JobStore(Database.dsl(pool));
+    stores = Stores.over(Database.dsl(pool));
   }
 
   @TearDown(Level.Trial)
@@ -82,19 +81,19 @@ public class StoreBenchmark {
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public Object insert() {
-    return jobs.insert(newJobs());
+    return stores.jobs().insert(newJobs());
   }
 
   /** A claim of a batch, then the fenced completion of every job in it (two transactions). */
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public Object claimAndComplete() {
-    jobs.insert(newJobs());
-    List<ClaimedJob> claimed = jobs.claim(offer, BATCH, session, "bench-worker");
+    stores.jobs().insert(newJobs());
+    List<ClaimedJob> claimed = stores.claims().claim(offer, BATCH, session, "bench-worker");
     List<Outcome> outcomes = new ArrayList<>(claimed.size());
     for (ClaimedJob c : claimed) {
       outcomes.add(new Outcome.Completed(c.jobId(), c.attempt(), session, "{}", "{}"));
     }
-    return jobs.record(outcomes, attempt -> Duration.ZERO);
+    return stores.outcomes().record(outcomes, attempt -> Duration.ZERO);
   }
 }

@@ -37,8 +37,7 @@ import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.KeyStore;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
-import net.aitbc.grid.coordinator.testing.TestConfigs;
-import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.CancelJobRequest;
@@ -68,6 +67,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -83,7 +83,8 @@ class GrpcAbuseIT {
 
   private static final ByteArrayOutputStream log = new ByteArrayOutputStream();
   private static PrintStream stderr;
-  private static TestDatabase db;
+  @RegisterExtension
+  static final GridFixture grid = new GridFixture();
   private static Coordinator coordinator;
   private static HikariDataSource keysDb;
   private static ManagedChannel channel;
@@ -99,10 +100,9 @@ class GrpcAbuseIT {
     // slf4j-simple writes to whatever System.err is at the time: keep a copy to look for keys in.
     stderr = System.err;
     System.setErr(new PrintStream(new TeeStream(stderr, log), true, StandardCharsets.UTF_8));
-    db = TestDatabase.create();
-    coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
-    keysDb = Database.pool(db.url(), null, null, 2);
-    channel = GrpcClients.channel(coordinator.grpcPort());
+    coordinator = grid.coordinator();
+    keysDb = Database.pool(grid.db().url(), null, null, 2);
+    channel = grid.channel();
     aliceKey = coordinator.createKey(Role.CLIENT, "alice");
     bobKey = coordinator.createKey(Role.CLIENT, "bob");
     adminKey = coordinator.createKey(Role.ADMIN, "root");
@@ -113,10 +113,7 @@ class GrpcAbuseIT {
 
   @AfterAll
   static void stop() {
-    channel.shutdownNow();
-    coordinator.close();
     keysDb.close();
-    db.close();
     System.setErr(stderr);
   }
 
@@ -568,7 +565,7 @@ class GrpcAbuseIT {
   void coordinatorStillServesAndNoKeyWasLogged() {
     assertCoordinatorServes();
     String logged = log.toString(StandardCharsets.UTF_8);
-    assertThat(logged).as("the log was captured").contains("coordinator listening");
+    assertThat(logged).as("the log was captured").contains("registered");
     for (String key : List.of(aliceKey, bobKey, adminKey, workerKey)) {
       assertThat(logged).doesNotContain(key);
     }

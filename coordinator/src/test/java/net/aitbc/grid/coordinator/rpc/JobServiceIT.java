@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Duration;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
-import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.auth.Role;
-import net.aitbc.grid.coordinator.testing.GrpcClients;
-import net.aitbc.grid.coordinator.testing.TestConfigs;
-import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.CreateJobRequest;
@@ -25,34 +21,21 @@ import net.aitbc.grid.v1.JobServiceGrpc.JobServiceBlockingStub;
 import net.aitbc.grid.v1.JobState;
 import net.aitbc.grid.v1.ListJobsRequest;
 import net.aitbc.grid.v1.ListJobsResponse;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The client API over real gRPC and real PostgreSQL. */
 class JobServiceIT {
-  private static TestDatabase db;
-  private static Coordinator coordinator;
-  private static ManagedChannel channel;
+  @RegisterExtension
+  static final GridFixture grid = new GridFixture();
   private static JobServiceBlockingStub alice;
   private static JobServiceBlockingStub bob;
-  private static String workerKey;
 
   @BeforeAll
-  static void start() {
-    db = TestDatabase.create();
-    coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
-    channel = GrpcClients.channel(coordinator.grpcPort());
-    alice = GrpcClients.withKey(JobServiceGrpc.newBlockingStub(channel), coordinator.createKey(Role.CLIENT, "alice"));
-    bob = GrpcClients.withKey(JobServiceGrpc.newBlockingStub(channel), coordinator.createKey(Role.CLIENT, "bob"));
-    workerKey = coordinator.createKey(Role.WORKER, "gpu-owner");
-  }
-
-  @AfterAll
-  static void stop() {
-    channel.shutdownNow();
-    coordinator.close();
-    db.close();
+  static void clients() {
+    alice = grid.client("alice");
+    bob = grid.client("bob");
   }
 
   private static CreateJobRequest request(String payload) {
@@ -147,9 +130,9 @@ class JobServiceIT {
 
   @Test
   void keysAreCheckedAndRolesKeptApart() {
-    JobServiceBlockingStub anonymous = JobServiceGrpc.newBlockingStub(channel);
-    JobServiceBlockingStub stranger = GrpcClients.withKey(JobServiceGrpc.newBlockingStub(channel), "aitbc_c_nope");
-    JobServiceBlockingStub worker = GrpcClients.withKey(JobServiceGrpc.newBlockingStub(channel), workerKey);
+    JobServiceBlockingStub anonymous = JobServiceGrpc.newBlockingStub(grid.channel());
+    JobServiceBlockingStub stranger = grid.clientWithKey("aitbc_c_nope");
+    JobServiceBlockingStub worker = grid.clientWithKey(grid.workerKey());
     CreateJobRequest r = request("{}");
 
     assertThatThrownBy(() -> anonymous.createJob(r))
@@ -159,16 +142,15 @@ class JobServiceIT {
     assertThatThrownBy(() -> worker.createJob(r))
         .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
 
-    String clientKey = coordinator.createKey(Role.CLIENT, "carol");
-    try (TestWorker asClient = TestWorker.open(coordinator.grpcPort(), clientKey)) {
+    String clientKey = grid.coordinator().createKey(Role.CLIENT, "carol");
+    try (TestWorker asClient = TestWorker.open(grid.coordinator().grpcPort(), clientKey)) {
       assertThat(asClient.closed().join().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     }
   }
 
   @Test
   void listIsNewestFirstWithFiltersAndPages() {
-    JobServiceBlockingStub dave = GrpcClients.withKey(JobServiceGrpc.newBlockingStub(channel),
-        coordinator.createKey(Role.CLIENT, "dave"));
+    JobServiceBlockingStub dave = grid.client("dave");
     for (int i = 0; i < 5; i++) {
       dave.createJob(request("{\"type\":\"" + (i % 2 == 0 ? "even" : "odd") + "\",\"n\":" + i + "}"));
     }

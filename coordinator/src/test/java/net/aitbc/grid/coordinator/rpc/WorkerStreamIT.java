@@ -6,19 +6,15 @@ import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.Duration;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.JobIds;
-import net.aitbc.grid.coordinator.testing.GrpcClients;
-import net.aitbc.grid.coordinator.testing.TestConfigs;
-import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.CancelJobRequest;
@@ -39,9 +35,9 @@ import net.aitbc.grid.v1.WatchJobRequest;
 import net.aitbc.grid.v1.WatchJobResponse;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The worker protocol over real gRPC streams: assignment by credit, fencing of stale attempts,
@@ -49,26 +45,13 @@ import org.junit.jupiter.api.Test;
  * type so that workers of one test never take another test's jobs.
  */
 class WorkerStreamIT {
-  private static TestDatabase db;
-  private static Coordinator coordinator;
-  private static ManagedChannel channel;
+  @RegisterExtension
+  static final GridFixture grid = new GridFixture();
   private static JobServiceBlockingStub client;
-  private static String workerKey;
 
   @BeforeAll
-  static void start() {
-    db = TestDatabase.create();
-    coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
-    channel = GrpcClients.channel(coordinator.grpcPort());
-    client = GrpcClients.withKey(JobServiceGrpc.newBlockingStub(channel), coordinator.createKey(Role.CLIENT, "c1"));
-    workerKey = coordinator.createKey(Role.WORKER, "owner");
-  }
-
-  @AfterAll
-  static void stop() {
-    channel.shutdownNow();
-    coordinator.close();
-    db.close();
+  static void client() {
+    client = grid.client("c1");
   }
 
   private static Job submit(String type) {
@@ -87,13 +70,41 @@ class WorkerStreamIT {
   }
 
   private static TestWorker worker(String id, String type) {
-    return TestWorker.connect(coordinator.grpcPort(), workerKey, id, List.of(type), List.of());
+    return grid.worker(id, type);
   }
 
   private static OutcomeAck nextAck(TestWorker w) {
     ConnectResponse r = w.next();
     assertThat(r.getMessageCase()).isEqualTo(ConnectResponse.MessageCase.OUTCOME_ACK);
     return r.getOutcomeAck();
+  }
+
+  @Test
+  void cancelsRacingFreshAssignmentsStillReachTheWorker() throws Exception {
+    try (TestWorker w = worker("w-race", "t-race");
+         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+      for (int round = 0; round < 10; round++) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+          ids.add(submit("t-race").getJobId());
+        }
+        // Credits and cancels at once: some claims commit before their cancel, some after.
+        List<java.util.concurrent.Future<?>> cancels = new ArrayList<>();
+        w.credit(16);
+        for (String id : ids) {
+          cancels.add(pool.submit(() -> client.cancelJob(CancelJobRequest.newBuilder().setJobId(id).build())));
+        }
+        for (var f : cancels) {
+          f.get(10, TimeUnit.SECONDS);
+        }
+        List<ConnectResponse> heard = w.drainReceivedWithin(java.time.Duration.ofMillis(500));
+        java.util.Set<String> revoked = new java.util.HashSet<>();
+        heard.stream().filter(ConnectResponse::hasRevocation).forEach(r -> revoked.add(r.getRevocation().getJobId()));
+        // Every job the worker was handed was canceled: it must have heard so.
+        heard.stream().filter(ConnectResponse::hasAssignment)
+            .forEach(a -> assertThat(revoked).contains(a.getAssignment().getJobId()));
+      }
+    }
   }
 
   @Test
@@ -223,7 +234,7 @@ class WorkerStreamIT {
     Job done = get(job.getJobId());
     assertThat(done.getState()).isEqualTo(JobState.JOB_STATE_COMPLETED);
     assertThat(done.getWorkerId()).isEqualTo("w-survivor");
-    try (Connection c = db.connect()) {
+    try (Connection c = grid.db().connect()) {
       var attempts = DSL.using(c, SQLDialect.POSTGRES).selectFrom(JOB_ATTEMPT)
           .where(JOB_ATTEMPT.JOB_ID.eq(JobIds.parse(job.getJobId()).orElseThrow()))
           .fetch();
@@ -336,7 +347,8 @@ class WorkerStreamIT {
   }
 
   @Test
-  void resultThatIsNotAJsonObjectFailsTheJobWithTheReason() {
+  void resultThatCannotBeStoredFailsTheAttemptWithTheReasonAndTheJobIsRetried() {
+    // The worker is at fault, not the job: its attempt fails and another attempt may do better.
     Job job = submit("t-garbage");
     try (TestWorker w = worker("w-garbage", "t-garbage")) {
       w.credit(1);
@@ -344,15 +356,16 @@ class WorkerStreamIT {
       w.complete(a.getJobId(), a.getAttempt(), "{\"text\":\"\\ud800\"}");
       assertThat(nextAck(w).getAccepted()).isTrue();
     }
-    Job failed = get(job.getJobId());
-    assertThat(failed.getState()).isEqualTo(JobState.JOB_STATE_FAILED);
-    assertThat(failed.getError()).isEqualTo("worker returned an invalid result: result_json.text contains an unpaired UTF-16 surrogate");
+    Job retried = get(job.getJobId());
+    assertThat(retried.getState()).isEqualTo(JobState.JOB_STATE_QUEUED);
+    assertThat(retried.getAttemptsList()).singleElement().satisfies(at -> assertThat(at.getError()).isEqualTo(
+        "worker w-garbage sent an invalid completion: result_json.text contains an unpaired UTF-16 surrogate"));
   }
 
   @Test
   void attemptThatNeverReachedItsWorkerIsTakenBack() throws Exception {
     Job job = submit("t-orphan");
-    try (TestWorker w = worker("w-orphan", "t-orphan"); Connection c = db.connect()) {
+    try (TestWorker w = worker("w-orphan", "t-orphan"); Connection c = grid.db().connect()) {
       // As if a claim had committed but its Assignment was lost on the way.
       DSL.using(c, SQLDialect.POSTGRES).update(JOB)
           .set(JOB.STATE, net.aitbc.grid.db.enums.JobState.RUNNING)
@@ -373,7 +386,7 @@ class WorkerStreamIT {
 
   @Test
   void streamMustStartWithRegister() {
-    try (TestWorker w = TestWorker.open(coordinator.grpcPort(), workerKey)) {
+    try (TestWorker w = TestWorker.open(grid.coordinator().grpcPort(), grid.workerKey())) {
       w.send(ConnectRequest.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build());
       Status status = w.closed().orTimeout(5, TimeUnit.SECONDS).join();
       assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);

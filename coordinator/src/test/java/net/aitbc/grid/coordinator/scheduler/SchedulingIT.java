@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Duration;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -15,12 +14,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
-import net.aitbc.grid.coordinator.auth.Role;
-import net.aitbc.grid.coordinator.testing.GrpcClients;
-import net.aitbc.grid.coordinator.testing.TestConfigs;
-import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.Constraints;
@@ -29,13 +24,11 @@ import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.GetJobRequest;
 import net.aitbc.grid.v1.Gpu;
 import net.aitbc.grid.v1.Job;
-import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc.JobServiceBlockingStub;
 import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.WorkerCapabilities;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Who gets a worker first: priorities, fair share between clients by weight, constraints matched
@@ -43,28 +36,11 @@ import org.junit.jupiter.api.Test;
  * job type so that its workers see only its jobs.
  */
 class SchedulingIT {
-  private static TestDatabase db;
-  private static Coordinator coordinator;
-  private static ManagedChannel channel;
-  private static String workerKey;
-
-  @BeforeAll
-  static void start() {
-    db = TestDatabase.create();
-    coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
-    channel = GrpcClients.channel(coordinator.grpcPort());
-    workerKey = coordinator.createKey(Role.WORKER, "owner");
-  }
-
-  @AfterAll
-  static void stop() {
-    channel.shutdownNow();
-    coordinator.close();
-    db.close();
-  }
+  @RegisterExtension
+  static final GridFixture grid = new GridFixture();
 
   private static JobServiceBlockingStub client(String clientId, KeyLimits limits) {
-    return GrpcClients.withKey(JobServiceGrpc.newBlockingStub(channel), coordinator.createKey(Role.CLIENT, clientId, limits));
+    return grid.client(clientId, limits);
   }
 
   private static Job submit(JobServiceBlockingStub client, String payload) {
@@ -99,7 +75,7 @@ class SchedulingIT {
     JobServiceBlockingStub flooder = client("flooder", KeyLimits.DEFAULT);
     JobServiceBlockingStub modest = client("modest", KeyLimits.DEFAULT);
     flood(flooder, "t-fair", 2000);
-    try (TestWorker w = TestWorker.connect(coordinator.grpcPort(), workerKey, "w-fair", List.of("t-fair"), List.of())) {
+    try (TestWorker w = grid.worker("w-fair", "t-fair")) {
       for (int i = 0; i < 50; i++) {
         runOne(w);
       }
@@ -114,12 +90,62 @@ class SchedulingIT {
   }
 
   @Test
+  void aNewcomerOvertakesAFloodAlsoWhileOtherTypesKeepWorkersBusy() throws Exception {
+    // The other type's lane moves hundreds of tags ahead; the newcomer competes only in its own.
+    assertNewcomerOvertakes("t-lane-type", "t-lane-busy", "");
+  }
+
+  @Test
+  void aNewcomerOvertakesAFloodAlsoWhileHigherPrioritiesKeepWorkersBusy() throws Exception {
+    assertNewcomerOvertakes("t-lane-prio", "t-lane-prio", ",\"priority\":9");
+  }
+
+  private static void assertNewcomerOvertakes(String type, String busyType, String busyExtra) throws Exception {
+    JobServiceBlockingStub flooder = client(type + "-flooder", KeyLimits.DEFAULT);
+    JobServiceBlockingStub busy = client(type + "-busy", KeyLimits.DEFAULT);
+    JobServiceBlockingStub newcomer = client(type + "-newcomer", KeyLimits.DEFAULT);
+    flood(flooder, type, 200);
+    try (TestWorker w = grid.worker("w-" + type, type);
+         TestWorker other = type.equals(busyType) ? null : grid.worker("w-" + busyType, busyType)) {
+      for (int i = 0; i < 5; i++) {
+        runOne(w);
+      }
+      TestWorker busyWorker = other == null ? w : other;
+      for (int i = 0; i < 300; i++) {
+        submit(busy, "{\"type\":\"" + busyType + "\"" + busyExtra + "}");
+        runOne(busyWorker);
+      }
+      String single = submit(newcomer, "{\"type\":\"" + type + "\"}").getJobId();
+      int before = 0;
+      while (!runOne(w).getJobId().equals(single)) {
+        before++;
+      }
+      assertThat(before).isLessThanOrEqualTo(1);
+    }
+  }
+
+  @Test
+  void gpuConstraintsMatchModelsExactlyNeverBySubstring() {
+    JobServiceBlockingStub c = client("gpu-exact", KeyLimits.DEFAULT);
+    Job needsA100 = c.createJob(CreateJobRequest.newBuilder().setPayloadJson("{\"type\":\"t-place\"}")
+        .setConstraints(Constraints.newBuilder().setGpu("A100")).build()).getJob();
+    try (TestWorker a1000 = gpuWorker("w-a1000", "NVIDIA RTX A1000", 8_192, "eu", 1)) {
+      a1000.credit(1);
+      assertThat(a1000.drainReceivedWithin(java.time.Duration.ofMillis(800))).isEmpty();
+      try (TestWorker a100 = gpuWorker("w-a100", "NVIDIA A100-SXM4-80GB", 81_920, "eu", 1)) {
+        a100.credit(1);
+        assertThat(a100.nextAssignment().getJobId()).isEqualTo(needsA100.getJobId());
+      }
+    }
+  }
+
+  @Test
   void busyClientsShareWorkersByTheirKeysWeights() throws Exception {
     JobServiceBlockingStub heavy = client("heavy", new KeyLimits(3, null, null, null));
     JobServiceBlockingStub light = client("light", new KeyLimits(1, null, null, null));
     List<String> heavyJobs = flood(heavy, "t-weight", 400);
     flood(light, "t-weight", 400);
-    try (TestWorker w = TestWorker.connect(coordinator.grpcPort(), workerKey, "w-weight", List.of("t-weight"), List.of())) {
+    try (TestWorker w = grid.worker("w-weight", "t-weight")) {
       int heavyRuns = 0;
       for (int i = 0; i < 200; i++) {
         if (heavyJobs.contains(runOne(w).getJobId())) {
@@ -136,14 +162,14 @@ class SchedulingIT {
     String low = submit(c, "{\"type\":\"t-prio\",\"priority\":\"low\"}").getJobId();
     String normal = submit(c, "{\"type\":\"t-prio\"}").getJobId();
     String high = submit(c, "{\"type\":\"t-prio\",\"priority\":9}").getJobId();
-    try (TestWorker w = TestWorker.connect(coordinator.grpcPort(), workerKey, "w-prio", List.of("t-prio"), List.of())) {
+    try (TestWorker w = grid.worker("w-prio", "t-prio")) {
       assertThat(List.of(runOne(w).getJobId(), runOne(w).getJobId(), runOne(w).getJobId()))
           .containsExactly(high, normal, low);
     }
   }
 
   private static TestWorker gpuWorker(String id, String gpu, long memoryMb, String region, double price) {
-    TestWorker w = TestWorker.open(coordinator.grpcPort(), workerKey);
+    TestWorker w = TestWorker.open(grid.coordinator().grpcPort(), grid.workerKey());
     w.send(ConnectRequest.newBuilder().setRegister(Register.newBuilder().setWorkerId(id).setCapabilities(
         WorkerCapabilities.newBuilder().addJobTypes("t-place").addModels("llama3").setConcurrency(1)
             .addGpus(Gpu.newBuilder().setModel(gpu).setMemoryMb(memoryMb)).setRegion(region).setPrice(price)

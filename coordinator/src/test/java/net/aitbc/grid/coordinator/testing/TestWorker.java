@@ -56,12 +56,17 @@ public final class TestWorker implements AutoCloseable {
 
   /** Connects and registers with these job types and models; waits for Registered. */
   public static TestWorker connect(int port, String key, String workerId, List<String> types, List<String> models) {
-    TestWorker w = new TestWorker(port, key);
-    w.send(ConnectRequest.newBuilder().setRegister(Register.newBuilder()
+    return connect(port, key, Register.newBuilder()
         .setWorkerId(workerId)
         .setVersion("test")
-        .setCapabilities(WorkerCapabilities.newBuilder().addAllJobTypes(types).addAllModels(models).setConcurrency(1)))
+        .setCapabilities(WorkerCapabilities.newBuilder().addAllJobTypes(types).addAllModels(models).setConcurrency(1))
         .build());
+  }
+
+  /** Connects and sends this Register; waits for Registered. */
+  public static TestWorker connect(int port, String key, Register register) {
+    TestWorker w = new TestWorker(port, key);
+    w.send(ConnectRequest.newBuilder().setRegister(register).build());
     w.registered = w.next().getRegistered();
     assertThat(w.registered.getSessionId()).isNotEmpty();
     return w;
@@ -98,6 +103,18 @@ public final class TestWorker implements AutoCloseable {
         .setJobId(jobId).setAttempt(attempt).setResultJson(resultJson).setMetricsJson("{\"tokens\":3}")).build());
   }
 
+  /** Reports a completion with these metrics. */
+  public void complete(String jobId, int attempt, String resultJson, String metricsJson) {
+    send(ConnectRequest.newBuilder().setCompleted(JobCompleted.newBuilder()
+        .setJobId(jobId).setAttempt(attempt).setResultJson(resultJson).setMetricsJson(metricsJson)).build());
+  }
+
+  /** Reports progress output. */
+  public void progress(String jobId, int attempt, String output) {
+    send(ConnectRequest.newBuilder().setProgress(net.aitbc.grid.v1.JobProgress.newBuilder()
+        .setJobId(jobId).setAttempt(attempt).setPercent(-1).setOutput(output)).build());
+  }
+
   /** Reports a failure. */
   public void fail(String jobId, int attempt, String error, boolean retryable) {
     send(ConnectRequest.newBuilder().setFailed(JobFailed.newBuilder()
@@ -129,6 +146,17 @@ public final class TestWorker implements AutoCloseable {
     ConnectResponse r = next();
     assertThat(r.getMessageCase()).isEqualTo(ConnectResponse.MessageCase.ASSIGNMENT);
     return r.getAssignment();
+  }
+
+  /** Whatever arrives within {@code window}, waiting all of it. */
+  public List<ConnectResponse> drainReceivedWithin(Duration window) {
+    try {
+      Thread.sleep(window.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return drainReceived();
   }
 
   /** Whatever arrived and was not taken yet. */

@@ -1,0 +1,43 @@
+package net.aitbc.grid.coordinator.scheduler;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import net.aitbc.grid.coordinator.metrics.GridMetrics;
+import net.aitbc.grid.coordinator.session.SessionRegistry;
+import net.aitbc.grid.coordinator.store.Ended;
+import net.aitbc.grid.db.enums.JobState;
+
+/**
+ * Tells everyone about attempts that ended from outside their worker (canceled, expired, taken
+ * back): the worker that ran it, the job's watchers, the meters and the dispatcher.
+ */
+final class Endings {
+  private final SessionRegistry registry;
+  private final JobEvents events;
+  private final GridMetrics metrics;
+  private final Runnable wake;
+
+  Endings(SessionRegistry registry, JobEvents events, GridMetrics metrics, Runnable wake) {
+    this.registry = requireNonNull(registry, "registry");
+    this.events = requireNonNull(events, "events");
+    this.metrics = requireNonNull(metrics, "metrics");
+    this.wake = requireNonNull(wake, "wake");
+  }
+
+  /** Settles these endings; {@code reason} is what the worker is told. */
+  void settle(List<Ended> ended, String reason) {
+    for (Ended e : ended) {
+      if (e.sessionId() != null) {
+        registry.find(e.sessionId()).ifPresent(s -> s.revoke(e.jobId(), e.attempt(), reason));
+      }
+      if (e.state() == JobState.QUEUED) {
+        metrics.requeued();
+        wake.run();
+      } else {
+        metrics.finished(e.state());
+      }
+      events.changed(e.jobId());
+    }
+  }
+}
