@@ -122,6 +122,28 @@ class WorkerNodeIT {
   }
 
   @Test
+  void embeddingWithAnEmptyModelFieldRunsOnTheDefaultModel() throws Exception {
+    // What `aitbc client batch-submit jobs.csv` sends for a row whose model column is empty: the
+    // coordinator normalises "" to no model, and the worker must run what its Assignment says.
+    try (WorkerNode node = worker("empty-model", true, false)) {
+      Job job = submit("{\"type\":\"embedding\",\"prompt\":\"x\",\"model\":\"\"}");
+      await().atMost(30, TimeUnit.SECONDS).until(() -> isFinal(get(job.getJobId()).getState()));
+      Job done = get(job.getJobId());
+      assertThat(done.getState()).as("error: %s", done.getError()).isEqualTo(JobState.JOB_STATE_COMPLETED);
+      assertThat(done.getWorkerId()).isEqualTo("empty-model");
+      JsonNode result = JSON.readTree(client.getJobResult(GetJobResultRequest.newBuilder().setJobId(job.getJobId())
+          .build()).getResultJson());
+      assertThat(result.get("embedding")).hasSize(384);
+      assertThat(result.get("model").asText()).isEqualTo("all-minilm-l6-v2");
+    }
+  }
+
+  private static boolean isFinal(JobState state) {
+    return state == JobState.JOB_STATE_COMPLETED || state == JobState.JOB_STATE_FAILED
+        || state == JobState.JOB_STATE_CANCELED || state == JobState.JOB_STATE_EXPIRED;
+  }
+
+  @Test
   void streamedTokensReachAWatcherAsProgress() throws Exception {
     try (WorkerNode node = worker("streamer", false, true)) {
       assertThat(node.capabilities().getModelsList()).contains("slowpoke:latest", "slowpoke");

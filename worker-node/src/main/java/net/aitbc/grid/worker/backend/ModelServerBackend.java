@@ -4,7 +4,14 @@ import static net.aitbc.grid.worker.backend.HttpTransport.stripSlash;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -107,6 +114,64 @@ abstract class ModelServerBackend implements Backend {
           listed);
     }
     return listed.isEmpty() ? null : listed.getFirst();
+  }
+
+  /** Takes a streamed response body one line at a time. */
+  interface LineReader {
+    /** Handles one line (without its end); true when the answer is complete. */
+    boolean line(String line) throws BackendException;
+
+    /** The body ended without a final line; true if what came before is a complete answer. */
+    default boolean ended() throws BackendException {
+      return false;
+    }
+  }
+
+  /**
+   * POSTs {@code body} to {@code path} and feeds the streamed answer to {@code reader} until it is
+   * complete; a stream that breaks or ends early is a retryable failure, or the cancellation that
+   * closed it.
+   */
+  final void streamLines(String path, ObjectNode body, JobRun run, LineReader reader)
+      throws BackendException {
+    InputStream in = http.postStream(uri(path), body, run.cancellation());
+    boolean complete = false;
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while (!complete && (line = lines.readLine()) != null) {
+        complete = reader.line(line);
+      }
+      if (!complete) {
+        complete = reader.ended();
+      }
+    } catch (IOException e) {
+      throw http.streamBroken(e, run.cancellation());
+    } finally {
+      HttpTransport.closeQuietly(in);
+    }
+    if (!complete) {
+      throw http.streamBroken(null, run.cancellation());
+    }
+    run.cancellation().throwIfCancelled();
+  }
+
+  /**
+   * Checks that the server sent one non-empty vector per input; a wrong count is the server's
+   * fault, so another attempt may do better.
+   */
+  final void checkVectors(List<ArrayNode> vectors, Embeddings.Input input)
+      throws BackendException {
+    if (vectors.size() != input.texts().size() || vectors.getFirst().isEmpty()) {
+      throw new BackendException(
+          server
+              + " returned "
+              + vectors.size()
+              + " embeddings for "
+              + input.texts().size()
+              + " inputs",
+          true);
+    }
   }
 
   /** {@code path} under the server's base URL. */

@@ -1,15 +1,11 @@
 package net.aitbc.grid.worker.backend;
 
+import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.worker.backend.HttpTransport.millisSince;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -81,7 +77,7 @@ public final class OllamaBackend extends ModelServerBackend {
     ObjectNode payload = run.payload();
     ObjectNode body = mapper.createObjectNode().put("model", model);
     boolean chat = payload.has("messages");
-    String system = payload.path("system").isTextual() ? payload.path("system").asText() : null;
+    String system = Payloads.system(payload);
     if (chat) {
       ArrayNode messages = Payloads.messages(payload, system);
       body.set("messages", messages);
@@ -108,71 +104,73 @@ public final class OllamaBackend extends ModelServerBackend {
     }
 
     long start = System.nanoTime();
-    StringBuilder output = new StringBuilder();
-    JsonNode last = null;
-    InputStream in =
-        http.postStream(uri(chat ? "/api/chat" : "/api/generate"), body, run.cancellation());
-    try (BufferedReader reader =
-        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = reader.readLine()) != null) {
-        if (line.isBlank()) {
-          continue;
-        }
-        JsonNode chunk = http.parseChunk(line);
-        if (chunk.hasNonNull("error")) {
-          // The stream had started (HTTP 200): the model runner failed, another attempt may
-          // succeed.
-          throw new BackendException("Ollama error: " + http.errorMessage(line, 200), true);
-        }
-        String text =
-            chat
-                ? chunk.path("message").path("content").asText("")
-                : chunk.path("response").asText("");
-        if (!text.isEmpty()) {
-          output.append(text);
-          run.progress().output(text);
-        }
-        if (chunk.path("done").asBoolean(false)) {
-          last = chunk;
-          break;
-        }
-      }
-    } catch (IOException e) {
-      throw http.streamBroken(e, run.cancellation());
-    } finally {
-      HttpTransport.closeQuietly(in);
-    }
-    if (last == null) {
-      throw http.streamBroken(null, run.cancellation());
-    }
-    run.cancellation().throwIfCancelled();
+    NdjsonAnswer answer = new NdjsonAnswer(run, chat);
+    streamLines(chat ? "/api/chat" : "/api/generate", body, run, answer);
+    JsonNode done = requireNonNull(answer.last, "a complete stream has its last line");
 
     ObjectNode result =
         mapper
             .createObjectNode()
-            .put("output", output.toString())
-            .put("model", last.path("model").asText(model))
+            .put("output", answer.output.toString())
+            .put("model", done.path("model").asText(model))
             .put("provider", "ollama");
-    copyIfPresent(last, "eval_count", result);
-    copyIfPresent(last, "prompt_eval_count", result);
-    copyIfPresent(last, "done_reason", result);
+    copyIfPresent(done, "eval_count", result);
+    copyIfPresent(done, "prompt_eval_count", result);
+    copyIfPresent(done, "done_reason", result);
     ObjectNode metrics = mapper.createObjectNode().put("duration_ms", millisSince(start));
-    if (last.has("prompt_eval_count")) {
-      metrics.set("input_tokens", last.get("prompt_eval_count"));
+    if (done.has("prompt_eval_count")) {
+      metrics.set("input_tokens", done.get("prompt_eval_count"));
     }
-    if (last.has("eval_count")) {
-      metrics.set("output_tokens", last.get("eval_count"));
+    if (done.has("eval_count")) {
+      metrics.set("output_tokens", done.get("eval_count"));
     }
     // Ollama reports durations in nanoseconds; milliseconds match duration_ms.
-    if (last.has("total_duration")) {
-      metrics.put("total_duration_ms", last.get("total_duration").asLong() / 1_000_000);
+    if (done.has("total_duration")) {
+      metrics.put("total_duration_ms", done.get("total_duration").asLong() / 1_000_000);
     }
-    if (last.has("eval_duration")) {
-      metrics.put("eval_duration_ms", last.get("eval_duration").asLong() / 1_000_000);
+    if (done.has("eval_duration")) {
+      metrics.put("eval_duration_ms", done.get("eval_duration").asLong() / 1_000_000);
     }
     metrics.put("backend", name());
     return new JobOutcome(result, metrics);
+  }
+
+  /** What an NDJSON generate or chat stream has said so far. */
+  private final class NdjsonAnswer implements LineReader {
+    private final JobRun run;
+    private final boolean chat;
+    private final StringBuilder output = new StringBuilder();
+    private @Nullable JsonNode last;
+
+    NdjsonAnswer(JobRun run, boolean chat) {
+      this.run = run;
+      this.chat = chat;
+    }
+
+    @Override
+    public boolean line(String line) throws BackendException {
+      if (line.isBlank()) {
+        return false;
+      }
+      JsonNode chunk = http.parseChunk(line);
+      if (chunk.hasNonNull("error")) {
+        // The stream had started (HTTP 200): the model runner failed, another attempt may succeed.
+        throw new BackendException("Ollama error: " + http.errorMessage(line, 200), true);
+      }
+      String text =
+          chat
+              ? chunk.path("message").path("content").asText("")
+              : chunk.path("response").asText("");
+      if (!text.isEmpty()) {
+        output.append(text);
+        run.progress().output(text);
+      }
+      if (chunk.path("done").asBoolean(false)) {
+        last = chunk;
+        return true;
+      }
+      return false;
+    }
   }
 
   @Override
@@ -191,15 +189,7 @@ public final class OllamaBackend extends ModelServerBackend {
                 vectors.add((ArrayNode) v);
               }
             });
-    if (vectors.size() != input.texts().size() || vectors.getFirst().isEmpty()) {
-      throw new BackendException(
-          "Ollama returned "
-              + vectors.size()
-              + " embeddings for "
-              + input.texts().size()
-              + " inputs",
-          true);
-    }
+    checkVectors(vectors, input);
     ObjectNode result = Embeddings.result(mapper.createObjectNode(), vectors, input.batch(), model);
     ObjectNode metrics = mapper.createObjectNode().put("duration_ms", millisSince(start));
     if (response.has("prompt_eval_count")) {

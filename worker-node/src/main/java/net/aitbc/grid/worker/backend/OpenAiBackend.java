@@ -5,11 +5,6 @@ import static net.aitbc.grid.worker.backend.HttpTransport.millisSince;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -69,7 +64,7 @@ public final class OpenAiBackend extends ModelServerBackend {
   @Override
   JobOutcome infer(JobRun run, String model) throws BackendException {
     ObjectNode payload = run.payload();
-    String system = payload.path("system").isTextual() ? payload.path("system").asText() : null;
+    String system = Payloads.system(payload);
     ArrayNode messages;
     if (payload.has("messages")) {
       messages = Payloads.messages(payload, system);
@@ -96,36 +91,7 @@ public final class OpenAiBackend extends ModelServerBackend {
 
     long start = System.nanoTime();
     SseState state = new SseState(run, model);
-    InputStream in = http.postStream(uri("/chat/completions"), body, run.cancellation());
-    try (BufferedReader reader =
-        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-      StringBuilder data = new StringBuilder();
-      String line;
-      while (!state.done && (line = reader.readLine()) != null) {
-        if (line.isEmpty()) {
-          // A blank line ends an event.
-          state.dispatch(data);
-        } else if (line.startsWith("data:")) {
-          String value = line.substring(5);
-          if (!data.isEmpty()) {
-            data.append('\n');
-          }
-          data.append(value.startsWith(" ") ? value.substring(1) : value);
-        }
-        // Comments (":") and other fields (event, id, retry) carry nothing we use.
-      }
-      if (!state.done) {
-        state.dispatch(data);
-      }
-    } catch (IOException e) {
-      throw http.streamBroken(e, run.cancellation());
-    } finally {
-      HttpTransport.closeQuietly(in);
-    }
-    if (!state.done) {
-      throw http.streamBroken(null, run.cancellation());
-    }
-    run.cancellation().throwIfCancelled();
+    streamLines("/chat/completions", body, run, state);
 
     ObjectNode result =
         mapper
@@ -144,10 +110,12 @@ public final class OpenAiBackend extends ModelServerBackend {
     return new JobOutcome(result, metrics);
   }
 
-  /** What a chat completion stream has said so far. */
-  private final class SseState {
+  /** What a chat completion stream of server-sent events has said so far. */
+  private final class SseState implements LineReader {
     private final JobRun run;
     private final StringBuilder output = new StringBuilder();
+    // The data lines of the event being read.
+    private final StringBuilder data = new StringBuilder();
     private String model;
     private @Nullable String finishReason;
     private @Nullable JsonNode usage;
@@ -158,8 +126,30 @@ public final class OpenAiBackend extends ModelServerBackend {
       this.model = model;
     }
 
+    @Override
+    public boolean line(String line) throws BackendException {
+      if (line.isEmpty()) {
+        // A blank line ends an event.
+        dispatch();
+      } else if (line.startsWith("data:")) {
+        String value = line.substring(5);
+        if (!data.isEmpty()) {
+          data.append('\n');
+        }
+        data.append(value.startsWith(" ") ? value.substring(1) : value);
+      }
+      // Comments (":") and other fields (event, id, retry) carry nothing we use.
+      return done;
+    }
+
+    @Override
+    public boolean ended() throws BackendException {
+      dispatch();
+      return done;
+    }
+
     /** Handles one event's data and clears it; {@code [DONE]} ends the stream. */
-    void dispatch(StringBuilder data) throws BackendException {
+    private void dispatch() throws BackendException {
       if (data.isEmpty()) {
         return;
       }
@@ -209,15 +199,7 @@ public final class OpenAiBackend extends ModelServerBackend {
         vectors.add((ArrayNode) d.path("embedding"));
       }
     }
-    if (vectors.size() != input.texts().size() || vectors.getFirst().isEmpty()) {
-      throw new BackendException(
-          "the OpenAI-compatible server returned "
-              + vectors.size()
-              + " embeddings for "
-              + input.texts().size()
-              + " inputs",
-          true);
-    }
+    checkVectors(vectors, input);
     ObjectNode result =
         Embeddings.result(
             mapper.createObjectNode(),

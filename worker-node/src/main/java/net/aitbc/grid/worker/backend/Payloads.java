@@ -13,6 +13,12 @@ final class Payloads {
 
   private Payloads() {}
 
+  /** The {@code system} string, or null when there is none. */
+  static @Nullable String system(ObjectNode payload) {
+    JsonNode system = payload.path("system");
+    return system.isTextual() ? system.asText() : null;
+  }
+
   /** The non-blank {@code prompt} string. */
   static String prompt(ObjectNode payload) throws BackendException {
     JsonNode prompt = payload.path("prompt");

@@ -53,6 +53,7 @@ public final class CoordinatorSession {
   private final ObjectMapper mapper = new ObjectMapper();
   private final Object lock = new Object();
   private final Backoff backoff;
+  private final HoldLimit holdLimit;
   private final AtomicBoolean finished = new AtomicBoolean();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private volatile @Nullable StreamSession current;
@@ -97,6 +98,7 @@ public final class CoordinatorSession {
         Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("job-", 0).factory());
     this.backoff =
         new Backoff(config.reconnectMin(), config.reconnectMax(), RandomGenerator.getDefault());
+    this.holdLimit = new HoldLimit(config.workerId(), config.concurrency(), config.prefetch());
   }
 
   /** Opens the first stream in the background; later ones open by themselves. Idempotent. */
@@ -187,8 +189,7 @@ public final class CoordinatorSession {
       StreamSession s =
           new StreamSession(
               register,
-              config.concurrency(),
-              config.prefetch(),
+              holdLimit,
               router,
               jobExecutor,
               scheduler,

@@ -1,50 +1,44 @@
 package net.aitbc.grid.worker.session;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.ConnectResponse;
 import net.aitbc.grid.v1.Credit;
 import net.aitbc.grid.v1.Draining;
 import net.aitbc.grid.v1.Heartbeat;
-import net.aitbc.grid.v1.JobCompleted;
-import net.aitbc.grid.v1.JobFailed;
-import net.aitbc.grid.v1.JobProgress;
 import net.aitbc.grid.v1.OutcomeAck;
 import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.Registered;
 import net.aitbc.grid.v1.Revocation;
-import net.aitbc.grid.worker.backend.BackendException;
 import net.aitbc.grid.worker.backend.BackendRouter;
-import net.aitbc.grid.worker.backend.JobOutcome;
-import net.aitbc.grid.worker.backend.JobRun;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code Connect} stream, from Register to its end: credits, heartbeats, and the jobs assigned
- * on it. Jobs belong to their stream: when it ends they are aborted, since the coordinator refuses
- * a lost session's outcomes and requeues its jobs.
+ * The protocol of one {@code Connect} stream, from Register to its end: registration and its
+ * timeout, credits, heartbeats, revocations, drains and outcome acks, all written through one
+ * {@link Outbound}. Running the assigned jobs is the {@link JobRunner}'s part. Jobs belong to their
+ * stream: when it ends they are aborted, since the coordinator refuses a lost session's outcomes
+ * and requeues its jobs.
+ *
+ * <p>Credits: the worker grants as many as it may hold ({@link HoldLimit}) once registered, uses
+ * one per assignment, and grants one back per job that leaves (reported or revoked), so credits
+ * granted and not used plus jobs held never exceed that limit. An assignment beyond the credits
+ * granted is refused, not held.
  */
 final class StreamSession implements ClientResponseObserver<ConnectRequest, ConnectResponse> {
 
@@ -59,25 +53,16 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
 
   private static final Logger logger = LoggerFactory.getLogger(StreamSession.class);
   private static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
-  private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-  // The coordinator refuses messages over 16 MiB, and one refused message would kill the whole
-  // stream (and every
-  // job on it); an oversized result is reported as a failure instead.
-  private static final int MAX_MESSAGE_BYTES = CoordinatorSession.MAX_MESSAGE_BYTES - 1024;
 
   private final String workerId;
-  private final int concurrency;
-  private final int prefetch;
-  // With prefetch, more jobs are assigned than may run: each waits here for a slot.
-  private final Semaphore slots;
   private final Register register;
-  private final BackendRouter router;
-  private final ExecutorService jobExecutor;
+  private final HoldLimit holdLimit;
   private final ScheduledExecutorService scheduler;
   private final Listener listener;
-  private final ObjectMapper mapper;
   private final Outbound out = new Outbound();
-  private final Map<RunningJob.Key, RunningJob> jobs = new ConcurrentHashMap<>();
+  private final JobRunner runner;
+  // Granted on this stream and not yet used by an assignment.
+  private final AtomicInteger credits = new AtomicInteger();
   private final AtomicBoolean endedOnce = new AtomicBoolean();
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private volatile @Nullable String sessionId;
@@ -87,8 +72,7 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
 
   StreamSession(
       Register register,
-      int concurrency,
-      int prefetch,
+      HoldLimit holdLimit,
       BackendRouter router,
       ExecutorService jobExecutor,
       ScheduledExecutorService scheduler,
@@ -96,14 +80,28 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
       ObjectMapper mapper) {
     this.workerId = register.getWorkerId();
     this.register = register;
-    this.concurrency = concurrency;
-    this.prefetch = prefetch;
-    this.slots = new Semaphore(concurrency);
-    this.router = router;
-    this.jobExecutor = jobExecutor;
+    this.holdLimit = holdLimit;
     this.scheduler = scheduler;
     this.listener = listener;
-    this.mapper = mapper;
+    this.runner =
+        new JobRunner(
+            workerId,
+            holdLimit.concurrency(),
+            router,
+            jobExecutor,
+            scheduler,
+            mapper,
+            new JobRunner.Reports() {
+              @Override
+              public void send(ConnectRequest message) {
+                out.send(message);
+              }
+
+              @Override
+              public void released(RunningJob.State how) {
+                onReleased(how);
+              }
+            });
   }
 
   // ---- called by CoordinatorSession ----
@@ -139,40 +137,25 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
   }
 
   int runningJobs() {
-    return jobs.size();
+    return runner.running();
   }
 
   /** Takes no more work and tells the coordinator (the worker is shutting down). */
   void startDraining(String reason) {
     draining = true;
+    credits.set(0);
     out.send(
         ConnectRequest.newBuilder().setDraining(Draining.newBuilder().setReason(reason)).build());
   }
 
   /** Waits until every running job has stopped; false on timeout. */
   boolean awaitJobs(Duration timeout) throws InterruptedException {
-    CompletableFuture<?>[] all =
-        jobs.values().stream().map(RunningJob::done).toArray(CompletableFuture[]::new);
-    try {
-      CompletableFuture.allOf(all).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      return true;
-    } catch (TimeoutException e) {
-      return false;
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("job futures never fail", e);
-    }
+    return runner.awaitAll(timeout);
   }
 
   /** Stops what still runs and reports each as a retryable failure; returns how many. */
   int handBack(String error) {
-    int count = 0;
-    for (RunningJob job : jobs.values()) {
-      if (job.end(RunningJob.State.HANDED_BACK)) {
-        sendFailed(job.key(), error, true, durationMetrics(job));
-        count++;
-      }
-    }
-    return count;
+    return runner.handBack(error);
   }
 
   /** Half-closes once everything queued is written; the coordinator then ends the call. */
@@ -187,15 +170,7 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
 
   /** Aborts every running job (no reports). */
   void abortJobs() {
-    for (RunningJob job : jobs.values()) {
-      if (job.end(RunningJob.State.ABORTED)) {
-        logger.info(
-            "[worker={} job={} attempt={}] aborted: stream lost",
-            workerId,
-            job.key().jobId(),
-            job.key().attempt());
-      }
-    }
+    runner.abortAll();
   }
 
   /** Completes when the call has ended. */
@@ -249,15 +224,18 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
     if (!interval.isPositive()) {
       interval = DEFAULT_HEARTBEAT;
     }
+    int limit = holdLimit.apply(registered.getMaxHeld());
     logger.info(
-        "[worker={} session={}] registered; heartbeat every {} ms, leases last {} ms",
+        "[worker={} session={}] registered; heartbeat every {} ms, leases last {} ms, holding at"
+            + " most {} job(s)",
         workerId,
         sessionId,
         interval.toMillis(),
-        toJava(registered.getLeaseDuration()).toMillis());
+        toJava(registered.getLeaseDuration()).toMillis(),
+        limit);
     listener.registered(this);
     if (!draining) {
-      sendCredit(concurrency + prefetch);
+      grant(limit);
     }
     synchronized (this) {
       cancel(registerTimeout);
@@ -269,81 +247,42 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
   }
 
   private void onAssignment(Assignment assignment) {
-    RunningJob.Key key = new RunningJob.Key(assignment.getJobId(), assignment.getAttempt());
     if (draining) {
       // Its credit is void: hand it straight back for another worker.
-      logger.info(
-          "[worker={} job={} attempt={}] refused: draining", workerId, key.jobId(), key.attempt());
-      sendFailed(key, "worker is draining", true, mapper.createObjectNode().put("duration_ms", 0));
+      runner.refuse(assignment, "worker is draining");
       return;
     }
-    ProgressCoalescer progress =
-        new ProgressCoalescer(
-            text ->
-                out.send(
-                    ConnectRequest.newBuilder()
-                        .setProgress(
-                            JobProgress.newBuilder()
-                                .setJobId(key.jobId())
-                                .setAttempt(key.attempt())
-                                .setPercent(-1)
-                                .setOutput(text))
-                        .build()),
-            scheduler,
-            PROGRESS_INTERVAL_NANOS);
-    RunningJob job = new RunningJob(key, assignment, progress);
-    if (jobs.putIfAbsent(key, job) != null) {
+    if (!useCredit()) {
+      // Holding it would exceed what the worker said it can hold; another worker can run it now.
       logger.warn(
-          "[worker={} job={} attempt={}] ignoring a duplicate assignment",
+          "[worker={} session={} job={} attempt={}] assigned without a credit",
           workerId,
-          key.jobId(),
-          key.attempt());
+          sessionId,
+          assignment.getJobId(),
+          assignment.getAttempt());
+      runner.refuse(assignment, "assigned beyond the credits the worker granted");
       return;
     }
-    logger.debug(
-        "[worker={} job={} attempt={}] assigned: type={} model={}",
-        workerId,
-        key.jobId(),
-        key.attempt(),
-        assignment.getType(),
-        assignment.getModel());
-    try {
-      jobExecutor.execute(() -> run(job));
-    } catch (RejectedExecutionException e) {
-      jobs.remove(key);
-      sendFailed(key, "worker shutting down", true, durationMetrics(job));
+    if (!runner.start(assignment)) {
+      // A duplicate: the coordinator holds the attempt once, so the credit it used comes back.
+      grant(1);
     }
   }
 
   private void onRevocation(Revocation revocation) {
-    RunningJob job = jobs.get(new RunningJob.Key(revocation.getJobId(), revocation.getAttempt()));
-    if (job == null) {
-      logger.debug(
-          "[worker={} job={} attempt={}] revocation of an attempt not running here",
-          workerId,
-          revocation.getJobId(),
-          revocation.getAttempt());
-      return;
-    }
-    if (job.end(RunningJob.State.REVOKED)) {
-      logger.info(
-          "[worker={} job={} attempt={}] revoked: {}",
-          workerId,
-          revocation.getJobId(),
-          revocation.getAttempt(),
-          revocation.getReason());
-    }
+    runner.revoke(revocation.getJobId(), revocation.getAttempt(), revocation.getReason());
   }
 
   private void onDrain(String reason) {
     draining = true;
+    credits.set(0);
     logger.info(
         "[worker={} session={}] coordinator is draining ({}): finishing {} running job(s), taking"
             + " no more",
         workerId,
         sessionId,
         reason,
-        jobs.size());
+        runner.running());
   }
 
   private void onOutcomeAck(OutcomeAck ack) {
@@ -372,164 +311,39 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
       cancel(heartbeat);
       cancel(registerTimeout);
     }
-    abortJobs();
+    runner.abortAll();
     listener.ended(this, status);
     ended.complete(null);
   }
 
-  // ---- job runs (on their own virtual threads) ----
+  // ---- credits ----
 
-  private void run(RunningJob job) {
-    RunningJob.Key key = job.key();
-    Assignment assignment = job.assignment();
-    JobOutcome outcome = null;
-    BackendException failure = null;
-    boolean slot = false;
-    try {
-      slots.acquire();
-      slot = true;
-    } catch (InterruptedException e) {
-      // Only a shutdown interrupts a job that has not started; its end is reported as for any other.
-      Thread.currentThread().interrupt();
-      job.end(RunningJob.State.ABORTED);
+  /** A job left the runner (on its thread). */
+  private void onReleased(RunningJob.State how) {
+    // One credit back per job that reported or was revoked, unless no more work is wanted; an
+    // aborted job's stream is gone, and a handed-back one's worker is stopping.
+    if ((how == RunningJob.State.REPORTED || how == RunningJob.State.REVOKED) && !draining) {
+      grant(1);
     }
-    if (job.attach(Thread.currentThread())) {
-      try {
-        ObjectNode payload = parsePayload(assignment.getPayloadJson());
-        String model =
-            assignment.getModel().isBlank()
-                ? (payload.path("model").isTextual() ? payload.path("model").asText() : null)
-                : assignment.getModel();
-        outcome =
-            router.run(
-                new JobRun(
-                    key.jobId(),
-                    assignment.getType(),
-                    model,
-                    payload,
-                    job.progress(),
-                    job.cancellation()));
-      } catch (BackendException e) {
-        failure = e;
-      } catch (RuntimeException e) {
-        logger.error(
-            "[worker={} job={} attempt={}] backend bug", workerId, key.jobId(), key.attempt(), e);
-        failure = new BackendException("internal worker error: " + e, true, e);
-      } finally {
-        job.detach();
-      }
-      if (job.end(RunningJob.State.REPORTED)) {
-        job.progress().flushAndClose();
-        report(job, outcome, failure);
-      }
-    }
-    if (slot) {
-      slots.release();
-    }
-    jobs.remove(key, job);
-    RunningJob.State state = job.state();
-    // One credit back per assignment, unless the stream is gone or no more work is wanted.
-    if ((state == RunningJob.State.REPORTED || state == RunningJob.State.REVOKED) && !draining) {
-      sendCredit(1);
-    }
-    job.stopped();
   }
 
-  private void report(
-      RunningJob job, @Nullable JobOutcome outcome, @Nullable BackendException failure) {
-    RunningJob.Key key = job.key();
-    if (outcome != null) {
-      ConnectRequest completed =
-          ConnectRequest.newBuilder()
-              .setCompleted(
-                  JobCompleted.newBuilder()
-                      .setJobId(key.jobId())
-                      .setAttempt(key.attempt())
-                      .setResultJson(json(outcome.result()))
-                      .setMetricsJson(json(outcome.metrics())))
-              .build();
-      if (completed.getSerializedSize() <= MAX_MESSAGE_BYTES) {
-        logger.debug(
-            "[worker={} job={} attempt={}] completed in {} ms",
-            workerId,
-            key.jobId(),
-            key.attempt(),
-            job.elapsedMillis());
-        out.send(completed);
-        return;
-      }
-      failure =
-          BackendException.invalid(
-              "result too large: "
-                  + completed.getSerializedSize()
-                  + " bytes, the stream carries at most "
-                  + MAX_MESSAGE_BYTES);
-    }
-    String error =
-        failure == null || failure.getMessage() == null ? "unknown failure" : failure.getMessage();
-    boolean retryable = failure != null && failure.retryable();
-    logger.info(
-        "[worker={} job={} attempt={}] failed ({}): {}",
-        workerId,
-        key.jobId(),
-        key.attempt(),
-        retryable ? "retryable" : "permanent",
-        error);
-    sendFailed(key, error, retryable, durationMetrics(job));
+  private boolean useCredit() {
+    return credits.getAndUpdate(c -> c > 0 ? c - 1 : c) > 0;
   }
 
-  private ObjectNode parsePayload(String payloadJson) throws BackendException {
-    if (payloadJson.isBlank()) {
-      return mapper.createObjectNode();
-    }
-    try {
-      JsonNode node = mapper.readTree(payloadJson);
-      if (node instanceof ObjectNode object) {
-        return object;
-      }
-      throw BackendException.invalid(
-          "payload_json must be a JSON object, not " + node.getNodeType());
-    } catch (JsonProcessingException e) {
-      throw BackendException.invalid("payload_json is not valid JSON: " + e.getOriginalMessage());
-    }
+  private void grant(int count) {
+    // Counted before it is sent, so an assignment that uses it always finds it.
+    credits.addAndGet(count);
+    out.send(ConnectRequest.newBuilder().setCredit(Credit.newBuilder().setCount(count)).build());
   }
 
   // ---- outbound messages ----
 
-  private void sendCredit(int count) {
-    out.send(ConnectRequest.newBuilder().setCredit(Credit.newBuilder().setCount(count)).build());
-  }
-
   private void sendHeartbeat() {
     out.send(
         ConnectRequest.newBuilder()
-            .setHeartbeat(Heartbeat.newBuilder().setRunning(jobs.size()))
+            .setHeartbeat(Heartbeat.newBuilder().setRunning(runner.running()))
             .build());
-  }
-
-  private void sendFailed(RunningJob.Key key, String error, boolean retryable, ObjectNode metrics) {
-    out.send(
-        ConnectRequest.newBuilder()
-            .setFailed(
-                JobFailed.newBuilder()
-                    .setJobId(key.jobId())
-                    .setAttempt(key.attempt())
-                    .setError(error)
-                    .setRetryable(retryable)
-                    .setMetricsJson(json(metrics)))
-            .build());
-  }
-
-  private ObjectNode durationMetrics(RunningJob job) {
-    return mapper.createObjectNode().put("duration_ms", job.elapsedMillis());
-  }
-
-  private String json(ObjectNode node) {
-    try {
-      return mapper.writeValueAsString(node);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("a JSON tree always serializes", e);
-    }
   }
 
   // ---- helpers ----

@@ -1,6 +1,8 @@
 /**
- * The worker's side of the coordinator stream: registration, credits, job runs, heartbeats and
- * reconnects.
+ * The worker's side of the coordinator stream. {@link CoordinatorSession} keeps a stream open and
+ * reconnects; {@link StreamSession} speaks one stream's protocol (registration, credits,
+ * heartbeats, revocations, drains, acks) through its single writer {@link Outbound}; {@link
+ * JobRunner} runs the assigned jobs (slots, backends, progress, outcomes).
  */
 @NullMarked
 package net.aitbc.grid.worker.session;

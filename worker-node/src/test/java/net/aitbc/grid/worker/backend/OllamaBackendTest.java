@@ -196,6 +196,25 @@ class OllamaBackendTest {
   }
 
   @Test
+  void tooFewEmbeddingsFailRetryably() throws Exception {
+    server.on(
+        "/api/embed",
+        ex -> FakeHttpServer.json(ex, 200, "{\"model\":\"all-minilm:33m\",\"embeddings\":[[0.1]]}"));
+    try (OllamaBackend ollama = connect(null)) {
+      assertThatThrownBy(
+              () ->
+                  ollama.run(
+                      run(
+                          "embedding",
+                          "all-minilm:33m",
+                          "{\"input\":[\"a\",\"b\"]}",
+                          ProgressSink.NONE)))
+          .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.retryable()).isTrue())
+          .hasMessage("Ollama returned 1 embeddings for 2 inputs");
+    }
+  }
+
+  @Test
   void anUnknownModelAnswered404FailsNonRetryablyWithTheServersMessage() throws Exception {
     server.on(
         "/api/generate",

@@ -165,6 +165,27 @@ class OpenAiBackendTest {
   }
 
   @Test
+  void anEmptyEmbeddingFailsRetryably() throws Exception {
+    server.on(
+        "/v1/embeddings",
+        ex ->
+            FakeHttpServer.json(
+                ex, 200, "{\"object\":\"list\",\"data\":[{\"embedding\":[],\"index\":0}]}"));
+    try (OpenAiBackend openAi = connect()) {
+      assertThatThrownBy(
+              () ->
+                  openAi.run(
+                      run(
+                          "embedding",
+                          "BAAI/bge-small-en-v1.5",
+                          "{\"input\":\"x\"}",
+                          ProgressSink.NONE)))
+          .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.retryable()).isTrue())
+          .hasMessage("the OpenAI-compatible server returned 1 embeddings for 1 inputs");
+    }
+  }
+
+  @Test
   void aClientErrorFailsNonRetryablyWithTheServersMessage() throws Exception {
     server.on(
         "/v1/chat/completions",

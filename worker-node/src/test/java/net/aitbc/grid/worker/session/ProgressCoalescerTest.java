@@ -24,18 +24,22 @@ class ProgressCoalescerTest {
 
   @Test
   void joinsABurstOfTokensIntoFewMessagesWithoutLosingText() {
-    ProgressCoalescer coalescer =
-        new ProgressCoalescer(sent::add, scheduler, TimeUnit.MILLISECONDS.toNanos(50));
+    long interval = TimeUnit.MILLISECONDS.toNanos(50);
+    ProgressCoalescer coalescer = new ProgressCoalescer(sent::add, scheduler, interval);
     StringBuilder expected = new StringBuilder();
+    long start = System.nanoTime();
     for (int i = 0; i < 1000; i++) {
       coalescer.output("t" + i + " ");
       expected.append("t").append(i).append(' ');
     }
+    long burst = System.nanoTime() - start;
 
     await()
         .atMost(Duration.ofSeconds(2))
         .until(() -> String.join("", sent).contentEquals(expected));
-    assertThat(sent).hasSizeLessThanOrEqualTo(3);
+    // The first chunk at once, one message per interval the burst lasted, and the rest at the end
+    // (a slow machine can stretch the burst over a few intervals).
+    assertThat(sent).hasSizeLessThanOrEqualTo((int) (2 + burst / interval));
   }
 
   @Test
