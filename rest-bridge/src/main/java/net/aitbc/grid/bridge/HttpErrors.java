@@ -64,11 +64,6 @@ final class HttpErrors {
     return new ApiError(HttpStatus.UNPROCESSABLE_ENTITY, detail);
   }
 
-  /** 404 {"detail":"job not found"}. */
-  static ApiError jobNotFound() {
-    return new ApiError(HttpStatus.NOT_FOUND, "job not found");
-  }
-
   /** An error response with a JSON detail. */
   static HttpResponse response(HttpStatus status, String detail) {
     return aggregated(status, detail, null).toHttpResponse();
@@ -97,7 +92,13 @@ final class HttpErrors {
   private static HttpResponse fromStatus(Status status, Call call, @Nullable Integer retryAfter) {
     String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
     return switch (status.getCode()) {
-      case INVALID_ARGUMENT -> response(HttpStatus.UNPROCESSABLE_ENTITY, description);
+      case INVALID_ARGUMENT -> switch (call) {
+        case SUBMIT -> response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
+        // Every value of a list request is a query parameter, and a bad one is a 400, as the bridge's own are.
+        case LIST -> response(HttpStatus.BAD_REQUEST, JobRequests.inRestTerms(call, description));
+        // The job id is these routes' only argument: one that is not an id names no job (the CLI expects 404).
+        case READ, RESULT, CANCEL, WATCH -> response(HttpStatus.NOT_FOUND, "job not found");
+      };
       case NOT_FOUND -> response(HttpStatus.NOT_FOUND, "job not found");
       case FAILED_PRECONDITION -> switch (call) {
         // The CLI polls on 425 and gives up on anything else.

@@ -1,17 +1,22 @@
 package net.aitbc.grid.bridge;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.DecimalNode;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.NumericNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Duration;
 import com.google.protobuf.Timestamp;
+import java.math.BigDecimal;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import net.aitbc.grid.v1.GetJobResultResponse;
 import net.aitbc.grid.v1.Job;
 import net.aitbc.grid.v1.JobAttempt;
 import net.aitbc.grid.v1.JobProgress;
 import net.aitbc.grid.v1.JobState;
+import net.aitbc.grid.v1.ListJobsResponse;
 import org.jspecify.annotations.Nullable;
 
 /** The one JSON mapping of jobs: the CLI's JobView, results, progress events and pages. */
@@ -44,6 +49,11 @@ final class JobJson {
     o.put("max_attempts", job.getMaxAttempts());
     o.put("started_at", job.hasStartTime() ? time(job.getStartTime()) : null);
     o.put("finished_at", job.hasEndTime() ? time(job.getEndTime()) : null);
+    if (job.hasTimeout()) {
+      o.set("timeout_seconds", seconds(job.getTimeout()));
+    } else {
+      o.putNull("timeout_seconds");
+    }
     return o;
   }
 
@@ -95,14 +105,24 @@ final class JobJson {
     return o;
   }
 
-  /** A page of the list route; {@code total} counts this page, as the CLI's server does. */
-  static ObjectNode page(List<Job> jobs, int limit, int offset) {
+  /**
+   * A page of the list routes; {@code total} counts this page, as the CLI's server does, and
+   * {@code limit} and {@code offset} are the coordinator's (its default page size when none was
+   * asked for). With {@code withResults} each item carries its {@code result} (null until completed).
+   */
+  static ObjectNode page(ListJobsResponse r, boolean withResults) {
     ObjectNode o = Json.object();
     ArrayNode items = o.putArray("items");
-    jobs.forEach(j -> items.add(view(j)));
-    o.put("total", jobs.size());
-    o.put("limit", limit);
-    o.put("offset", offset);
+    for (Job j : r.getJobsList()) {
+      ObjectNode item = view(j);
+      if (withResults) {
+        item.set("result", Json.parseStored(j.getResultJson()));
+      }
+      items.add(item);
+    }
+    o.put("total", r.getJobsCount());
+    o.put("limit", r.getPageSize());
+    o.put("offset", r.getOffset());
     return o;
   }
 
@@ -115,6 +135,15 @@ final class JobJson {
   /** A time as naive UTC ISO-8601 with microseconds. */
   static String time(Timestamp t) {
     return LocalDateTime.ofEpochSecond(t.getSeconds(), t.getNanos(), ZoneOffset.UTC).format(NAIVE_UTC);
+  }
+
+  /** A duration in seconds: a whole number when it is one. */
+  private static NumericNode seconds(Duration d) {
+    if (d.getNanos() == 0) {
+      return LongNode.valueOf(d.getSeconds());
+    }
+    return DecimalNode.valueOf(BigDecimal.valueOf(d.getSeconds()).add(BigDecimal.valueOf(d.getNanos(), 9))
+        .stripTrailingZeros());
   }
 
   /** Proto strings are never null; the CLI's server writes null where ours are empty. */

@@ -23,7 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.function.Consumer;
 import net.aitbc.grid.v1.Constraints;
 import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.JobState;
@@ -31,32 +31,23 @@ import net.aitbc.grid.v1.ListJobsRequest;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads the CLI's requests into gRPC requests, or says what is wrong with them: 400 when the
- * request cannot be read, 422 when a field has the wrong type. Values the coordinator checks anyway
- * (priority range, TTL limit, type names) are left to it, so that the rules live in one place.
+ * Reads the CLI's requests into gRPC requests, or says why they cannot be read: 400 when the request
+ * is not JSON, or a query value is not a number, a time or a state; 422 when a body field has a JSON
+ * type its gRPC field cannot hold. Ranges, names, limits and id shapes are the coordinator's to check
+ * (its INVALID_ARGUMENT comes back through {@link HttpErrors}), so that each rule lives in one place.
  */
 final class JobRequests {
-  static final int DEFAULT_LIMIT = 20;
-  static final int MAX_LIMIT = 1000;
-
-  private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
-  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999999Z");
-  private static final Pattern JOB_ID = Pattern.compile("[0-9a-fA-F]{32}");
-  private static final Map<String, Integer> PRIORITY_NAMES = Map.of("low", 2, "normal", 5, "high", 8);
   private static final Map<String, JobState> STATES = states();
+  /**
+   * The gRPC fields whose REST names differ, as the coordinator's descriptions begin with them
+   * ("page_size must be …"): the bridge renamed them, so it names them back.
+   */
+  private static final Map<String, String> SUBMIT_FIELDS =
+      Map.of("payload_json", "payload", "ttl", "ttl_seconds", "timeout", "timeout_seconds");
+  private static final Map<String, String> LIST_FIELDS = Map.of("page_size", "limit", "skip", "offset",
+      "create_time_from", "from_time", "create_time_to", "to_time");
 
   private JobRequests() {}
-
-  /** A list query, with the limit and offset to echo back. */
-  record ListQuery(ListJobsRequest request, int limit, int offset) {}
-
-  /** The job id of a path, lower-cased; anything but 32 hex characters is a job that does not exist. */
-  static String jobId(String text) {
-    if (!JOB_ID.matcher(text).matches()) {
-      throw HttpErrors.jobNotFound();
-    }
-    return text.toLowerCase(Locale.ROOT);
-  }
 
   /** The body of {@code POST /v1/jobs}, with the {@code Idempotency-Key} header if any. */
   static CreateJobRequest create(HttpData body, @Nullable String idempotencyKey) {
@@ -76,17 +67,15 @@ final class JobRequests {
     if (idempotencyKey != null && !idempotencyKey.isBlank()) {
       b.setRequestId(idempotencyKey.trim());
     }
-    JsonNode ttl = present(root, "ttl_seconds");
+    Long ttl = whole(root, "ttl_seconds", "ttl_seconds", Long.MAX_VALUE);
     if (ttl != null) {
-      if (!ttl.canConvertToExactIntegral() || !ttl.canConvertToLong()) {
-        throw unprocessable("ttl_seconds must be a whole number of seconds, not " + kind(ttl));
-      }
-      b.setTtl(Duration.newBuilder().setSeconds(ttl.longValue()));
+      b.setTtl(Duration.newBuilder().setSeconds(ttl));
     }
-    JsonNode priority = present(root, "priority");
-    if (priority != null) {
-      b.setPriority(priority(priority));
+    Long timeout = whole(root, "timeout_seconds", "timeout_seconds", Long.MAX_VALUE);
+    if (timeout != null) {
+      b.setTimeout(Duration.newBuilder().setSeconds(timeout));
     }
+    priority(root, b);
     JsonNode constraints = present(root, "constraints");
     if (constraints != null) {
       b.setConstraints(constraints(constraints));
@@ -96,6 +85,7 @@ final class JobRequests {
       if (!amount.isNumber()) {
         throw unprocessable("payment_amount must be a number, not " + kind(amount));
       }
+      // Payments are the bridge's to refuse: the coordinator knows nothing of them yet.
       if (amount.decimalValue().signum() > 0) {
         throw unprocessable("payments are not available yet: leave payment_amount out or set it to 0");
       }
@@ -104,11 +94,26 @@ final class JobRequests {
     return b.build();
   }
 
-  /** The query of {@code GET /v1/jobs}. */
-  static ListQuery list(QueryParams q) {
-    int limit = intParam(q, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-    int offset = intParam(q, "offset", 0, 0, Integer.MAX_VALUE);
-    ListJobsRequest.Builder b = ListJobsRequest.newBuilder().setPageSize(limit).setSkip(offset);
+  /**
+   * The query of {@code GET /v1/jobs} and {@code GET /v1/jobs/history}. Without {@code limit} the
+   * coordinator picks the page size, which the page echoes.
+   */
+  static ListJobsRequest list(QueryParams q) {
+    ListJobsRequest.Builder b = ListJobsRequest.newBuilder();
+    Integer limit = intParam(q, "limit");
+    if (limit != null) {
+      if (limit == 0) {
+        // Proto3 cannot carry an explicit 0: it would reach the coordinator as "no limit given" and
+        // answer a full default page to a client that asked for none.
+        throw badRequest("limit=0 cannot be passed on (to the coordinator 0 means the default page size): leave"
+            + " limit out for the default, or ask for 1 or more");
+      }
+      b.setPageSize(limit);
+    }
+    Integer offset = intParam(q, "offset");
+    if (offset != null) {
+      b.setSkip(offset);
+    }
     Set<JobState> states = new LinkedHashSet<>();
     for (String value : q.getAll("status")) {
       for (String part : value.split(",", -1)) {
@@ -140,7 +145,28 @@ final class JobRequests {
     if (to != null) {
       b.setCreateTimeTo(time("to_time", to));
     }
-    return new ListQuery(b.build(), limit, offset);
+    return b.setIncludeResults(flag(q, "include_results")).build();
+  }
+
+  /**
+   * A coordinator's INVALID_ARGUMENT description in the REST request's terms: a gRPC field name that
+   * the bridge renamed, where it leads the description ({@code skip must …}, {@code payload_json.prompt
+   * contains …}), becomes the name the client wrote. Nothing else is touched: the rest may quote the client.
+   */
+  static String inRestTerms(HttpErrors.Call call, String description) {
+    Map<String, String> names = switch (call) {
+      case SUBMIT -> SUBMIT_FIELDS;
+      case LIST -> LIST_FIELDS;
+      case READ, RESULT, CANCEL, WATCH -> Map.of();
+    };
+    int end = 0;
+    while (end < description.length() && (Character.isLetterOrDigit(description.charAt(end))
+        || description.charAt(end) == '_')) {
+      end++;
+    }
+    String rest = names.get(description.substring(0, end));
+    boolean leads = end < description.length() && " .[".indexOf(description.charAt(end)) >= 0;
+    return rest == null || !leads ? description : rest + description.substring(end);
   }
 
   private static JsonNode parse(HttpData body) {
@@ -181,18 +207,24 @@ final class JobRequests {
     return m.length() <= 200 ? m : m.substring(0, 200) + "…";
   }
 
-  private static int priority(JsonNode p) {
-    if (p.isIntegralNumber() && p.canConvertToInt()) {
-      return p.intValue();
-    }
-    if (p.isTextual()) {
-      Integer named = PRIORITY_NAMES.get(p.textValue().trim().toLowerCase(Locale.ROOT));
-      if (named != null) {
-        return named;
+  /** A number goes to {@code priority}, a name or digits to {@code priority_name}; the coordinator reads both. */
+  private static void priority(JsonNode root, CreateJobRequest.Builder b) {
+    JsonNode p = present(root, "priority");
+    if (p != null && p.isTextual()) {
+      if (p.textValue().isEmpty()) {
+        // An empty proto string is an unset one: the job would quietly take the default priority.
+        throw unprocessable("priority is an empty string: leave it out for the default, or give a name or a number");
       }
+      b.setPriorityName(p.textValue());
+      return;
     }
-    throw unprocessable("priority must be a whole number from 0 to 9, or low, normal or high, not "
-        + (p.isTextual() ? "'" + abbreviate(p.textValue()) + "'" : kind(p)));
+    if (p != null && !p.isNumber()) {
+      throw unprocessable("priority must be a whole number or a name such as \"high\", not " + kind(p));
+    }
+    Long value = whole(root, "priority", "priority", Integer.MAX_VALUE);
+    if (value != null) {
+      b.setPriority(value.intValue());
+    }
   }
 
   private static Constraints constraints(JsonNode c) {
@@ -200,24 +232,12 @@ final class JobRequests {
       throw unprocessable("constraints must be a JSON object, not " + kind(c));
     }
     Constraints.Builder b = Constraints.newBuilder();
-    String gpu = text(c, "gpu", "constraints.gpu");
-    if (gpu != null) {
-      b.setGpu(gpu);
-    }
-    String cuda = text(c, "cuda", "constraints.cuda");
-    if (cuda != null) {
-      b.setCuda(cuda);
-    }
-    String region = text(c, "region", "constraints.region");
-    if (region != null) {
-      b.setRegion(region);
-    }
-    JsonNode vram = present(c, "min_vram_gb");
+    ifText(c, "gpu", b::setGpu);
+    ifText(c, "cuda", b::setCuda);
+    ifText(c, "region", b::setRegion);
+    Long vram = whole(c, "min_vram_gb", "constraints.min_vram_gb", Integer.MAX_VALUE);
     if (vram != null) {
-      if (!vram.canConvertToExactIntegral() || !vram.canConvertToInt()) {
-        throw unprocessable("constraints.min_vram_gb must be a whole number, not " + kind(vram));
-      }
-      b.setMinVramGb(vram.intValue());
+      b.setMinVramGb(Math.toIntExact(vram));
     }
     JsonNode models = present(c, "models");
     if (models != null) {
@@ -241,6 +261,33 @@ final class JobRequests {
     return b.build();
   }
 
+  /** Passes a string field of {@code constraints} on, when it is there. */
+  private static void ifText(JsonNode c, String field, Consumer<String> set) {
+    String value = text(c, field, "constraints." + field);
+    if (value != null) {
+      set.accept(value);
+    }
+  }
+
+  /**
+   * A whole-number field (5.0 counts), null when absent or null. 422 for another JSON type, or for
+   * a number beyond what its gRPC field can hold ({@code max}: 32 or 64 bits); its range is the
+   * coordinator's to check.
+   */
+  private static @Nullable Long whole(JsonNode object, String field, String path, long max) {
+    JsonNode n = present(object, field);
+    if (n == null) {
+      return null;
+    }
+    if (!n.isNumber() || !n.canConvertToExactIntegral()) {
+      throw unprocessable(path + " must be a whole number, not " + kind(n));
+    }
+    if (!n.canConvertToLong() || n.longValue() > max || n.longValue() < -max - 1) {
+      throw unprocessable(path + " is out of range: " + abbreviate(n.asText()));
+    }
+    return n.longValue();
+  }
+
   /** A string field, null when absent or null. */
   private static @Nullable String text(JsonNode object, String field, String path) {
     JsonNode n = present(object, field);
@@ -259,21 +306,31 @@ final class JobRequests {
     return n == null || n.isNull() ? null : n;
   }
 
-  private static int intParam(QueryParams q, String name, int defaultValue, int min, int max) {
+  /** A whole-number query value, null when absent; its range is the coordinator's to check. */
+  private static @Nullable Integer intParam(QueryParams q, String name) {
     String text = q.get(name);
     if (text == null) {
-      return defaultValue;
+      return null;
     }
-    String range = max == Integer.MAX_VALUE ? min + " or more" : "from " + min + " to " + max;
     try {
-      int value = Integer.parseInt(text.trim());
-      if (value >= min && value <= max) {
-        return value;
-      }
+      return Integer.parseInt(text.trim());
     } catch (NumberFormatException e) {
-      // Falls through to the error below.
+      String what = text.trim().matches("[+-]?\\d+") ? " is out of range: '" : " must be a whole number, not '";
+      throw badRequest(name + what + abbreviate(text) + "'");
     }
-    throw badRequest(name + " must be a whole number " + range + ", not '" + abbreviate(text) + "'");
+  }
+
+  /** A true/false query value (also 1/0), false when absent. */
+  private static boolean flag(QueryParams q, String name) {
+    String text = q.get(name);
+    if (text == null) {
+      return false;
+    }
+    return switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "1" -> true;
+      case "false", "0" -> false;
+      default -> throw badRequest(name + " must be true or false, not '" + abbreviate(text) + "'");
+    };
   }
 
   /** ISO-8601; a time without a zone is UTC, as the CLI's server writes them; a bare date is its midnight UTC. */
@@ -298,10 +355,7 @@ final class JobRequests {
         }
       }
     }
-    // PostgreSQL and protobuf Timestamps stop at these years; beyond them a query would fail, not match nothing.
-    if (instant.isBefore(EARLIEST) || instant.isAfter(LATEST)) {
-      throw badRequest(name + " must be between the years 1 and 9999, not '" + abbreviate(text) + "'");
-    }
+    // Which years a query may name is the coordinator's check.
     return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
   }
 

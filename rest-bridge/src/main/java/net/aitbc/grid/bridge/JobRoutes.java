@@ -3,6 +3,7 @@ package net.aitbc.grid.bridge;
 import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.bridge.CoordinatorClient.unary;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
@@ -13,6 +14,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.annotation.Delete;
 import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
+import com.linecorp.armeria.server.annotation.Path;
 import com.linecorp.armeria.server.annotation.Post;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Consumer;
@@ -28,6 +30,7 @@ import net.aitbc.grid.v1.GetJobResponse;
 import net.aitbc.grid.v1.GetJobResultRequest;
 import net.aitbc.grid.v1.GetJobResultResponse;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.ListJobsRequest;
 import net.aitbc.grid.v1.ListJobsResponse;
 
 /**
@@ -80,51 +83,61 @@ final class JobRoutes {
       } catch (ApiError e) {
         return HttpErrors.fromFailure(e, Call.SUBMIT);
       }
-      return reply(Call.SUBMIT, o -> jobs(body.headers()).createJob(create, o),
-          (CreateJobResponse r) -> Json.response(HttpStatus.CREATED, JobJson.view(r.getJob())));
+      return reply(Call.SUBMIT, o -> jobs(body.headers()).createJob(create, o), HttpStatus.CREATED,
+          (CreateJobResponse r) -> JobJson.view(r.getJob()));
     }));
   }
 
-  /** {@code GET /v1/jobs}: a page of the caller's jobs, newest first. */
-  @Get("/v1/jobs")
+  /**
+   * {@code GET /v1/jobs} (the CLI's) and {@code GET /v1/jobs/history} (the roadmap's): a page of the
+   * caller's jobs, newest first, with their results when {@code include_results=true}. The exact
+   * path wins over {@code /v1/jobs/{job_id}} in Armeria's router, so history is never read as an id.
+   */
+  @Get
+  @Path("/v1/jobs")
+  @Path("/v1/jobs/history")
   public HttpResponse list(QueryParams query, RequestHeaders headers) {
-    JobRequests.ListQuery q = JobRequests.list(query);
-    return reply(Call.LIST, o -> jobs(headers).listJobs(q.request(), o),
-        (ListJobsResponse r) -> Json.response(HttpStatus.OK, JobJson.page(r.getJobsList(), q.limit(), q.offset())));
+    ListJobsRequest list = JobRequests.list(query);
+    return reply(Call.LIST, o -> jobs(headers).listJobs(list, o), HttpStatus.OK,
+        (ListJobsResponse r) -> JobJson.page(r, list.getIncludeResults()));
   }
 
-  /** {@code GET /v1/jobs/{job_id}}: the JobView with what the job waits for and its metrics. */
+  /**
+   * {@code GET /v1/jobs/{job_id}}: the JobView with what the job waits for and its metrics. Here and
+   * below the id goes to the coordinator as written: a malformed one comes back as 404.
+   */
   @Get("/v1/jobs/{job_id}")
   public HttpResponse status(@Param("job_id") String jobId, RequestHeaders headers) {
-    GetJobRequest get = GetJobRequest.newBuilder().setJobId(JobRequests.jobId(jobId)).build();
-    return reply(Call.READ, o -> jobs(headers).getJob(get, o),
-        (GetJobResponse r) -> Json.response(HttpStatus.OK, JobJson.detailedView(r.getJob())));
+    GetJobRequest get = GetJobRequest.newBuilder().setJobId(jobId).build();
+    return reply(Call.READ, o -> jobs(headers).getJob(get, o), HttpStatus.OK,
+        (GetJobResponse r) -> JobJson.detailedView(r.getJob()));
   }
 
   /** {@code GET /v1/jobs/{job_id}/result}: 425 until the job has ended, then its result or error. */
   @Get("/v1/jobs/{job_id}/result")
   public HttpResponse result(@Param("job_id") String jobId, RequestHeaders headers) {
-    GetJobResultRequest get = GetJobResultRequest.newBuilder().setJobId(JobRequests.jobId(jobId)).build();
-    return reply(Call.RESULT, o -> jobs(headers).getJobResult(get, o),
-        (GetJobResultResponse r) -> Json.response(HttpStatus.OK, JobJson.result(r)));
+    GetJobResultRequest get = GetJobResultRequest.newBuilder().setJobId(jobId).build();
+    return reply(Call.RESULT, o -> jobs(headers).getJobResult(get, o), HttpStatus.OK, JobJson::result);
   }
 
-  /** {@code POST /v1/jobs/{job_id}/cancel} (the CLI's) and {@code DELETE /v1/jobs/{job_id}}: the canceled job. */
+  /**
+   * {@code POST /v1/jobs/{job_id}/cancel} (the CLI's) and {@code DELETE /v1/jobs/{job_id}} (the
+   * roadmap's): the canceled job.
+   */
   @Post("/v1/jobs/{job_id}/cancel")
   @Delete("/v1/jobs/{job_id}")
   public HttpResponse cancel(@Param("job_id") String jobId, RequestHeaders headers) {
-    CancelJobRequest cancel = CancelJobRequest.newBuilder().setJobId(JobRequests.jobId(jobId)).build();
-    return reply(Call.CANCEL, o -> jobs(headers).cancelJob(cancel, o),
-        (CancelJobResponse r) -> Json.response(HttpStatus.OK, JobJson.view(r.getJob())));
+    CancelJobRequest cancel = CancelJobRequest.newBuilder().setJobId(jobId).build();
+    return reply(Call.CANCEL, o -> jobs(headers).cancelJob(cancel, o), HttpStatus.OK,
+        (CancelJobResponse r) -> JobJson.view(r.getJob()));
   }
 
   /** {@code GET /v1/jobs/{job_id}/events}: server-sent {@code job} and {@code progress} events until the job ends. */
   @Get("/v1/jobs/{job_id}/events")
   public HttpResponse events(ServiceRequestContext ctx, @Param("job_id") String jobId, RequestHeaders headers) {
-    String id = JobRequests.jobId(jobId);
     // A watch lasts as long as the job does.
     ctx.clearRequestTimeout();
-    return JobEventStream.open(ctx, coordinator.stream(apiKey(headers)), id);
+    return JobEventStream.open(ctx, coordinator.stream(apiKey(headers)), jobId);
   }
 
   private JobServiceGrpc.JobServiceStub jobs(RequestHeaders headers) {
@@ -136,8 +149,10 @@ final class JobRoutes {
     return requireNonNull(headers.get(API_KEY), API_KEY).strip();
   }
 
-  /** Makes one unary call and answers with {@code ok} of its response, or with the error it failed with. */
-  private static <T> HttpResponse reply(Call call, Consumer<StreamObserver<T>> grpcCall, Function<T, HttpResponse> ok) {
-    return HttpResponse.of(unary(grpcCall).handle((r, e) -> e == null ? ok.apply(r) : HttpErrors.fromFailure(e, call)));
+  /** One unary call, answered {@code status} with the JSON {@code body} of its response, or with its error. */
+  private static <T> HttpResponse reply(Call call, Consumer<StreamObserver<T>> grpcCall, HttpStatus status,
+      Function<T, JsonNode> body) {
+    return HttpResponse.of(unary(grpcCall).handle((r, e) ->
+        e == null ? Json.response(status, body.apply(r)) : HttpErrors.fromFailure(e, call)));
   }
 }

@@ -10,32 +10,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import net.aitbc.grid.bridge.Grid.Reply;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Everything a client can get wrong gets a 4xx with a JSON {@code detail}, never a 5xx, and leaves
  * the bridge working.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(Grid.PerClass.class)
 class BadRequestsIT {
   private static final String GOOD_BODY =
       "{\"payload\": {\"type\": \"inference\", \"prompt\": \"hi\", \"model\": \"m\"}, \"ttl_seconds\": 900}";
 
-  private static Grid grid;
+  private final Grid grid;
 
-  @BeforeAll
-  static void start() {
-    grid = Grid.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    grid.close();
+  BadRequestsIT(Grid grid) {
+    this.grid = grid;
   }
 
   @Test
@@ -74,12 +68,14 @@ class BadRequestsIT {
 
   @Test
   void unknownOrMalformedJobIdsAreNotFound() {
+    // The coordinator refuses the malformed ones (INVALID_ARGUMENT); to the CLI they are jobs that do not exist.
     for (String id : List.of("0".repeat(32), "zz" + "0".repeat(30), "abc", "0".repeat(33), "%20", "a%2Fb")) {
-      for (String suffix : List.of("", "/result")) {
+      for (String suffix : List.of("", "/result", "/events")) {
         assertThat(grid.get("/v1/jobs/" + id + suffix, grid.clientKey).assertError(404))
             .as(id + suffix).isEqualTo("job not found");
       }
       assertThat(grid.post("/v1/jobs/" + id + "/cancel", grid.clientKey).assertError(404)).isEqualTo("job not found");
+      assertThat(grid.delete("/v1/jobs/" + id, grid.clientKey).assertError(404)).as(id).isEqualTo("job not found");
     }
     // Armeria refuses a path that climbs out of its prefix before any route sees it.
     grid.get("/v1/jobs/..%2F..%2Fhealth", grid.clientKey).assertError(400);
@@ -108,35 +104,37 @@ class BadRequestsIT {
 
   @Test
   void wrongFieldTypesAre422() {
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": \"a prompt\"}").assertError(422)).contains("payload");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"ttl_seconds\": 900}").assertError(422)).contains("payload");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": null}").assertError(422)).contains("payload");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "[{\"payload\": {}}]").assertError(422)).contains("object");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"ttl_seconds\": \"900\"}").assertError(422))
-        .contains("ttl_seconds");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"ttl_seconds\": 1.5}").assertError(422))
-        .contains("ttl_seconds");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"constraints\": []}").assertError(422))
-        .contains("constraints");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"constraints\": {\"min_vram_gb\": \"lots\"}}")
-        .assertError(422)).contains("constraints.min_vram_gb");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"constraints\": {\"models\": [1]}}")
-        .assertError(422)).contains("constraints.models");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"priority\": \"urgent\"}").assertError(422))
-        .contains("priority");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"payment_amount\": 1.5}").assertError(422))
-        .contains("payments");
-    // Checked by the coordinator, whose description becomes the detail.
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"priority\": 12}").assertError(422))
-        .contains("priority");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"type\": 7}}").assertError(422))
-        .contains("payload.type");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"type\": \"no spaces allowed\"}}").assertError(422))
-        .contains("type");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"prompt\": \"a\\u0000b\"}}").assertError(422))
-        .contains("NUL");
-    assertThat(grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {}, \"ttl_seconds\": 99999999999}").assertError(422))
-        .contains("ttl");
+    // Each body with what its detail must name: first the bridge's own refusals (a JSON type its gRPC
+    // field cannot hold), then the coordinator's (ranges and names), whose description becomes the detail.
+    List<List<String>> cases = List.of(
+        List.of("{\"payload\": \"a prompt\"}", "payload"),
+        List.of("{\"ttl_seconds\": 900}", "payload"),
+        List.of("{\"payload\": null}", "payload"),
+        List.of("[{\"payload\": {}}]", "object"),
+        List.of("{\"payload\": {}, \"ttl_seconds\": \"900\"}", "ttl_seconds"),
+        List.of("{\"payload\": {}, \"ttl_seconds\": 1.5}", "ttl_seconds"),
+        List.of("{\"payload\": {}, \"timeout_seconds\": \"60\"}", "timeout_seconds must be a whole number"),
+        List.of("{\"payload\": {}, \"timeout_seconds\": 1.5}", "timeout_seconds must be a whole number"),
+        List.of("{\"payload\": {}, \"constraints\": []}", "constraints"),
+        List.of("{\"payload\": {}, \"constraints\": {\"min_vram_gb\": \"lots\"}}", "constraints.min_vram_gb"),
+        List.of("{\"payload\": {}, \"constraints\": {\"models\": [1]}}", "constraints.models"),
+        List.of("{\"payload\": {}, \"priority\": true}", "priority must be a whole number or a name"),
+        List.of("{\"payload\": {}, \"priority\": 2.5}", "priority must be a whole number"),
+        List.of("{\"payload\": {}, \"priority\": 4294967301}", "priority is out of range"),
+        List.of("{\"payload\": {}, \"priority\": \"\"}", "priority is an empty string"),
+        List.of("{\"payload\": {}, \"payment_amount\": 1.5}", "payments"),
+        List.of("{\"payload\": {}, \"priority\": \"urgent\"}", "priority must be low, normal, high or a whole number"),
+        List.of("{\"payload\": {}, \"priority\": \"10\"}", "priority must be low, normal, high or a whole number"),
+        List.of("{\"payload\": {}, \"priority\": 12}", "priority must be between 0 and 9"),
+        List.of("{\"payload\": {\"type\": 7}}", "payload.type"),
+        List.of("{\"payload\": {\"type\": \"no spaces allowed\"}}", "type"),
+        List.of("{\"payload\": {\"prompt\": \"a\\u0000b\"}}", "payload.prompt contains a NUL"),
+        List.of("{\"payload\": {}, \"ttl_seconds\": 99999999999}", "ttl_seconds must be at most 30 days"),
+        List.of("{\"payload\": {}, \"timeout_seconds\": 0}", "timeout_seconds must be between 1 s and 30 days"),
+        List.of("{\"payload\": {}, \"timeout_seconds\": 99999999999}", "timeout_seconds must be between"));
+    for (List<String> c : cases) {
+      assertThat(grid.post("/v1/jobs", grid.clientKey, c.get(0)).assertError(422)).as(c.get(0)).contains(c.get(1));
+    }
   }
 
   @Test
@@ -169,17 +167,24 @@ class BadRequestsIT {
 
   @Test
   void badQueryValuesAre400() {
-    assertThat(grid.get("/v1/jobs?status=done", grid.clientKey).assertError(400))
-        .contains("queued", "pending", "running", "completed", "failed", "canceled", "expired");
-    assertThat(grid.get("/v1/jobs?status=queued,bogus", grid.clientKey).assertError(400)).contains("bogus");
-    assertThat(grid.get("/v1/jobs?from_time=yesterday", grid.clientKey).assertError(400)).contains("from_time");
-    assertThat(grid.get("/v1/jobs?to_time=2026-13-01T00:00:00", grid.clientKey).assertError(400)).contains("to_time");
-    assertThat(grid.get("/v1/jobs?from_time=99999-01-01T00:00:00Z", grid.clientKey).assertError(400)).contains("from_time");
-    for (String limit : List.of("0", "-1", "1001", "abc", "", "1e3", "99999999999")) {
-      assertThat(grid.get("/v1/jobs?limit=" + limit, grid.clientKey).assertError(400)).as(limit).contains("limit");
+    for (String path : List.of("/v1/jobs", "/v1/jobs/history")) {
+      assertThat(grid.get(path + "?status=done", grid.clientKey).assertError(400))
+          .contains("queued", "pending", "running", "completed", "failed", "canceled", "expired");
+      assertThat(grid.get(path + "?status=queued,bogus", grid.clientKey).assertError(400)).contains("bogus");
+      assertThat(grid.get(path + "?from_time=yesterday", grid.clientKey).assertError(400)).contains("from_time");
+      assertThat(grid.get(path + "?to_time=2026-13-01T00:00:00", grid.clientKey).assertError(400)).contains("to_time");
+      // Years the coordinator cannot query: its check, in the REST parameter's name.
+      assertThat(grid.get(path + "?from_time=%2B99999-01-01T00:00:00Z", grid.clientKey).assertError(400))
+          .startsWith("from_time must be a time between the years 1 and 9999");
+      assertThat(grid.get(path + "?to_time=0000-12-31T00:00:00Z", grid.clientKey).assertError(400))
+          .startsWith("to_time must be a time between the years 1 and 9999");
+      for (String limit : List.of("0", "-1", "1001", "abc", "", "1e3", "99999999999")) {
+        assertThat(grid.get(path + "?limit=" + limit, grid.clientKey).assertError(400)).as(limit).startsWith("limit");
+      }
+      assertThat(grid.get(path + "?offset=-1", grid.clientKey).assertError(400)).startsWith("offset must not be negative");
+      assertThat(grid.get(path + "?include_results=yes", grid.clientKey).assertError(400)).contains("include_results");
+      assertThat(grid.get(path + "?limit=1000&offset=0", grid.clientKey).status()).isEqualTo(200);
     }
-    assertThat(grid.get("/v1/jobs?offset=-1", grid.clientKey).assertError(400)).contains("offset");
-    assertThat(grid.get("/v1/jobs?limit=1000&offset=0", grid.clientKey).status()).isEqualTo(200);
   }
 
   @Test

@@ -1,5 +1,7 @@
 package net.aitbc.grid.bridge;
 
+import static net.aitbc.grid.bridge.Grid.ids;
+import static net.aitbc.grid.bridge.Grid.time;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -23,36 +25,29 @@ import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.JobProgress;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The aitbc CLI's job requests, sent exactly as contract §3.1, §3.2 and §11 give them, against a
  * real coordinator; checks the status codes and every field the CLI reads. Each test that runs a job
  * to its end uses its own model, so that its worker takes only that test's job.
  */
+@ExtendWith(Grid.PerClass.class)
 class CliContractIT {
-  private static final String NAIVE_TIME = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}";
+  private static final String NAIVE_TIME = Grid.NAIVE_TIME;
   private static final String JOB_ID = "[0-9a-f]{32}";
 
-  private static Grid grid;
+  private final Grid grid;
 
-  @BeforeAll
-  static void start() {
-    grid = Grid.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    grid.close();
+  CliContractIT(Grid grid) {
+    this.grid = grid;
   }
 
   @Test
   void statusListsTheAttemptsThatDidNotCompleteTheJob() {
     String jobId = grid.submit(grid.clientKey, "attempts-model");
-    try (TestWorker w = TestWorker.connect(grid.coordinator.grpcPort(), grid.workerKey, "w-attempts",
-        List.of("inference"), List.of("attempts-model"))) {
+    try (TestWorker w = grid.worker("w-attempts", "attempts-model")) {
       w.credit(2);
       Assignment first = w.nextAssignment();
       w.fail(first.getJobId(), first.getAttempt(), "CUDA out of memory", true);
@@ -65,7 +60,7 @@ class CliContractIT {
       assertThat(attempt.get("attempt").asInt()).isEqualTo(1);
       assertThat(attempt.get("worker_id").asText()).isEqualTo("w-attempts");
       assertThat(attempt.get("error").asText()).isEqualTo("CUDA out of memory");
-      assertThat(attempt.get("started_at").asText()).matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}");
+      assertThat(attempt.get("started_at").asText()).matches(NAIVE_TIME);
       w.complete(second.getJobId(), 2, "{\"output\":\"ok\"}");
     }
   }
@@ -93,6 +88,11 @@ class CliContractIT {
     assertThat(job.get("max_attempts").asInt()).isEqualTo(3);
     assertThat(job.get("started_at").isNull()).isTrue();
     assertThat(job.get("finished_at").isNull()).isTrue();
+    // The coordinator's default for the type: a whole number of seconds, after the CLI's fields.
+    assertThat(job.get("timeout_seconds").canConvertToExactIntegral()).as(job.toString()).isTrue();
+    assertThat(job.get("timeout_seconds").asLong()).isPositive();
+    assertThat(job.properties()).extracting(java.util.Map.Entry::getKey).startsWith("job_id", "state",
+        "assigned_miner_id", "requested_at", "expires_at", "error", "payment_id", "payment_status");
     assertThat(time(job, "requested_at")).isCloseTo(LocalDateTime.now(ZoneOffset.UTC),
         org.assertj.core.api.Assertions.within(1, java.time.temporal.ChronoUnit.MINUTES));
     assertThat(r.body()).doesNotContain(grid.clientKey);
@@ -107,6 +107,22 @@ class CliContractIT {
     assertThat(r.status()).as(r.body()).isEqualTo(201);
     assertThat(Duration.between(time(r.json(), "requested_at"), time(r.json(), "expires_at")))
         .isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void priorityNamesAndRunTimeoutsReachTheCoordinator() {
+    // The coordinator reads names, digits and numbers; the bridge only passes them on.
+    for (List<String> c : List.of(List.of("\"high\"", "8"), List.of("\" Low \"", "2"), List.of("\"7\"", "7"),
+        List.of("3", "3"), List.of("5.0", "5"))) {
+      // A model of its own, so that no other test's worker takes these jobs.
+      Reply r = grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"prompt\": \"hi\", \"model\": \"m-priority\"},"
+          + " \"priority\": " + c.get(0) + ", \"timeout_seconds\": 60}");
+      assertThat(r.status()).as(r.body()).isEqualTo(201);
+      assertThat(r.json().get("priority").asInt()).as(c.get(0)).isEqualTo(Integer.parseInt(c.get(1)));
+      assertThat(r.json().get("timeout_seconds").asLong()).isEqualTo(60);
+      String id = r.json().get("job_id").asText();
+      assertThat(grid.get("/v1/jobs/" + id, grid.clientKey).json().get("timeout_seconds").asLong()).isEqualTo(60);
+    }
   }
 
   @Test
@@ -164,8 +180,7 @@ class CliContractIT {
     assertThat(early.status()).isEqualTo(425);
     assertThat(early.json()).isEqualTo(Grid.JSON.createObjectNode().put("detail", "job not ready"));
 
-    try (TestWorker w = TestWorker.connect(grid.coordinator.grpcPort(), grid.workerKey, "w-result",
-        List.of("inference"), List.of("m-result"))) {
+    try (TestWorker w = grid.worker("w-result", "m-result")) {
       w.credit(1);
       Assignment a = w.nextAssignment();
       assertThat(a.getJobId()).isEqualTo(id);
@@ -198,8 +213,7 @@ class CliContractIT {
   @Test
   void failedJobsResultCarriesTheError() {
     String id = grid.submit(grid.clientKey, "m-fail");
-    try (TestWorker w = TestWorker.connect(grid.coordinator.grpcPort(), grid.workerKey, "w-fail",
-        List.of("inference"), List.of("m-fail"))) {
+    try (TestWorker w = grid.worker("w-fail", "m-fail")) {
       w.credit(1);
       Assignment a = w.nextAssignment();
       w.fail(a.getJobId(), a.getAttempt(), "the model crashed", false);
@@ -219,8 +233,7 @@ class CliContractIT {
   void historyHonoursStatusTypeAndTimeFilters() {
     String done = grid.submit(grid.clientKey, "m-history");
     String queued = grid.submit(grid.clientKey, "m-history-queued");
-    try (TestWorker w = TestWorker.connect(grid.coordinator.grpcPort(), grid.workerKey, "w-history",
-        List.of("inference"), List.of("m-history"))) {
+    try (TestWorker w = grid.worker("w-history", "m-history")) {
       w.credit(1);
       Assignment a = w.nextAssignment();
       w.complete(a.getJobId(), a.getAttempt(), "{\"output\":\"hello\"}");
@@ -344,8 +357,7 @@ class CliContractIT {
     CompletableFuture<Void> ended = CompletableFuture.runAsync(() -> body.forEach(lines::add));
     await().atMost(Duration.ofSeconds(10)).until(() -> events(lines).stream().anyMatch(e -> e.name().equals("job")));
 
-    try (TestWorker w = TestWorker.connect(grid.coordinator.grpcPort(), grid.workerKey, "w-sse",
-        List.of("inference"), List.of("m-sse"))) {
+    try (TestWorker w = grid.worker("w-sse", "m-sse")) {
       w.credit(1);
       Assignment a = w.nextAssignment();
       w.send(ConnectRequest.newBuilder().setProgress(JobProgress.newBuilder()
@@ -410,9 +422,18 @@ class CliContractIT {
 
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().get("openapi").asText()).isEqualTo("3.1.0");
-    assertThat(r.json().get("paths").properties()).extracting(java.util.Map.Entry::getKey)
-        .contains("/v1/jobs", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result", "/v1/jobs/{job_id}/cancel",
-            "/v1/jobs/{job_id}/events", "/health");
+    JsonNode paths = r.json().get("paths");
+    assertThat(paths.properties()).extracting(java.util.Map.Entry::getKey)
+        .contains("/v1/jobs", "/v1/jobs/history", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result",
+            "/v1/jobs/{job_id}/cancel", "/v1/jobs/{job_id}/events", "/health");
+    assertThat(paths.get("/v1/jobs/{job_id}").has("delete")).isTrue();
+    JsonNode create = r.json().get("components").get("schemas").get("JobCreate").get("properties");
+    assertThat(create.has("timeout_seconds")).isTrue();
+    assertThat(create.get("priority").toString()).contains("high", "digits");
+    assertThat(r.json().get("components").get("schemas").get("JobView").get("properties").has("timeout_seconds")).isTrue();
+    assertThat(paths.get("/v1/jobs/history").get("get").get("parameters").toString()).contains("IncludeResults");
+    assertThat(r.json().get("components").get("parameters").get("IncludeResults").get("name").asText())
+        .isEqualTo("include_results");
   }
 
   /** Opens the event stream; its headers come with the first event. */
@@ -451,15 +472,5 @@ class CliContractIT {
       }
     }
     return events;
-  }
-
-  private static List<String> ids(JsonNode page) {
-    List<String> ids = new ArrayList<>();
-    page.get("items").forEach(item -> ids.add(item.get("job_id").asText()));
-    return ids;
-  }
-
-  private static LocalDateTime time(JsonNode job, String field) {
-    return LocalDateTime.parse(job.get(field).asText());
   }
 }

@@ -30,7 +30,7 @@ final class FuzzRequests {
 
   /** Paths of the submit body whose values get replaced by values of the wrong type or range. */
   private static final List<String> FIELDS = List.of(
-      "", "payload", "ttl_seconds", "priority", "constraints", "constraints.gpu", "constraints.cuda",
+      "", "payload", "ttl_seconds", "timeout_seconds", "priority", "constraints", "constraints.gpu", "constraints.cuda",
       "constraints.min_vram_gb", "constraints.models", "constraints.models.0", "constraints.region",
       "constraints.max_price", "payment_amount", "payment_currency", "payload.type", "payload.model",
       "payload.priority", "payload.prompt", "payload.input", "payload.messages", "payload.parameters");
@@ -343,7 +343,7 @@ final class FuzzRequests {
         "x".repeat(5000), "%C3%BC".repeat(10), "%FF%FE", "..", "%2e%2e", ".", "%00", knownJobId + "%00", "%2F", "a%2Fb",
         "%5C", "%", "%zz", "%%", "'%20OR%20'1'='1", "1;DROP%20TABLE%20job", "$(reboot)", "%7B%7B7*7%7D%7D",
         "%0d%0aX-Injected:%201", "null", "undefined", "-1", "0", "%F0%9F%98%80", "%ED%A0%80", "%C0%AF", "~", "%u0041",
-        "0x" + hex.substring(2), "%20" + hex, ";", "*", "%2A", hex + ";x=1", hex + "%3B", "%E2%80%AE" + hex)) {
+        "0x" + hex.substring(2), "%20" + hex, "history", "HISTORY", "history%20", ";", "*", "%2A", hex + ";x=1", hex + "%3B", "%E2%80%AE" + hex)) {
       ids.add(utf8(s));
     }
     ids.add(concat(utf8(hex.substring(0, 16)), pick(r, BAD_UTF8), utf8(hex.substring(16))));
@@ -366,12 +366,13 @@ final class FuzzRequests {
       query = pick(r, List.of("&&&&", "=x", "%", "limit", "limit=", "?", "&limit=5&", "limit=5#frag",
           "x=" + "y".repeat(20_000), "limit=5&".repeat(2000) + "limit=6"));
     }
-    byte[] target = utf8("/v1/jobs?" + query);
+    String path = r.nextInt(3) == 0 ? "/v1/jobs/history" : "/v1/jobs";
+    byte[] target = utf8(path + "?" + query);
     if (r.nextInt(15) == 0) {
-      target = concat(utf8("/v1/jobs?status="), pick(r, BAD_UTF8), utf8("&limit=5"));
+      target = concat(utf8(path + "?status="), pick(r, BAD_UTF8), utf8("&limit=5"));
       query = "status=<raw bytes>&limit=5";
     }
-    Req req = new Req("list ?" + abbreviate(query), "GET", target);
+    Req req = new Req("list " + path + "?" + abbreviate(query), "GET", target);
     req.key(r.nextInt(10) == 0 ? otherClientKey : clientKey);
     return req;
   }
@@ -390,7 +391,7 @@ final class FuzzRequests {
         "JOB_STATE_QUEUED", "1", "-1", "%E2%80%AEdeueuq");
     List<String> types = List.of("", "inference", "has%20space", "a".repeat(10_000), "%FF", "%ED%A0%80", "INFERENCE",
         "%27%20OR%201=1--", "..%2F..", "%0A", "%09");
-    return switch (r.nextInt(9)) {
+    return switch (r.nextInt(10)) {
       case 0, 1 -> "limit=" + pick(r, numbers);
       case 2 -> "offset=" + pick(r, numbers);
       case 3 -> "status=" + pick(r, states);
@@ -398,6 +399,7 @@ final class FuzzRequests {
       case 5 -> "from_time=" + pick(r, times);
       case 6 -> "to_time=" + pick(r, times);
       case 7 -> pick(r, List.of("unknown=1", "limit", "status", "=", "%=%", "limit[]=5", "limit=5;offset=1", "a=%", "b=%%"));
+      case 8 -> "include_results=" + pick(r, List.of("true", "TRUE", "1", "false", "0", "", "yes", "%00", "true,false"));
       default -> "status=" + pick(r, states) + "&status=" + pick(r, states);
     };
   }
@@ -508,7 +510,8 @@ final class FuzzRequests {
     return switch (r.nextInt(9)) {
       case 0, 1 -> new Req("POST /v1/jobs", "POST", utf8("/v1/jobs")).json(
           "{\"payload\": {\"type\": \"inference\", \"prompt\": \"hi\"}, \"ttl_seconds\": 60}");
-      case 2 -> new Req("GET /v1/jobs", "GET", utf8("/v1/jobs?limit=5"));
+      case 2 -> r.nextBoolean() ? new Req("GET /v1/jobs", "GET", utf8("/v1/jobs?limit=5"))
+          : new Req("GET /v1/jobs/history", "GET", utf8("/v1/jobs/history?limit=5&include_results=true"));
       case 3 -> new Req("GET job", "GET", utf8("/v1/jobs/" + id));
       case 4 -> new Req("GET result", "GET", utf8("/v1/jobs/" + id + "/result"));
       case 5 -> new Req("GET events", "GET", utf8("/v1/jobs/" + id + "/events"));

@@ -11,18 +11,28 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.testing.TestConfigs;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.coordinator.testing.TestWorker;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
- * A real coordinator on a fresh database, a bridge in front of it, keys of two clients and a
- * worker owner, and an HTTP/1.1 client that talks to the bridge as the aitbc CLI does.
+ * A real coordinator on a fresh database, a bridge in front of it (started by {@link Bridge#start},
+ * as the product is), keys of two clients and a worker owner, and an HTTP/1.1 client that talks to
+ * the bridge as the aitbc CLI does. A test class gets one through {@link PerClass}.
  */
 final class Grid implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
+  /** How the CLI's server writes times: naive UTC with microseconds. */
+  static final String NAIVE_TIME = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}";
 
   final TestDatabase db;
   final Coordinator coordinator;
@@ -112,6 +122,11 @@ final class Grid implements AutoCloseable {
     return http.sendAsync(request, handler);
   }
 
+  /** A test worker of the worker owner that runs inference jobs of this one model (and so only its test's jobs). */
+  TestWorker worker(String workerId, String model) {
+    return TestWorker.connect(coordinator.grpcPort(), workerKey, workerId, List.of("inference"), List.of(model));
+  }
+
   /** Submits {@code client submit --prompt P --model M} and returns the job id. */
   String submit(String key, String model) {
     Reply r = post("/v1/jobs", key,
@@ -120,12 +135,48 @@ final class Grid implements AutoCloseable {
     return r.json().get("job_id").asText();
   }
 
+  /** The job ids of a page's items, in order. */
+  static List<String> ids(JsonNode page) {
+    List<String> ids = new ArrayList<>();
+    page.get("items").forEach(item -> ids.add(item.get("job_id").asText()));
+    return ids;
+  }
+
+  /** A time field of a job, as written (naive UTC). */
+  static LocalDateTime time(JsonNode job, String field) {
+    return LocalDateTime.parse(job.get(field).asText());
+  }
+
   @Override
   public void close() {
     http.close();
     bridge.close();
     coordinator.close();
     db.close();
+  }
+
+  /**
+   * One grid per test class, shared by its tests: under {@code @ExtendWith(Grid.PerClass.class)} a
+   * test class takes it as a constructor (or {@code @BeforeAll}) parameter, and it is closed after
+   * the class's last test.
+   */
+  static final class PerClass implements ParameterResolver {
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(Grid.class);
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+      return parameter.getParameter().getType() == Grid.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+      ExtensionContext testClass = context;
+      // A constructor may be resolved in a test method's context: the grid belongs to the class's.
+      while (testClass.getTestMethod().isPresent()) {
+        testClass = testClass.getParent().orElseThrow();
+      }
+      return testClass.getStore(NAMESPACE).computeIfAbsent(Grid.class, k -> start(), Grid.class);
+    }
   }
 
   /** An HTTP answer. */

@@ -29,6 +29,32 @@ class HttpErrorsTest {
   }
 
   @Test
+  void invalidArgumentsAreTheCallersFaultInTheRoutesTerms() {
+    // A body field: 422, with the gRPC field the bridge renamed named as the client wrote it.
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("ttl must be at most 30 days, not 99999999 s"), Call.SUBMIT,
+        422, "ttl_seconds must be at most 30 days, not 99999999 s");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("timeout must be between 1 s and 30 days, not 0 s"),
+        Call.SUBMIT, 422, "timeout_seconds must be between 1 s and 30 days, not 0 s");
+    // A query parameter: 400, as the bridge's own refusals of query values.
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("page_size must be between 1 and 1000, not 5000"), Call.LIST,
+        400, "limit must be between 1 and 1000, not 5000");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("skip must not be negative"), Call.LIST, 400,
+        "offset must not be negative");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("create_time_to must be a time between the years 1 and 9999"),
+        Call.LIST, 400, "to_time must be a time between the years 1 and 9999");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("payload_json.prompt contains a NUL character"), Call.SUBMIT,
+        422, "payload.prompt contains a NUL character");
+    // Only a leading field name is renamed: a client's quoted value stays as written.
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("job type 'timeout' is not valid"), Call.SUBMIT, 422,
+        "job type 'timeout' is not valid");
+    // A job id that is not one: the routes whose only argument it is answer the contract's 404.
+    for (Call call : new Call[] {Call.READ, Call.RESULT, Call.CANCEL, Call.WATCH}) {
+      assertAnswer(Status.INVALID_ARGUMENT.withDescription("job_id must be 32 hex characters, not 'abc'"), call, 404,
+          "job not found");
+    }
+  }
+
+  @Test
   void overloadAndOutagesSayWhenToRetry() {
     AggregatedHttpResponse limited = answer(Status.RESOURCE_EXHAUSTED.withDescription("rate limit: retry after 30 s"));
     assertThat(limited.status().code()).isEqualTo(429);

@@ -187,8 +187,7 @@ class IsolationIT {
   void finishedJobsAnswersCarryNoKey() {
     String model = "isolation-run";
     String id = grid.submit(grid.clientKey, model);
-    try (TestWorker worker = TestWorker.connect(grid.coordinator.grpcPort(), grid.workerKey, "iso-worker",
-        List.of("inference"), List.of(model))) {
+    try (TestWorker worker = grid.worker("iso-worker", model)) {
       worker.credit(1);
       Assignment a = worker.nextAssignment();
       assertThat(a.getJobId()).isEqualTo(id);

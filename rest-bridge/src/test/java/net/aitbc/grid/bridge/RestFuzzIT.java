@@ -26,18 +26,21 @@ import net.aitbc.grid.bridge.FuzzRequests.Fuzzed;
 import net.aitbc.grid.bridge.Grid.Reply;
 import net.aitbc.grid.bridge.RawHttp.Answer;
 import net.aitbc.grid.coordinator.auth.Role;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Ten thousand seeded bad requests ({@code -Dfuzz.seed=S} replays a run) get a 4xx with a JSON
  * {@code detail} or a closed connection, never a 5xx or a hang, and the grid still serves afterwards.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(Grid.PerClass.class)
 class RestFuzzIT {
   private static final long DEFAULT_SEED = 0x5EED_2026_0301L;
   private static final int THREADS = 8;
@@ -49,19 +52,17 @@ class RestFuzzIT {
   private static final List<String> EXTREME_NUMBERS =
       List.of("1e200000", "-1e-20000", "{\"x\": 1E+131072}", "[1e-16384]");
 
-  private static Grid grid;
-  private static String knownJobId;
+  private final Grid grid;
+  private String knownJobId;
 
-  @BeforeAll
-  static void start() {
-    grid = Grid.start();
-    knownJobId = grid.submit(grid.clientKey, "fuzz");
-    assertThat(grid.post("/v1/jobs/" + knownJobId + "/cancel", grid.clientKey).status()).isEqualTo(200);
+  RestFuzzIT(Grid grid) {
+    this.grid = grid;
   }
 
-  @AfterAll
-  static void stop() {
-    grid.close();
+  @BeforeAll
+  void endAKnownJob() {
+    knownJobId = grid.submit(grid.clientKey, "fuzz");
+    assertThat(grid.post("/v1/jobs/" + knownJobId + "/cancel", grid.clientKey).status()).isEqualTo(200);
   }
 
   @Test
@@ -148,7 +149,7 @@ class RestFuzzIT {
   }
 
   /** What is wrong with an answer, or null: a 5xx, a hang, or an error body that is not {@code {"detail": "..."}}. */
-  private static String problem(Answer a) {
+  private String problem(Answer a) {
     if (a.status() == RawHttp.TIMED_OUT) {
       return "no answer within " + HANG.toSeconds() + " s (" + a.incomplete() + ")";
     }
@@ -174,7 +175,7 @@ class RestFuzzIT {
     return null;
   }
 
-  private static boolean containsKey(String text) {
+  private boolean containsKey(String text) {
     return text.contains(grid.clientKey) || text.contains(grid.otherClientKey) || text.contains(grid.workerKey);
   }
 
