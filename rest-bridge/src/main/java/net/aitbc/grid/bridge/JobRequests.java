@@ -207,7 +207,7 @@ final class JobRequests {
     return m.length() <= 200 ? m : m.substring(0, 200) + "…";
   }
 
-  /** A number goes to {@code priority}, a name or digits to {@code priority_name}; the coordinator reads both. */
+  /** A number goes to {@code priority}, a name to {@code priority_name}; the coordinator reads both. */
   private static void priority(JsonNode root, CreateJobRequest.Builder b) {
     JsonNode p = present(root, "priority");
     if (p != null && p.isTextual()) {

@@ -111,9 +111,9 @@ class CliContractIT {
 
   @Test
   void priorityNamesAndRunTimeoutsReachTheCoordinator() {
-    // The coordinator reads names, digits and numbers; the bridge only passes them on.
-    for (List<String> c : List.of(List.of("\"high\"", "8"), List.of("\" Low \"", "2"), List.of("\"7\"", "7"),
-        List.of("3", "3"), List.of("5.0", "5"))) {
+    // The coordinator reads names and numbers; the bridge only passes them on.
+    for (List<String> c : List.of(List.of("\"high\"", "8"), List.of("\" Low \"", "2"), List.of("3", "3"),
+        List.of("5.0", "5"))) {
       // A model of its own, so that no other test's worker takes these jobs.
       Reply r = grid.post("/v1/jobs", grid.clientKey, "{\"payload\": {\"prompt\": \"hi\", \"model\": \"m-priority\"},"
           + " \"priority\": " + c.get(0) + ", \"timeout_seconds\": 60}");
@@ -429,7 +429,7 @@ class CliContractIT {
     assertThat(paths.get("/v1/jobs/{job_id}").has("delete")).isTrue();
     JsonNode create = r.json().get("components").get("schemas").get("JobCreate").get("properties");
     assertThat(create.has("timeout_seconds")).isTrue();
-    assertThat(create.get("priority").toString()).contains("high", "digits");
+    assertThat(create.get("priority").toString()).contains("high");
     assertThat(r.json().get("components").get("schemas").get("JobView").get("properties").has("timeout_seconds")).isTrue();
     assertThat(paths.get("/v1/jobs/history").get("get").get("parameters").toString()).contains("IncludeResults");
     assertThat(r.json().get("components").get("parameters").get("IncludeResults").get("name").asText())

@@ -130,8 +130,8 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     answer(out, () -> {
       int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
       if (pageSize < 0 || pageSize > MAX_PAGE) {
-        throw invalid("page_size must be between 1 and " + MAX_PAGE + " (0 for " + DEFAULT_PAGE + "), not "
-            + request.getPageSize());
+        throw invalid("page_size must be between 1 and " + MAX_PAGE + ", not " + request.getPageSize()
+            + " (unset: " + DEFAULT_PAGE + ")");
       }
       if (request.getSkip() < 0) {
         throw invalid("skip must not be negative, not " + request.getSkip());
