@@ -50,15 +50,31 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "queued jobs per client, for keys that set none (default ${DEFAULT-VALUE})")
   int maxQueued;
 
+  @Option(names = "--max-prefetch", defaultValue = "16",
+      description = "jobs a worker may hold beyond its concurrency (default ${DEFAULT-VALUE})")
+  int maxPrefetch;
+
+  @Option(names = "--run-timeout", defaultValue = "10m", converter = DurationConverter.class,
+      description = "how long one attempt may run when neither the job nor its type says (default ${DEFAULT-VALUE})")
+  Duration runTimeout;
+
+  @Option(names = "--type-run-timeout", paramLabel = "TYPE=DURATION",
+      description = "the run timeout of one job type, e.g. inference=30m (repeatable; embedding=2m unless given)")
+  java.util.Map<String, String> typeRunTimeouts = new java.util.LinkedHashMap<>();
+
   @Override
   public Integer call() {
-    CoordinatorConfig config = CoordinatorConfig.builder(db.requireUrl())
+    CoordinatorConfig.Builder builder = CoordinatorConfig.builder(db.requireUrl())
         .dbCredentials(db.user, db.password)
         .listen(host, port, metricsPort)
         .timing(lease, heartbeat, Duration.ofSeconds(1))
         .retries(maxAttempts, Duration.ofSeconds(1), Duration.ofMinutes(1))
         .admission(rateLimit, burst, maxQueued)
-        .build();
+        .maxPrefetch(maxPrefetch)
+        .defaultRunTimeout(runTimeout);
+    DurationConverter durations = new DurationConverter();
+    typeRunTimeouts.forEach((type, d) -> builder.runTimeout(type, durations.convert(d)));
+    CoordinatorConfig config = builder.build();
     Coordinator coordinator = Coordinator.start(config);
     Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "grid-shutdown"));
     GridMain.awaitShutdown();

@@ -114,6 +114,7 @@ class SchedulingIT {
       for (int i = 0; i < 300; i++) {
         submit(busy, "{\"type\":\"" + busyType + "\"" + busyExtra + "}");
         runOne(busyWorker);
+        w.heartbeat();
       }
       String single = submit(newcomer, "{\"type\":\"" + type + "\"}").getJobId();
       int before = 0;
