@@ -127,6 +127,29 @@ class IsolationIT {
   }
 
   @Test
+  void revokedKeyEndsItsOpenEventStream() throws Exception {
+    String key = grid.coordinator.createKey(Role.CLIENT, "watching-then-gone");
+    keys.add(key);
+    String id = grid.submit(key, "isolation-watch");
+    Queue<String> lines = new ConcurrentLinkedQueue<>();
+    var ended = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        CliContractIT.openEvents(grid, grid.bridge.port(), id).forEach(lines::add);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    await().atMost(Duration.ofSeconds(10)).until(() -> !CliContractIT.events(lines).isEmpty());
+
+    assertThat(new KeyStore(Database.dsl(keysDb)).revoke(ApiKeys.id(key))).isTrue();
+    // Within the coordinator's revocation delay (5 s) the watch behind the stream ends, and so does the stream.
+    ended.get(15, java.util.concurrent.TimeUnit.SECONDS);
+    var last = CliContractIT.events(lines).getLast();
+    assertThat(last.name()).isEqualTo("error");
+    assertThat(last.data().get("detail").asText()).contains("UNAUTHENTICATED");
+  }
+
+  @Test
   void healthAndOpenApiNeedNoKey() {
     for (String path : List.of("/health", "/v1/health", "/openapi.json")) {
       for (String key : new String[] {null, "wrong", grid.workerKey}) {

@@ -32,6 +32,7 @@ final class StreamLink implements WorkerLink {
   private final GridMetrics metrics;
   private final ArrayDeque<ConnectResponse> outbound = new ArrayDeque<>();
   private boolean closed;
+  private Runnable onClose = () -> {};
 
   StreamLink(ServerCallStreamObserver<ConnectResponse> out, GridMetrics metrics) {
     this.out = requireNonNull(out, "out");
@@ -101,13 +102,27 @@ final class StreamLink implements WorkerLink {
     }
   }
 
-  /** Marks the stream closed by the peer; true the first time. */
-  synchronized boolean markClosed() {
-    if (closed) {
-      return false;
+  /** Runs {@code action} once when the stream closes, from either side (at once if it has). */
+  void onClose(Runnable action) {
+    synchronized (this) {
+      if (!closed) {
+        this.onClose = action;
+        return;
+      }
     }
-    closed = true;
-    outbound.clear();
+    action.run();
+  }
+
+  /** Marks the stream closed by the peer; true the first time. */
+  boolean markClosed() {
+    synchronized (this) {
+      if (closed) {
+        return false;
+      }
+      closed = true;
+      outbound.clear();
+    }
+    onClose.run();
     return true;
   }
 
@@ -126,21 +141,24 @@ final class StreamLink implements WorkerLink {
   }
 
   /** Ends the stream from this side: OK completes it, anything else fails it. */
-  synchronized void end(Status status) {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    outbound.clear();
-    try {
-      if (status.isOk()) {
-        out.onCompleted();
-      } else {
-        out.onError(status.asRuntimeException());
+  void end(Status status) {
+    synchronized (this) {
+      if (closed) {
+        return;
       }
-    } catch (RuntimeException e) {
-      logger.debug("stream already gone: {}", e.toString());
+      closed = true;
+      outbound.clear();
+      try {
+        if (status.isOk()) {
+          out.onCompleted();
+        } else {
+          out.onError(status.asRuntimeException());
+        }
+      } catch (RuntimeException e) {
+        logger.debug("stream already gone: {}", e.toString());
+      }
     }
+    onClose.run();
   }
 
   private static Timestamp timestamp(OffsetDateTime t) {

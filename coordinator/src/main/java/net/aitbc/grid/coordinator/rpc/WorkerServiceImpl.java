@@ -77,7 +77,6 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     private final StreamLink link;
     private final ServerCallStreamObserver<ConnectResponse> out;
     private volatile @Nullable WorkerSession session;
-    private volatile @Nullable AutoCloseable revocation;
     private final InboundWindow window;
     private boolean warnedBadId;
 
@@ -173,9 +172,17 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
               .setLeaseDuration(duration(config.leaseDuration()))
               .setMaxHeld(s.maxHeld()))
           .build());
-      revocation = revocations.watch(principal.keyId(), () -> {
+      AutoCloseable revocation = revocations.watch(principal.keyId(), () -> {
         s.end(WorkerLink.Ending.KEY_REVOKED, "the worker's api key was revoked");
         scheduler.closed(s, "api key revoked");
+      });
+      // However the stream ends (here, by the worker, by the sweeper), the key is no longer watched for it.
+      link.onClose(() -> {
+        try {
+          revocation.close();
+        } catch (Exception e) {
+          logger.debug("[{}] unwatching the key failed: {}", s.id(), e.toString());
+        }
       });
     }
 
@@ -250,14 +257,6 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     }
 
     private void closed(WorkerSession s, String why) {
-      AutoCloseable r = revocation;
-      if (r != null) {
-        try {
-          r.close();
-        } catch (Exception e) {
-          logger.debug("[{}] unwatching the key failed: {}", s.id(), e.toString());
-        }
-      }
       scheduler.closed(s, why);
     }
   }

@@ -1,4 +1,7 @@
-/** Connected worker streams: credits, running attempts, and the single writer of each stream. */
+/**
+ * Connected workers, whatever their transport: credits, held attempts, and the {@link
+ * net.aitbc.grid.coordinator.session.WorkerLink} through which they hear of assignments and revocations.
+ */
 @NullMarked
 package net.aitbc.grid.coordinator.session;
 
