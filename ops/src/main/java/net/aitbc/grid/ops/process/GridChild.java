@@ -1,15 +1,15 @@
-package net.aitbc.grid.ops.bench;
+package net.aitbc.grid.ops.process;
 
 import java.io.IOException;
 import net.aitbc.grid.ops.GridMain;
 
 /**
- * The benchmark's coordinator JVM: exactly {@code grid <args>} (GridMain), plus a thread that exits
- * the JVM when its standard input closes. The benchmark holds that pipe open, so a benchmark that
- * dies, even by SIGKILL, never leaves a coordinator behind holding its port and database.
+ * The main class of every {@link GridProcess}: exactly {@code grid <args>} (GridMain), plus a
+ * thread that exits the JVM when its standard input closes. The parent holds that pipe open, so a
+ * parent that dies, even by SIGKILL, never leaves a child behind holding its ports and database.
  */
-public final class CoordinatorChild {
-  private CoordinatorChild() {}
+public final class GridChild {
+  private GridChild() {}
 
   /** Runs {@code grid <args>} until the parent goes away or the JVM is stopped. */
   public static void main(String[] args) {
@@ -21,7 +21,7 @@ public final class CoordinatorChild {
       } catch (IOException e) {
         // A broken pipe means the same as its end.
       }
-      // Runs the coordinator's shutdown hook: a graceful close, as on SIGTERM.
+      // Runs the command's shutdown hook: a graceful close, as on SIGTERM.
       System.exit(0);
     });
     GridMain.main(args);
