@@ -14,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.UUID;
+import net.aitbc.grid.coordinator.testing.TestDatabase;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
@@ -28,8 +29,8 @@ import picocli.CommandLine;
  * asserted: this machine is shared and its numbers are for the benchmark's report only.
  */
 class BenchSmokeIT {
-  private static final String SERVER = System.getenv().getOrDefault("AITBC_TEST_DB_URL",
-      "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
+  /** The tests' server: the machine's, AITBC_TEST_DB_URL's, or an embedded one (TestDatabase decides). */
+  private static final String SERVER = TestDatabase.server();
   private static final String DB = "grid_test_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   private static final Path LOGS = Path.of(System.getProperty("basedir", "."), "target", "bench-smoke");
   private static final ObjectMapper JSON = new ObjectMapper();
