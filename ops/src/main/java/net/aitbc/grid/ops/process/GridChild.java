@@ -2,10 +2,11 @@ package net.aitbc.grid.ops.process;
 
 import java.io.IOException;
 import net.aitbc.grid.ops.GridMain;
+import sun.misc.Signal;
 
 /**
  * The main class of every {@link GridProcess}: exactly {@code grid <args>} (GridMain), plus a
- * thread that exits the JVM when its standard input closes. The parent holds that pipe open, so a
+ * thread that stops the JVM as SIGTERM would when its standard input closes. The parent holds that pipe open, so a
  * parent that dies, even by SIGKILL, never leaves a child behind holding its ports and database.
  */
 public final class GridChild {
@@ -21,8 +22,8 @@ public final class GridChild {
       } catch (IOException e) {
         // A broken pipe means the same as its end.
       }
-      // Runs the command's shutdown hook: a graceful close, as on SIGTERM.
-      System.exit(0);
+      // Stops as on SIGTERM (a graceful close), also while the command is still starting.
+      Signal.raise(new Signal("TERM"));
     });
     GridMain.main(args);
   }

@@ -182,7 +182,9 @@ public final class GridProcess implements AutoCloseable {
 
   /** SIGTERM: its shutdown hooks run (a worker drains, a coordinator shuts down). Does not wait. */
   public void terminate() {
-    process.destroy();
+    // Not Process.destroy(): that also closes the child's standard input, which GridChild takes
+    // for its parent's end.
+    signal("-TERM");
   }
 
   /** SIGINT, as Ctrl-C in a terminal sends. Does not wait. */
@@ -231,7 +233,11 @@ public final class GridProcess implements AutoCloseable {
     if (!process.isAlive()) {
       return;
     }
-    process.destroy();
+    try {
+      signal("-TERM");
+    } catch (RuntimeException e) {
+      process.destroy(); // it may have exited meanwhile; if not, SIGTERM this way
+    }
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
         process.destroyForcibly();
