@@ -29,7 +29,7 @@ class StopWhileLoadingIT {
   private static final String LOADING = "\\[backend=embedded\\] loading ";
   private static final Duration EXIT_WITHIN = Duration.ofSeconds(20);
   /** Lean, but with room for the model (its bytes are copied while it loads). */
-  private static final List<String> JVM = List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  static final List<String> JVM = List.of("-Xmx768m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
 
   @TempDir Path dir;
 
