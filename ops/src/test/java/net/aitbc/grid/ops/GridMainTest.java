@@ -1,9 +1,8 @@
 package net.aitbc.grid.ops;
 
+import static net.aitbc.grid.ops.CliRun.grid;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -12,18 +11,6 @@ import picocli.CommandLine;
 
 /** {@code grid} refuses what it does not know, at every level, also next to {@code --help}. */
 class GridMainTest {
-  private record Run(int status, String out, String err) {}
-
-  private static Run grid(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = GridMain.commandLine();
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int status = cli.execute(args);
-    return new Run(status, out.toString(), err.toString());
-  }
-
   /** Every command path: [], [dev], [keys], [keys, create], … [bench, scale], … */
   private static List<List<String>> commandPaths() {
     List<List<String>> paths = new ArrayList<>();
@@ -51,12 +38,12 @@ class GridMainTest {
     for (String[] args : List.of(new String[] {"verify"}, new String[] {"verify", "--help"},
         new String[] {"--help", "verify"}, new String[] {"-h", "verify"}, new String[] {"keys", "--help", "bogus"},
         new String[] {"bench", "--help", "bogus"})) {
-      Run run = grid(args);
+      CliRun run = grid(args);
       assertThat(run.status()).as(String.join(" ", args)).isEqualTo(2);
       assertThat(run.err()).as(String.join(" ", args)).contains("Unmatched argument").containsPattern("'(verify|bogus)'");
       assertThat(run.out()).as(String.join(" ", args)).isEmpty();
     }
-    Run help = grid("help", "verify");
+    CliRun help = grid("help", "verify");
     assertThat(help.status()).isNotZero();
     assertThat(help.err()).contains("Unknown subcommand 'verify'");
   }
@@ -69,7 +56,7 @@ class GridMainTest {
         List.of("bench", "compare"));
     for (List<String> path : paths) {
       for (String[] args : List.of(args(path, "--bogus"), args(path, "--bogus", "--help"), args(path, "--help", "--bogus"))) {
-        Run run = grid(args);
+        CliRun run = grid(args);
         assertThat(run.status()).as(String.join(" ", args)).isEqualTo(2);
         assertThat(run.err()).as(String.join(" ", args)).contains("Unknown option: '--bogus'");
         assertThat(run.out()).as(String.join(" ", args)).isEmpty();
@@ -81,7 +68,7 @@ class GridMainTest {
   void unknownWordAfterALeafCommandIsRefusedAlsoWithHelp() {
     for (String[] args : List.of(new String[] {"keys", "list", "extra"}, new String[] {"keys", "list", "--help", "extra"},
         new String[] {"dev", "--help", "extra"}, new String[] {"bench", "compare", "--help", "extra"})) {
-      Run run = grid(args);
+      CliRun run = grid(args);
       assertThat(run.status()).as(String.join(" ", args)).isEqualTo(2);
       assertThat(run.err()).as(String.join(" ", args)).contains("Unmatched argument").contains("'extra'");
     }
@@ -90,7 +77,7 @@ class GridMainTest {
   @Test
   void helpAloneStillPrintsUsageAndSucceeds() {
     for (List<String> path : commandPaths()) {
-      Run run = grid(args(path, "--help"));
+      CliRun run = grid(args(path, "--help"));
       assertThat(run.status()).as(String.join(" ", path)).isZero();
       assertThat(run.out()).as(String.join(" ", path)).startsWith("Usage: grid");
       assertThat(run.err()).as(String.join(" ", path)).isEmpty();
