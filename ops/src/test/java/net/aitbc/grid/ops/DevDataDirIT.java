@@ -42,7 +42,7 @@ class DevDataDirIT {
   @TempDir Path tmp;
 
   private GridProcess dev(String name, Path data) {
-    return GridProcess.builder(name, tmp.resolve(name + ".log")).directory(tmp).jvmOptions(StopWhileLoadingIT.JVM)
+    return GridProcess.builder(name, tmp.resolve(name + ".log")).directory(tmp).jvmOptions(StopCleanlyIT.JVM)
         .start("dev", "--data-dir", data.toString(), "--client-key", KEY, "--grpc-port", "0", "--http-port", "0",
             "--metrics-port", "-1", "--ollama-url", "http://127.0.0.1:1");
   }
