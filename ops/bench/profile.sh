@@ -46,7 +46,7 @@ until grep -q "$started" "$log"; do
   sleep 1
 done
 sleep 2
-pid="$(pgrep -f net.aitbc.grid.ops.bench.CoordinatorChild | head -1)"
+pid="$(pgrep -f "net.aitbc.grid.ops.process.GridChild coordinator" | head -1)"
 if ! "$JAVA_HOME/bin/java" -jar "$ap" profiler -d "$seconds" -e cpu -i 1ms -t -o collapsed -f "$stacks" "$pid" >&2 \
     || [[ ! -s "$stacks" ]]; then
   echo "profile: the coordinator ended before the profile was written; make the phase last longer (--n)" >&2

@@ -28,12 +28,10 @@ final class BridgeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Bridge bridge = Bridge.start(BridgeConfig.defaults()
-        .withListen(host, port)
-        .withCoordinator(coordinator)
-        .withEnv(env));
-    Runtime.getRuntime().addShutdownHook(new Thread(bridge::close, "grid-shutdown"));
-    GridMain.awaitShutdown();
+    BridgeConfig config = BridgeConfig.defaults().withListen(host, port).withCoordinator(coordinator).withEnv(env);
+    if (Startup.run("the bridge", stop -> Bridge.start(config)) != null) {
+      GridMain.awaitShutdown();
+    }
     return 0;
   }
 }

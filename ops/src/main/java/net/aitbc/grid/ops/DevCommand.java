@@ -20,6 +20,11 @@ final class DevCommand implements Callable<Integer> {
       + "(default: a throwaway folder)")
   @Nullable Path dataDir;
 
+  @Option(names = "--durable", negatable = true,
+      description = "put every commit of the embedded PostgreSQL on disk before it is acknowledged "
+          + "(default: on with --data-dir, off for throwaway data; --no-durable is faster)")
+  @Nullable Boolean durable;
+
   @Option(names = "--client-key", defaultValue = "${env:AITBC_DEV_CLIENT_KEY}",
       description = "accept this client key instead of making a new one (env AITBC_DEV_CLIENT_KEY)")
   @Nullable String clientKey;
@@ -43,15 +48,18 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    DevGrid grid = DevGrid.start(new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
-        httpPort, metricsPort, ollamaUrl, concurrency));
-    Runtime.getRuntime().addShutdownHook(new Thread(grid::close, "grid-shutdown"));
-    System.out.println(banner(grid));
-    GridMain.awaitShutdown();
+    DevGrid.Options options = new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
+        httpPort, metricsPort, ollamaUrl, concurrency, durable);
+    DevGrid grid = Startup.run("grid dev", stop -> DevGrid.start(options, stop));
+    if (grid != null) {
+      System.out.println(banner(grid));
+      GridMain.awaitShutdown();
+    }
     return 0;
   }
 
-  private String banner(DevGrid grid) {
+  /** What {@code grid dev} prints once it is up: where everything is, and how to use it. */
+  static String banner(DevGrid grid) {
     String key = grid.clientKey();
     String url = "http://127.0.0.1:" + grid.httpPort();
     int port = grid.coordinator().grpcPort();

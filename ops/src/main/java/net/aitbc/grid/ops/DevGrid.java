@@ -1,8 +1,6 @@
 package net.aitbc.grid.ops;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import net.aitbc.grid.bridge.Bridge;
 import net.aitbc.grid.bridge.BridgeConfig;
 import net.aitbc.grid.coordinator.Coordinator;
@@ -39,6 +38,7 @@ public final class DevGrid implements AutoCloseable {
   private final WorkerNode worker;
   private final String clientKey;
   private final String database;
+  private final String jdbcUrl;
 
   /**
    * What to start.
@@ -53,23 +53,27 @@ public final class DevGrid implements AutoCloseable {
    * @param metricsPort the Prometheus port (0: any free one, -1: none)
    * @param ollamaUrl an Ollama server to use if it answers, or null
    * @param concurrency jobs the worker runs at once
+   * @param durable whether the embedded PostgreSQL puts every commit on disk before it is
+   *     acknowledged; null: durable with a data directory, fast without one
    */
   public record Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
       @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
-      @Nullable String ollamaUrl, int concurrency) {}
+      @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable) {}
 
-  private DevGrid(Options o) {
+  private DevGrid(Options o, BooleanSupplier stopRequested) {
     try {
       String dbUrl = o.dbUrl();
       if (dbUrl == null) {
-        EmbeddedPostgres pg = embeddedPostgres(o.dataDir());
+        DevPostgres pg = DevPostgres.start(o.dataDir(),
+            o.durable() != null ? o.durable() : o.dataDir() != null);
         parts.add(pg);
-        dbUrl = pg.getJdbcUrl("postgres", "postgres");
-        database = "embedded PostgreSQL on port " + pg.getPort()
-            + (o.dataDir() == null ? " (throwaway data)" : " (data in " + o.dataDir() + ")");
+        dbUrl = pg.jdbcUrl();
+        database = pg.describe();
       } else {
         database = dbUrl;
       }
+      jdbcUrl = dbUrl;
+      checkStop(stopRequested);
       coordinator = Coordinator.start(CoordinatorConfig.builder(dbUrl)
           .dbCredentials(o.dbUser(), o.dbPassword())
           .listen("127.0.0.1", o.grpcPort(), o.metricsPort())
@@ -86,17 +90,18 @@ public final class DevGrid implements AutoCloseable {
           .withCoordinator("127.0.0.1:" + coordinator.grpcPort())
           .withEnv("dev"));
       parts.add(bridge);
+      checkStop(stopRequested);
       String ollama = o.ollamaUrl() != null && answers(o.ollamaUrl() + "/api/tags") ? o.ollamaUrl() : null;
-      worker = WorkerNode.start(WorkerConfig.builder()
+      worker = Startup.startWorker(WorkerConfig.builder()
           .coordinator("127.0.0.1:" + coordinator.grpcPort())
           .apiKey(coordinator.createKey(Role.WORKER, "dev-worker"))
           .workerId("dev-worker")
           .concurrency(o.concurrency())
           .ollamaUrl(ollama)
           .drainTimeout(Duration.ofSeconds(5))
-          .build());
+          .build(), stopRequested);
       parts.add(worker);
-      awaitRegistered(worker, Duration.ofSeconds(30));
+      awaitRegistered(worker, Duration.ofSeconds(30), stopRequested);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -105,13 +110,27 @@ public final class DevGrid implements AutoCloseable {
 
   /** Starts every part; fails with the first part that cannot start. */
   public static DevGrid start(Options options) {
-    return new DevGrid(options);
+    return new DevGrid(options, () -> false);
+  }
+
+  /**
+   * Starts every part, checking {@code stopRequested} between them: when it says stop, closes
+   * what was started and throws {@link Startup.Stopped}.
+   */
+  static DevGrid start(Options options, BooleanSupplier stopRequested) {
+    return new DevGrid(options, stopRequested);
+  }
+
+  private static void checkStop(BooleanSupplier stopRequested) {
+    if (stopRequested.getAsBoolean()) {
+      throw new Startup.Stopped("grid dev stopped before it was up");
+    }
   }
 
   /** "Up" means the worker can take jobs: wait until its session is open. */
-  private static void awaitRegistered(WorkerNode worker, Duration timeout) {
+  private static void awaitRegistered(WorkerNode worker, Duration timeout, BooleanSupplier stopRequested) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!worker.isRegistered()) {
+    while (!worker.isRegistered() && !stopRequested.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         logger.warn("the worker has not registered within {}; jobs wait until it does", timeout);
         return;
@@ -122,20 +141,6 @@ public final class DevGrid implements AutoCloseable {
         Thread.currentThread().interrupt();
         return;
       }
-    }
-  }
-
-  private static EmbeddedPostgres embeddedPostgres(@Nullable Path dataDir) {
-    try {
-      // DevGrid.close stops it last; its own shutdown hook would stop it under the other parts.
-      EmbeddedPostgres.Builder b = EmbeddedPostgres.builder().setRegisterShutdownHook(false);
-      if (dataDir != null) {
-        b.setDataDirectory(dataDir).setCleanDataDirectory(false);
-      }
-      return b.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the embedded PostgreSQL (" + e.getMessage()
-          + "); run `grid dev --db-url jdbc:postgresql://host:5432/db` against an external one instead", e);
     }
   }
 
@@ -172,9 +177,14 @@ public final class DevGrid implements AutoCloseable {
     return worker;
   }
 
-  /** Where the database is, in words. */
+  /** Where the database is and whether its commits are durable, in words. */
   public String database() {
     return database;
+  }
+
+  /** The JDBC URL of the grid's database. */
+  public String jdbcUrl() {
+    return jdbcUrl;
   }
 
   /** Stops the worker (draining it), the bridge, the coordinator and the database, in that order. */

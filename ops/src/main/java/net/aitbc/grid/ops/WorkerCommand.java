@@ -89,9 +89,11 @@ final class WorkerCommand implements Callable<Integer> {
     if (workerId != null && !workerId.isBlank()) {
       config.workerId(workerId);
     }
-    WorkerNode node = WorkerNode.start(config.build());
-    Runtime.getRuntime().addShutdownHook(new Thread(node::close, "grid-shutdown"));
-    node.awaitTermination(Duration.ofDays(36_500));
+    WorkerConfig built = config.build();
+    WorkerNode node = Startup.run("the worker", stop -> Startup.startWorker(built, stop));
+    if (node != null) {
+      node.awaitTermination(Duration.ofDays(36_500));
+    }
     return 0;
   }
 }

@@ -17,10 +17,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
+import org.jooq.DSLContext;
+import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +43,7 @@ class DevGridIT {
 
   @BeforeAll
   static void start() {
-    grid = DevGrid.start(new DevGrid.Options(null, null, null, null, KEY, 0, 0, 0, null, 2));
+    grid = DevGrid.start(new DevGrid.Options(null, null, null, null, KEY, 0, 0, 0, null, 2, null));
     http = HttpClient.newHttpClient();
   }
 
@@ -116,5 +121,20 @@ class DevGridIT {
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.body()).contains("grid_jobs_submitted_total", "grid_workers_connected 1.0", "jvm_memory_used_bytes",
         "grid_commit_seconds_count{committer=\"submit\"", "grid_commit_batch_count{committer=\"outcome\"");
+  }
+
+  @Test
+  void throwawayDatabaseIsFastNotDurableAndTheBannerSaysSo() throws Exception {
+    try (Connection c = DriverManager.getConnection(grid.jdbcUrl())) {
+      DSLContext db = DSL.using(c, SQLDialect.POSTGRES);
+      assertThat(setting(db, "synchronous_commit")).isEqualTo("off");
+      assertThat(setting(db, "server_version_num")).startsWith("18");
+    }
+    assertThat(DevCommand.banner(grid)).contains("throwaway data (fast, not durable");
+  }
+
+  /** A server setting, as SHOW gives it. */
+  static String setting(DSLContext db, String name) {
+    return db.fetchValue(DSL.function(DSL.name("current_setting"), String.class, DSL.inline(name)));
   }
 }

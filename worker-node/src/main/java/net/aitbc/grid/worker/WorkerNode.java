@@ -188,10 +188,17 @@ public final class WorkerNode implements AutoCloseable {
     return config;
   }
 
-  private static List<Backend> loadBackends(WorkerConfig config) {
+  /**
+   * Loads the configured backends, as {@link #start(WorkerConfig)} does: the embedded model first
+   * (seconds, in native code that cannot be interrupted), then probes Ollama and the
+   * OpenAI-compatible server; one that cannot load is left out with a warning. The caller owns
+   * what it returns (pass it to {@link #start(WorkerConfig, List)}, or close it).
+   */
+  public static List<Backend> loadBackends(WorkerConfig config) {
     List<Backend> backends = new ArrayList<>();
     if (config.embeddedBackend()) {
       long start = System.nanoTime();
+      logger.info("[backend=embedded] loading {}", EmbeddedBackend.MODEL);
       try {
         backends.add(new EmbeddedBackend());
         logger.info(

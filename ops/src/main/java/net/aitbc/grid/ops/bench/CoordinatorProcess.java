@@ -1,20 +1,18 @@
 package net.aitbc.grid.ops.bench;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
+import net.aitbc.grid.ops.process.GridProcess;
+import net.aitbc.grid.ops.process.Ports;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,15 +23,13 @@ import org.jspecify.annotations.Nullable;
 final class CoordinatorProcess implements AutoCloseable {
   private static final String READY = "coordinator listening on";
 
-  private final Process process;
-  private final Path log;
+  private final GridProcess process;
   private final int grpcPort;
   private final int metricsPort;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private CoordinatorProcess(Process process, Path log, int grpcPort, int metricsPort) {
+  private CoordinatorProcess(GridProcess process, int grpcPort, int metricsPort) {
     this.process = process;
-    this.log = log;
     this.grpcPort = grpcPort;
     this.metricsPort = metricsPort;
   }
@@ -43,42 +39,20 @@ final class CoordinatorProcess implements AutoCloseable {
    * arguments, and waits until it listens.
    */
   static CoordinatorProcess start(String dbUrl, List<String> jvmOptions, List<String> extraArgs, Path log) {
-    int grpcPort = freePort();
-    int metricsPort = freePort();
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmOptions);
-    command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), CoordinatorChild.class.getName()));
-    command.addAll(List.of("coordinator", "--db-url", dbUrl, "--host", "127.0.0.1", "--port", Integer.toString(grpcPort),
-        "--metrics-port", Integer.toString(metricsPort), "--rate-limit", "0", "--max-queued", "100000000"));
-    command.addAll(extraArgs);
+    int grpcPort = Ports.free();
+    int metricsPort = Ports.free();
+    List<String> args = new ArrayList<>(List.of("coordinator", "--db-url", dbUrl, "--host", "127.0.0.1",
+        "--port", Integer.toString(grpcPort), "--metrics-port", Integer.toString(metricsPort), "--rate-limit", "0",
+        "--max-queued", "100000000"));
+    args.addAll(extraArgs);
+    GridProcess p = GridProcess.builder("the coordinator", log).jvmOptions(jvmOptions).start(args);
     try {
-      Files.createDirectories(log.getParent());
-      Files.writeString(log, String.join(" ", command) + "\n");
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-      CoordinatorProcess c = new CoordinatorProcess(p, log, grpcPort, metricsPort);
-      c.awaitReady(Duration.ofSeconds(60));
-      return c;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the coordinator", e);
+      p.awaitLog(READY, Duration.ofSeconds(60));
+    } catch (RuntimeException e) {
+      p.close();
+      throw e;
     }
-  }
-
-  private void awaitReady(Duration timeout) throws IOException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!Files.readString(log).contains(READY)) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("the coordinator exited with " + process.exitValue() + "; see " + log
-            + "\n" + tail(30));
-      }
-      if (System.nanoTime() > deadline) {
-        close();
-        throw new IllegalStateException("the coordinator did not start within " + timeout + "; see " + log);
-      }
-      LockSupport.parkNanos(50_000_000);
-    }
+    return new CoordinatorProcess(p, grpcPort, metricsPort);
   }
 
   /** The gRPC port. */
@@ -93,17 +67,7 @@ final class CoordinatorProcess implements AutoCloseable {
 
   /** Where its output goes. */
   Path log() {
-    return log;
-  }
-
-  /** The last lines of its log. */
-  String tail(int lines) {
-    try {
-      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(log unreadable: " + e + ")";
-    }
+    return process.log();
   }
 
   /** What the Prometheus endpoint says now; null parts when it does not answer. */
@@ -195,28 +159,6 @@ final class CoordinatorProcess implements AutoCloseable {
   /** SIGTERM (the coordinator shuts down gracefully), then SIGKILL after 30 s. */
   @Override
   public void close() {
-    if (!process.isAlive()) {
-      return;
-    }
-    process.destroy();
-    try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** A free TCP port on loopback. */
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    process.close();
   }
 }

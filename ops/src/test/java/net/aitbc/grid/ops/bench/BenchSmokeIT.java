@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,6 +12,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.UUID;
+import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.ops.CliRun;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.junit.jupiter.api.AfterAll;
@@ -28,24 +28,16 @@ import picocli.CommandLine;
  * asserted: this machine is shared and its numbers are for the benchmark's report only.
  */
 class BenchSmokeIT {
-  private static final String SERVER = System.getenv().getOrDefault("AITBC_TEST_DB_URL",
-      "jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres");
+  /** The tests' server: the machine's, AITBC_TEST_DB_URL's, or an embedded one (TestDatabase decides). */
+  private static final String SERVER = TestDatabase.server();
   private static final String DB = "grid_test_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
   private static final Path LOGS = Path.of(System.getProperty("basedir", "."), "target", "bench-smoke");
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Lean coordinator JVM: the machine has two cores and the suite runs other JVMs beside it. */
   private static final String COORDINATOR_OPTS = "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
 
-  private record Run(int status, String out, String err) {}
-
-  private static Run grid(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new BenchCommand());
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    int status = cli.execute(args);
-    return new Run(status, out.toString(), err.toString());
+  private static CliRun grid(String... args) {
+    return CliRun.run(new CommandLine(new BenchCommand()), args);
   }
 
   @AfterAll
@@ -58,7 +50,7 @@ class BenchSmokeIT {
   @Test
   void everyPhaseDoesAllItsJobsAndTheDatabaseHoldsWhatWasAcknowledged(@TempDir Path tmp) throws IOException {
     Path json = tmp.resolve("grid.json");
-    Run run = grid("--n", "200", "--latency-jobs", "50", "--latency-rate", "200", "--embedding-jobs", "5",
+    CliRun run = grid("--n", "200", "--latency-jobs", "50", "--latency-rate", "200", "--embedding-jobs", "5",
         "--embedding-rounds", "1", "--warmup-jobs", "40", "--workers", "2", "--worker-credits", "50",
         "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB, "--coordinator-opts", COORDINATOR_OPTS,
         "--log-dir", LOGS.resolve("bench").toString(), "--json", json.toString());
@@ -97,7 +89,7 @@ class BenchSmokeIT {
     Files.writeString(peers.resolve("gw-batched.run1.json"), "{\"profile\":\"gw-batched\",\"lib\":\"graphile-worker\","
         + "\"phases\":{\"enqueue_single\":{\"jobs_per_s\":1000},\"process_1\":{\"jobs_per_s\":40000},"
         + "\"latency\":{\"e2e\":{\"p50_ms\":11.9,\"p99_ms\":15.9},\"pickup\":{\"p50_ms\":2}}}}\n");
-    Run compare = grid("compare", "--grid", json.toString(), "--peers", peers.toString());
+    CliRun compare = grid("compare", "--grid", json.toString(), "--peers", peers.toString());
     assertThat(compare.status()).as(compare.err()).isZero();
     assertThat(compare.out()).contains("gw-batched", "grid/gw-batched", "process a backlog of N");
   }
@@ -105,7 +97,7 @@ class BenchSmokeIT {
   @Test
   void scaleConnectsEveryWorkerAndRunsTheLatencyPhaseWithThem(@TempDir Path tmp) throws IOException {
     Path json = tmp.resolve("scale.json");
-    Run run = grid("scale", "--scale-workers", "50", "--streams-per-connection", "10", "--settle", "1s", "--warmup-jobs", "20",
+    CliRun run = grid("scale", "--scale-workers", "50", "--streams-per-connection", "10", "--settle", "1s", "--warmup-jobs", "20",
         "--latency-jobs", "30", "--latency-rate", "100", "--workers", "2", "--worker-credits", "20",
         "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB, "--coordinator-opts", COORDINATOR_OPTS,
         "--log-dir", LOGS.resolve("scale").toString(), "--json", json.toString());

@@ -4,8 +4,6 @@ import static net.aitbc.grid.db.Tables.JOB;
 
 import io.grpc.ManagedChannel;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -26,6 +24,8 @@ import net.aitbc.grid.coordinator.store.KeyStore;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
 import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.ops.process.GridProcess;
+import net.aitbc.grid.ops.process.Ports;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
@@ -67,7 +67,7 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
       }
     }
     Files.createDirectories(logDir);
-    coordinatorPort = freePort();
+    coordinatorPort = Ports.free();
   }
 
   private static long countTests(ExtensionContext context) {
@@ -195,14 +195,15 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
 
   /** Starts {@code grid bridge} on a free port; returns its port once it listens. */
   int startBridge() {
-    int port = freePort();
+    int port = Ports.free();
     start("bridge", List.of(), Map.of(), "bridge", "--port", Integer.toString(port), "--coordinator",
         "127.0.0.1:" + coordinatorPort).awaitLog("bridge listening on", Duration.ofSeconds(30));
     return port;
   }
 
   private GridProcess start(String name, List<String> jvm, Map<String, String> env, String... args) {
-    GridProcess p = GridProcess.start(name, logDir.resolve(name + ".log"), jvm, env, args);
+    GridProcess p = GridProcess.builder(name, logDir.resolve(name + ".log"))
+        .jvmOptions(GridProcess.LEAN_JVM_OPTIONS).jvmOptions(jvm).env(env).start(args);
     processes.add(p);
     return p;
   }
@@ -242,15 +243,5 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
   /** How many jobs of this worker are in this state now. */
   int count(JobState state, String workerId) {
     return query(db -> db.fetchCount(JOB, JOB.STATE.eq(state).and(JOB.WORKER_ID.eq(workerId))));
-  }
-
-  /** A free TCP port on loopback. */
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

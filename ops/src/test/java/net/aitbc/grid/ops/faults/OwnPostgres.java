@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import net.aitbc.grid.ops.process.Ports;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -14,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * started again on the same port and data directory, as an outage of the database would be.
  */
 final class OwnPostgres implements AutoCloseable {
-  private final int port = Grid.freePort();
+  private final int port = Ports.free();
   private final Path dataDir;
   private final Path log;
   private @Nullable EmbeddedPostgres server;

@@ -14,6 +14,7 @@ import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
+import net.aitbc.grid.ops.process.GridProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;

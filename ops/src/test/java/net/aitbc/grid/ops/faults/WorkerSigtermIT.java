@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
+import net.aitbc.grid.ops.process.GridProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
