@@ -75,9 +75,9 @@ final class CoordinatorCommand implements Callable<Integer> {
     DurationConverter durations = new DurationConverter();
     typeRunTimeouts.forEach((type, d) -> builder.runTimeout(type, durations.convert(d)));
     CoordinatorConfig config = builder.build();
-    Coordinator coordinator = Coordinator.start(config);
-    Runtime.getRuntime().addShutdownHook(new Thread(coordinator::close, "grid-shutdown"));
-    GridMain.awaitShutdown();
+    if (Startup.run("the coordinator", stop -> Coordinator.start(config)) != null) {
+      GridMain.awaitShutdown();
+    }
     return 0;
   }
 }
