@@ -438,7 +438,12 @@ class CliContractIT {
 
   /** Opens the event stream; its headers come with the first event. */
   static Stream<String> openEvents(Grid grid, int port, String id) throws Exception {
-    HttpRequest req = Grid.request(port, "/v1/jobs/" + id + "/events", grid.clientKey)
+    return openEvents(grid, port, id, grid.clientKey);
+  }
+
+  /** Opens the event stream with this key. */
+  static Stream<String> openEvents(Grid grid, int port, String id, String key) throws Exception {
+    HttpRequest req = Grid.request(port, "/v1/jobs/" + id + "/events", key)
         .timeout(Duration.ofMinutes(1)).header("Accept", "text/event-stream").GET().build();
     HttpResponse<Stream<String>> r = grid.sendAsync(req, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
     assertThat(r.statusCode()).isEqualTo(200);

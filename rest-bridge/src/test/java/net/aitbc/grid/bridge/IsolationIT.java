@@ -134,7 +134,7 @@ class IsolationIT {
     Queue<String> lines = new ConcurrentLinkedQueue<>();
     var ended = java.util.concurrent.CompletableFuture.runAsync(() -> {
       try {
-        CliContractIT.openEvents(grid, grid.bridge.port(), id).forEach(lines::add);
+        CliContractIT.openEvents(grid, grid.bridge.port(), id, key).forEach(lines::add);
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }

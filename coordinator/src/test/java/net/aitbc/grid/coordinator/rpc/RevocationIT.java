@@ -7,10 +7,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.auth.Role;
@@ -18,13 +16,12 @@ import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.KeyStore;
 import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.TestWorker;
+import net.aitbc.grid.coordinator.testing.Watcher;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.GetJobRequest;
 import net.aitbc.grid.v1.Job;
-import net.aitbc.grid.v1.WatchJobRequest;
-import net.aitbc.grid.v1.WatchJobResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -77,29 +74,11 @@ class RevocationIT {
     var client = grid.clientWithKey(key);
     Job job = client.createJob(CreateJobRequest.newBuilder().setPayloadJson("{\"type\":\"t-nobody-runs\"}").build())
         .getJob();
-    CompletableFuture<Status> ended = new CompletableFuture<>();
-    CompletableFuture<Void> first = new CompletableFuture<>();
-    grid.asyncClient(key).watchJob(WatchJobRequest.newBuilder().setJobId(job.getJobId()).build(),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(WatchJobResponse value) {
-            first.complete(null);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            ended.complete(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            ended.complete(Status.OK);
-          }
-        });
-    first.get(10, TimeUnit.SECONDS);
+    Watcher watcher = Watcher.watch(grid.asyncClient(key), job.getJobId());
+    await().atMost(Duration.ofSeconds(10)).until(() -> !watcher.received().isEmpty());
 
     revoke(key);
-    Status status = ended.get(10, TimeUnit.SECONDS);
+    Status status = watcher.ended().get(10, TimeUnit.SECONDS);
     assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
         assertThatThrownBy(() -> client.getJob(GetJobRequest.newBuilder().setJobId(job.getJobId()).build()))

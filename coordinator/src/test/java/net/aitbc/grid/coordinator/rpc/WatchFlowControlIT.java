@@ -4,20 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.TestWorker;
+import net.aitbc.grid.coordinator.testing.Watcher;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.Job;
 import net.aitbc.grid.v1.JobState;
-import net.aitbc.grid.v1.WatchJobRequest;
 import net.aitbc.grid.v1.WatchJobResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -32,33 +28,9 @@ class WatchFlowControlIT {
     String key = grid.clientKey("slow-watcher");
     Job job = grid.clientWithKey(key).createJob(CreateJobRequest.newBuilder()
         .setPayloadJson("{\"type\":\"t-chatty\"}").build()).getJob();
-    List<WatchJobResponse> received = new CopyOnWriteArrayList<>();
-    CompletableFuture<Status> ended = new CompletableFuture<>();
-    CompletableFuture<ClientCallStreamObserver<WatchJobRequest>> call = new CompletableFuture<>();
-    grid.asyncClient(key).watchJob(WatchJobRequest.newBuilder().setJobId(job.getJobId()).build(),
-        new ClientResponseObserver<WatchJobRequest, WatchJobResponse>() {
-          @Override
-          public void beforeStart(ClientCallStreamObserver<WatchJobRequest> requestStream) {
-            // Takes the first message, then nothing until told.
-            requestStream.disableAutoRequestWithInitial(1);
-            call.complete(requestStream);
-          }
-
-          @Override
-          public void onNext(WatchJobResponse value) {
-            received.add(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {
-            ended.complete(Status.fromThrowable(t));
-          }
-
-          @Override
-          public void onCompleted() {
-            ended.complete(Status.OK);
-          }
-        });
+    // Takes the first message, then nothing until told.
+    Watcher watcher = Watcher.watch(grid.asyncClient(key), job.getJobId(), 1);
+    List<WatchJobResponse> received = watcher.received();
     await().atMost(Duration.ofSeconds(10)).until(() -> !received.isEmpty());
 
     String chunk = "y".repeat(50_000);
@@ -72,8 +44,8 @@ class WatchFlowControlIT {
       w.complete(a.getJobId(), a.getAttempt(), "{\"done\":true}");
       w.next(); // the OutcomeAck: progress sent before it has been handled
     }
-    call.get().request(Integer.MAX_VALUE);
-    assertThat(ended.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+    watcher.request(Integer.MAX_VALUE);
+    assertThat(watcher.ended().get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
 
     WatchJobResponse last = received.getLast();
     assertThat(last.getJob().getState()).isEqualTo(JobState.JOB_STATE_COMPLETED);
