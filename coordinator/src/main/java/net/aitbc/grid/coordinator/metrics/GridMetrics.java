@@ -45,7 +45,8 @@ public final class GridMetrics implements AutoCloseable {
   private final Map<String, Counter> admissionRefused = new HashMap<>();
   private final MultiGauge queueDepth;
   private final Map<String, Timer> runTimes = new ConcurrentHashMap<>();
-  private final Map<String, Counter> streamMessages = new ConcurrentHashMap<>();
+  private final Map<String, Counter> streamMessagesIn = new ConcurrentHashMap<>();
+  private final Map<String, Counter> streamMessagesOut = new ConcurrentHashMap<>();
   private final Set<String> typeTags = ConcurrentHashMap.newKeySet();
   private final Timer dispatchLatency;
   private final Map<JobState, Counter> finished = new EnumMap<>(JobState.class);
@@ -127,13 +128,18 @@ public final class GridMetrics implements AutoCloseable {
         .toList(), true);
   }
 
-  /** An attempt of a job of this type ran this long (until its worker reported it). */
-  public void ran(String type, Duration time) {
-    runTimes.computeIfAbsent(typeTag(type), t -> Timer.builder("grid.job.run")
-        .description("From assignment to the worker's outcome, per job type")
-        .tag("type", t)
-        .publishPercentileHistogram()
-        .register(registry)).record(time);
+  /** An attempt of a job of this type ran this many milliseconds (until its worker reported it). */
+  public void ran(String type, long millis) {
+    String tag = typeTag(type);
+    Timer t = runTimes.get(tag);
+    if (t == null) {
+      // Count, sum and max per type (no histogram: it is recorded once per job, on the hot path).
+      t = runTimes.computeIfAbsent(tag, k -> Timer.builder("grid.job.run")
+          .description("From assignment to the worker's outcome, per job type")
+          .tag("type", k)
+          .register(registry));
+    }
+    t.record(millis, TimeUnit.MILLISECONDS);
   }
 
   /** A call was refused by this limit: {@code rate} or {@code queue_cap}. */
@@ -158,10 +164,10 @@ public final class GridMetrics implements AutoCloseable {
 
   /** A worker-stream message went in ({@code in}) or out; {@code kind} is its protocol case. */
   public void streamMessage(boolean in, String kind) {
-    String key = (in ? "in:" : "out:") + kind;
-    Counter c = streamMessages.get(key);
+    Map<String, Counter> counters = in ? streamMessagesIn : streamMessagesOut;
+    Counter c = counters.get(kind);
     if (c == null) {
-      c = streamMessages.computeIfAbsent(key, k -> Counter.builder("grid.stream.messages")
+      c = counters.computeIfAbsent(kind, k -> Counter.builder("grid.stream.messages")
           .description("Worker-stream messages, by direction and kind")
           .tag("direction", in ? "in" : "out")
           .tag("kind", kind.toLowerCase(Locale.ROOT))

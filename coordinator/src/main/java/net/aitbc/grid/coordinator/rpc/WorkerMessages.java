@@ -66,7 +66,9 @@ final class WorkerMessages {
     String metrics = c.getMetricsJson().isBlank() ? "{}" : c.getMetricsJson();
     try {
       JsonChecks.object(c.getResultJson(), "result_json", MAX_RESULT_CHARS);
-      JsonChecks.object(metrics, "metrics_json", MAX_METRICS_CHARS);
+      if (!metrics.equals("{}")) {
+        JsonChecks.object(metrics, "metrics_json", MAX_METRICS_CHARS);
+      }
     } catch (JsonChecks.Invalid e) {
       return new Outcome.Failed(jobId, c.getAttempt(), sessionId,
           "worker " + workerId + " sent an invalid completion: " + e.getMessage(), true, workerId);

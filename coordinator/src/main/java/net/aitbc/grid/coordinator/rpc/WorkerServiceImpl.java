@@ -9,7 +9,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.UUID;
-import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.Principal;
@@ -44,8 +43,8 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
   /** Inbound messages held or asked for per stream. */
   private static final int WINDOW = 256;
-  /** Bytes of inbound messages held or asked for per stream (asks counted at the largest message). */
-  static final long MAX_INBOUND_BYTES = 128L << 20;
+  /** Bytes of inbound messages held per stream before no more are asked for. */
+  static final long MAX_INBOUND_BYTES = 64L << 20;
 
   private final CoordinatorConfig config;
   private final Scheduler scheduler;
@@ -84,7 +83,7 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       this.principal = principal;
       this.link = link;
       this.out = out;
-      this.window = new InboundWindow(Coordinator.MAX_MESSAGE_BYTES, MAX_INBOUND_BYTES, WINDOW, out::request);
+      this.window = new InboundWindow(MAX_INBOUND_BYTES, WINDOW, out::request);
     }
 
     /** One inbound message of {@code bytes} is done with (an outcome: committed and answered). */

@@ -2,8 +2,6 @@ package net.aitbc.grid.coordinator.scheduler;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -42,7 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Scheduler implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Scheduler.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final CoordinatorConfig config;
   private final Stores stores;
@@ -231,11 +228,17 @@ public final class Scheduler implements AutoCloseable {
    * keeps refusing is answered not accepted, and its attempt goes back to the queue.
    */
   public CompletableFuture<Recorded> report(WorkerSession session, Outcome outcome) {
-    var attempt = session.running(outcome.jobId()).filter(r -> r.attempt() == outcome.attempt());
+    WorkerSession.RunningAttempt attempt = session.running(outcome.jobId())
+        .filter(r -> r.attempt() == outcome.attempt()).orElse(null);
     session.reported(outcome.jobId(), outcome.attempt());
-    Outcome stamped = outcome instanceof Outcome.Completed c && attempt.isPresent()
-        ? withTimes(c, attempt.get()) : outcome;
-    attempt.ifPresent(r -> metrics.ran(r.type(), java.time.Duration.between(r.startedAt(), now())));
+    Outcome stamped = outcome;
+    if (attempt != null) {
+      long runMs = java.time.Duration.between(attempt.startedAt(), now()).toMillis();
+      metrics.ran(attempt.type(), runMs);
+      if (outcome instanceof Outcome.Completed c) {
+        stamped = withTimes(c, attempt, runMs);
+      }
+    }
     return outcomes.submit(stamped).handle((r, error) -> {
       session.finished(outcome.jobId(), outcome.attempt());
       if (error != null) {
@@ -280,18 +283,19 @@ public final class Scheduler implements AutoCloseable {
         + "); the attempt goes back to the queue");
   }
 
-  private static Outcome.Completed withTimes(Outcome.Completed c, WorkerSession.RunningAttempt r) {
-    ObjectNode m;
-    try {
-      m = c.metricsJson().isBlank() ? JSON.createObjectNode() : (ObjectNode) JSON.readTree(c.metricsJson());
-    } catch (Exception e) {
-      // The transport checked it is an object; keep what the worker sent if it cannot be merged.
-      return c;
-    }
-    OffsetDateTime now = now();
-    m.put("queue_ms", java.time.Duration.between(r.createdAt(), r.startedAt()).toMillis());
-    m.put("run_ms", java.time.Duration.between(r.startedAt(), now).toMillis());
-    return new Outcome.Completed(c.jobId(), c.attempt(), c.sessionId(), c.resultJson(), m.toString());
+  /**
+   * The worker's metrics (a JSON object, checked by the transport) with the coordinator's queue and
+   * run times added. Added as text: jsonb keeps the last of duplicate keys, so these win over any
+   * the worker sent, and no parse and print per outcome.
+   */
+  private static Outcome.Completed withTimes(Outcome.Completed c, WorkerSession.RunningAttempt r, long runMs) {
+    String given = c.metricsJson().strip();
+    String times = "\"queue_ms\":" + java.time.Duration.between(r.createdAt(), r.startedAt()).toMillis()
+        + ",\"run_ms\":" + runMs + "}";
+    int end = given.lastIndexOf('}');
+    boolean empty = end < 0 || given.substring(given.indexOf('{') + 1, end).isBlank();
+    String merged = empty ? "{" + times : given.substring(0, end) + "," + times;
+    return new Outcome.Completed(c.jobId(), c.attempt(), c.sessionId(), c.resultJson(), merged);
   }
 
   /** The worker is draining: it gets no more jobs. */
