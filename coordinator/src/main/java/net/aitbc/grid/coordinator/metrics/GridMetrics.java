@@ -3,8 +3,6 @@ package net.aitbc.grid.coordinator.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MultiGauge;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -15,13 +13,14 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.HashMap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import net.aitbc.grid.db.enums.JobState;
@@ -43,7 +42,7 @@ public final class GridMetrics implements AutoCloseable {
   private final Counter leaseExpired;
   private final Counter timedOut;
   private final Map<String, Counter> admissionRefused = new HashMap<>();
-  private final MultiGauge queueDepth;
+  private final Map<String, AtomicLong> queueDepth = new ConcurrentHashMap<>();
   private final Map<String, Timer> runTimes = new ConcurrentHashMap<>();
   private final Map<String, Counter> streamMessagesIn = new ConcurrentHashMap<>();
   private final Map<String, Counter> streamMessagesOut = new ConcurrentHashMap<>();
@@ -65,7 +64,6 @@ public final class GridMetrics implements AutoCloseable {
         .register(registry);
     Gauge.builder("grid.workers.connected", workers).description("Connected worker sessions").register(registry);
     Gauge.builder("grid.jobs.watched", watched).description("Jobs with a live watcher").register(registry);
-    queueDepth = MultiGauge.builder("grid.queue.depth").description("Queued jobs per job type").register(registry);
     unrecorded = Counter.builder("grid.outcomes.unrecorded")
         .description("Outcomes the database kept refusing; their attempts were queued again").register(registry);
     leaseExpired = Counter.builder("grid.lease.expiries")
@@ -119,13 +117,17 @@ public final class GridMetrics implements AutoCloseable {
     dispatchLatency.record(waited);
   }
 
-  /** The latest count of queued jobs per type. */
+  /** The latest count of queued jobs per type (a type seen before and absent now has none). */
   public void queueDepth(Map<String, Integer> byType) {
-    Map<String, Integer> tagged = new HashMap<>();
-    byType.forEach((type, n) -> tagged.merge(typeTag(type), n, Integer::sum));
-    queueDepth.register(tagged.entrySet().stream()
-        .map(e -> MultiGauge.Row.of(Tags.of("type", e.getKey()), e.getValue()))
-        .toList(), true);
+    Map<String, Long> tagged = new HashMap<>();
+    byType.forEach((type, n) -> tagged.merge(typeTag(type), (long) n, Long::sum));
+    tagged.keySet().forEach(tag -> queueDepth.computeIfAbsent(tag, t -> {
+      AtomicLong depth = new AtomicLong();
+      Gauge.builder("grid.queue.depth", depth, AtomicLong::get).description("Queued jobs per job type")
+          .tag("type", t).register(registry);
+      return depth;
+    }));
+    queueDepth.forEach((tag, depth) -> depth.set(tagged.getOrDefault(tag, 0L)));
   }
 
   /** An attempt of a job of this type ran this many milliseconds (until its worker reported it). */

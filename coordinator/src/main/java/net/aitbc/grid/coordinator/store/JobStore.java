@@ -13,6 +13,7 @@ import static org.jooq.impl.DSL.val;
 
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -309,7 +310,8 @@ public final class JobStore {
         .fetchOne(Record1::value1));
   }
 
+  /** Now, to the microsecond PostgreSQL keeps: what a write answers equals what a read shows later. */
   static OffsetDateTime now() {
-    return OffsetDateTime.now(ZoneOffset.UTC);
+    return OffsetDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
   }
 }

@@ -127,12 +127,41 @@ class OutcomeFaultsIT {
     }
   }
 
+  @Test
+  void theMetersCountWhatHappenedPerJobType() throws Exception {
+    JobServiceBlockingStub c = grid.client("metered");
+    Job job = submit(c, "t-metered");
+    await().atMost(Duration.ofSeconds(10)).until(() -> metric("grid_queue_depth", "type=\"t-metered\"") == 1.0);
+    try (TestWorker w = grid.worker("w-metered", "t-metered")) {
+      w.credit(1);
+      Assignment a = w.nextAssignment();
+      w.complete(a.getJobId(), a.getAttempt(), "{}");
+      assertThat(nextAck(w).getAccepted()).isTrue();
+    }
+    assertThat(get(c, job.getJobId()).getState()).isEqualTo(JobState.JOB_STATE_COMPLETED);
+    assertThat(metric("grid_job_run_seconds_count", "type=\"t-metered\"")).isEqualTo(1.0);
+    assertThat(metric("grid_stream_messages_total", "kind=\"completed\"")).isGreaterThanOrEqualTo(1.0);
+    assertThat(metric("grid_stream_messages_total", "kind=\"assignment\"")).isGreaterThanOrEqualTo(1.0);
+    // A type whose queue emptied reads 0, not nothing.
+    await().atMost(Duration.ofSeconds(10)).until(() -> metric("grid_queue_depth", "type=\"t-metered\"") == 0.0
+        && scrape().contains("grid_queue_depth{type=\"t-metered\"}"));
+  }
+
   private static double metric(String name) throws Exception {
+    return metric(name, "");
+  }
+
+  /** The sum of a meter's series whose labels contain {@code labels}. */
+  private static double metric(String name, String labels) throws Exception {
+    return scrape().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .filter(l -> l.contains(labels))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
+  private static String scrape() throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + grid.coordinator().metricsPort()
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + grid.coordinator().metricsPort()
           + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-      return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-          .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
   }
 }
