@@ -46,11 +46,6 @@ public final class Revocations implements AutoCloseable {
     });
   }
 
-  /** How many keys have open streams now. */
-  public int watchedKeys() {
-    return watchers.size();
-  }
-
   private void check() {
     if (watchers.isEmpty()) {
       return;

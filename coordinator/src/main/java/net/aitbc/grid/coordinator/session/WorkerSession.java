@@ -252,11 +252,6 @@ public final class WorkerSession {
     return running.size();
   }
 
-  /** How many jobs the worker holds now (assigned, neither reported nor revoked). */
-  public int held() {
-    return held.get();
-  }
-
   /** Attempts still unreported whose deadline is before {@code now}. */
   public List<AttemptRef> overdue(OffsetDateTime now) {
     List<AttemptRef> out = new ArrayList<>();
