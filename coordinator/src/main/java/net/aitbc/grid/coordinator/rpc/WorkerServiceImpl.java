@@ -224,7 +224,7 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       WorkerSession s = session;
       link.end(code.withDescription(GrpcErrors.abbreviate(why, 1000)));
       if (s != null) {
-        closed(s, "protocol error: " + why);
+        scheduler.closed(s, "protocol error: " + why);
       }
     }
 
@@ -240,7 +240,7 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
         // A worker half-closes after its last outcome: answer each before ending the call.
         s.settled().whenComplete((r, e) -> {
           link.end(Status.OK);
-          closed(s, "worker closed the stream");
+          scheduler.closed(s, "worker closed the stream");
         });
       } else {
         link.end(Status.OK);
@@ -251,12 +251,8 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       link.markClosed();
       WorkerSession s = session;
       if (s != null) {
-        closed(s, why);
+        scheduler.closed(s, why);
       }
-    }
-
-    private void closed(WorkerSession s, String why) {
-      scheduler.closed(s, why);
     }
   }
 

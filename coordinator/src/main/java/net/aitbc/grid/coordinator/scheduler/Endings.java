@@ -3,6 +3,7 @@ package net.aitbc.grid.coordinator.scheduler;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
+import java.util.UUID;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.Ended;
@@ -31,13 +32,18 @@ final class Endings {
       if (e.sessionId() != null) {
         registry.find(e.sessionId()).ifPresent(s -> s.revoke(e.jobId(), e.attempt(), reason));
       }
-      if (e.state() == JobState.QUEUED) {
-        metrics.requeued();
-        wake.run();
-      } else {
-        metrics.finished(e.state());
-      }
-      events.changed(e.jobId());
+      changed(e.jobId(), e.state());
     }
+  }
+
+  /** A job's attempt ended and the job is now in {@code state}: meters, dispatcher and watchers hear of it. */
+  void changed(UUID jobId, JobState state) {
+    if (state == JobState.QUEUED) {
+      metrics.requeued();
+      wake.run();
+    } else {
+      metrics.finished(state);
+    }
+    events.changed(jobId);
   }
 }

@@ -28,7 +28,6 @@ import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.store.Submitted;
 import net.aitbc.grid.coordinator.store.TakeBackStore;
-import net.aitbc.grid.db.enums.JobState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -248,16 +247,10 @@ public final class Scheduler implements AutoCloseable {
         }
         return unrecorded(session, outcome, cause);
       }
-      if (r.accepted()) {
-        if (r.state() == JobState.QUEUED) {
-          metrics.requeued();
-          dispatcher.wake();
-        } else if (r.state() != null) {
-          metrics.finished(r.state());
-        }
-        events.changed(outcome.jobId());
-      } else {
+      if (!r.accepted()) {
         metrics.refused();
+      } else if (r.state() != null) {
+        endings.changed(outcome.jobId(), r.state());
       }
       return r;
     });

@@ -250,15 +250,8 @@ public final class JobStore {
         .limit(limit)
         .fetch(r -> {
           StoredJob j = JobMapper.toJob(r, false);
-          return withResults ? withResult(j, JobMapper.text(r.getResult())) : j;
+          return withResults ? j.withResult(JobMapper.text(r.getResult())) : j;
         });
-  }
-
-  private static StoredJob withResult(StoredJob j, @Nullable String result) {
-    return new StoredJob(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(), j.payloadJson(),
-        j.requirements(), j.priority(), j.state(), j.attempt(), j.maxAttempts(), j.workerId(), j.createdAt(),
-        j.startedAt(), j.finishedAt(), j.expiresAt(), j.error(), j.metricsJson(), j.paymentId(), j.timeout(), result,
-        j.attempts());
   }
 
   /**

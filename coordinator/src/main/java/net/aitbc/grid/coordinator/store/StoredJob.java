@@ -75,6 +75,13 @@ public record StoredJob(
         resultJson, list);
   }
 
+  /** The same job with this result. */
+  public StoredJob withResult(@Nullable String result) {
+    return new StoredJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, state, attempt,
+        maxAttempts, workerId, createdAt, startedAt, finishedAt, expiresAt, error, metricsJson, paymentId, timeout,
+        result, attempts);
+  }
+
   /**
    * An attempt that ended without completing its job.
    *
