@@ -23,6 +23,7 @@ import java.util.function.Supplier;
 import net.aitbc.grid.bridge.Bridge;
 import net.aitbc.grid.bridge.BridgeConfig;
 import net.aitbc.grid.v1.CreateJobResponse;
+import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import org.jspecify.annotations.Nullable;
 
@@ -120,6 +121,11 @@ final class BenchGrid implements AutoCloseable {
   /** An asynchronous JobService stub with the client key, on the shared client channel. */
   JobServiceGrpc.JobServiceStub asyncStub() {
     return Grpc.withKey(JobServiceGrpc.newStub(clientChannel), db.clientKey());
+  }
+
+  /** A blocking ExplorerService stub with the client key (the ledger's sync status). */
+  ExplorerServiceGrpc.ExplorerServiceBlockingStub explorer() {
+    return Grpc.withKey(ExplorerServiceGrpc.newBlockingStub(clientChannel), db.clientKey());
   }
 
   /** The scheduler all bench workers' heartbeats share. */
