@@ -19,6 +19,8 @@ import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.testing.TestConfigs;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
 import net.aitbc.grid.coordinator.testing.TestWorker;
+import net.aitbc.grid.ledger.SigningKey;
+import net.aitbc.grid.ledger.VerifyingKey;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -40,26 +42,44 @@ final class Grid implements AutoCloseable {
   final String clientKey;
   final String otherClientKey;
   final String workerKey;
+  /** The key the coordinator signs receipts and blocks with; null when it issues none. */
+  final @Nullable VerifyingKey coordinatorKey;
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
       .build();
 
-  private Grid(TestDatabase db, Coordinator coordinator, Bridge bridge) {
+  private Grid(TestDatabase db, Coordinator coordinator, Bridge bridge, @Nullable VerifyingKey coordinatorKey) {
     this.db = db;
     this.coordinator = coordinator;
     this.bridge = bridge;
+    this.coordinatorKey = coordinatorKey;
     this.clientKey = coordinator.createKey(Role.CLIENT, "client-a");
     this.otherClientKey = coordinator.createKey(Role.CLIENT, "client-b");
     this.workerKey = coordinator.createKey(Role.WORKER, "worker-owner");
   }
 
-  /** Starts everything on free loopback ports. */
+  /** Starts everything on free loopback ports; the coordinator issues no receipts. */
   static Grid start() {
     TestDatabase db = TestDatabase.create();
     Coordinator coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
     Bridge bridge = Bridge.start(config(coordinator.grpcPort()));
-    return new Grid(db, coordinator, bridge);
+    return new Grid(db, coordinator, bridge, null);
+  }
+
+  /**
+   * Starts everything with a coordinator that signs a receipt for every completed job and seals
+   * them into a block within {@code sealEvery} of the first one waiting.
+   */
+  static Grid startWithLedger(Duration sealEvery) {
+    SigningKey key = SigningKey.generate();
+    TestDatabase db = TestDatabase.create();
+    Coordinator coordinator = Coordinator.start(TestConfigs.builder(db.url())
+        .signingKey(key)
+        .blocks(1000, sealEvery)
+        .build());
+    Bridge bridge = Bridge.start(config(coordinator.grpcPort()));
+    return new Grid(db, coordinator, bridge, key.verifyingKey());
   }
 
   /** A bridge config on a free port in front of a coordinator at {@code grpcPort}. */
