@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import net.aitbc.grid.coordinator.Coordinator;
+import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.testing.TestConfigs;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
@@ -59,12 +61,12 @@ final class Grid implements AutoCloseable {
     this.workerKey = coordinator.createKey(Role.WORKER, "worker-owner");
   }
 
-  /** Starts everything on free loopback ports; the coordinator issues no receipts. */
+  /**
+   * Starts everything on free loopback ports with the coordinator's test settings ({@link
+   * #coordinatorKey} is not known: tests of receipts start with {@link #startWithLedger}).
+   */
   static Grid start() {
-    TestDatabase db = TestDatabase.create();
-    Coordinator coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
-    Bridge bridge = Bridge.start(config(coordinator.grpcPort()));
-    return new Grid(db, coordinator, bridge, null);
+    return start(b -> b, null);
   }
 
   /**
@@ -73,13 +75,20 @@ final class Grid implements AutoCloseable {
    */
   static Grid startWithLedger(Duration sealEvery) {
     SigningKey key = SigningKey.generate();
+    return start(b -> b.signingKey(key).blocks(1000, sealEvery), key.verifyingKey());
+  }
+
+  /** Starts everything with a coordinator that has no signing key: no receipts, no blocks. */
+  static Grid startWithoutReceipts() {
+    return start(b -> b.signingKey(null), null);
+  }
+
+  /** Starts a coordinator with the test settings, changed by {@code settings}, whose signing key is {@code key}. */
+  private static Grid start(UnaryOperator<CoordinatorConfig.Builder> settings, @Nullable VerifyingKey key) {
     TestDatabase db = TestDatabase.create();
-    Coordinator coordinator = Coordinator.start(TestConfigs.builder(db.url())
-        .signingKey(key)
-        .blocks(1000, sealEvery)
-        .build());
+    Coordinator coordinator = Coordinator.start(settings.apply(TestConfigs.builder(db.url())).build());
     Bridge bridge = Bridge.start(config(coordinator.grpcPort()));
-    return new Grid(db, coordinator, bridge, key.verifyingKey());
+    return new Grid(db, coordinator, bridge, key);
   }
 
   /** A bridge config on a free port in front of a coordinator at {@code grpcPort}. */
