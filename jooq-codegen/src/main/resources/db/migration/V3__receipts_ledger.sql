@@ -1,7 +1,8 @@
 -- Signed receipts of completed jobs and the append-only ledger (an RFC 9162 Merkle tree) they are
 -- sealed into, block by block.
 
--- One receipt per completed job, written in the transaction that completes it.
+-- One receipt per completed job, written in the transaction that completes it, never changed but
+-- for its signature.
 CREATE TABLE receipt (
     receipt_id  uuid        PRIMARY KEY,
     job_id      uuid        NOT NULL UNIQUE REFERENCES job (job_id),
@@ -13,28 +14,34 @@ CREATE TABLE receipt (
     -- SHA-256(0x00 || body), the leaf hash: the receipt's "transaction hash" in the explorer.
     leaf_hash   bytea       NOT NULL UNIQUE,
     -- The coordinator's Ed25519 signature of body. Ed25519 is deterministic, so it is the same
-    -- whenever it is made: it is made when the receipt is first read (or by the background
-    -- signer), not on the completion path.
+    -- whenever it is made: it is made when the receipt is first read, not on the completion path.
     signature   bytea,
-    created_at  timestamptz NOT NULL,
-    -- The receipt's index among the ledger's leaves, set by the block that seals it.
-    leaf_index  bigint      UNIQUE
+    created_at  timestamptz NOT NULL
 );
--- What the sealer takes next, oldest first.
-CREATE INDEX receipt_unsealed_idx ON receipt (created_at, receipt_id) WHERE leaf_index IS NULL;
 -- A client's receipts, newest first.
 CREATE INDEX receipt_client_created_idx ON receipt (client_id, created_at DESC, receipt_id DESC);
--- The background signer's work.
-CREATE INDEX receipt_unsigned_idx ON receipt (created_at) WHERE signature IS NULL;
+
+-- Receipts waiting for a block, in the order they were issued: written with the receipt, deleted by
+-- the block that seals it. Narrow, so that sealing rewrites no receipt.
+CREATE TABLE receipt_unsealed (
+    seq         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    receipt_id  uuid        NOT NULL,
+    leaf_hash   bytea       NOT NULL,
+    created_at  timestamptz NOT NULL
+);
 
 -- Every aligned perfect subtree of the ledger: level k, index i covers leaves [i*2^k, (i+1)*2^k).
--- Level 0 holds the leaf hashes as sealed. Proofs read O(log^2 n) of these, never the leaves.
+-- Level 0 rows are the leaves as sealed, each naming its receipt. Proofs read O(log^2 n) of these,
+-- never the receipts.
 CREATE TABLE ledger_node (
-    level  smallint NOT NULL,
-    idx    bigint   NOT NULL,
-    hash   bytea    NOT NULL,
+    level       smallint NOT NULL,
+    idx         bigint   NOT NULL,
+    hash        bytea    NOT NULL,
+    receipt_id  uuid,
     PRIMARY KEY (level, idx)
 );
+-- A receipt's leaf; at most one each.
+CREATE UNIQUE INDEX ledger_node_receipt_uq ON ledger_node (receipt_id) WHERE receipt_id IS NOT NULL;
 
 CREATE TABLE block (
     height        bigint      PRIMARY KEY CHECK (height >= 1),
@@ -49,6 +56,8 @@ CREATE TABLE block (
     key_id        text        NOT NULL,
     header        text        NOT NULL
 );
+-- Proofs are asked for at a block's tree size; a leaf's block is the first whose tree holds it.
+CREATE UNIQUE INDEX block_tree_size_uq ON block (tree_size);
 
 -- The ledger's head: one row, locked by whoever seals, so that blocks form one chain however many
 -- coordinators share the database. The frontier (the perfect subtrees of tree_size's binary

@@ -25,16 +25,24 @@ import net.aitbc.grid.coordinator.auth.KeyCache;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Revocations;
 import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.ledger.Ledger;
+import net.aitbc.grid.coordinator.ledger.ReceiptBodies;
+import net.aitbc.grid.coordinator.ledger.Sealer;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.metrics.MetricsHttpServer;
+import net.aitbc.grid.coordinator.rpc.ExplorerServiceImpl;
 import net.aitbc.grid.coordinator.rpc.JobServiceImpl;
+import net.aitbc.grid.coordinator.rpc.ReceiptServiceImpl;
 import net.aitbc.grid.coordinator.rpc.WorkerServiceImpl;
 import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.Stores;
+import net.aitbc.grid.ledger.SigningKey;
+import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 import org.jooq.DSLContext;
 import org.jspecify.annotations.Nullable;
@@ -101,7 +109,7 @@ public final class Coordinator implements AutoCloseable {
    * caller builds and starts the server, and closes the returned core after the server stops.
    */
   public static Core configure(ServerBuilder<?> sb, CoordinatorConfig config, DSLContext dsl) {
-    Core core = new Core(config, Stores.over(dsl));
+    Core core = new Core(config, dsl);
     AuthInterceptor auth = new AuthInterceptor(core.keys);
     sb.executor(core.executor)
         .callExecutor(new ServerCallExecutorSupplier() {
@@ -116,7 +124,9 @@ public final class Coordinator implements AutoCloseable {
         })
         .intercept(auth)
         .addService(new JobServiceImpl(config, core.stores.jobs(), core.scheduler, core.registry, core.events,
-            core.revocations, core.executor))
+            core.revocations, core.executor, core.stores.receipts(), core.ledger))
+        .addService(new ReceiptServiceImpl(core.stores.receipts(), core.ledger))
+        .addService(new ExplorerServiceImpl(core.stores.ledger(), core.ledger))
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -200,11 +210,24 @@ public final class Coordinator implements AutoCloseable {
     private final KeyCache keys;
     private final HealthStatusManager health = new HealthStatusManager();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final @Nullable Ledger ledger;
+    private final @Nullable Sealer sealer;
 
-    private Core(CoordinatorConfig config, Stores stores) {
-      this.stores = stores;
+    private Core(CoordinatorConfig config, DSLContext dsl) {
+      SigningKey key = config.ledger().signingKey();
+      this.stores = Stores.over(dsl, key == null ? null : new ReceiptBodies());
+      this.ledger = key == null ? null : new Ledger(key, stores.receipts(), stores.ledger());
+      this.sealer = ledger == null ? null
+          : new Sealer(stores.ledger(), ledger, config.ledger().blockReceipts(), config.ledger().blockInterval());
+      if (ledger != null) {
+        logger.info("issuing receipts signed with key {}; a block every {} receipts or {} ms", ledger.keyId(),
+            config.ledger().blockReceipts(), config.ledger().blockInterval().toMillis());
+      } else {
+        logger.info("issuing no receipts: no signing key is configured");
+      }
       this.metrics = new GridMetrics(registry::size, events::watchedJobs);
-      this.scheduler = new Scheduler(config, stores, registry, events, metrics);
+      Sealer s = sealer;
+      this.scheduler = new Scheduler(config, stores, registry, events, metrics, s == null ? n -> { } : s::issued);
       this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
     }
@@ -214,12 +237,17 @@ public final class Coordinator implements AutoCloseable {
       health.setStatus("", ServingStatus.SERVING);
       health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(ReceiptServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(ExplorerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     }
 
     /** Stops the scheduler (idempotent), revocation checks and meters. */
     @Override
     public void close() {
       scheduler.close();
+      if (sealer != null) {
+        sealer.close();
+      }
       revocations.close();
       metrics.close();
       executor.shutdownNow();

@@ -2,10 +2,12 @@ package net.aitbc.grid.coordinator;
 
 import static java.util.Objects.requireNonNull;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import net.aitbc.grid.ledger.SigningKey;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,6 +36,7 @@ import org.jspecify.annotations.Nullable;
  * @param runTimeouts the default run timeout per job type
  * @param revocationDelay how long a revoked key may still be honoured, on new calls and open streams
  * @param staleKeyGrace how long a key checked before the database went down is still trusted
+ * @param ledger receipts and the ledger: the signing key (none: no receipts) and how blocks are sealed
  */
 public record CoordinatorConfig(
     String host,
@@ -57,7 +60,8 @@ public record CoordinatorConfig(
     Duration defaultRunTimeout,
     Map<String, Duration> runTimeouts,
     Duration revocationDelay,
-    Duration staleKeyGrace) {
+    Duration staleKeyGrace,
+    Ledger ledger) {
 
   /** The default gRPC port. */
   public static final int DEFAULT_GRPC_PORT = 9090;
@@ -79,6 +83,7 @@ public record CoordinatorConfig(
     requireNonNull(defaultRunTimeout, "defaultRunTimeout");
     requireNonNull(revocationDelay, "revocationDelay");
     requireNonNull(staleKeyGrace, "staleKeyGrace");
+    requireNonNull(ledger, "ledger");
     runTimeouts = Map.copyOf(runTimeouts);
     if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
       throw new IllegalArgumentException(
@@ -127,6 +132,37 @@ public record CoordinatorConfig(
     return runTimeouts.getOrDefault(type, defaultRunTimeout);
   }
 
+  /** Whether completed jobs get signed receipts (a signing key is configured). */
+  public boolean issuesReceipts() {
+    return ledger.signingKey() != null;
+  }
+
+  /**
+   * Receipts and the ledger.
+   *
+   * @param signingKey the coordinator's Ed25519 key; null issues no receipts and seals nothing
+   * @param blockReceipts the most receipts one block seals; a block is sealed as soon as this many wait
+   * @param blockInterval how long a receipt may wait before a block seals it
+   * @param defaultUnitPrice the price per unit when the worker advertised none
+   */
+  public record Ledger(@Nullable SigningKey signingKey, int blockReceipts, Duration blockInterval,
+      BigDecimal defaultUnitPrice) {
+    /** Checks the values. */
+    public Ledger {
+      requireNonNull(blockInterval, "blockInterval");
+      requireNonNull(defaultUnitPrice, "defaultUnitPrice");
+      if (blockReceipts < 1 || blockReceipts > 100_000) {
+        throw new IllegalArgumentException("receipts per block must be between 1 and 100000, not " + blockReceipts);
+      }
+      if (blockInterval.compareTo(Duration.ofMillis(10)) < 0) {
+        throw new IllegalArgumentException("the block interval must be at least 10 ms, not " + blockInterval);
+      }
+      if (defaultUnitPrice.signum() < 0) {
+        throw new IllegalArgumentException("the unit price must not be negative");
+      }
+    }
+  }
+
   /** Builds a {@link CoordinatorConfig}; every setter has the production default until called. */
   public static final class Builder {
     private String host = "127.0.0.1";
@@ -151,6 +187,7 @@ public record CoordinatorConfig(
     private final Map<String, Duration> runTimeouts = new TreeMap<>(Map.of("embedding", Duration.ofMinutes(2)));
     private Duration revocationDelay = Duration.ofSeconds(5);
     private Duration staleKeyGrace = Duration.ofMinutes(1);
+    private Ledger ledger = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"));
 
     private Builder(String dbUrl) {
       this.dbUrl = requireNonNull(dbUrl, "dbUrl");
@@ -180,6 +217,7 @@ public record CoordinatorConfig(
       runTimeouts.putAll(c.runTimeouts);
       revocationDelay = c.revocationDelay;
       staleKeyGrace = c.staleKeyGrace;
+      ledger = c.ledger;
     }
 
     /** Listens on {@code host:grpcPort}, with metrics on {@code metricsPort} (-1: none). */
@@ -246,6 +284,24 @@ public record CoordinatorConfig(
       return this;
     }
 
+    /** Signs receipts with this key (null: no receipts). */
+    public Builder signingKey(@Nullable SigningKey key) {
+      this.ledger = new Ledger(key, ledger.blockReceipts(), ledger.blockInterval(), ledger.defaultUnitPrice());
+      return this;
+    }
+
+    /** Seals a block when {@code receipts} wait, or when the oldest has waited {@code interval}. */
+    public Builder blocks(int receipts, Duration interval) {
+      this.ledger = new Ledger(ledger.signingKey(), receipts, interval, ledger.defaultUnitPrice());
+      return this;
+    }
+
+    /** The price per unit of workers that advertise none. */
+    public Builder defaultUnitPrice(BigDecimal price) {
+      this.ledger = new Ledger(ledger.signingKey(), ledger.blockReceipts(), ledger.blockInterval(), price);
+      return this;
+    }
+
     /** How long a graceful shutdown waits. */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = grace;
@@ -257,7 +313,7 @@ public record CoordinatorConfig(
       return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize, leaseDuration,
           heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace,
           defaultRatePerSec, defaultBurst, defaultMaxQueued, maxPrefetch, defaultRunTimeout, runTimeouts,
-          revocationDelay, staleKeyGrace);
+          revocationDelay, staleKeyGrace, ledger);
     }
   }
 }

@@ -1,5 +1,6 @@
 package net.aitbc.grid.ops;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.worker.WorkerConfig;
@@ -24,6 +25,12 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--worker-id", defaultValue = "${env:AITBC_WORKER_ID}",
       description = "stable worker id (env AITBC_WORKER_ID; default: the host name)")
   @Nullable String workerId;
+
+  @Option(names = "--state-dir", defaultValue = "${env:AITBC_WORKER_STATE_DIR}",
+      description = "where the worker keeps its Ed25519 key, " + WorkerConfig.KEY_FILE + ", made on first start; "
+          + "the coordinator pins its public key to the worker id at the first registration "
+          + "(env AITBC_WORKER_STATE_DIR; default $XDG_STATE_HOME/aitbc-worker, else ~/.local/state/aitbc-worker)")
+  @Nullable Path stateDir;
 
   @Option(names = "--concurrency", defaultValue = "${env:AITBC_WORKER_CONCURRENCY:-2}",
       description = "jobs run at once (env AITBC_WORKER_CONCURRENCY; default ${DEFAULT-VALUE})")
@@ -88,6 +95,9 @@ final class WorkerCommand implements Callable<Integer> {
         .drainTimeout(drainTimeout);
     if (workerId != null && !workerId.isBlank()) {
       config.workerId(workerId);
+    }
+    if (stateDir != null) {
+      config.stateDir(stateDir);
     }
     WorkerConfig built = config.build();
     WorkerNode node = Startup.run("the worker", stop -> Startup.startWorker(built, stop));

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -31,6 +32,7 @@ import net.aitbc.grid.worker.WorkerNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real worker nodes against a real coordinator: the embedded model's embeddings, streamed tokens
@@ -43,6 +45,8 @@ class WorkerNodeIT {
 
   private static TestDatabase db;
   private static Coordinator coordinator;
+  @TempDir
+  static Path stateDir;
   private static ManagedChannel channel;
   private static JobServiceBlockingStub client;
   private static String workerKey;
@@ -70,6 +74,7 @@ class WorkerNodeIT {
     WorkerNode node = WorkerNode.start(WorkerConfig.builder()
         .coordinator("127.0.0.1:" + coordinator.grpcPort())
         .apiKey(workerKey)
+        .stateDir(stateDir)
         .workerId(id)
         .embeddedBackend(embedded)
         .ollamaUrl(withOllama ? ollama.url() : null)
@@ -208,6 +213,7 @@ class WorkerNodeIT {
     try (WorkerNode node = WorkerNode.start(WorkerConfig.builder()
         .coordinator("127.0.0.1:" + coordinator.grpcPort())
         .apiKey(workerKey)
+        .stateDir(stateDir)
         .workerId("prefetcher")
         .concurrency(1)
         .prefetch(1)

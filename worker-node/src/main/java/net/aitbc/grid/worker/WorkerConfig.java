@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
@@ -16,6 +17,9 @@ import org.jspecify.annotations.Nullable;
  * @param apiKey a worker-role API key, sent as the {@code x-api-key} metadata entry (required)
  * @param workerId the id the worker registers under, stable across restarts (default: the host
  *     name)
+ * @param stateDir where the worker keeps what must outlive a restart: its Ed25519 key, {@value
+ *     #KEY_FILE} (default {@code $XDG_STATE_HOME/aitbc-worker}, else {@code
+ *     ~/.local/state/aitbc-worker})
  * @param concurrency how many jobs run at once (default 2)
  * @param prefetch how many jobs beyond {@code concurrency} the worker accepts ahead, waiting here
  *     for a free slot, so that a slot never idles for a dispatch round trip (default 0)
@@ -39,6 +43,7 @@ public record WorkerConfig(
     String coordinator,
     String apiKey,
     String workerId,
+    Path stateDir,
     int concurrency,
     int prefetch,
     String region,
@@ -54,11 +59,15 @@ public record WorkerConfig(
     boolean gpuDetection,
     boolean noopBackend) {
 
+  /** The key file's name in {@link #stateDir()}. */
+  public static final String KEY_FILE = "worker-ed25519.key";
+
   /** Checks every field, so a bad setting fails at start rather than on the first reconnect. */
   public WorkerConfig {
     requireNonNull(coordinator, "coordinator");
     requireNonNull(apiKey, "apiKey");
     requireNonNull(workerId, "workerId");
+    requireNonNull(stateDir, "stateDir");
     requireNonNull(region, "region");
     requireNonNull(reconnectMin, "reconnectMin");
     requireNonNull(reconnectMax, "reconnectMax");
@@ -76,6 +85,23 @@ public record WorkerConfig(
     check(!drainTimeout.isNegative(), "drainTimeout must not be negative");
     checkUrl(ollamaUrl, "ollamaUrl");
     checkUrl(openAiUrl, "openAiUrl");
+  }
+
+  /** The worker's signing key file: {@value #KEY_FILE} in the state directory. */
+  public Path keyFile() {
+    return stateDir.resolve(KEY_FILE);
+  }
+
+  /**
+   * {@code $XDG_STATE_HOME/aitbc-worker}, or {@code ~/.local/state/aitbc-worker} when that is
+   * unset or relative (the XDG spec says to ignore a relative one).
+   */
+  public static Path defaultStateDir() {
+    String xdg = System.getenv("XDG_STATE_HOME");
+    if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+      return Path.of(xdg, "aitbc-worker");
+    }
+    return Path.of(System.getProperty("user.home"), ".local", "state", "aitbc-worker");
   }
 
   /**
@@ -98,6 +124,8 @@ public record WorkerConfig(
         + coordinator
         + ", apiKey=***, workerId="
         + workerId
+        + ", stateDir="
+        + stateDir
         + ", concurrency="
         + concurrency
         + ", prefetch="
@@ -155,6 +183,7 @@ public record WorkerConfig(
     private String coordinator = "127.0.0.1:9090";
     private @Nullable String apiKey;
     private @Nullable String workerId;
+    private @Nullable Path stateDir;
     private int concurrency = 2;
     private int prefetch;
     private String region = "";
@@ -176,6 +205,7 @@ public record WorkerConfig(
       coordinator = c.coordinator;
       apiKey = c.apiKey;
       workerId = c.workerId;
+      stateDir = c.stateDir;
       concurrency = c.concurrency;
       prefetch = c.prefetch;
       region = c.region;
@@ -207,6 +237,12 @@ public record WorkerConfig(
     /** The id to register under; defaults to the host name. */
     public Builder workerId(String workerId) {
       this.workerId = workerId;
+      return this;
+    }
+
+    /** Where the worker keeps its key; defaults to {@link WorkerConfig#defaultStateDir()}. */
+    public Builder stateDir(Path stateDir) {
+      this.stateDir = stateDir;
       return this;
     }
 
@@ -298,6 +334,7 @@ public record WorkerConfig(
           coordinator,
           apiKey,
           workerId == null ? hostName() : workerId,
+          stateDir == null ? defaultStateDir() : stateDir,
           concurrency,
           prefetch,
           region,

@@ -1,5 +1,10 @@
 package net.aitbc.grid.worker;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.WorkerCapabilities;
 import net.aitbc.grid.worker.backend.Backend;
 import net.aitbc.grid.worker.backend.BackendException;
@@ -50,7 +56,7 @@ public final class WorkerNode implements AutoCloseable {
   /**
    * Loads the configured backends (the embedded model before anything else, so the first job is
    * fast; an Ollama or OpenAI-compatible server that does not answer is left out with a warning),
-   * detects GPUs, and connects to the coordinator in the background.
+   * loads or makes its key, detects GPUs, and connects to the coordinator in the background.
    */
   public static WorkerNode start(WorkerConfig config) {
     return start(config, loadBackends(config));
@@ -63,6 +69,13 @@ public final class WorkerNode implements AutoCloseable {
   public static WorkerNode start(WorkerConfig config, List<? extends Backend> backends) {
     Objects.requireNonNull(config, "config");
     BackendRouter router = new BackendRouter(backends);
+    SigningKey key;
+    try {
+      key = loadKey(config);
+    } catch (RuntimeException e) {
+      router.close();
+      throw e;
+    }
     GpuDetector.Result gpus =
         config.gpuDetection() ? GpuDetector.detect() : GpuDetector.Result.NONE;
     WorkerCapabilities capabilities =
@@ -94,7 +107,7 @@ public final class WorkerNode implements AutoCloseable {
         config.concurrency());
     CoordinatorSession session;
     try {
-      session = new CoordinatorSession(config, version, capabilities, router);
+      session = new CoordinatorSession(config, version, capabilities, router, key);
     } catch (RuntimeException e) {
       router.close();
       throw e;
@@ -235,6 +248,33 @@ public final class WorkerNode implements AutoCloseable {
       backends.add(new NoopBackend(config.workerId()));
     }
     return backends;
+  }
+
+  /**
+   * The worker's Ed25519 key from its state directory, made there on first start (owner-only). The
+   * coordinator pins its public key to the worker id at the first registration.
+   */
+  private static SigningKey loadKey(WorkerConfig config) {
+    boolean existed = Files.exists(config.keyFile());
+    try {
+      if (!existed && FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+        // What the worker keeps there is its own: a new state directory is owner-only too.
+        Files.createDirectories(
+            config.stateDir(),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      }
+      SigningKey key = SigningKey.loadOrCreate(config.keyFile());
+      logger.info(
+          "[worker={}] {} key {} ({})",
+          config.workerId(),
+          existed ? "signing with" : "made a new",
+          key.keyId(),
+          config.keyFile());
+      return key;
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot read or create the worker key " + config.keyFile() + ": " + e.getMessage(), e);
+    }
   }
 
   private static String version() {

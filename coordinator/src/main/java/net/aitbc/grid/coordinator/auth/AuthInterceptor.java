@@ -11,7 +11,9 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.util.Map;
 import java.util.Set;
+import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 import org.jspecify.annotations.Nullable;
 
@@ -28,7 +30,9 @@ public final class AuthInterceptor implements ServerInterceptor {
 
   private final Map<String, Set<Role>> rolesByService = Map.of(
       JobServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
-      WorkerServiceGrpc.SERVICE_NAME, Set.of(Role.WORKER));
+      WorkerServiceGrpc.SERVICE_NAME, Set.of(Role.WORKER),
+      ReceiptServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
+      ExplorerServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN));
   private final KeyCache keys;
 
   /** An interceptor that checks keys with {@code keys}. */

@@ -2,13 +2,16 @@ package net.aitbc.grid.coordinator.rpc;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
 import io.grpc.protobuf.StatusProto;
 import net.aitbc.grid.coordinator.scheduler.Admission;
 import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
+import net.aitbc.grid.coordinator.scheduler.WorkerKeyMismatch;
 import net.aitbc.grid.coordinator.store.Database;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
@@ -34,6 +37,7 @@ final class GrpcErrors {
                   .setNanos(r.retryAfter().getNano()))
               .build()))
           .build());
+      case WorkerKeyMismatch m -> Status.PERMISSION_DENIED.withDescription(m.getMessage()).asRuntimeException();
       case GroupCommitter.Overloaded o ->
           Status.RESOURCE_EXHAUSTED.withDescription("the coordinator is overloaded: " + o.getMessage()
               + "; retry later").asRuntimeException();
@@ -48,6 +52,19 @@ final class GrpcErrors {
         yield Status.INTERNAL.withDescription("internal error").asRuntimeException();
       }
     };
+  }
+
+  /** Answers a unary call with what {@code call} returns, or with the status its failure maps to. */
+  static <T> void answer(StreamObserver<T> out, Supplier<T> call) {
+    T response;
+    try {
+      response = call.get();
+    } catch (RuntimeException e) {
+      out.onError(toStatus(e));
+      return;
+    }
+    out.onNext(response);
+    out.onCompleted();
   }
 
   static StatusRuntimeException invalid(String message) {

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -26,15 +27,20 @@ import net.aitbc.grid.coordinator.auth.Revocations;
 import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
+import net.aitbc.grid.coordinator.ledger.Ledger;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.ReceiptStore;
 import net.aitbc.grid.coordinator.store.StoredJob;
+import net.aitbc.grid.coordinator.store.StoredReceipt;
 import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.CancelJobResponse;
 import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.CreateJobResponse;
 import net.aitbc.grid.v1.GetJobRequest;
 import net.aitbc.grid.v1.GetJobResponse;
+import net.aitbc.grid.v1.GetJobReceiptRequest;
+import net.aitbc.grid.v1.GetJobReceiptResponse;
 import net.aitbc.grid.v1.GetJobResultRequest;
 import net.aitbc.grid.v1.GetJobResultResponse;
 import net.aitbc.grid.v1.Job;
@@ -61,11 +67,16 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   private final JobEvents events;
   private final Revocations revocations;
   private final Executor blocking;
+  private final ReceiptStore receipts;
+  private final @Nullable Ledger ledger;
   private final JobIds ids = new JobIds();
 
-  /** The service over these parts; {@code blocking} runs database reads for watchers. */
+  /**
+   * The service over these parts; {@code blocking} runs database reads for watchers; completed
+   * jobs have receipts when there is a {@code ledger}.
+   */
   public JobServiceImpl(CoordinatorConfig config, JobStore jobs, Scheduler scheduler, SessionRegistry registry,
-      JobEvents events, Revocations revocations, Executor blocking) {
+      JobEvents events, Revocations revocations, Executor blocking, ReceiptStore receipts, @Nullable Ledger ledger) {
     this.config = requireNonNull(config, "config");
     this.jobs = requireNonNull(jobs, "jobs");
     this.scheduler = requireNonNull(scheduler, "scheduler");
@@ -73,6 +84,8 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     this.events = requireNonNull(events, "events");
     this.revocations = requireNonNull(revocations, "revocations");
     this.blocking = requireNonNull(blocking, "blocking");
+    this.receipts = requireNonNull(receipts, "receipts");
+    this.ledger = ledger;
   }
 
   @Override
@@ -98,7 +111,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
 
   @Override
   public void getJob(GetJobRequest request, StreamObserver<GetJobResponse> out) {
-    answer(out, () -> {
+    GrpcErrors.answer(out, () -> {
       UUID id = parseId(request.getJobId());
       String client = clientId();
       StoredJob job = read(request.getJobId(), () -> jobs.findWithAttempts(id, client));
@@ -108,7 +121,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
 
   @Override
   public void getJobResult(GetJobResultRequest request, StreamObserver<GetJobResultResponse> out) {
-    answer(out, () -> {
+    GrpcErrors.answer(out, () -> {
       UUID id = parseId(request.getJobId());
       String client = clientId();
       StoredJob job = read(request.getJobId(), () -> jobs.find(id, client));
@@ -121,13 +134,33 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
       if (job.resultJson() != null) {
         b.setResultJson(job.resultJson());
       }
+      Ledger l = ledger;
+      if (l != null && job.state() == net.aitbc.grid.db.enums.JobState.COMPLETED) {
+        receipts.byJob(id, client).ifPresent(r -> b.setReceiptJson(l.signed(r)));
+      }
       return b.build();
     });
   }
 
   @Override
+  public void getJobReceipt(GetJobReceiptRequest request, StreamObserver<GetJobReceiptResponse> out) {
+    GrpcErrors.answer(out, () -> {
+      UUID id = parseId(request.getJobId());
+      String client = clientId();
+      Ledger l = ledger;
+      StoredReceipt r = (l == null ? Optional.<StoredReceipt>empty() : receipts.byJob(id, client))
+          .orElseThrow(() -> {
+            read(request.getJobId(), () -> jobs.find(id, client));
+            return notFound("receipt not available: job " + JobIds.format(id) + " has none"
+                + (l == null ? " (this coordinator issues no receipts)" : " (it has not completed)"));
+          });
+      return GetJobReceiptResponse.newBuilder().setReceipt(LedgerProtos.receipt(r, l)).build();
+    });
+  }
+
+  @Override
   public void listJobs(ListJobsRequest request, StreamObserver<ListJobsResponse> out) {
-    answer(out, () -> {
+    GrpcErrors.answer(out, () -> {
       int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
       if (pageSize < 0 || pageSize > MAX_PAGE) {
         throw invalid("page_size must be between 1 and " + MAX_PAGE + ", not " + request.getPageSize()
@@ -163,7 +196,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
 
   @Override
   public void cancelJob(CancelJobRequest request, StreamObserver<CancelJobResponse> out) {
-    answer(out, () -> {
+    GrpcErrors.answer(out, () -> {
       UUID id = parseId(request.getJobId());
       String client = clientId();
       if (scheduler.cancel(id, client).isEmpty()) {
@@ -267,15 +300,4 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     throw invalid("page_token is not one this service issued");
   }
 
-  private static <T> void answer(StreamObserver<T> out, Supplier<T> call) {
-    T response;
-    try {
-      response = call.get();
-    } catch (RuntimeException e) {
-      out.onError(GrpcErrors.toStatus(e));
-      return;
-    }
-    out.onNext(response);
-    out.onCompleted();
-  }
 }

@@ -7,6 +7,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.math.BigDecimal;
 import java.util.Optional;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
@@ -21,8 +22,10 @@ import net.aitbc.grid.coordinator.session.WorkerSession;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.Outcome;
 import net.aitbc.grid.coordinator.store.Recorded;
+import net.aitbc.grid.ledger.VerifyingKey;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.ConnectResponse;
+import net.aitbc.grid.v1.JobCompleted;
 import net.aitbc.grid.v1.JobProgress;
 import net.aitbc.grid.v1.OutcomeAck;
 import net.aitbc.grid.v1.Register;
@@ -76,6 +79,7 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
     private final StreamLink link;
     private final ServerCallStreamObserver<ConnectResponse> out;
     private volatile @Nullable WorkerSession session;
+    private @Nullable OutcomeSignatures signatures;
     private final InboundWindow window;
     private boolean warnedBadId;
 
@@ -135,7 +139,9 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
           handled(bytes);
         }
         case COMPLETED -> report(s, jobId(message.getCompleted().getJobId())
-            .map(id -> WorkerMessages.completed(id, s.id(), s.workerId(), message.getCompleted())).orElse(null), bytes);
+            .map(id -> countersigned(WorkerMessages.completed(id, s.id(), s.workerId(), message.getCompleted()),
+                message.getCompleted()))
+            .orElse(null), bytes);
         case FAILED -> report(s, jobId(message.getFailed().getJobId())
             .map(id -> WorkerMessages.failed(id, s.id(), s.workerId(), message.getFailed())).orElse(null), bytes);
         case DRAINING -> {
@@ -147,8 +153,24 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       }
     }
 
+    /** With receipts, a completion is recorded only with its worker's verified signature. */
+    private Outcome countersigned(Outcome outcome, JobCompleted message) {
+      OutcomeSignatures check = signatures;
+      return check != null && outcome instanceof Outcome.Completed c ? check.check(c, message) : outcome;
+    }
+
     private void register(Register r) {
       String problem = WorkerMessages.registerProblem(r);
+      VerifyingKey key = null;
+      if (problem == null && !r.getPublicKey().isEmpty()) {
+        try {
+          key = VerifyingKey.fromBytes(r.getPublicKey().toByteArray());
+        } catch (IllegalArgumentException e) {
+          problem = "public_key is not an Ed25519 public key: " + e.getMessage();
+        }
+      } else if (problem == null && config.issuesReceipts()) {
+        problem = "public_key is required: this coordinator issues receipts, and workers sign their outcomes";
+      }
       if (problem != null) {
         refuse(problem);
         return;
@@ -156,12 +178,18 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
       WorkerSession s;
       try {
         s = scheduler.open(r.getWorkerId(), principal, JobProtos.offer(r.getCapabilities()),
-            r.getCapabilities().getConcurrency(), CAPABILITIES.print(r.getCapabilities()), link);
+            r.getCapabilities().getConcurrency(), CAPABILITIES.print(r.getCapabilities()),
+            key == null ? null : key.raw(), link);
       } catch (InvalidProtocolBufferException e) {
         throw new IllegalStateException("capabilities always print", e);
       } catch (RuntimeException e) {
         out.onError(GrpcErrors.toStatus(e));
         return;
+      }
+      if (config.issuesReceipts() && key != null) {
+        double price = r.getCapabilities().getPrice();
+        signatures = new OutcomeSignatures(s.workerId(), key,
+            price > 0 ? BigDecimal.valueOf(price) : config.ledger().defaultUnitPrice());
       }
       session = s;
       link.send(ConnectResponse.newBuilder()
@@ -169,7 +197,8 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
               .setSessionId(s.id().toString())
               .setHeartbeatInterval(duration(config.heartbeatInterval()))
               .setLeaseDuration(duration(config.leaseDuration()))
-              .setMaxHeld(s.maxHeld()))
+              .setMaxHeld(s.maxHeld())
+              .setSignOutcomes(signatures != null))
           .build());
       AutoCloseable revocation = revocations.watch(principal.keyId(), () -> {
         s.end(WorkerLink.Ending.KEY_REVOKED, "the worker's api key was revoked");

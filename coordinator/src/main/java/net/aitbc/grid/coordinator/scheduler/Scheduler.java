@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.IntConsumer;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
@@ -28,6 +29,8 @@ import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.store.Submitted;
 import net.aitbc.grid.coordinator.store.TakeBackStore;
+import net.aitbc.grid.db.enums.JobState;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,9 +61,12 @@ public final class Scheduler implements AutoCloseable {
   // the transport thread that a known client's submission runs on.
   private final ExecutorService reads = Executors.newVirtualThreadPerTaskExecutor();
 
-  /** Starts the committers, the dispatcher and the sweeper. */
+  /**
+   * Starts the committers, the dispatcher and the sweeper; {@code completionsCommitted} hears how
+   * many completions each outcome commit recorded (the ledger's sealer counts them).
+   */
   public Scheduler(CoordinatorConfig config, Stores stores, SessionRegistry registry, JobEvents events,
-      GridMetrics metrics) {
+      GridMetrics metrics, IntConsumer completionsCommitted) {
     this.config = requireNonNull(config, "config");
     this.stores = requireNonNull(stores, "stores");
     this.registry = requireNonNull(registry, "registry");
@@ -74,7 +80,17 @@ public final class Scheduler implements AutoCloseable {
         false);
     // A worker has already done the work an outcome reports: keep it until the database takes it.
     this.outcomes = new GroupCommitter<>("outcome",
-        metrics.timed("outcome", batch -> stores.outcomes().record(batch, backoff::after)), 1000, 100_000, 2, true);
+        metrics.timed("outcome", batch -> {
+          List<Recorded> recorded = stores.outcomes().record(batch, backoff::after);
+          int completed = 0;
+          for (Recorded r : recorded) {
+            if (r.accepted() && r.state() == JobState.COMPLETED) {
+              completed++;
+            }
+          }
+          completionsCommitted.accept(completed);
+          return recorded;
+        }), 1000, 100_000, 2, true);
     // Thousands of workers may go at once (a network split): their sessions close in few transactions.
     this.disconnects = new GroupCommitter<>("disconnect", metrics.timed("disconnect", this::takeBack), 1000, 1_000_000,
         1, false);
@@ -190,9 +206,17 @@ public final class Scheduler implements AutoCloseable {
    *
    * @param concurrency the jobs it runs at once (it may hold the coordinator's max prefetch more)
    * @param capabilitiesJson what it advertised, kept with the session for operators
+   * @param publicKey its Ed25519 public key, pinned to its worker id at the first registration
+   * @throws WorkerKeyMismatch when another key is pinned to the worker id
    */
   public WorkerSession open(String workerId, Principal owner, Offer offer, int concurrency, String capabilitiesJson,
-      WorkerLink link) {
+      byte @Nullable [] publicKey, WorkerLink link) {
+    if (publicKey != null) {
+      Optional<byte[]> pinned = stores.workerKeys().pin(workerId, owner.clientId(), publicKey);
+      if (pinned.isPresent()) {
+        throw new WorkerKeyMismatch(workerId, pinned.get(), publicKey);
+      }
+    }
     UUID id = UUID.randomUUID();
     OffsetDateTime leaseEnd = now().plus(config.leaseDuration());
     stores.sessions().open(id, workerId, owner.clientId(), capabilitiesJson, leaseEnd);
@@ -288,7 +312,7 @@ public final class Scheduler implements AutoCloseable {
     int end = given.lastIndexOf('}');
     boolean empty = end < 0 || given.substring(given.indexOf('{') + 1, end).isBlank();
     String merged = empty ? "{" + times : given.substring(0, end) + "," + times;
-    return new Outcome.Completed(c.jobId(), c.attempt(), c.sessionId(), c.resultJson(), merged);
+    return c.withMetrics(merged);
   }
 
   /** The worker is draining: it gets no more jobs. */

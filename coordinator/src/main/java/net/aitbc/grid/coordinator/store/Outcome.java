@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.store;
 
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /** What a worker reported for one attempt. */
 public sealed interface Outcome {
@@ -21,9 +22,20 @@ public sealed interface Outcome {
    * @param sessionId the reporting session
    * @param resultJson a JSON object
    * @param metricsJson a JSON object
+   * @param countersigned the worker's verified signature and price, when the coordinator issues receipts
    */
-  record Completed(UUID jobId, int attempt, UUID sessionId, String resultJson, String metricsJson)
-      implements Outcome {}
+  record Completed(UUID jobId, int attempt, UUID sessionId, String resultJson, String metricsJson,
+      @Nullable Countersigned countersigned) implements Outcome {
+    /** A completion without a countersignature (the coordinator issues no receipts). */
+    public Completed(UUID jobId, int attempt, UUID sessionId, String resultJson, String metricsJson) {
+      this(jobId, attempt, sessionId, resultJson, metricsJson, null);
+    }
+
+    /** The same completion with other metrics. */
+    public Completed withMetrics(String metrics) {
+      return new Completed(jobId, attempt, sessionId, resultJson, metrics, countersigned);
+    }
+  }
 
   /**
    * The attempt failed.

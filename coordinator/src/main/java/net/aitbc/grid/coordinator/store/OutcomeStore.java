@@ -8,15 +8,19 @@ import static org.jooq.impl.DSL.select;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.db.tables.records.JobRecord;
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
 import org.jooq.Table;
+import org.jooq.UpdateConditionStep;
 import org.jooq.impl.SQLDataType;
 import org.jspecify.annotations.Nullable;
 
@@ -27,10 +31,17 @@ import org.jspecify.annotations.Nullable;
 public final class OutcomeStore {
   private final DSLContext dsl;
   private final Columns columns = new Columns();
+  private final @Nullable ReceiptMaker receipts;
+  private final ReceiptStore receiptStore;
 
-  /** A store over this database. */
-  public OutcomeStore(DSLContext dsl) {
+  /**
+   * A store over this database; with a {@code receipts} maker, every completion is stored with its
+   * receipt, in the same transaction.
+   */
+  public OutcomeStore(DSLContext dsl, @Nullable ReceiptMaker receipts, ReceiptStore receiptStore) {
     this.dsl = requireNonNull(dsl, "dsl");
+    this.receipts = receipts;
+    this.receiptStore = requireNonNull(receiptStore, "receiptStore");
   }
 
   /**
@@ -45,7 +56,7 @@ public final class OutcomeStore {
         completions.add(c);
       }
     }
-    if (completions.size() == outcomes.size()) {
+    if (completions.size() == outcomes.size() && receipts == null) {
       // Completions only: their one UPDATE runs on its own (autocommit), one round trip in all.
       return answer(dsl, outcomes, completeAll(dsl, completions, now), now, backoff);
     }
@@ -81,6 +92,38 @@ public final class OutcomeStore {
    * the batch's rows (one primary-key lookup per row); returns the attempts it completed.
    */
   private Set<AttemptRef> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
+    ReceiptMaker maker = receipts;
+    if (maker == null) {
+      return new HashSet<>(update(tx, completions, now)
+          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
+          .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3())));
+    }
+    Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
+    for (Outcome.Completed c : completions) {
+      byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
+    }
+    Set<AttemptRef> done = new HashSet<>();
+    List<NewReceipt> issued = new ArrayList<>();
+    for (JobRecord r : update(tx, completions, now)
+        .returning(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.CLIENT_ID, JOB.WORKER_ID, JOB.PAYLOAD, JOB.REQ_GPU,
+            JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.CREATED_AT,
+            JOB.STARTED_AT)
+        .fetch()) {
+      AttemptRef ref = new AttemptRef(r.getJobId(), r.getAttempt(), r.getSessionId());
+      done.add(ref);
+      Outcome.Completed c = byAttempt.get(ref);
+      if (c == null || c.countersigned() == null) {
+        throw new IllegalStateException("job " + r.getJobId() + " completed without the worker's countersignature");
+      }
+      issued.add(maker.receipt(new CompletedJob(r.getJobId(), r.getClientId(), r.getWorkerId(), r.getPayload().data(),
+          JobMapper.requirements(r), r.getCreatedAt(), r.getStartedAt(), now, c.resultJson(), c.metricsJson(),
+          c.countersigned())));
+    }
+    receiptStore.insert(tx, issued);
+    return done;
+  }
+
+  private UpdateConditionStep<JobRecord> update(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
     int n = completions.size();
     UUID[] ids = new UUID[n];
     Integer[] attempts = new Integer[n];
@@ -99,7 +142,7 @@ public final class OutcomeStore {
     Table<?> batch = select(c.each(ids, JOB.JOB_ID).as(JOB.JOB_ID), c.each(attempts, JOB.ATTEMPT).as(JOB.ATTEMPT),
         c.each(sessions, JOB.SESSION_ID).as(JOB.SESSION_ID), c.each(results, JOB.RESULT).as(JOB.RESULT),
         c.each(metrics, JOB.METRICS).as(JOB.METRICS)).asTable("outcome");
-    return new HashSet<>(tx.update(JOB)
+    return tx.update(JOB)
         .set(JOB.STATE, inline(JobState.COMPLETED))
         .set(JOB.RESULT, batch.field(JOB.RESULT))
         .set(JOB.METRICS, batch.field(JOB.METRICS))
@@ -111,9 +154,7 @@ public final class OutcomeStore {
             // Compared as text so that no plan can use the partial index of running jobs instead of
             // the primary key: that index keeps the entries of every job that ever ran until a
             // VACUUM, and a hash join over it was 6x slower than the lookups at 200,000 jobs.
-            JOB.STATE.cast(SQLDataType.VARCHAR).eq(inline(JobState.RUNNING.getLiteral())))
-        .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
-        .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3())));
+            JOB.STATE.cast(SQLDataType.VARCHAR).eq(inline(JobState.RUNNING.getLiteral())));
   }
 
   private static @Nullable Recorded fail(DSLContext tx, Outcome.Failed f, OffsetDateTime now,

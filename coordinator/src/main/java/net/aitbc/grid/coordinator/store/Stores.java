@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.store;
 
 import org.jooq.DSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every store over one database, as the coordinator's parts share them.
@@ -11,13 +12,18 @@ import org.jooq.DSLContext;
  * @param takeBacks take-back, expiry and cancel
  * @param sessions worker sessions and their leases
  * @param keys API keys
+ * @param receipts receipts
+ * @param ledger blocks and the Merkle tree
+ * @param workerKeys workers' pinned public keys
  */
 public record Stores(JobStore jobs, ClaimStore claims, OutcomeStore outcomes, TakeBackStore takeBacks,
-    SessionStore sessions, KeyStore keys) {
+    SessionStore sessions, KeyStore keys, ReceiptStore receipts, LedgerStore ledger, WorkerKeyStore workerKeys) {
 
-  /** Every store over {@code dsl}. */
-  public static Stores over(DSLContext dsl) {
-    return new Stores(new JobStore(dsl), new ClaimStore(dsl), new OutcomeStore(dsl), new TakeBackStore(dsl),
-        new SessionStore(dsl), new KeyStore(dsl));
+  /** Every store over {@code dsl}; completions get receipts when a {@code receiptMaker} is given. */
+  public static Stores over(DSLContext dsl, @Nullable ReceiptMaker receiptMaker) {
+    ReceiptStore receipts = new ReceiptStore(dsl);
+    return new Stores(new JobStore(dsl), new ClaimStore(dsl), new OutcomeStore(dsl, receiptMaker, receipts),
+        new TakeBackStore(dsl), new SessionStore(dsl), new KeyStore(dsl), receipts, new LedgerStore(dsl),
+        new WorkerKeyStore(dsl));
   }
 }

@@ -59,7 +59,7 @@ public class StoreBenchmark {
     db = TestDatabase.create();
     pool = Database.pool(db.url(), null, null, 4);
     Database.migrate(pool);
-    stores = Stores.over(Database.dsl(pool));
+    stores = Stores.over(Database.dsl(pool), null);
   }
 
   @TearDown(Level.Trial)

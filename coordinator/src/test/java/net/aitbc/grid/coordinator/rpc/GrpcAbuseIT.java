@@ -752,6 +752,7 @@ class GrpcAbuseIT {
 
   private static ConnectRequest register(String workerId, List<String> types) {
     return ConnectRequest.newBuilder().setRegister(Register.newBuilder().setWorkerId(workerId).setVersion("abuse")
+        .setPublicKey(com.google.protobuf.ByteString.copyFrom(TestWorker.keyFor(workerId).verifyingKey().raw()))
         .setCapabilities(WorkerCapabilities.newBuilder().addAllJobTypes(types).setConcurrency(1))).build();
   }
 

@@ -170,13 +170,11 @@ class SchedulingIT {
   }
 
   private static TestWorker gpuWorker(String id, String gpu, long memoryMb, String region, double price) {
-    TestWorker w = TestWorker.open(grid.coordinator().grpcPort(), grid.workerKey());
-    w.send(ConnectRequest.newBuilder().setRegister(Register.newBuilder().setWorkerId(id).setCapabilities(
-        WorkerCapabilities.newBuilder().addJobTypes("t-place").addModels("llama3").setConcurrency(1)
+    return TestWorker.connect(grid.coordinator().grpcPort(), grid.workerKey(), Register.newBuilder().setWorkerId(id)
+        .setCapabilities(WorkerCapabilities.newBuilder().addJobTypes("t-place").addModels("llama3").setConcurrency(1)
             .addGpus(Gpu.newBuilder().setModel(gpu).setMemoryMb(memoryMb)).setRegion(region).setPrice(price)
-            .setCuda("12.4"))).build());
-    assertThat(w.next().hasRegistered()).isTrue();
-    return w;
+            .setCuda("12.4"))
+        .build());
   }
 
   @Test

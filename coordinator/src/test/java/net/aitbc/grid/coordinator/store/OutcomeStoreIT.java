@@ -24,7 +24,7 @@ class OutcomeStoreIT {
     db = TestDatabase.create();
     pool = Database.pool(db.url(), null, null, 4);
     Database.migrate(pool);
-    stores = Stores.over(Database.dsl(pool));
+    stores = Stores.over(Database.dsl(pool), null);
   }
 
   @AfterAll

@@ -2,15 +2,21 @@ package net.aitbc.grid.coordinator.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.ledger.Attestations;
+import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.ConnectResponse;
@@ -18,6 +24,7 @@ import net.aitbc.grid.v1.Credit;
 import net.aitbc.grid.v1.Heartbeat;
 import net.aitbc.grid.v1.JobCompleted;
 import net.aitbc.grid.v1.JobFailed;
+import net.aitbc.grid.v1.OutcomeAttestation;
 import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.Registered;
 import net.aitbc.grid.v1.WorkerCapabilities;
@@ -33,6 +40,8 @@ public final class TestWorker implements AutoCloseable {
   private final CompletableFuture<Status> closed = new CompletableFuture<>();
   private final StreamObserver<ConnectRequest> out;
   private Registered registered;
+  private SigningKey key = keyFor("");
+  private String workerId = "";
 
   private TestWorker(int port, String key) {
     channel = GrpcClients.channel(port);
@@ -63,9 +72,17 @@ public final class TestWorker implements AutoCloseable {
         .build());
   }
 
-  /** Connects and sends this Register; waits for Registered. */
+  /**
+   * Connects and sends this Register (with the worker's own public key when it names none); waits
+   * for Registered. Completions are then signed when the coordinator asks for it.
+   */
   public static TestWorker connect(int port, String key, Register register) {
     TestWorker w = new TestWorker(port, key);
+    w.workerId = register.getWorkerId();
+    w.key = keyFor(register.getWorkerId());
+    if (register.getPublicKey().isEmpty()) {
+      register = register.toBuilder().setPublicKey(ByteString.copyFrom(w.key.verifyingKey().raw())).build();
+    }
     w.send(ConnectRequest.newBuilder().setRegister(register).build());
     w.registered = w.next().getRegistered();
     assertThat(w.registered.getSessionId()).isNotEmpty();
@@ -99,14 +116,46 @@ public final class TestWorker implements AutoCloseable {
 
   /** Reports a completion. */
   public void complete(String jobId, int attempt, String resultJson) {
-    send(ConnectRequest.newBuilder().setCompleted(JobCompleted.newBuilder()
-        .setJobId(jobId).setAttempt(attempt).setResultJson(resultJson).setMetricsJson("{\"tokens\":3}")).build());
+    complete(jobId, attempt, resultJson, "{\"tokens\":3}");
   }
 
-  /** Reports a completion with these metrics. */
+  /** Reports a completion with these metrics, signed when the coordinator asks for signatures. */
   public void complete(String jobId, int attempt, String resultJson, String metricsJson) {
-    send(ConnectRequest.newBuilder().setCompleted(JobCompleted.newBuilder()
-        .setJobId(jobId).setAttempt(attempt).setResultJson(resultJson).setMetricsJson(metricsJson)).build());
+    JobCompleted.Builder c = JobCompleted.newBuilder()
+        .setJobId(jobId).setAttempt(attempt).setResultJson(resultJson).setMetricsJson(metricsJson);
+    if (registered != null && registered.getSignOutcomes()) {
+      try {
+        c.setAttestation(attestation(key, workerId, jobId, attempt, resultJson, metricsJson));
+      } catch (IllegalArgumentException notJson) {
+        // What is not JSON cannot be signed: sent as is, for tests of what the coordinator refuses.
+      }
+    }
+    send(ConnectRequest.newBuilder().setCompleted(c).build());
+  }
+
+  /**
+   * The signing key of test workers with this id: the same for every connection, as a real worker's
+   * key file is, so that a reconnecting worker matches the key pinned to its id.
+   */
+  public static SigningKey keyFor(String workerId) {
+    return SigningKey.fromSeed(CanonicalJson.sha256(("test-worker:" + workerId).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** This worker's signing key (pinned to its worker id at registration). */
+  public SigningKey key() {
+    return key;
+  }
+
+  /** A batch of one: the attestation {@code key} makes of this completion. */
+  public static OutcomeAttestation attestation(SigningKey key, String workerId, String jobId, int attempt,
+      String resultJson, String metricsJson) {
+    ObjectNode statement = Attestations.statement(workerId, jobId, attempt, CanonicalJson.parse(resultJson),
+        CanonicalJson.parse(metricsJson.isBlank() ? "{}" : metricsJson));
+    Attestations.Attestation a = Attestations.signBatch(key, workerId, List.of(statement)).getFirst();
+    OutcomeAttestation.Builder b = OutcomeAttestation.newBuilder().setIndex(a.index()).setSize(a.size())
+        .setSignature(ByteString.copyFrom(a.signature()));
+    a.proof().forEach(h -> b.addProof(ByteString.copyFrom(h)));
+    return b.build();
   }
 
   /** Reports progress output. */

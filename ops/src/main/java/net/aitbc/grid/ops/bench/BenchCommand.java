@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code grid bench}: the grid's throughput and latency on loopback, measured the way the peers are. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
-    subcommands = {ScaleCommand.class, CompareCommand.class},
+    subcommands = {ScaleCommand.class, CompareCommand.class, ReceiptsCommand.class, LedgerCommand.class},
     description = {
         "Measures the grid's throughput and latency on this machine, as the PostgreSQL job-queue peers are measured.",
         "It starts its own coordinator (a child JVM), REST bridge and bench workers on loopback over a database it",

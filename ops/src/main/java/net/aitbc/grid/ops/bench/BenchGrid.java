@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,7 @@ import java.util.function.Supplier;
 import net.aitbc.grid.bridge.Bridge;
 import net.aitbc.grid.bridge.BridgeConfig;
 import net.aitbc.grid.v1.CreateJobResponse;
+import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import org.jspecify.annotations.Nullable;
 
@@ -44,6 +46,8 @@ final class BenchGrid implements AutoCloseable {
   private final ManagedChannel clientChannel;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("bench-heartbeats").daemon().factory());
+  private final ExecutorService signing =
+      Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("bench-signer-", 0).factory());
   private long submissionsAcknowledged;
   private long outcomesAccepted;
 
@@ -122,6 +126,16 @@ final class BenchGrid implements AutoCloseable {
     return Grpc.withKey(JobServiceGrpc.newStub(clientChannel), db.clientKey());
   }
 
+  /** A blocking ExplorerService stub with the client key (the ledger's sync status). */
+  ExplorerServiceGrpc.ExplorerServiceBlockingStub explorer() {
+    return Grpc.withKey(ExplorerServiceGrpc.newBlockingStub(clientChannel), db.clientKey());
+  }
+
+  /** Where bench workers sign their outcomes: a virtual thread per batch, off the event loops. */
+  ExecutorService signing() {
+    return signing;
+  }
+
   /** The scheduler all bench workers' heartbeats share. */
   ScheduledExecutorService timer() {
     return timer;
@@ -130,7 +144,7 @@ final class BenchGrid implements AutoCloseable {
   /** Opens {@code count} bench workers, one TCP connection each, and waits until they have registered. */
   WorkerPool workers(String prefix, int count, int credits, Tracker tracker) {
     WorkerPool pool = WorkerPool.open(coordinator.grpcPort(), db.workerKey(), prefix, count, 1, credits,
-        Math.max(1, credits / 10), count, tracker, timer);
+        Math.max(1, credits / 10), count, tracker, timer, signing);
     pool.awaitRegistered(Duration.ofSeconds(60));
     return pool;
   }
@@ -226,10 +240,14 @@ final class BenchGrid implements AutoCloseable {
     w.start();
     boolean done;
     long lost;
+    long signatures;
+    long signed;
     try (WorkerPool pool = workers("bench-worker", workers, credits, tracker)) {
       done = tracker.await(deadline);
       w.stop();
       lost = pool.lostStreams();
+      signatures = pool.signatures();
+      signed = pool.signedOutcomes();
     }
     outcomesAccepted += tracker.accepted();
     double secs = tracker.accepted() == 0 ? 0 : (tracker.lastAccepted() - tracker.firstAssigned()) / 1e9;
@@ -240,6 +258,10 @@ final class BenchGrid implements AutoCloseable {
     details.put("remaining_in_db_after", db.counts().unfinished());
     if (lost > 0) {
       details.put("streams_lost", lost);
+    }
+    if (signatures > 0) {
+      details.put("worker_signatures", signatures);
+      details.put("outcomes_per_worker_signature", round3((double) signed / signatures));
     }
     return new Measured(tracker.accepted(), tracker.refused() + tracker.revokedCount(),
         tracker.refused() == 0 ? null : Map.copyOf(tracker.refusals()), round3(secs), null, null, null, details, !done);
@@ -430,6 +452,7 @@ final class BenchGrid implements AutoCloseable {
     }
     coordinator.close();
     timer.shutdownNow();
+    signing.shutdownNow();
     db.close();
   }
 

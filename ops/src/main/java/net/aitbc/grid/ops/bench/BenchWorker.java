@@ -1,5 +1,6 @@
 package net.aitbc.grid.ops.bench;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -7,11 +8,14 @@ import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import net.aitbc.grid.ledger.Attestations.Attestation;
+import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.ConnectResponse;
@@ -19,10 +23,12 @@ import net.aitbc.grid.v1.Credit;
 import net.aitbc.grid.v1.Draining;
 import net.aitbc.grid.v1.Heartbeat;
 import net.aitbc.grid.v1.JobCompleted;
+import net.aitbc.grid.v1.OutcomeAttestation;
 import net.aitbc.grid.v1.OutcomeAck;
 import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.WorkerCapabilities;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
+import net.aitbc.grid.worker.session.OutcomeSigner;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,6 +41,10 @@ import org.jspecify.annotations.Nullable;
  * a lock and writes only while the transport is ready (the request observer is not thread-safe).
  * The inbound callbacks run on the channel's event loop, which gRPC serializes per call; no thread
  * is made per stream, so thousands of them fit in one process.
+ *
+ * <p>When the coordinator asks for signed outcomes, each completion waits for the worker's
+ * {@link OutcomeSigner} (a key made in memory at start), which signs on its own executor, never on
+ * the event loop; at the rates the benchmark drives, one signature covers a large batch.
  */
 final class BenchWorker implements ClientResponseObserver<ConnectRequest, ConnectResponse> {
   private static final String RESULT = "{}";
@@ -47,20 +57,26 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
   private final CompletableFuture<Duration> registered = new CompletableFuture<>();
   private final CompletableFuture<Status> ended = new CompletableFuture<>();
   private final AtomicInteger held = new AtomicInteger();
+  private final OutcomeSigner signer;
+  private volatile boolean signOutcomes;
 
   private final Object writeLock = new Object();
   private final ArrayDeque<ConnectRequest> outbound = new ArrayDeque<>();
   private @Nullable ClientCallStreamObserver<ConnectRequest> requests;
   private boolean halfClosePending;
   private boolean halfClosed;
+  /** Completions being signed: the stream half-closes only once they have been queued. */
+  private int signing;
 
   private volatile boolean stopping;
   private volatile @Nullable ScheduledFuture<?> heartbeat;
   /** Only touched by inbound callbacks, which gRPC never runs concurrently for one call. */
   private int acknowledgedSinceGrant;
 
-  private BenchWorker(String workerId, int credits, int regrantBatch, Tracker tracker, ScheduledExecutorService timer) {
+  private BenchWorker(String workerId, int credits, int regrantBatch, Tracker tracker, ScheduledExecutorService timer,
+      OutcomeSigner signer) {
     this.workerId = workerId;
+    this.signer = signer;
     this.credits = credits;
     this.regrantBatch = Math.max(1, Math.min(regrantBatch, credits));
     this.tracker = tracker;
@@ -69,16 +85,20 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
 
   /**
    * Opens a stream on {@code channel} (whose stub must carry a worker key) and registers for
-   * {@code noop} jobs; {@code credits} is what it grants once registered and keeps outstanding.
+   * {@code noop} jobs with a new key; {@code credits} is what it grants once registered and keeps
+   * outstanding; outcomes are signed, when asked, on {@code signing}.
    */
   static BenchWorker open(WorkerServiceGrpc.WorkerServiceStub stub, String workerId, int credits, int regrantBatch,
-      Tracker tracker, ScheduledExecutorService timer) {
-    BenchWorker w = new BenchWorker(workerId, credits, regrantBatch, tracker, timer);
+      Tracker tracker, ScheduledExecutorService timer, Executor signing) {
+    SigningKey key = SigningKey.generate();
+    BenchWorker w = new BenchWorker(workerId, credits, regrantBatch, tracker, timer,
+        new OutcomeSigner(key, workerId, signing));
     stub.connect(w);
     w.send(ConnectRequest.newBuilder().setRegister(Register.newBuilder()
         .setWorkerId(workerId)
         .setVersion("bench")
-        .setCapabilities(WorkerCapabilities.newBuilder().addJobTypes("noop").setConcurrency(credits)))
+        .setCapabilities(WorkerCapabilities.newBuilder().addJobTypes("noop").setConcurrency(credits))
+        .setPublicKey(ByteString.copyFrom(key.verifyingKey().raw())))
         .build());
     return w;
   }
@@ -103,6 +123,8 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
         Duration every = Duration.ofSeconds(d.getSeconds(), d.getNanos());
         // The first beat lands anywhere in the interval, so that thousands of workers do not beat in step.
         scheduleHeartbeat(every, (long) (ThreadLocalRandom.current().nextDouble() * every.toNanos()));
+        // Before the credits, so before any assignment.
+        signOutcomes = message.getRegistered().getSignOutcomes();
         send(credit(credits));
         registered.complete(every);
       }
@@ -110,8 +132,13 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
         Assignment a = message.getAssignment();
         held.incrementAndGet();
         tracker.assigned(a.getJobId(), now);
-        send(ConnectRequest.newBuilder().setCompleted(JobCompleted.newBuilder()
-            .setJobId(a.getJobId()).setAttempt(a.getAttempt()).setResultJson(RESULT).setMetricsJson(RESULT)).build());
+        JobCompleted completed = JobCompleted.newBuilder()
+            .setJobId(a.getJobId()).setAttempt(a.getAttempt()).setResultJson(RESULT).setMetricsJson(RESULT).build();
+        if (signOutcomes) {
+          sendSigned(completed);
+        } else {
+          send(ConnectRequest.newBuilder().setCompleted(completed).build());
+        }
       }
       case OUTCOME_ACK -> {
         OutcomeAck ack = message.getOutcomeAck();
@@ -130,6 +157,35 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
         // Nothing to do for a message from a newer protocol.
       }
     }
+  }
+
+  /** Queues {@code completed} once its batch is signed, on the signer's thread. */
+  private void sendSigned(JobCompleted completed) {
+    synchronized (writeLock) {
+      if (halfClosed || halfClosePending) {
+        return;
+      }
+      signing++;
+    }
+    signer.sign(completed.getJobId(), completed.getAttempt(), completed.getResultJson(), completed.getMetricsJson())
+        .whenComplete((attestation, error) -> {
+          synchronized (writeLock) {
+            signing--;
+            // Only when the executor refused: the benchmark is over, the stream half-closes without it.
+            if (attestation != null && !halfClosed) {
+              outbound.add(ConnectRequest.newBuilder()
+                  .setCompleted(completed.toBuilder().setAttestation(proto(attestation))).build());
+            }
+            flushLocked();
+          }
+        });
+  }
+
+  private static OutcomeAttestation proto(Attestation a) {
+    OutcomeAttestation.Builder b = OutcomeAttestation.newBuilder()
+        .setIndex(a.index()).setSize(a.size()).setSignature(ByteString.copyFrom(a.signature()));
+    a.proof().forEach(hash -> b.addProof(ByteString.copyFrom(hash)));
+    return b.build();
   }
 
   private void regrant() {
@@ -204,7 +260,7 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
     while (!outbound.isEmpty() && out.isReady()) {
       out.onNext(outbound.poll());
     }
-    if (outbound.isEmpty() && halfClosePending) {
+    if (outbound.isEmpty() && signing == 0 && halfClosePending) {
       halfClosed = true;
       out.onCompleted();
     }
@@ -244,6 +300,16 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
   /** Whether the stream ended while the worker still wanted it. */
   boolean endedUnexpectedly() {
     return ended.isDone() && !halfClosePending;
+  }
+
+  /** Signatures made so far, one per batch. */
+  long signatures() {
+    return signer.signatures();
+  }
+
+  /** Outcomes signed so far. */
+  long signedOutcomes() {
+    return signer.signed();
   }
 
   /** The id it registered under. */

@@ -68,6 +68,8 @@ final class EmbeddingBench {
         .coordinator("127.0.0.1:" + grid.coordinator().grpcPort())
         .apiKey(workerKey)
         .workerId("bench-embedding")
+        // Beside the run's logs: the benchmark's database is new each run, and so may its key be.
+        .stateDir(grid.coordinator().log().resolveSibling("bench-embedding-state"))
         .concurrency(concurrency)
         // Jobs of some milliseconds: one more each slot, so that no slot idles for a dispatch.
         .prefetch(concurrency)

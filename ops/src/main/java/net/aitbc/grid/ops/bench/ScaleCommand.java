@@ -94,7 +94,7 @@ final class ScaleCommand implements Callable<Integer> {
       Tracker tracker = new Tracker(true);
       long connectStart = System.nanoTime();
       try (WorkerPool pool = WorkerPool.open(coordinator.grpcPort(), grid.db().workerKey(), "scale", scaleWorkers,
-          perConnection, 1, 1, connecting, tracker, grid.timer())) {
+          perConnection, 1, 1, connecting, tracker, grid.timer(), grid.signing())) {
         pool.awaitRegistered(Duration.ofMinutes(10));
         double registerSeconds = (System.nanoTime() - connectStart) / 1e9;
         CoordinatorProcess.Scrape connected = coordinator.scrape();

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +30,10 @@ final class WorkerPool implements AutoCloseable {
    * @param perChannel streams per TCP connection
    * @param credits credits each worker grants and keeps outstanding
    * @param regrantBatch acknowledged outcomes after which a worker grants that many credits back
+   * @param signing where the workers sign their outcomes, when the coordinator asks them to
    */
   static WorkerPool open(int port, String workerKey, String idPrefix, int count, int perChannel, int credits,
-      int regrantBatch, int connecting, Tracker tracker, ScheduledExecutorService timer) {
+      int regrantBatch, int connecting, Tracker tracker, ScheduledExecutorService timer, Executor signing) {
     WorkerPool pool = new WorkerPool();
     Semaphore registering = new Semaphore(connecting);
     WorkerServiceGrpc.WorkerServiceStub stub = null;
@@ -43,7 +45,8 @@ final class WorkerPool implements AutoCloseable {
           stub = BenchWorker.stub(channel, workerKey);
         }
         registering.acquire();
-        BenchWorker w = BenchWorker.open(stub, idPrefix + "-" + i, credits, regrantBatch, tracker, timer);
+        BenchWorker w = BenchWorker.open(stub, idPrefix + "-" + i, credits, regrantBatch, tracker, timer,
+            signing);
         w.registered().whenComplete((every, error) -> registering.release());
         pool.workers.add(w);
       }
@@ -86,6 +89,16 @@ final class WorkerPool implements AutoCloseable {
   /** How many streams ended while their worker still wanted them. */
   long lostStreams() {
     return workers.stream().filter(BenchWorker::endedUnexpectedly).count();
+  }
+
+  /** Signatures the workers made, one per batch of outcomes. */
+  long signatures() {
+    return workers.stream().mapToLong(BenchWorker::signatures).sum();
+  }
+
+  /** Outcomes the workers signed. */
+  long signedOutcomes() {
+    return workers.stream().mapToLong(BenchWorker::signedOutcomes).sum();
   }
 
   /** TCP connections (channels) in use. */

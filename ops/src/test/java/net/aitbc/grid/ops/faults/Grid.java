@@ -187,6 +187,7 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
           Map.of("AITBC_WORKER_KEY", workerKey),
           "worker", "--coordinator", "127.0.0.1:" + coordinatorPort, "--worker-id", id,
           "--concurrency", Integer.toString(concurrency), "--no-embedded", "--noop",
+          "--state-dir", logDir.resolve("worker-" + id + "-state").toString(),
           "--drain-timeout", drainTimeout.toMillis() + "ms"));
     }
     started.forEach(p -> p.awaitLog("\\] registered;", Duration.ofSeconds(30)));

@@ -1,6 +1,7 @@
 package net.aitbc.grid.worker.session;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -17,6 +18,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.random.RandomGenerator;
+import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.WorkerCapabilities;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
@@ -54,6 +56,7 @@ public final class CoordinatorSession {
   private final Object lock = new Object();
   private final Backoff backoff;
   private final HoldLimit holdLimit;
+  private final OutcomeSigner signer;
   private final AtomicBoolean finished = new AtomicBoolean();
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private volatile @Nullable StreamSession current;
@@ -62,11 +65,16 @@ public final class CoordinatorSession {
   private @Nullable ScheduledFuture<?> reconnect;
 
   /**
-   * A session that will register with {@code capabilities} and run jobs on {@code router}; call
-   * {@link #start()}.
+   * A session that will register with {@code capabilities} and the public key of {@code key}, run
+   * jobs on {@code router} and sign their outcomes with {@code key} when asked; call {@link
+   * #start()}.
    */
   public CoordinatorSession(
-      WorkerConfig config, String version, WorkerCapabilities capabilities, BackendRouter router) {
+      WorkerConfig config,
+      String version,
+      WorkerCapabilities capabilities,
+      BackendRouter router,
+      SigningKey key) {
     this.config = config;
     this.router = router;
     this.register =
@@ -74,6 +82,7 @@ public final class CoordinatorSession {
             .setWorkerId(config.workerId())
             .setVersion(version)
             .setCapabilities(capabilities)
+            .setPublicKey(ByteString.copyFrom(key.verifyingKey().raw()))
             .build();
     this.channel =
         NettyChannelBuilder.forTarget(config.coordinator())
@@ -99,6 +108,8 @@ public final class CoordinatorSession {
     this.backoff =
         new Backoff(config.reconnectMin(), config.reconnectMax(), RandomGenerator.getDefault());
     this.holdLimit = new HoldLimit(config.workerId(), config.concurrency(), config.prefetch());
+    // Batches are signed on a virtual thread of their own, never on gRPC's threads.
+    this.signer = new OutcomeSigner(key, config.workerId(), jobExecutor);
   }
 
   /** Opens the first stream in the background; later ones open by themselves. Idempotent. */
@@ -194,7 +205,8 @@ public final class CoordinatorSession {
               jobExecutor,
               scheduler,
               new Listener(),
-              mapper);
+              mapper,
+              signer);
       current = s;
       logger.debug("[worker={}] connecting to {}", config.workerId(), config.coordinator());
       // Under the lock, so that a shutdown sees either no stream or a started one. gRPC runs the

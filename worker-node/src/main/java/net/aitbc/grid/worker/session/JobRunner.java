@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the jobs assigned on one stream: each waits for one of {@code concurrency} slots, runs on
  * the backend its Assignment names, has its streamed output coalesced into progress, and ends in at
- * most one report (completed or failed; nothing when revoked or aborted). It knows nothing of
+ * most one report (completed or failed; nothing when revoked or aborted). When the coordinator
+ * asks for it, each completion carries the worker's signature ({@link Completions}), made while
+ * the job's thread waits, so that the completion still goes out before the job's credit comes back. It knows nothing of
  * credits or of the stream's state: it hands its messages to {@link Reports} and says when a job
  * has left.
  */
@@ -50,9 +52,6 @@ final class JobRunner {
 
   private static final Logger logger = LoggerFactory.getLogger(JobRunner.class);
   private static final long PROGRESS_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
-  // The coordinator refuses messages over 16 MiB, and one refused message would kill the whole
-  // stream (and every job on it); an oversized result is reported as a failure instead.
-  static final int MAX_MESSAGE_BYTES = CoordinatorSession.MAX_MESSAGE_BYTES - 1024;
 
   private final String workerId;
   // With prefetch, more jobs are assigned than may run: each waits here for a slot.
@@ -62,6 +61,7 @@ final class JobRunner {
   private final ScheduledExecutorService scheduler;
   private final ObjectMapper mapper;
   private final Reports reports;
+  private final Completions completions;
   private final Map<RunningJob.Key, RunningJob> jobs = new ConcurrentHashMap<>();
 
   JobRunner(
@@ -71,6 +71,7 @@ final class JobRunner {
       ExecutorService jobExecutor,
       ScheduledExecutorService scheduler,
       ObjectMapper mapper,
+      OutcomeSigner signer,
       Reports reports) {
     this.workerId = workerId;
     this.slots = new Semaphore(concurrency);
@@ -79,6 +80,12 @@ final class JobRunner {
     this.scheduler = scheduler;
     this.mapper = mapper;
     this.reports = reports;
+    this.completions = new Completions(signer);
+  }
+
+  /** Whether completions carry an attestation: what Registered.sign_outcomes says. */
+  void signOutcomes(boolean sign) {
+    completions.sign(sign);
   }
 
   /**
@@ -281,31 +288,30 @@ final class JobRunner {
       RunningJob job, @Nullable JobOutcome outcome, @Nullable BackendException failure) {
     RunningJob.Key key = job.key();
     if (outcome != null) {
-      ConnectRequest completed =
-          ConnectRequest.newBuilder()
-              .setCompleted(
-                  JobCompleted.newBuilder()
-                      .setJobId(key.jobId())
-                      .setAttempt(key.attempt())
-                      .setResultJson(json(outcome.result()))
-                      .setMetricsJson(json(outcome.metrics())))
-              .build();
-      if (completed.getSerializedSize() <= MAX_MESSAGE_BYTES) {
+      try {
+        JobCompleted completed =
+            completions.completed(
+                key.jobId(), key.attempt(), json(outcome.result()), json(outcome.metrics()));
         logger.debug(
             "[worker={} job={} attempt={}] completed in {} ms",
             workerId,
             key.jobId(),
             key.attempt(),
             job.elapsedMillis());
-        reports.send(completed);
+        reports.send(ConnectRequest.newBuilder().setCompleted(completed).build());
+        return;
+      } catch (BackendException e) {
+        failure = e;
+      } catch (InterruptedException e) {
+        // Only shutdownNow interrupts a reporting job: its stream is going away, report nothing.
+        Thread.currentThread().interrupt();
+        logger.info(
+            "[worker={} job={} attempt={}] interrupted while signing its outcome; not reported",
+            workerId,
+            key.jobId(),
+            key.attempt());
         return;
       }
-      failure =
-          BackendException.invalid(
-              "result too large: "
-                  + completed.getSerializedSize()
-                  + " bytes, the stream carries at most "
-                  + MAX_MESSAGE_BYTES);
     }
     String error =
         failure == null || failure.getMessage() == null ? "unknown failure" : failure.getMessage();

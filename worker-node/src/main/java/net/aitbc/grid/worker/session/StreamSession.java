@@ -77,7 +77,8 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
       ExecutorService jobExecutor,
       ScheduledExecutorService scheduler,
       Listener listener,
-      ObjectMapper mapper) {
+      ObjectMapper mapper,
+      OutcomeSigner signer) {
     this.workerId = register.getWorkerId();
     this.register = register;
     this.holdLimit = holdLimit;
@@ -91,6 +92,7 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
             jobExecutor,
             scheduler,
             mapper,
+            signer,
             new JobRunner.Reports() {
               @Override
               public void send(ConnectRequest message) {
@@ -225,14 +227,17 @@ final class StreamSession implements ClientResponseObserver<ConnectRequest, Conn
       interval = DEFAULT_HEARTBEAT;
     }
     int limit = holdLimit.apply(registered.getMaxHeld());
+    // Before any credit is granted, so before any job can complete.
+    runner.signOutcomes(registered.getSignOutcomes());
     logger.info(
         "[worker={} session={}] registered; heartbeat every {} ms, leases last {} ms, holding at"
-            + " most {} job(s)",
+            + " most {} job(s){}",
         workerId,
         sessionId,
         interval.toMillis(),
         toJava(registered.getLeaseDuration()).toMillis(),
-        limit);
+        limit,
+        registered.getSignOutcomes() ? ", signing outcomes" : "");
     listener.registered(this);
     if (!draining) {
       grant(limit);

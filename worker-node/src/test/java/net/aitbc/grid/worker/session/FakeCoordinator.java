@@ -12,25 +12,34 @@ import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.ConnectResponse;
+import net.aitbc.grid.v1.JobCompleted;
+import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.Registered;
 import net.aitbc.grid.v1.Revocation;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 
 /**
  * A coordinator played by hand over a real gRPC server on a free port: it answers Register with
- * Registered (carrying {@code max_held}), records every message the worker sends, and sends what
- * the test tells it to.
+ * Registered (carrying {@code max_held} and {@code sign_outcomes}), records every message the
+ * worker sends, and sends what the test tells it to.
  */
 final class FakeCoordinator implements AutoCloseable {
 
   private final int maxHeld;
+  private final boolean signOutcomes;
   private final Server server;
   private final List<ConnectRequest> received = new CopyOnWriteArrayList<>();
   private volatile StreamObserver<ConnectResponse> stream;
 
   /** Starts a coordinator that answers Registered with {@code maxHeld} (0: not set). */
   FakeCoordinator(int maxHeld) throws IOException {
+    this(maxHeld, false);
+  }
+
+  /** Like {@link #FakeCoordinator(int)}, asking for signed outcomes when {@code signOutcomes}. */
+  FakeCoordinator(int maxHeld, boolean signOutcomes) throws IOException {
     this.maxHeld = maxHeld;
+    this.signOutcomes = signOutcomes;
     this.server =
         NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
             .addService(new Service())
@@ -54,6 +63,22 @@ final class FakeCoordinator implements AutoCloseable {
         .filter(ConnectRequest::hasCredit)
         .mapToInt(m -> m.getCredit().getCount())
         .sum();
+  }
+
+  /** The Register messages received, one per stream. */
+  List<Register> registers() {
+    return received.stream()
+        .filter(ConnectRequest::hasRegister)
+        .map(ConnectRequest::getRegister)
+        .toList();
+  }
+
+  /** The completions the worker reported. */
+  List<JobCompleted> completions() {
+    return received.stream()
+        .filter(ConnectRequest::hasCompleted)
+        .map(ConnectRequest::getCompleted)
+        .toList();
   }
 
   /** Completions and failures the worker reported. */
@@ -108,7 +133,8 @@ final class FakeCoordinator implements AutoCloseable {
                             .setSessionId("s1")
                             .setHeartbeatInterval(Duration.newBuilder().setSeconds(10))
                             .setLeaseDuration(Duration.newBuilder().setSeconds(30))
-                            .setMaxHeld(maxHeld))
+                            .setMaxHeld(maxHeld)
+                            .setSignOutcomes(signOutcomes))
                     .build());
           }
         }

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.JobCompleted;
@@ -65,6 +66,7 @@ class JobRunnerTest {
         jobs,
         scheduler,
         JSON,
+        new OutcomeSigner(SigningKey.generate(), "w1", jobs),
         new JobRunner.Reports() {
           @Override
           public void send(ConnectRequest message) {

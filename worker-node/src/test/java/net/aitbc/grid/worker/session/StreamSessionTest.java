@@ -3,11 +3,19 @@ package net.aitbc.grid.worker.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.ledger.Attestations;
+import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ledger.SigningKey;
+import net.aitbc.grid.ledger.VerifyingKey;
 import net.aitbc.grid.v1.ConnectRequest;
+import net.aitbc.grid.v1.JobCompleted;
 import net.aitbc.grid.v1.JobFailed;
+import net.aitbc.grid.v1.OutcomeAttestation;
 import net.aitbc.grid.v1.WorkerCapabilities;
 import net.aitbc.grid.worker.WorkerConfig;
 import net.aitbc.grid.worker.backend.BackendRouter;
@@ -16,14 +24,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The stream protocol's credits against a coordinator played over a real gRPC server: the worker
+ * The stream protocol against a coordinator played over a real gRPC server. Credits: the worker
  * grants what it may hold, {@code min(concurrency + prefetch, max_held)}, and its credits granted
- * and unused plus its jobs held never exceed that.
+ * and unused plus its jobs held never exceed that. Signatures: Register carries the worker's
+ * public key, and when Registered asks for it every completion carries an attestation that
+ * verifies with that key.
  */
 class StreamSessionTest {
 
   private FakeCoordinator coordinator;
   private CoordinatorSession session;
+  private final SigningKey key = SigningKey.generate();
 
   @AfterEach
   void stop() throws Exception {
@@ -37,7 +48,12 @@ class StreamSessionTest {
   }
 
   private void connect(int concurrency, int prefetch, int maxHeld) throws Exception {
-    coordinator = new FakeCoordinator(maxHeld);
+    connect(concurrency, prefetch, maxHeld, false);
+  }
+
+  private void connect(int concurrency, int prefetch, int maxHeld, boolean signOutcomes)
+      throws Exception {
+    coordinator = new FakeCoordinator(maxHeld, signOutcomes);
     WorkerConfig config =
         WorkerConfig.builder()
             .coordinator("127.0.0.1:" + coordinator.port())
@@ -53,7 +69,8 @@ class StreamSessionTest {
             config,
             "test",
             WorkerCapabilities.newBuilder().addJobTypes("noop").build(),
-            new BackendRouter(List.of(new NoopBackend("w1"))));
+            new BackendRouter(List.of(new NoopBackend("w1"))),
+            key);
     session.start();
     await().atMost(10, TimeUnit.SECONDS).until(session::isRegistered);
   }
@@ -149,5 +166,64 @@ class StreamSessionTest {
     // Two at the start, one for the duplicate, one when the job ended.
     expectCredits(4);
     assertThat(coordinator.outcomes()).isEqualTo(1);
+  }
+
+  @Test
+  void whenAskedEveryCompletionCarriesAnAttestationThatVerifiesWithTheRegisteredKey()
+      throws Exception {
+    connect(8, 0, 0, true);
+    expectCredits(8);
+    VerifyingKey registered =
+        VerifyingKey.fromBytes(coordinator.registers().getFirst().getPublicKey().toByteArray());
+    assertThat(registered).isEqualTo(key.verifyingKey());
+
+    // Eight at once, so that some may share a batch.
+    for (int i = 0; i < 8; i++) {
+      coordinator.assign("job-" + i, 0);
+    }
+    await().atMost(10, TimeUnit.SECONDS).until(() -> coordinator.completions().size() == 8);
+    for (JobCompleted c : coordinator.completions()) {
+      assertThat(c.hasAttestation()).as(c.getJobId()).isTrue();
+      // What the coordinator does: rebuild the statement from the strings it received.
+      ObjectNode statement =
+          Attestations.statement(
+              "w1",
+              c.getJobId(),
+              c.getAttempt(),
+              CanonicalJson.parse(c.getResultJson()),
+              CanonicalJson.parse(c.getMetricsJson()));
+      assertThat(Attestations.verify(registered, "w1", statement, attestation(c)))
+          .as(c.getJobId())
+          .isTrue();
+      // Someone else's key, or another attempt, does not verify.
+      assertThat(
+              Attestations.verify(
+                  SigningKey.generate().verifyingKey(), "w1", statement, attestation(c)))
+          .isFalse();
+      ObjectNode otherAttempt = statement.deepCopy().put("attempt", c.getAttempt() + 1);
+      assertThat(Attestations.verify(registered, "w1", otherAttempt, attestation(c))).isFalse();
+    }
+  }
+
+  @Test
+  void unlessAskedCompletionsCarryNoAttestationButRegisterStillCarriesTheKey() throws Exception {
+    connect(2, 0, 0, false);
+    expectCredits(2);
+    assertThat(coordinator.registers().getFirst().getPublicKey().toByteArray())
+        .isEqualTo(key.verifyingKey().raw());
+
+    coordinator.assign("a", 0);
+    coordinator.assign("b", 0);
+    await().atMost(10, TimeUnit.SECONDS).until(() -> coordinator.completions().size() == 2);
+    assertThat(coordinator.completions()).noneMatch(JobCompleted::hasAttestation);
+  }
+
+  private static Attestations.Attestation attestation(JobCompleted c) {
+    OutcomeAttestation a = c.getAttestation();
+    return new Attestations.Attestation(
+        a.getIndex(),
+        a.getSize(),
+        a.getProofList().stream().map(ByteString::toByteArray).toList(),
+        a.getSignature().toByteArray());
   }
 }

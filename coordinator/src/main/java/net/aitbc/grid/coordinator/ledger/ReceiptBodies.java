@@ -1,0 +1,100 @@
+package net.aitbc.grid.coordinator.ledger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+import net.aitbc.grid.coordinator.store.CompletedJob;
+import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.NewReceipt;
+import net.aitbc.grid.coordinator.store.ReceiptMaker;
+import net.aitbc.grid.coordinator.store.Requirements;
+import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ledger.Merkle;
+
+/**
+ * The contract's receipt (§6) of a completed job. Units are what the worker measured: its
+ * {@code units} (with {@code unit_type}) when it reports them, else its run time in seconds
+ * ({@code duration_ms / 1000}, the coordinator's own measure when the worker sent none), as
+ * {@code gpu_seconds}. The unit price is the one the worker advertised; the price is
+ * {@code units × unit_price}, exact, rounded half-even to 6 decimals. Amounts are computed as
+ * decimals and written as JSON floats, as the contract's canonical form has them.
+ */
+public final class ReceiptBodies implements ReceiptMaker {
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+  @Override
+  public NewReceipt receipt(CompletedJob job) {
+    UUID receiptId = UUID.randomUUID();
+    ObjectNode metrics = object(job.metricsJson());
+    if (!metrics.path("duration_ms").isNumber()) {
+      OffsetDateTime start = job.startedAt() != null ? job.startedAt() : job.createdAt();
+      metrics.put("duration_ms", Math.max(0, Duration.between(start, job.finishedAt()).toMillis()));
+    }
+    BigDecimal units;
+    String unitType;
+    if (metrics.path("units").isNumber() && metrics.get("units").decimalValue().signum() >= 0) {
+      units = metrics.get("units").decimalValue();
+      unitType = metrics.path("unit_type").isTextual() ? metrics.get("unit_type").asText() : "gpu_seconds";
+    } else {
+      units = metrics.get("duration_ms").decimalValue().movePointLeft(3);
+      unitType = "gpu_seconds";
+    }
+    BigDecimal unitPrice = job.countersigned().unitPrice();
+    BigDecimal price = units.multiply(unitPrice).setScale(6, RoundingMode.HALF_EVEN);
+
+    ObjectNode metadata = JSON.objectNode();
+    metadata.set("job_payload", CanonicalJson.parse(job.payloadJson()));
+    metadata.set("job_constraints", constraints(job.requirements()));
+    metadata.set("result", CanonicalJson.parse(job.resultJson()));
+    metadata.set("metrics", metrics);
+    metadata.set("worker", job.countersigned().worker());
+
+    ObjectNode body = JSON.objectNode();
+    body.put("version", "1.0");
+    body.put("receipt_id", JobIds.format(receiptId));
+    body.put("job_id", JobIds.format(job.jobId()));
+    body.put("provider", job.workerId());
+    body.put("client", job.clientId());
+    body.put("status", "COMPLETED");
+    body.put("units", units.doubleValue());
+    body.put("unit_type", unitType);
+    body.put("unit_price", unitPrice.doubleValue());
+    body.put("price", price.doubleValue());
+    body.put("started_at", job.createdAt().toEpochSecond());
+    body.put("completed_at", job.finishedAt().toEpochSecond());
+    body.set("metadata", metadata);
+
+    byte[] bytes = CanonicalJson.bytes(body);
+    return new NewReceipt(receiptId, job.jobId(), job.clientId(), job.workerId(),
+        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt());
+  }
+
+  private static ObjectNode object(String json) {
+    JsonNode node = CanonicalJson.parse(json);
+    return node instanceof ObjectNode o ? o : JSON.objectNode();
+  }
+
+  /** The job's constraints as the contract's Constraints model names them. */
+  private static ObjectNode constraints(Requirements r) {
+    ObjectNode c = JSON.objectNode();
+    c.put("gpu", r.gpu());
+    if (r.cuda() != null) {
+      c.put("cuda", r.cuda() / 100 + "." + r.cuda() % 100);
+    }
+    if (r.minVramMb() != null) {
+      c.put("min_vram_gb", r.minVramMb() / 1024);
+    }
+    if (!r.models().isEmpty()) {
+      r.models().forEach(c.putArray("models")::add);
+    }
+    c.put("region", r.region());
+    c.put("max_price", r.maxPrice());
+    return c;
+  }
+}

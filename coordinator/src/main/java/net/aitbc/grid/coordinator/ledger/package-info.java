@@ -1,0 +1,8 @@
+/**
+ * Receipts and the ledger: what a completed job's receipt says and costs, sealing receipts into
+ * signed blocks, proofs, and signing a receipt when it is first read. Knows no gRPC.
+ */
+@NullMarked
+package net.aitbc.grid.coordinator.ledger;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,48 @@
+package net.aitbc.grid.coordinator.rpc;
+
+import com.google.protobuf.ByteString;
+import net.aitbc.grid.coordinator.ledger.Ledger;
+import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.StoredBlock;
+import net.aitbc.grid.coordinator.store.StoredReceipt;
+import net.aitbc.grid.v1.Block;
+import net.aitbc.grid.v1.Receipt;
+
+/** The one mapping from stored receipts and blocks to protocol messages. */
+final class LedgerProtos {
+  private LedgerProtos() {}
+
+  /** A receipt, signed (the signature is made now if it was not yet). */
+  static Receipt receipt(StoredReceipt r, Ledger ledger) {
+    Receipt.Builder b = Receipt.newBuilder()
+        .setReceiptId(JobIds.format(r.receiptId()))
+        .setJobId(JobIds.format(r.jobId()))
+        .setProvider(r.workerId())
+        .setClient(r.clientId())
+        .setStatus("COMPLETED")
+        .setIssueTime(JobProtos.timestamp(r.createdAt()))
+        .setReceiptJson(ledger.signed(r))
+        .setLeafHash(ByteString.copyFrom(r.leafHash()));
+    if (r.leafIndex() != null) {
+      b.setLeafIndex(r.leafIndex());
+    }
+    if (r.blockHeight() != null) {
+      b.setBlockHeight(r.blockHeight());
+    }
+    return b.build();
+  }
+
+  static Block block(StoredBlock b) {
+    return Block.newBuilder()
+        .setHeight(b.height())
+        .setHash(ByteString.copyFrom(b.hash()))
+        .setPrevHash(ByteString.copyFrom(b.prevHash()))
+        .setTreeSize(b.treeSize())
+        .setRoot(ByteString.copyFrom(b.root()))
+        .setCount(b.count())
+        .setSealTime(JobProtos.timestamp(b.sealedAt()))
+        .setKeyId(b.keyId())
+        .setHeaderJson(b.header())
+        .build();
+  }
+}

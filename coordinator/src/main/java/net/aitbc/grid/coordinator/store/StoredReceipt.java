@@ -1,0 +1,23 @@
+package net.aitbc.grid.coordinator.store;
+
+import java.time.OffsetDateTime;
+import java.util.UUID;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A receipt as stored.
+ *
+ * @param receiptId its id
+ * @param jobId the job it describes
+ * @param clientId the job's client
+ * @param workerId the worker that ran the job
+ * @param body the canonical JSON that is signed (the ledger's leaf entry)
+ * @param leafHash SHA-256(0x00 || body) as computed when it was issued
+ * @param signature the coordinator's signature of body, once made
+ * @param createdAt when it was issued
+ * @param leafIndex its index in the ledger, once sealed
+ * @param blockHeight the block that sealed it, once sealed
+ */
+public record StoredReceipt(UUID receiptId, UUID jobId, String clientId, String workerId, String body,
+    byte[] leafHash, byte @Nullable [] signature, OffsetDateTime createdAt, @Nullable Long leafIndex,
+    @Nullable Long blockHeight) {}
