@@ -4,6 +4,10 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
+import net.aitbc.grid.ledger.SigningKey;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -12,7 +16,11 @@ import picocli.CommandLine.Option;
 @Command(name = "coordinator", mixinStandardHelpOptions = true,
     description = "Runs the coordinator (gRPC JobService and WorkerService, health, reflection, metrics).")
 final class CoordinatorCommand implements Callable<Integer> {
+  private static final Logger logger = LoggerFactory.getLogger(CoordinatorCommand.class);
+
   @Mixin DbOptions db;
+  @Mixin SigningKeyOptions signing;
+  @Mixin LedgerOptions ledger;
 
   @Option(names = "--host", defaultValue = "${env:AITBC_COORDINATOR_HOST:-127.0.0.1}",
       description = "address to listen on (env AITBC_COORDINATOR_HOST; default ${DEFAULT-VALUE})")
@@ -72,12 +80,26 @@ final class CoordinatorCommand implements Callable<Integer> {
         .admission(rateLimit, burst, maxQueued)
         .maxPrefetch(maxPrefetch)
         .defaultRunTimeout(runTimeout);
+    SigningKey key = signing.load();
+    ledger.applyTo(builder).signingKey(key);
     DurationConverter durations = new DurationConverter();
     typeRunTimeouts.forEach((type, d) -> builder.runTimeout(type, durations.convert(d)));
     CoordinatorConfig config = builder.build();
+    announce(key);
     if (Startup.run("the coordinator", stop -> Coordinator.start(config)) != null) {
       GridMain.awaitShutdown();
     }
     return 0;
+  }
+
+  /** Says at start whether receipts are issued, and with which key: its absence is otherwise silent. */
+  private void announce(@Nullable SigningKey key) {
+    if (key == null) {
+      logger.warn("no signing key (--signing-key-file, AITBC_SIGNING_KEY_FILE or AITBC_SIGNING_KEY): "
+          + "completed jobs get no receipts and no blocks are sealed");
+    } else {
+      logger.info("signing receipts and blocks with key {} (a block every {} receipts or {})", key.keyId(),
+          ledger.blocksEvery, ledger.blockInterval);
+    }
   }
 }

@@ -15,9 +15,11 @@ import picocli.CommandLine.Option;
         + "embedded embedding model (plus Ollama if one answers).")
 final class DevCommand implements Callable<Integer> {
   @Mixin DbOptions db;
+  @Mixin SigningKeyOptions signing;
+  @Mixin LedgerOptions ledger;
 
-  @Option(names = "--data-dir", description = "keep the embedded PostgreSQL's data here across runs "
-      + "(default: a throwaway folder)")
+  @Option(names = "--data-dir", description = "keep the embedded PostgreSQL's data, and the receipt signing key "
+      + "(signing.key), here across runs (default: a throwaway folder and key)")
   @Nullable Path dataDir;
 
   @Option(names = "--durable", negatable = true,
@@ -49,7 +51,8 @@ final class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     DevGrid.Options options = new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
-        httpPort, metricsPort, ollamaUrl, concurrency, durable);
+        httpPort, metricsPort, ollamaUrl, concurrency, durable,
+        new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice));
     DevGrid grid = Startup.run("grid dev", stop -> DevGrid.start(options, stop));
     if (grid != null) {
       System.out.println(banner(grid));
@@ -75,6 +78,8 @@ final class DevCommand implements Callable<Integer> {
         "  worker        " + w.workerId() + ": " + String.join(", ", w.capabilities().getJobTypesList()) + " with "
             + String.join(", ", w.capabilities().getModelsList()),
         "  client key    " + key,
+        "  signing key   " + grid.signingKeyId() + "   (" + grid.signingKeyOrigin() + ")",
+        "  public key    " + grid.publicKeyFile(),
         "",
         "Submit an embedding job and read its result:",
         "  curl -s -H 'X-Api-Key: " + key + "' -H 'Content-Type: application/json' \\",
@@ -87,6 +92,11 @@ final class DevCommand implements Callable<Integer> {
         "  buf curl --protocol grpc --http2-prior-knowledge -H 'x-api-key: " + key + "' \\",
         "    -d '{\"payload_json\":\"{\\\"type\\\":\\\"embedding\\\",\\\"prompt\\\":\\\"hello grid\\\"}\"}' \\",
         "    http://127.0.0.1:" + port + "/aitbc.grid.v1.JobService/CreateJob",
+        "Check every signed block and receipt of the ledger, or one job's receipt:",
+        "  AITBC_API_KEY=" + key + " grid verify ledger --url " + url + " --public-key " + grid.publicKeyFile(),
+        "  curl -s -H 'X-Api-Key: " + key + "' " + url + "/v1/jobs/<job_id>/result > result.json",
+        "  AITBC_API_KEY=" + key + " grid verify receipt result.json --url " + url + " --public-key "
+            + grid.publicKeyFile(),
         "",
         "Ctrl-C stops everything.");
   }

@@ -1,10 +1,14 @@
 package net.aitbc.grid.ops;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +20,7 @@ import net.aitbc.grid.bridge.BridgeConfig;
 import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.worker.WorkerConfig;
 import net.aitbc.grid.worker.WorkerNode;
 import org.jspecify.annotations.Nullable;
@@ -31,6 +36,10 @@ public final class DevGrid implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(DevGrid.class);
   /** The client id of the dev client key. */
   public static final String DEV_CLIENT = "dev-client";
+  /** The signing key's file in a data directory: kept, so that the ledger stays verifiable across runs. */
+  public static final String SIGNING_KEY_FILE = "signing.key";
+  /** The file with the coordinator's key id, for {@code grid verify --public-key}. */
+  public static final String PUBLIC_KEY_FILE = "coordinator.pub";
 
   private final List<AutoCloseable> parts = new ArrayList<>();
   private final Coordinator coordinator;
@@ -39,6 +48,9 @@ public final class DevGrid implements AutoCloseable {
   private final String clientKey;
   private final String database;
   private final String jdbcUrl;
+  private final SigningKey signingKey;
+  private final String signingKeyOrigin;
+  private final Path publicKeyFile;
 
   /**
    * What to start.
@@ -55,10 +67,33 @@ public final class DevGrid implements AutoCloseable {
    * @param concurrency jobs the worker runs at once
    * @param durable whether the embedded PostgreSQL puts every commit on disk before it is
    *     acknowledged; null: durable with a data directory, fast without one
+   * @param ledger the signing key and how blocks are sealed
    */
   public record Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
       @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
-      @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable) {}
+      @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable, Ledger ledger) {
+    /** Options with the default ledger settings (a throwaway key, or the data directory's). */
+    public Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
+        @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
+        @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable) {
+      this(dbUrl, dbUser, dbPassword, dataDir, clientKey, grpcPort, httpPort, metricsPort, ollamaUrl, concurrency,
+          durable, Ledger.DEFAULTS);
+    }
+  }
+
+  /**
+   * Receipts and the ledger in dev mode: there is always a signing key.
+   *
+   * @param signingKey the key to sign with; null: {@value #SIGNING_KEY_FILE} in the data directory
+   *     (made on the first run), or a throwaway one without a data directory
+   * @param blocksEvery receipts per block
+   * @param blockInterval how long a receipt may wait for its block
+   * @param unitPrice the price per unit of workers that advertise none
+   */
+  public record Ledger(@Nullable SigningKey signingKey, int blocksEvery, Duration blockInterval, BigDecimal unitPrice) {
+    /** The coordinator's defaults, and the dev key. */
+    public static final Ledger DEFAULTS = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"));
+  }
 
   private DevGrid(Options o, BooleanSupplier stopRequested) {
     try {
@@ -73,10 +108,26 @@ public final class DevGrid implements AutoCloseable {
         database = dbUrl;
       }
       jdbcUrl = dbUrl;
+      // After PostgreSQL: its initdb wants an empty data directory.
+      if (o.ledger().signingKey() != null) {
+        signingKey = o.ledger().signingKey();
+        signingKeyOrigin = "as configured";
+      } else if (o.dataDir() != null) {
+        Path file = o.dataDir().resolve(SIGNING_KEY_FILE);
+        signingKey = SigningKey.loadOrCreate(file);
+        signingKeyOrigin = "kept in " + file;
+      } else {
+        signingKey = SigningKey.generate();
+        signingKeyOrigin = "throwaway";
+      }
+      publicKeyFile = writePublicKey(o.dataDir(), signingKey);
       checkStop(stopRequested);
       coordinator = Coordinator.start(CoordinatorConfig.builder(dbUrl)
           .dbCredentials(o.dbUser(), o.dbPassword())
           .listen("127.0.0.1", o.grpcPort(), o.metricsPort())
+          .signingKey(signingKey)
+          .blocks(o.ledger().blocksEvery(), o.ledger().blockInterval())
+          .defaultUnitPrice(o.ledger().unitPrice())
           .build());
       parts.add(coordinator);
       if (o.clientKey() != null && !o.clientKey().isBlank()) {
@@ -102,10 +153,34 @@ public final class DevGrid implements AutoCloseable {
           .build(), stopRequested);
       parts.add(worker);
       awaitRegistered(worker, Duration.ofSeconds(30), stopRequested);
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException("cannot prepare the signing key: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Writes the key id to {@value #PUBLIC_KEY_FILE} in the data directory, or in a temporary folder
+   * that closing removes.
+   */
+  private Path writePublicKey(@Nullable Path dataDir, SigningKey key) throws IOException {
+    Path dir;
+    if (dataDir != null) {
+      dir = Files.createDirectories(dataDir);
+    } else {
+      Path temp = Files.createTempDirectory("grid-dev-");
+      dir = temp;
+      parts.add(() -> {
+        Files.deleteIfExists(temp.resolve(PUBLIC_KEY_FILE));
+        Files.deleteIfExists(temp);
+      });
+    }
+    Path file = dir.resolve(PUBLIC_KEY_FILE);
+    Files.writeString(file, key.keyId() + "\n", StandardCharsets.UTF_8);
+    return file;
   }
 
   /** Starts every part; fails with the first part that cannot start. */
@@ -180,6 +255,21 @@ public final class DevGrid implements AutoCloseable {
   /** Where the database is and whether its commits are durable, in words. */
   public String database() {
     return database;
+  }
+
+  /** The key id (base64url public key) that receipts and blocks are signed with. */
+  public String signingKeyId() {
+    return signingKey.keyId();
+  }
+
+  /** Where the signing key came from, in words: throwaway, kept in a file, or as configured. */
+  public String signingKeyOrigin() {
+    return signingKeyOrigin;
+  }
+
+  /** The file holding the signing key's id, for {@code grid verify --public-key}. */
+  public Path publicKeyFile() {
+    return publicKeyFile;
   }
 
   /** The JDBC URL of the grid's database. */

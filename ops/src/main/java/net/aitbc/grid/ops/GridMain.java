@@ -3,7 +3,7 @@ package net.aitbc.grid.ops;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code grid} command: {@code dev}, {@code coordinator}, {@code bridge}, {@code worker}, {@code keys}, {@code bench}. */
+/** The {@code grid} command: {@code dev}, {@code coordinator}, {@code bridge}, {@code worker}, {@code keys}, {@code verify}, {@code bench}. */
 @Command(
     name = "grid",
     mixinStandardHelpOptions = true,
@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       BridgeCommand.class,
       WorkerCommand.class,
       KeysCommand.class,
+      net.aitbc.grid.ops.verify.VerifyCommand.class,
       net.aitbc.grid.ops.bench.BenchCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,12 +1,17 @@
 package net.aitbc.grid.ops;
 
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.KeyStore;
+import net.aitbc.grid.ledger.SigningKey;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -14,9 +19,11 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code grid keys}: API keys, straight in the coordinator's database. */
-@Command(name = "keys", mixinStandardHelpOptions = true, description = "Creates, lists and revokes API keys.",
-    subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class})
+/** {@code grid keys}: API keys, straight in the coordinator's database, and the coordinator's signing key. */
+@Command(name = "keys", mixinStandardHelpOptions = true,
+    description = "Creates, lists and revokes API keys; makes the coordinator's receipt signing key.",
+    subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class,
+        KeysCommand.SigningKeyFile.class})
 final class KeysCommand {
   private KeysCommand() {}
 
@@ -109,6 +116,35 @@ final class KeysCommand {
       boolean revoked = withStore(db, store -> store.revoke(id.trim()));
       spec.commandLine().getOut().println(revoked ? "revoked key " + id.trim() : "no active key has id " + id.trim());
       return revoked ? 0 : 1;
+    }
+  }
+
+  @Command(name = "signing-key", mixinStandardHelpOptions = true,
+      description = "Makes an Ed25519 key for the coordinator to sign receipts and blocks with: FILE holds its "
+          + "seed (owner-only), FILE.pub its key id (for `grid verify --public-key`). Needs no database.")
+  static final class SigningKeyFile implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--out", defaultValue = "signing.key", paramLabel = "FILE",
+        description = "where to write the seed (default ${DEFAULT-VALUE}); an existing file is never overwritten")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+      Path pub = out.resolveSibling(out.getFileName() + ".pub");
+      for (Path p : new Path[] {out, pub}) {
+        if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          throw new IllegalArgumentException(p + " exists: a signing key is never overwritten "
+              + "(receipts and blocks it signed would no longer verify against the new one); choose another --out");
+        }
+      }
+      SigningKey key = SigningKey.generate();
+      key.save(out);
+      Files.writeString(pub, key.keyId() + "\n", StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW);
+      spec.commandLine().getOut().println(key.keyId());
+      spec.commandLine().getErr().println("Wrote the signing key to " + out + " (owner-only; keep it secret) and its "
+          + "public key id to " + pub + ". Start the coordinator with --signing-key-file " + out + ".");
+      return 0;
     }
   }
 }

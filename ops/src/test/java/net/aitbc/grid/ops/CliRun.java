@@ -13,7 +13,7 @@ import picocli.CommandLine;
  */
 public record CliRun(int status, String out, String err) {
   /** Runs {@code grid <args>} as GridMain sets it up. */
-  static CliRun grid(String... args) {
+  public static CliRun grid(String... args) {
     return run(GridMain.commandLine(), args);
   }
 

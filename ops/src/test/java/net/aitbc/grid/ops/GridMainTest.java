@@ -35,25 +35,25 @@ class GridMainTest {
 
   @Test
   void unknownSubcommandIsRefusedAlsoWithHelp() {
-    for (String[] args : List.of(new String[] {"verify"}, new String[] {"verify", "--help"},
-        new String[] {"--help", "verify"}, new String[] {"-h", "verify"}, new String[] {"keys", "--help", "bogus"},
+    for (String[] args : List.of(new String[] {"audit"}, new String[] {"audit", "--help"},
+        new String[] {"--help", "audit"}, new String[] {"-h", "audit"}, new String[] {"keys", "--help", "bogus"},
         new String[] {"bench", "--help", "bogus"})) {
       CliRun run = grid(args);
       assertThat(run.status()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(run.err()).as(String.join(" ", args)).contains("Unmatched argument").containsPattern("'(verify|bogus)'");
+      assertThat(run.err()).as(String.join(" ", args)).contains("Unmatched argument").containsPattern("'(audit|bogus)'");
       assertThat(run.out()).as(String.join(" ", args)).isEmpty();
     }
-    CliRun help = grid("help", "verify");
+    CliRun help = grid("help", "audit");
     assertThat(help.status()).isNotZero();
-    assertThat(help.err()).contains("Unknown subcommand 'verify'");
+    assertThat(help.err()).contains("Unknown subcommand 'audit'");
   }
 
   @Test
   void unknownOptionIsRefusedAtEveryLevelAlsoWithHelp() {
     List<List<String>> paths = commandPaths();
     assertThat(paths).contains(List.of(), List.of("dev"), List.of("worker"), List.of("coordinator"), List.of("bridge"),
-        List.of("keys", "create"), List.of("keys", "list"), List.of("keys", "revoke"), List.of("bench", "scale"),
-        List.of("bench", "compare"));
+        List.of("keys", "create"), List.of("keys", "list"), List.of("keys", "revoke"), List.of("keys", "signing-key"),
+        List.of("verify", "receipt"), List.of("verify", "ledger"), List.of("bench", "scale"), List.of("bench", "compare"));
     for (List<String> path : paths) {
       for (String[] args : List.of(args(path, "--bogus"), args(path, "--bogus", "--help"), args(path, "--help", "--bogus"))) {
         CliRun run = grid(args);

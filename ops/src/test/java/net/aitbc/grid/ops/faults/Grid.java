@@ -45,6 +45,7 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
 
   private final List<GridProcess> processes = new ArrayList<>();
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private final List<String> coordinatorOptions = new ArrayList<>();
   private @Nullable Path logDir;
   private @Nullable String testName;
   private @Nullable TestDatabase testDatabase;
@@ -160,13 +161,21 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
     return coordinatorPort;
   }
 
+  /** Adds options to every later start of the coordinator (e.g. its signing key and how it seals blocks). */
+  Grid coordinatorOptions(String... options) {
+    coordinatorOptions.addAll(List.of(options));
+    return this;
+  }
+
   /** Starts {@code grid coordinator} on this grid's port (the same one after a restart) and waits until it listens. */
   GridProcess startCoordinator() {
     coordinatorStarts++;
     String name = coordinatorStarts == 1 ? "coordinator" : "coordinator-" + coordinatorStarts;
-    GridProcess p = start(name, List.of(), Map.of(), "coordinator", "--db-url", dbUrl, "--port",
+    List<String> args = new ArrayList<>(List.of("coordinator", "--db-url", dbUrl, "--port",
         Integer.toString(coordinatorPort), "--metrics-port", "-1", "--lease", "3s", "--heartbeat", "1s",
-        "--max-attempts", "10");
+        "--max-attempts", "10"));
+    args.addAll(coordinatorOptions);
+    GridProcess p = start(name, List.of(), Map.of(), args.toArray(String[]::new));
     return p.awaitLog("coordinator listening on", Duration.ofSeconds(30));
   }
 

@@ -1,0 +1,164 @@
+package net.aitbc.grid.ops.verify;
+
+import static net.aitbc.grid.ops.CliRun.grid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.aitbc.grid.ledger.B64;
+import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ops.CliRun;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code grid verify receipt}: a receipt and its inclusion verify from a file or the bridge; alterations are named. */
+class VerifyReceiptTest {
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+  @TempDir Path tmp;
+  private TestLedger ledger;
+
+  @BeforeEach
+  void build() throws Exception {
+    ledger = new TestLedger(3, 4);
+  }
+
+  @AfterEach
+  void stop() {
+    ledger.close();
+  }
+
+  private Path write(String name, JsonNode json) throws Exception {
+    return Files.writeString(tmp.resolve(name), CanonicalJson.write(json));
+  }
+
+  private Path pub() throws Exception {
+    return Files.writeString(tmp.resolve("coordinator.pub"), ledger.coordinator.keyId() + "\n");
+  }
+
+  private CliRun verify(Path file, String... more) throws Exception {
+    String[] args = new String[5 + more.length];
+    System.arraycopy(new String[] {"verify", "receipt", file.toString(), "--public-key", pub().toString()}, 0, args, 0, 5);
+    System.arraycopy(more, 0, args, 5, more.length);
+    return grid(args);
+  }
+
+  @Test
+  void aReceiptAndItsProofFileVerify() throws Exception {
+    ObjectNode receipt = ledger.receipts.get(4L);
+    CliRun run = verify(write("r.json", receipt), "--proof", write("p.json", ledger.proofFile(4)).toString());
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).startsWith("OK receipt " + receipt.get("receipt_id").asText() + " of job "
+        + receipt.get("job_id").asText() + " is signed by " + ledger.coordinator.keyId())
+        .contains("its worker worker-1 signed it with key " + ledger.workerKey.keyId(), "leaf 4 of block 2 (tree size 7)");
+  }
+
+  @Test
+  void whatTheClientResultPrintsAndAnExplorerItemAreAcceptedToo() throws Exception {
+    ObjectNode receipt = ledger.receipts.get(1L);
+    ObjectNode result = NODES.objectNode().put("job_id", receipt.get("job_id").asText()).put("state", "COMPLETED");
+    result.set("result", receipt.get("metadata").get("result"));
+    result.set("receipt", receipt);
+    ObjectNode item = NODES.objectNode().put("receiptId", receipt.get("receipt_id").asText());
+    item.set("payload", receipt);
+    for (JsonNode doc : new JsonNode[] {result, item}) {
+      CliRun run = verify(write("doc.json", doc), "--url", ledger.url(), "--api-key", TestLedger.API_KEY);
+      assertThat(run.status()).as(run.out() + run.err()).isZero();
+      assertThat(run.out()).contains("leaf 1 of block 2 (tree size 7)");
+    }
+  }
+
+  @Test
+  void withoutAProofOnlyTheSignaturesAreChecked() throws Exception {
+    CliRun run = verify(write("r.json", ledger.receipts.get(0L)));
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("(inclusion not checked: give --proof or --url)");
+  }
+
+  @Test
+  void oneByteOfTheWorkerSignatureIsNamed() throws Exception {
+    ObjectNode receipt = ledger.receipts.get(2L).deepCopy();
+    ObjectNode worker = (ObjectNode) receipt.get("metadata").get("worker");
+    byte[] sig = B64.decode(worker.get("sig").asText());
+    sig[0] ^= 1;
+    worker.put("sig", B64.encode(sig));
+    CliRun run = verify(write("r.json", receipt));
+    assertThat(run.status()).isEqualTo(1);
+    String id = receipt.get("receipt_id").asText();
+    assertThat(run.out()).contains("receipt " + id + ": metadata.worker.sig: the worker's signature does not verify",
+        "receipt " + id + ": signature.sig: the signature does not verify");
+  }
+
+  @Test
+  void anAlteredReceiptIsNotTheOneTheLedgerIncludes() throws Exception {
+    ObjectNode receipt = ledger.receipts.get(4L).deepCopy();
+    receipt.put("price", 0.06);
+    CliRun run = verify(write("r.json", receipt), "--url", ledger.url(), "--api-key", TestLedger.API_KEY);
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("signature.sig: the signature does not verify",
+        "proof: leaf_hash", "is not the receipt's leaf hash",
+        "leaf 4: the inclusion proof does not lead from the receipt's leaf hash to block 2's signed root (tree size 7)");
+  }
+
+  @Test
+  void anAlteredProofIsNamed() throws Exception {
+    ObjectNode proof = ledger.proofFile(3);
+    ArrayNode hashes = (ArrayNode) proof.get("hashes");
+    hashes.set(0, NODES.textNode("00" + hashes.get(0).asText().substring(2)));
+    CliRun run = verify(write("r.json", ledger.receipts.get(3L)), "--proof", write("p.json", proof).toString());
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("leaf 3: the inclusion proof does not lead", "FAILED: 1 problem");
+
+    ObjectNode forged = ledger.proofFile(3);
+    ((ObjectNode) forged.get("block")).put("tree_size", 8);
+    run = verify(write("r.json", ledger.receipts.get(3L)), "--proof", write("p.json", forged).toString());
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("block 2: signature.sig: the signature does not verify",
+        "proof: tree_size 7 is not block 2's tree_size 8");
+
+    ObjectNode headless = ledger.proofFile(3);
+    headless.remove("block");
+    run = verify(write("r.json", ledger.receipts.get(3L)), "--proof", write("p.json", headless).toString());
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("proof: block: missing");
+  }
+
+  @Test
+  void anUnsealedReceiptIsNotInTheLedger() throws Exception {
+    ObjectNode receipt = ledger.receipt();
+    CliRun run = verify(write("r.json", receipt), "--url", ledger.url(), "--api-key", TestLedger.API_KEY);
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("receipt " + receipt.get("receipt_id").asText() + ": not in the ledger: GET "
+        + "/v1/ledger/proofs/inclusion?receipt_id=" + receipt.get("receipt_id").asText() + ": 404 receipt not sealed yet");
+  }
+
+  @Test
+  void unusableInputExitsWith2() throws Exception {
+    CliRun missing = verify(tmp.resolve("nope.json"));
+    assertThat(missing.status()).isEqualTo(2);
+    assertThat(missing.err()).contains("nope.json: no such file");
+
+    CliRun notJson = verify(Files.writeString(tmp.resolve("bad.json"), "{\"receipt\":"));
+    assertThat(notJson.status()).isEqualTo(2);
+    assertThat(notJson.err()).contains("bad.json: not JSON");
+
+    CliRun noReceipt = verify(Files.writeString(tmp.resolve("none.json"), "{\"receipt\":null,\"state\":\"COMPLETED\"}"));
+    assertThat(noReceipt.status()).isEqualTo(2);
+    assertThat(noReceipt.err()).contains("its \"receipt\" is null: the job has no receipt");
+
+    Path r = write("r.json", ledger.receipts.get(0L));
+    CliRun both = verify(r, "--proof", r.toString(), "--url", ledger.url());
+    assertThat(both.status()).isEqualTo(2);
+    assertThat(both.err()).contains("--proof or --url, not both");
+
+    CliRun noPub = grid("verify", "receipt", r.toString(), "--public-key", tmp.resolve("x.pub").toString());
+    assertThat(noPub.status()).isEqualTo(2);
+    assertThat(noPub.err()).contains("x.pub: no such file");
+  }
+}
