@@ -34,7 +34,11 @@ public final class CanonicalJson {
   /** Parses JSON into a Jackson tree (floats as doubles, integers as integers); IllegalArgumentException saying why it is not JSON. */
   public static JsonNode parse(String json) {
     try {
-      return MAPPER.readTree(json);
+      JsonNode node = MAPPER.readTree(json);
+      if (node.isMissingNode()) {
+        throw new IllegalArgumentException("not valid JSON: no content");
+      }
+      return node;
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage(), e);
     }

@@ -17,7 +17,7 @@ class MerkleTest {
     for (int p = 4; p <= 8192; p *= 2) {
       sizes.addAll(List.of(p - 1, p, p + 1));
     }
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 5; i++) {
       sizes.add(1 + random.nextInt(10_000));
     }
     return new ArrayList<>(sizes);
@@ -237,7 +237,7 @@ class MerkleTest {
 
   private static List<Integer> someBelow(Random random, int n) {
     TreeSet<Integer> picks = new TreeSet<>(List.of(0, n - 1, n / 2));
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 3; i++) {
       picks.add(random.nextInt(n));
     }
     return new ArrayList<>(picks);

@@ -12,6 +12,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running bridge: an Armeria HTTP server that speaks the aitbc CLI's REST dialect and forwards
- * every call to the coordinator's JobService over one gRPC channel. It keeps no state.
+ * every call to the coordinator (JobService, ReceiptService, ExplorerService) over one gRPC channel.
+ * It keeps no state.
  */
 public final class Bridge implements AutoCloseable {
   /** The version the health route reports. */
@@ -87,10 +89,12 @@ public final class Bridge implements AutoCloseable {
         .maxRequestLength(config.maxRequestBytes())
         .gracefulShutdown(GracefulShutdown.builder().quietPeriod(QUIET_PERIOD).timeout(SHUTDOWN_TIMEOUT).build())
         .errorHandler(HttpErrors.serverErrorHandler(config.maxRequestBytes()));
-    sb.annotatedService()
-        .decorator(delegate -> delegate.decorate(JobRoutes::requireApiKey))
-        .exceptionHandlers(HttpErrors.exceptionHandler())
-        .build(new JobRoutes(client));
+    for (Object routes : List.of(new JobRoutes(client), new ReceiptRoutes(client), new ExplorerRoutes(client))) {
+      sb.annotatedService()
+          .decorator(delegate -> delegate.decorate(ApiKey::require))
+          .exceptionHandlers(HttpErrors.exceptionHandler())
+          .build(routes);
+    }
     HealthService health = new HealthService(client, config.env());
     sb.route().get("/health").build(health);
     sb.route().get("/v1/health").build(health);

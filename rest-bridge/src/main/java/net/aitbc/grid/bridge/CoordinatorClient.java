@@ -7,16 +7,19 @@ import io.grpc.Metadata;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.ReceiptServiceGrpc;
 
 /**
- * The coordinator's JobService and health service, seen from the bridge: every call carries the
+ * The coordinator's JobService, ReceiptService, ExplorerService and health service, seen from the bridge: every call carries the
  * HTTP client's API key as {@code x-api-key} metadata, and every unary call a deadline. Calls do not
  * wait for the channel to be ready, so that a coordinator that is down gets a quick 503.
  */
@@ -39,9 +42,25 @@ final class CoordinatorClient {
 
   /** The JobService stub without a deadline, for WatchJob, which lasts as long as the job. */
   JobServiceGrpc.JobServiceStub stream(String apiKey) {
+    return withKey(JobServiceGrpc.newStub(channel), apiKey);
+  }
+
+  /** The ReceiptService stub for unary calls on behalf of the holder of {@code apiKey}. */
+  ReceiptServiceGrpc.ReceiptServiceStub receipts(String apiKey) {
+    return withKey(ReceiptServiceGrpc.newStub(channel), apiKey)
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The ExplorerService stub for unary calls on behalf of the holder of {@code apiKey}. */
+  ExplorerServiceGrpc.ExplorerServiceStub explorer(String apiKey) {
+    return withKey(ExplorerServiceGrpc.newStub(channel), apiKey)
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static <S extends AbstractStub<S>> S withKey(S stub, String apiKey) {
     Metadata headers = new Metadata();
     headers.put(API_KEY, apiKey);
-    return JobServiceGrpc.newStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   /** The coordinator's overall serving status, asked with a short deadline. */

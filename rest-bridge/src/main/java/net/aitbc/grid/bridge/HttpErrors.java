@@ -33,10 +33,29 @@ final class HttpErrors {
   private static final Logger logger = LoggerFactory.getLogger(HttpErrors.class);
   /** RFC 8470; Armeria has no constant for it. */
   private static final HttpStatus TOO_EARLY = HttpStatus.valueOf(425);
+  private static final String RECEIPT_NOT_AVAILABLE = "receipt not available";
   private static final Pattern RETRY_SECONDS = Pattern.compile("(?i)retry\\D{0,16}?(\\d{1,6})");
 
   /** Which call failed: a few statuses mean something specific on some routes. */
-  enum Call { SUBMIT, READ, RESULT, LIST, CANCEL, WATCH }
+  enum Call {
+    SUBMIT, READ, RESULT, LIST, CANCEL, WATCH,
+    /** {@code GET /v1/jobs/{id}/receipt}. */
+    JOB_RECEIPT,
+    /** The receipt lists: the explorer's and a job's. */
+    RECEIPTS,
+    /** {@code GET /explorer/transactions/{hash}}: one receipt by its leaf hash. */
+    TRANSACTION,
+    /** {@code POST /v1/receipts/verify}. */
+    VERIFY,
+    /** The inclusion proof. */
+    PROOF,
+    /** The block lists. */
+    BLOCKS,
+    /** One block by height. */
+    BLOCK,
+    /** Consistency proofs, leaves and the sync status. */
+    LEDGER
+  }
 
   /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
   static final class ApiError extends RuntimeException {
@@ -93,17 +112,22 @@ final class HttpErrors {
     String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
     return switch (status.getCode()) {
       case INVALID_ARGUMENT -> switch (call) {
-        case SUBMIT -> response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
+        // The ledger routes validate their queries as the CLI's server does: 422.
+        case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER ->
+            response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
         // Every value of a list request is a query parameter, and a bad one is a 400, as the bridge's own are.
         case LIST -> response(HttpStatus.BAD_REQUEST, JobRequests.inRestTerms(call, description));
         // The job id is these routes' only argument: one that is not an id names no job (the CLI expects 404).
         case READ, RESULT, CANCEL, WATCH -> response(HttpStatus.NOT_FOUND, "job not found");
+        case JOB_RECEIPT -> response(HttpStatus.NOT_FOUND, RECEIPT_NOT_AVAILABLE);
       };
-      case NOT_FOUND -> response(HttpStatus.NOT_FOUND, "job not found");
+      case NOT_FOUND -> response(HttpStatus.NOT_FOUND, notFound(call, description));
       case FAILED_PRECONDITION -> switch (call) {
         // The CLI polls on 425 and gives up on anything else.
         case RESULT -> response(TOO_EARLY, "job not ready");
         case CANCEL -> response(HttpStatus.CONFLICT, "job not cancelable");
+        // A coordinator without a signing key has no receipts: to a reader, that one is not there.
+        case JOB_RECEIPT, TRANSACTION, PROOF -> response(HttpStatus.NOT_FOUND, notFound(call, description));
         default -> response(HttpStatus.CONFLICT, description);
       };
       case ALREADY_EXISTS -> response(HttpStatus.CONFLICT, description);
@@ -117,6 +141,20 @@ final class HttpErrors {
         logger.warn("[call={}] coordinator answered {}: {}", call, status.getCode(), description);
         yield response(HttpStatus.BAD_GATEWAY, "coordinator error: " + status.getCode() + " " + description);
       }
+    };
+  }
+
+  /**
+   * The 404 detail of each route: the CLI's server's words where it has them, else the coordinator's
+   * (which says what is missing: a block to prove against, a receipt not sealed yet).
+   */
+  private static String notFound(Call call, String description) {
+    return switch (call) {
+      case SUBMIT, READ, RESULT, LIST, CANCEL, WATCH -> "job not found";
+      case JOB_RECEIPT -> RECEIPT_NOT_AVAILABLE;
+      case TRANSACTION -> "transaction not found";
+      case BLOCK -> "block not found";
+      case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER -> description;
     };
   }
 

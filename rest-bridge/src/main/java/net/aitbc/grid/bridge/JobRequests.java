@@ -157,7 +157,8 @@ final class JobRequests {
     Map<String, String> names = switch (call) {
       case SUBMIT -> SUBMIT_FIELDS;
       case LIST -> LIST_FIELDS;
-      case READ, RESULT, CANCEL, WATCH -> Map.of();
+      case RECEIPTS, BLOCKS, PROOF, LEDGER -> LedgerRequests.FIELDS;
+      case READ, RESULT, CANCEL, WATCH, JOB_RECEIPT, TRANSACTION, VERIFY, BLOCK -> Map.of();
     };
     int end = 0;
     while (end < description.length() && (Character.isLetterOrDigit(description.charAt(end))
@@ -193,7 +194,7 @@ final class JobRequests {
   }
 
   /** Jackson's message without its source excerpt (square brackets are markup to the CLI's printer). */
-  private static String jacksonMessage(JsonProcessingException e) {
+  static String jacksonMessage(JsonProcessingException e) {
     String m = String.valueOf(e.getOriginalMessage());
     int cut = m.indexOf('\n');
     m = cut < 0 ? m : m.substring(0, cut);

@@ -1,24 +1,18 @@
 package net.aitbc.grid.bridge;
 
 import static java.util.Objects.requireNonNull;
-import static net.aitbc.grid.bridge.CoordinatorClient.unary;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.QueryParams;
 import com.linecorp.armeria.common.RequestHeaders;
-import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.annotation.Delete;
 import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
 import com.linecorp.armeria.server.annotation.Path;
 import com.linecorp.armeria.server.annotation.Post;
-import io.grpc.stub.StreamObserver;
-import java.util.function.Consumer;
-import java.util.function.Function;
 import net.aitbc.grid.bridge.HttpErrors.ApiError;
 import net.aitbc.grid.bridge.HttpErrors.Call;
 import net.aitbc.grid.v1.CancelJobRequest;
@@ -38,35 +32,10 @@ import net.aitbc.grid.v1.ListJobsResponse;
  * coordinator's JobService, made with the caller's API key; nothing here blocks or keeps state.
  */
 final class JobRoutes {
-  private static final String API_KEY = "x-api-key";
-  /**
-   * Far above any key the coordinator issues (about 50 characters). A longer one could not be valid,
-   * and gRPC metadata over the coordinator's header limit fails the whole HTTP/2 connection to it,
-   * every other caller's calls on it included.
-   */
-  private static final int MAX_API_KEY_LENGTH = 1024;
-
   private final CoordinatorClient coordinator;
 
   JobRoutes(CoordinatorClient coordinator) {
     this.coordinator = requireNonNull(coordinator, "coordinator");
-  }
-
-  /**
-   * Refuses a request without a usable {@code X-Api-Key} before anything else happens. The CLI sends
-   * the header empty when it has no key.
-   */
-  static HttpResponse requireApiKey(HttpService delegate, ServiceRequestContext ctx, HttpRequest req)
-      throws Exception {
-    String key = req.headers().get(API_KEY, "").strip();
-    if (key.isEmpty()) {
-      return HttpErrors.response(HttpStatus.UNAUTHORIZED, "missing api key");
-    }
-    if (key.length() > MAX_API_KEY_LENGTH || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      // gRPC metadata is ASCII; such a key cannot be one the coordinator issued.
-      return HttpErrors.response(HttpStatus.UNAUTHORIZED, "invalid api key");
-    }
-    return delegate.serve(ctx, req);
   }
 
   /**
@@ -83,7 +52,7 @@ final class JobRoutes {
       } catch (ApiError e) {
         return HttpErrors.fromFailure(e, Call.SUBMIT);
       }
-      return reply(Call.SUBMIT, o -> jobs(body.headers()).createJob(create, o), HttpStatus.CREATED,
+      return Json.reply(Call.SUBMIT, o -> jobs(body.headers()).createJob(create, o), HttpStatus.CREATED,
           (CreateJobResponse r) -> JobJson.view(r.getJob()));
     }));
   }
@@ -98,7 +67,7 @@ final class JobRoutes {
   @Path("/v1/jobs/history")
   public HttpResponse list(QueryParams query, RequestHeaders headers) {
     ListJobsRequest list = JobRequests.list(query);
-    return reply(Call.LIST, o -> jobs(headers).listJobs(list, o), HttpStatus.OK,
+    return Json.reply(Call.LIST, o -> jobs(headers).listJobs(list, o), HttpStatus.OK,
         (ListJobsResponse r) -> JobJson.page(r, list.getIncludeResults()));
   }
 
@@ -109,7 +78,7 @@ final class JobRoutes {
   @Get("/v1/jobs/{job_id}")
   public HttpResponse status(@Param("job_id") String jobId, RequestHeaders headers) {
     GetJobRequest get = GetJobRequest.newBuilder().setJobId(jobId).build();
-    return reply(Call.READ, o -> jobs(headers).getJob(get, o), HttpStatus.OK,
+    return Json.reply(Call.READ, o -> jobs(headers).getJob(get, o), HttpStatus.OK,
         (GetJobResponse r) -> JobJson.detailedView(r.getJob()));
   }
 
@@ -117,7 +86,7 @@ final class JobRoutes {
   @Get("/v1/jobs/{job_id}/result")
   public HttpResponse result(@Param("job_id") String jobId, RequestHeaders headers) {
     GetJobResultRequest get = GetJobResultRequest.newBuilder().setJobId(jobId).build();
-    return reply(Call.RESULT, o -> jobs(headers).getJobResult(get, o), HttpStatus.OK, JobJson::result);
+    return Json.reply(Call.RESULT, o -> jobs(headers).getJobResult(get, o), HttpStatus.OK, JobJson::result);
   }
 
   /**
@@ -128,7 +97,7 @@ final class JobRoutes {
   @Delete("/v1/jobs/{job_id}")
   public HttpResponse cancel(@Param("job_id") String jobId, RequestHeaders headers) {
     CancelJobRequest cancel = CancelJobRequest.newBuilder().setJobId(jobId).build();
-    return reply(Call.CANCEL, o -> jobs(headers).cancelJob(cancel, o), HttpStatus.OK,
+    return Json.reply(Call.CANCEL, o -> jobs(headers).cancelJob(cancel, o), HttpStatus.OK,
         (CancelJobResponse r) -> JobJson.view(r.getJob()));
   }
 
@@ -137,22 +106,10 @@ final class JobRoutes {
   public HttpResponse events(ServiceRequestContext ctx, @Param("job_id") String jobId, RequestHeaders headers) {
     // A watch lasts as long as the job does.
     ctx.clearRequestTimeout();
-    return JobEventStream.open(ctx, coordinator.stream(apiKey(headers)), jobId);
+    return JobEventStream.open(ctx, coordinator.stream(ApiKey.of(headers)), jobId);
   }
 
   private JobServiceGrpc.JobServiceStub jobs(RequestHeaders headers) {
-    return coordinator.jobs(apiKey(headers));
-  }
-
-  private static String apiKey(RequestHeaders headers) {
-    // requireApiKey let the request through, so the header is there.
-    return requireNonNull(headers.get(API_KEY), API_KEY).strip();
-  }
-
-  /** One unary call, answered {@code status} with the JSON {@code body} of its response, or with its error. */
-  private static <T> HttpResponse reply(Call call, Consumer<StreamObserver<T>> grpcCall, HttpStatus status,
-      Function<T, JsonNode> body) {
-    return HttpResponse.of(unary(grpcCall).handle((r, e) ->
-        e == null ? Json.response(status, body.apply(r)) : HttpErrors.fromFailure(e, call)));
+    return coordinator.jobs(ApiKey.of(headers));
   }
 }

@@ -12,8 +12,12 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import net.aitbc.grid.bridge.HttpErrors.Call;
 import org.jspecify.annotations.Nullable;
 
 /** The bridge's one JSON configuration, and JSON responses. */
@@ -39,6 +43,25 @@ final class Json {
   /** A JSON response. */
   static HttpResponse response(HttpStatus status, JsonNode body) {
     return HttpResponse.of(status, MediaType.JSON_UTF_8, bytes(body));
+  }
+
+  /**
+   * One unary call to the coordinator, answered {@code status} with the JSON {@code body} made of its
+   * response, or with the error it failed with (as {@link HttpErrors} maps it for {@code call}).
+   */
+  static <T> HttpResponse reply(Call call, Consumer<StreamObserver<T>> grpcCall, HttpStatus status,
+      Function<T, ? extends JsonNode> body) {
+    return HttpResponse.of(CoordinatorClient.unary(grpcCall).handle((r, e) -> {
+      if (e != null) {
+        return HttpErrors.fromFailure(e, call);
+      }
+      try {
+        return response(status, body.apply(r));
+      } catch (HttpErrors.ApiError refused) {
+        // The mapping found nothing to answer with (an empty receipt): the route's own 404.
+        return HttpErrors.fromFailure(refused, call);
+      }
+    }));
   }
 
   /** The UTF-8 encoding of a tree. */

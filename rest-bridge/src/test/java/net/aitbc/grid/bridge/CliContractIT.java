@@ -201,7 +201,13 @@ class CliContractIT {
     assertThat(result.get("job_id").asText()).isEqualTo(id);
     assertThat(result.get("state").asText()).isEqualTo("COMPLETED");
     assertThat(result.get("result").get("output").asText()).isEqualTo("hello");
-    assertThat(result.get("receipt").isNull()).isTrue();
+    // The test coordinators sign receipts: the CLI prints the signed receipt with the result.
+    JsonNode receipt = result.get("receipt");
+    assertThat(receipt.isObject()).as(result.toString()).isTrue();
+    assertThat(receipt.get("job_id").asText()).isEqualTo(id);
+    assertThat(receipt.get("provider").asText()).isEqualTo("w-result");
+    assertThat(receipt.get("status").asText()).isEqualTo("COMPLETED");
+    assertThat(receipt.get("signature").get("alg").asText()).isEqualTo("Ed25519");
     assertThat(result.get("metrics").get("tokens").asInt()).isEqualTo(3);
 
     JsonNode done = grid.get("/v1/jobs/" + id, grid.clientKey).json();
@@ -425,7 +431,11 @@ class CliContractIT {
     JsonNode paths = r.json().get("paths");
     assertThat(paths.properties()).extracting(java.util.Map.Entry::getKey)
         .contains("/v1/jobs", "/v1/jobs/history", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/result",
-            "/v1/jobs/{job_id}/cancel", "/v1/jobs/{job_id}/events", "/health");
+            "/v1/jobs/{job_id}/cancel", "/v1/jobs/{job_id}/events", "/health", "/v1/jobs/{job_id}/receipt",
+            "/v1/jobs/{job_id}/receipts", "/v1/explorer/receipts", "/explorer/transactions/{hash}",
+            "/v1/receipts/verify", "/api/v1/blocks", "/v1/explorer/blocks", "/v1/ledger/blocks",
+            "/v1/ledger/blocks/{height}", "/v1/ledger/proofs/inclusion", "/v1/ledger/proofs/consistency",
+            "/v1/ledger/leaves", "/v1/sync-status");
     assertThat(paths.get("/v1/jobs/{job_id}").has("delete")).isTrue();
     JsonNode create = r.json().get("components").get("schemas").get("JobCreate").get("properties");
     assertThat(create.has("timeout_seconds")).isTrue();

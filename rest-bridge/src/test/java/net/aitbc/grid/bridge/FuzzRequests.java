@@ -301,6 +301,12 @@ final class FuzzRequests {
           "/v1/jobs;jsessionid=1", "/v1/jobs/" + randomHex(r) + "/result/extra", "/" + "a/".repeat(1500),
           "/" + "x".repeat(10_000), "/v1/jobs/%", "/%", "/%%%", "/v1/jobs/%G0", "/.%2e/.%2e/etc/passwd",
           "/v1/jobs/" + randomHex(r) + "%3Fx=1", "/v1/jobs/" + randomHex(r) + "%23frag", "/\\v1\\jobs",
+          "/v1/explorer/receipts?limit=%FF", "/v1/explorer/receipts?offset=-1&job_id=%00", "/api/v1/blocks?limit=1e3",
+          "/explorer/transactions/0x" + randomHex(r), "/explorer/transactions/%00", "/v1/ledger/blocks/-1",
+          "/v1/ledger/blocks/99999999999999999999", "/v1/ledger/proofs/inclusion?leaf_hash=0x&tree_size=x",
+          "/v1/ledger/proofs/inclusion?receipt_id=" + randomHex(r) + "&tree_size=9223372036854775807",
+          "/v1/ledger/proofs/consistency?first=5&second=1", "/v1/ledger/leaves?start=-1&limit=0", "/v1/receipts/verify",
+          "/v1/sync-status?chain_id=%FF",
           "/v1/jobs\\" + randomHex(r), "/v1/jobs/" + randomHex(r) + "/cancel/", "/metrics", "/docs", "/internal/health"));
       String method = pick(r, List.of("GET", "GET", "POST", "DELETE", "PUT"));
       Req req = new Req("path " + abbreviate(path), method, utf8(path));

@@ -14,11 +14,15 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import net.aitbc.grid.coordinator.Coordinator;
+import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.testing.TestConfigs;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
 import net.aitbc.grid.coordinator.testing.TestWorker;
+import net.aitbc.grid.ledger.SigningKey;
+import net.aitbc.grid.ledger.VerifyingKey;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -40,26 +44,51 @@ final class Grid implements AutoCloseable {
   final String clientKey;
   final String otherClientKey;
   final String workerKey;
+  /** The key the coordinator signs receipts and blocks with; null when it issues none. */
+  final @Nullable VerifyingKey coordinatorKey;
   private final HttpClient http = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
       .build();
 
-  private Grid(TestDatabase db, Coordinator coordinator, Bridge bridge) {
+  private Grid(TestDatabase db, Coordinator coordinator, Bridge bridge, @Nullable VerifyingKey coordinatorKey) {
     this.db = db;
     this.coordinator = coordinator;
     this.bridge = bridge;
+    this.coordinatorKey = coordinatorKey;
     this.clientKey = coordinator.createKey(Role.CLIENT, "client-a");
     this.otherClientKey = coordinator.createKey(Role.CLIENT, "client-b");
     this.workerKey = coordinator.createKey(Role.WORKER, "worker-owner");
   }
 
-  /** Starts everything on free loopback ports. */
+  /**
+   * Starts everything on free loopback ports with the coordinator's test settings ({@link
+   * #coordinatorKey} is not known: tests of receipts start with {@link #startWithLedger}).
+   */
   static Grid start() {
+    return start(b -> b, null);
+  }
+
+  /**
+   * Starts everything with a coordinator that signs a receipt for every completed job and seals
+   * them into a block within {@code sealEvery} of the first one waiting.
+   */
+  static Grid startWithLedger(Duration sealEvery) {
+    SigningKey key = SigningKey.generate();
+    return start(b -> b.signingKey(key).blocks(1000, sealEvery), key.verifyingKey());
+  }
+
+  /** Starts everything with a coordinator that has no signing key: no receipts, no blocks. */
+  static Grid startWithoutReceipts() {
+    return start(b -> b.signingKey(null), null);
+  }
+
+  /** Starts a coordinator with the test settings, changed by {@code settings}, whose signing key is {@code key}. */
+  private static Grid start(UnaryOperator<CoordinatorConfig.Builder> settings, @Nullable VerifyingKey key) {
     TestDatabase db = TestDatabase.create();
-    Coordinator coordinator = Coordinator.start(TestConfigs.coordinator(db.url()));
+    Coordinator coordinator = Coordinator.start(settings.apply(TestConfigs.builder(db.url())).build());
     Bridge bridge = Bridge.start(config(coordinator.grpcPort()));
-    return new Grid(db, coordinator, bridge);
+    return new Grid(db, coordinator, bridge, key);
   }
 
   /** A bridge config on a free port in front of a coordinator at {@code grpcPort}. */

@@ -55,6 +55,38 @@ class HttpErrorsTest {
   }
 
   @Test
+  void receiptAndLedgerRoutesAnswerInTheirOwnTerms() {
+    // Not found: the CLI's server's words where it has them, else the coordinator's.
+    assertAnswer(Status.NOT_FOUND.withDescription("receipt not available: job abc has none (it has not completed)"),
+        Call.JOB_RECEIPT, 404, "receipt not available");
+    assertAnswer(Status.NOT_FOUND.withDescription("job abc not found"), Call.JOB_RECEIPT, 404, "receipt not available");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("job_id must be 32 hex characters"), Call.JOB_RECEIPT, 404,
+        "receipt not available");
+    assertAnswer(Status.NOT_FOUND.withDescription("receipt with that leaf hash not found"), Call.TRANSACTION, 404,
+        "transaction not found");
+    assertAnswer(Status.NOT_FOUND.withDescription("block 9 not found"), Call.BLOCK, 404, "block not found");
+    assertAnswer(Status.NOT_FOUND.withDescription("receipt not sealed yet"), Call.PROOF, 404, "receipt not sealed yet");
+    // A coordinator without a signing key has no receipts to show.
+    assertAnswer(Status.FAILED_PRECONDITION.withDescription("this coordinator issues no receipts"), Call.JOB_RECEIPT,
+        404, "receipt not available");
+    assertAnswer(Status.FAILED_PRECONDITION.withDescription("this coordinator issues no receipts"), Call.TRANSACTION,
+        404, "transaction not found");
+    assertAnswer(Status.FAILED_PRECONDITION.withDescription("this coordinator issues no receipts"), Call.VERIFY,
+        409, "this coordinator issues no receipts");
+    // Bad values: 422, the gRPC names in the REST query's terms.
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("tree size 7 is not a block's"), Call.PROOF, 422,
+        "tree size 7 is not a block's");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("page_size must be between 1 and 1000, not 5000"),
+        Call.BLOCKS, 422, "limit must be between 1 and 1000, not 5000");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("first_size must be between 0 and second_size"),
+        Call.LEDGER, 422, "first must be between 0 and second_size");
+    assertAnswer(Status.INVALID_ARGUMENT.withDescription("receipt_json is not JSON"), Call.VERIFY, 422,
+        "receipt_json is not JSON");
+    assertAnswer(Status.PERMISSION_DENIED.withDescription("a worker key cannot call it"), Call.RECEIPTS, 403,
+        "a worker key cannot call it");
+  }
+
+  @Test
   void overloadAndOutagesSayWhenToRetry() {
     AggregatedHttpResponse limited = answer(Status.RESOURCE_EXHAUSTED.withDescription("rate limit: retry after 30 s"));
     assertThat(limited.status().code()).isEqualTo(429);

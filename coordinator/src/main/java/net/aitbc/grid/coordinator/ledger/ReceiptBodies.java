@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.ledger;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
@@ -27,11 +28,12 @@ import net.aitbc.grid.ledger.Merkle;
  */
 public final class ReceiptBodies implements ReceiptMaker {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   @Override
   public NewReceipt receipt(CompletedJob job) {
     UUID receiptId = UUID.randomUUID();
-    ObjectNode metrics = object(job.metricsJson());
+    ObjectNode metrics = metrics(job.metricsJson());
     if (!metrics.path("duration_ms").isNumber()) {
       OffsetDateTime start = job.startedAt() != null ? job.startedAt() : job.createdAt();
       metrics.put("duration_ms", Math.max(0, Duration.between(start, job.finishedAt()).toMillis()));
@@ -75,9 +77,16 @@ public final class ReceiptBodies implements ReceiptMaker {
         new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt());
   }
 
-  private static ObjectNode object(String json) {
-    JsonNode node = CanonicalJson.parse(json);
-    return node instanceof ObjectNode o ? o : JSON.objectNode();
+  /**
+   * The recorded metrics: the worker's with the coordinator's times appended as text, so a key may
+   * appear twice, and the last wins (as in the jsonb column).
+   */
+  private static ObjectNode metrics(String json) {
+    try {
+      return MAPPER.readTree(json) instanceof ObjectNode o ? o : JSON.objectNode();
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("recorded metrics are not JSON: " + e.getOriginalMessage(), e);
+    }
   }
 
   /** The job's constraints as the contract's Constraints model names them. */

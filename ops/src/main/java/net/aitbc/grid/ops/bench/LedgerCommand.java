@@ -2,6 +2,7 @@ package net.aitbc.grid.ops.bench;
 
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.RECEIPT;
+import static net.aitbc.grid.db.Tables.RECEIPT_UNSEALED;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -174,6 +175,8 @@ final class LedgerCommand implements Callable<Integer> {
           JOB.TIMEOUT_MS, JOB.CREATED_AT, JOB.RUN_AFTER, JOB.EXPIRES_AT);
       var rows = dsl.insertInto(RECEIPT, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID, RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID,
           RECEIPT.BODY, RECEIPT.LEAF_HASH, RECEIPT.CREATED_AT);
+      var waiting = dsl.insertInto(RECEIPT_UNSEALED, RECEIPT_UNSEALED.RECEIPT_ID, RECEIPT_UNSEALED.LEAF_HASH,
+          RECEIPT_UNSEALED.CREATED_AT);
       for (int i = 0; i < n; i++) {
         UUID job = UUID.randomUUID();
         UUID receipt = UUID.randomUUID();
@@ -184,12 +187,15 @@ final class LedgerCommand implements Callable<Integer> {
         String text = CanonicalJson.write(body);
         jobs = jobs.values(job, "bench-client", "noop", JSONB.valueOf("{\"type\":\"noop\"}"), JobState.COMPLETED, 1,
             60_000, now, now, now.plusHours(1));
-        rows = rows.values(receipt, job, "bench-client", "bench-worker", text,
-            Merkle.leafHash(text.getBytes(StandardCharsets.US_ASCII)), now.plusNanos(1000L * (from + i)));
+        byte[] leaf = Merkle.leafHash(text.getBytes(StandardCharsets.US_ASCII));
+        OffsetDateTime issued = now.plusNanos(1000L * (from + i));
+        rows = rows.values(receipt, job, "bench-client", "bench-worker", text, leaf, issued);
+        waiting = waiting.values(receipt, leaf, issued);
         ids.add(receipt);
       }
       jobs.execute();
       rows.execute();
+      waiting.execute();
     }
     return ids;
   }
