@@ -98,8 +98,8 @@ final class CoordinatorCommand implements Callable<Integer> {
       logger.warn("no signing key (--signing-key-file, AITBC_SIGNING_KEY_FILE or AITBC_SIGNING_KEY): "
           + "completed jobs get no receipts and no blocks are sealed");
     } else {
-      logger.info("signing receipts and blocks with key {} (a block every {} receipts or {})", key.keyId(),
-          ledger.blocksEvery, ledger.blockInterval);
+      logger.info("signing receipts and blocks with key {} (a block every {} receipts or {} ms)", key.keyId(),
+          ledger.blocksEvery, ledger.blockInterval.toMillis());
     }
   }
 }

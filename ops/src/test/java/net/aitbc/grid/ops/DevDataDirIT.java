@@ -38,6 +38,7 @@ class DevDataDirIT {
   private static final Duration UP_WITHIN = Duration.ofSeconds(120);
   private static final Pattern PG_PORT = Pattern.compile("embedded PostgreSQL on port (\\d+)");
   private static final Pattern BRIDGE = Pattern.compile("REST bridge +(http://127\\.0\\.0\\.1:\\d+)");
+  private static final Pattern SIGNING_KEY = Pattern.compile("signing key +([A-Za-z0-9_-]{43}) +\\(kept in ");
 
   @TempDir Path tmp;
 
@@ -68,9 +69,13 @@ class DevDataDirIT {
       GridProcess first = dev("dev-1", data);
       String jobId;
       long leftPid;
+      String signingKey;
       try {
         first.awaitLog("dev mode is up", UP_WITHIN);
         assertThat(first.lines()).anyMatch(l -> l.contains("data in " + data + " (durable: a commit is on disk"));
+        signingKey = find(first, SIGNING_KEY);
+        assertThat(first.lines()).anyMatch(l -> l.contains("(kept in " + data.resolve("signing.key") + ")"));
+        assertThat(Files.readString(data.resolve("coordinator.pub")).trim()).isEqualTo(signingKey);
         try (Connection c = DriverManager.getConnection(
             "jdbc:postgresql://127.0.0.1:" + find(first, PG_PORT) + "/postgres?user=postgres")) {
           DSLContext db = DSL.using(c, SQLDialect.POSTGRES);
@@ -108,6 +113,15 @@ class DevDataDirIT {
         JsonNode body = JSON.readTree(result.body());
         assertThat(body.get("state").asText()).isEqualTo("COMPLETED");
         assertThat(body.get("result").get("embedding")).hasSize(384);
+
+        // The same signing key: the ledger sealed before the crash still verifies with coordinator.pub.
+        assertThat(find(second, SIGNING_KEY)).isEqualTo(signingKey);
+        await().atMost(30, TimeUnit.SECONDS).pollInterval(100, TimeUnit.MILLISECONDS).until(() -> JSON.readTree(
+            send(http, HttpRequest.newBuilder(URI.create(bridge + "/v1/sync-status"))).body()).path("unsealed").asInt(-1) == 0);
+        CliRun verify = CliRun.grid("verify", "ledger", "--url", bridge, "--api-key", KEY, "--public-key",
+            data.resolve("coordinator.pub").toString());
+        assertThat(verify.status()).as(verify.out() + verify.err()).isZero();
+        assertThat(verify.out()).contains("1 leaf;");
 
         second.terminate();
         assertThat(second.awaitExit(Duration.ofSeconds(60))).isIn(0, 143);

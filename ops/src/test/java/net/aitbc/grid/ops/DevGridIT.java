@@ -84,6 +84,39 @@ class DevGridIT {
   }
 
   @Test
+  void completedJobsGetReceiptsThatGridVerifyChecksWithTheBannersPublicKey() throws Exception {
+    HttpResponse<String> created = send(HttpRequest.newBuilder(uri("/v1/jobs"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"payload\":{\"type\":\"embedding\",\"prompt\":\"a receipt please\"},\"ttl_seconds\":60}")));
+    String jobId = JSON.readTree(created.body()).get("job_id").asText();
+    await().atMost(30, TimeUnit.SECONDS).pollInterval(50, TimeUnit.MILLISECONDS)
+        .until(() -> send(HttpRequest.newBuilder(uri("/v1/jobs/" + jobId + "/result"))).statusCode() == 200);
+    String result = send(HttpRequest.newBuilder(uri("/v1/jobs/" + jobId + "/result"))).body();
+    assertThat(JSON.readTree(result).get("receipt").get("signature").get("key_id").asText()).isEqualTo(grid.signingKeyId());
+    assertThat(DevCommand.banner(grid)).contains("signing key   " + grid.signingKeyId() + "   (throwaway)",
+        "public key    " + grid.publicKeyFile(), "grid verify ledger --url http://127.0.0.1:" + grid.httpPort());
+    assertThat(java.nio.file.Files.readString(grid.publicKeyFile()).trim()).isEqualTo(grid.signingKeyId());
+
+    await().atMost(30, TimeUnit.SECONDS).pollInterval(50, TimeUnit.MILLISECONDS).until(() ->
+        JSON.readTree(send(HttpRequest.newBuilder(uri("/v1/sync-status"))).body()).path("unsealed").asInt(-1) == 0);
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("result-", ".json");
+    try {
+      java.nio.file.Files.writeString(file, result);
+      String url = "http://127.0.0.1:" + grid.httpPort();
+      CliRun receipt = CliRun.grid("verify", "receipt", file.toString(), "--url", url, "--api-key", KEY, "--public-key",
+          grid.publicKeyFile().toString());
+      assertThat(receipt.status()).as(receipt.out() + receipt.err()).isZero();
+      assertThat(receipt.out()).contains("OK receipt", "of job " + jobId, "its worker dev-worker signed it");
+      CliRun ledger = CliRun.grid("verify", "ledger", "--url", url, "--api-key", KEY, "--public-key",
+          grid.publicKeyFile().toString());
+      assertThat(ledger.status()).as(ledger.out() + ledger.err()).isZero();
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
+
+  @Test
   void coordinatorServesHealthReflectionAndMetrics() throws Exception {
     ManagedChannel channel = GrpcClients.channel(grid.coordinator().grpcPort());
     try {
