@@ -5,6 +5,7 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +16,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.aitbc.grid.ledger.Attestations.Attestation;
+import net.aitbc.grid.ledger.CanonicalJson;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.ConnectRequest;
@@ -85,12 +87,15 @@ final class BenchWorker implements ClientResponseObserver<ConnectRequest, Connec
 
   /**
    * Opens a stream on {@code channel} (whose stub must carry a worker key) and registers for
-   * {@code noop} jobs with a new key; {@code credits} is what it grants once registered and keeps
+   * {@code noop} jobs with its key; {@code credits} is what it grants once registered and keeps
    * outstanding; outcomes are signed, when asked, on {@code signing}.
    */
   static BenchWorker open(WorkerServiceGrpc.WorkerServiceStub stub, String workerId, int credits, int regrantBatch,
       Tracker tracker, ScheduledExecutorService timer, Executor signing) {
-    SigningKey key = SigningKey.generate();
+    // The same key for the same id in every phase, as a real worker keeps its key: the coordinator
+    // pins a worker id's key at its first registration.
+    SigningKey key = SigningKey.fromSeed(CanonicalJson.sha256(("bench-worker:" + workerId)
+        .getBytes(StandardCharsets.UTF_8)));
     BenchWorker w = new BenchWorker(workerId, credits, regrantBatch, tracker, timer,
         new OutcomeSigner(key, workerId, signing));
     stub.connect(w);

@@ -46,6 +46,8 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
   private final List<GridProcess> processes = new ArrayList<>();
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final List<String> coordinatorOptions = new ArrayList<>();
+  /** The seed of the coordinators' signing key (the contract's test vector's). */
+  static final String SIGNING_SEED = "07".repeat(32);
   private @Nullable Path logDir;
   private @Nullable String testName;
   private @Nullable TestDatabase testDatabase;
@@ -175,7 +177,11 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
         Integer.toString(coordinatorPort), "--metrics-port", "-1", "--lease", "3s", "--heartbeat", "1s",
         "--max-attempts", "10"));
     args.addAll(coordinatorOptions);
-    GridProcess p = start(name, List.of(), Map.of(), args.toArray(String[]::new));
+    // Every fault test runs with receipts, so that its invariants cover them (a key given in the
+    // options wins over this one).
+    Map<String, String> env = coordinatorOptions.contains("--signing-key-file") ? Map.of()
+        : Map.of("AITBC_SIGNING_KEY", SIGNING_SEED);
+    GridProcess p = start(name, List.of(), env, args.toArray(String[]::new));
     return p.awaitLog("coordinator listening on", Duration.ofSeconds(30));
   }
 

@@ -1,6 +1,10 @@
 package net.aitbc.grid.ops.faults;
 
 import static net.aitbc.grid.db.Tables.JOB;
+import static net.aitbc.grid.db.Tables.LEDGER_HEAD;
+import static net.aitbc.grid.db.Tables.LEDGER_NODE;
+import static net.aitbc.grid.db.Tables.RECEIPT;
+import static net.aitbc.grid.db.Tables.RECEIPT_UNSEALED;
 import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
 import static org.awaitility.Awaitility.await;
 
@@ -59,11 +63,14 @@ final class Invariants {
    * @param superseded results accepted from an attempt that was not the job's final one
    * @param refusedOutcomes outcomes a coordinator refused (from the workers' logs)
    * @param keyLeaks logs that contain an API key
+   * @param receipts what is wrong with the receipts and the ledger: a completed job without exactly
+   *     one receipt, a receipt of a job that did not complete, a leaf out of place or sealed twice, a
+   *     receipt neither sealed nor waiting for its block
    * @param jobs every job row, by its API id
    */
   record Verdict(int acknowledged, List<String> lost, Map<String, String> notCompleted, List<String> duplicates,
-      List<String> superseded, List<LoggedOutcome> refusedOutcomes, List<String> keyLeaks, Map<String, JobRecord> jobs,
-      Map<String, List<JobAttemptRecord>> attempts) {}
+      List<String> superseded, List<LoggedOutcome> refusedOutcomes, List<String> keyLeaks, List<String> receipts,
+      Map<String, JobRecord> jobs, Map<String, List<JobAttemptRecord>> attempts) {}
 
   /**
    * Waits up to {@code atMost} for every acknowledged job to be terminal, then checks. It does not
@@ -167,8 +174,51 @@ final class Invariants {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new Verdict(acknowledged.size(), lost, notCompleted, duplicates, superseded, refused, keyLeaks, jobs,
-        attempts);
+    return new Verdict(acknowledged.size(), lost, notCompleted, duplicates, superseded, refused, keyLeaks,
+        receipts(grid, jobs), jobs, attempts);
+  }
+
+  /** The receipts and the ledger against the jobs: each holds at any moment, crash or not. */
+  static List<String> receipts(Grid grid, Map<String, JobRecord> jobs) {
+    List<String> problems = new ArrayList<>();
+    Map<UUID, Integer> perJob = new HashMap<>();
+    grid.query(db -> db.select(RECEIPT.JOB_ID).from(RECEIPT).fetch(RECEIPT.JOB_ID))
+        .forEach(id -> perJob.merge(id, 1, Integer::sum));
+    jobs.forEach((id, job) -> {
+      int n = perJob.getOrDefault(job.getJobId(), 0);
+      boolean completed = job.getState() == JobState.COMPLETED;
+      if (completed && n != 1 || !completed && n != 0) {
+        problems.add(id + ": " + job.getState() + " with " + n + " receipt(s)");
+      }
+    });
+    var leafRows = grid.query(db -> db.select(LEDGER_NODE.IDX, LEDGER_NODE.RECEIPT_ID).from(LEDGER_NODE)
+        .where(LEDGER_NODE.LEVEL.eq((short) 0)).orderBy(LEDGER_NODE.IDX).fetch());
+    List<UUID> leaves = leafRows.map(r -> r.value2());
+    List<Long> indexes = leafRows.map(r -> r.value1());
+    for (int i = 0; i < indexes.size(); i++) {
+      if (indexes.get(i) != i) {
+        problems.add("leaf " + i + " is missing (the next leaf is " + indexes.get(i) + ")");
+        break;
+      }
+    }
+    long head = grid.query(db -> db.select(LEDGER_HEAD.TREE_SIZE).from(LEDGER_HEAD).fetchSingle().value1());
+    if (head != leaves.size()) {
+      problems.add("the ledger's head says " + head + " leaves, " + leaves.size() + " are stored");
+    }
+    Set<UUID> sealed = new HashSet<>();
+    for (UUID r : leaves) {
+      if (!sealed.add(r)) {
+        problems.add("receipt " + r + " is sealed twice");
+      }
+    }
+    Set<UUID> waiting = new HashSet<>(grid.query(db -> db.select(RECEIPT_UNSEALED.RECEIPT_ID).from(RECEIPT_UNSEALED)
+        .fetch(RECEIPT_UNSEALED.RECEIPT_ID)));
+    for (UUID r : grid.query(db -> db.select(RECEIPT.RECEIPT_ID).from(RECEIPT).fetch(RECEIPT.RECEIPT_ID))) {
+      if (sealed.contains(r) == waiting.contains(r)) {
+        problems.add("receipt " + r + (sealed.contains(r) ? " is sealed and still waiting" : " is neither sealed nor waiting"));
+      }
+    }
+    return problems;
   }
 
   private static int unfinished(Grid grid, Set<UUID> ids) {

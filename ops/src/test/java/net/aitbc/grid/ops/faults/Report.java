@@ -63,10 +63,10 @@ final class Report {
     String line = String.format(
         "%s: acknowledged=%d in_flight_at_fault=%d running/%d queued faults=%d %s refused_during_fault=%s lost=%d"
             + " duplicate_outcomes=%d superseded_results_accepted=%d late_results_refused=%s not_completed=%d"
-            + " key_leaks=%d wall=%.1fs%s",
+            + " key_leaks=%d receipt_problems=%d wall=%.1fs%s",
         test, v.acknowledged(), runningAtFault, queuedAtFault, faults.size(), faults, refused, v.lost().size(),
         v.duplicates().size(), v.superseded().size(), lateRefused == null ? "-" : lateRefused,
-        v.notCompleted().size(), v.keyLeaks().size(), (System.nanoTime() - startNanos) / 1e9,
+        v.notCompleted().size(), v.keyLeaks().size(), v.receipts().size(), (System.nanoTime() - startNanos) / 1e9,
         notes.isEmpty() ? "" : " " + String.join(" ", notes));
     System.out.println("[reliability] " + line);
     Path dir = Grid.TARGET.resolve("reliability");
@@ -91,6 +91,8 @@ final class Report {
     soft.assertThat(first(v.superseded())).as("results of superseded attempts accepted (%d)", v.superseded().size())
         .isEmpty();
     soft.assertThat(v.keyLeaks()).as("API keys in logs").isEmpty();
+    soft.assertThat(first(v.receipts())).as("receipts and ledger out of step with the jobs (%d)", v.receipts().size())
+        .isEmpty();
     soft.assertAll();
   }
 
