@@ -95,6 +95,23 @@ class BenchSmokeIT {
   }
 
   @Test
+  void receiptsAndLedgerBenchmarksRunBothModesAndProveWhatTheySealed() {
+    CliRun receipts = grid("receipts", "--rounds", "1", "--n", "200", "--warmup-jobs", "40", "--blocks-every", "50",
+        "--block-interval", "50ms", "--workers", "2", "--worker-credits", "50", "--gate-max-wait", "0s", "--db-url",
+        SERVER, "--db-name", DB, "--coordinator-opts", COORDINATOR_OPTS, "--log-dir", LOGS.resolve("receipts").toString());
+    assertThat(receipts.status()).as(receipts.out() + receipts.err()).isZero();
+    assertThat(receipts.out()).contains("receipts off:", "receipts on :", "(200 jobs, 0 errors); all receipts sealed",
+        "ratio on/off");
+
+    // Every proof it times is verified against the sealed root, or the command fails.
+    CliRun ledger = grid("ledger", "--receipts", "300", "--blocks-every", "50", "--proofs", "20", "--db-url", SERVER,
+        "--db-name", DB);
+    assertThat(ledger.status()).as(ledger.out() + ledger.err()).isZero();
+    assertThat(ledger.out()).contains("Ed25519", "sealed 300 receipts into 6 blocks", "inclusion proof at 300 leaves",
+        "consistency proof to 300 leaves");
+  }
+
+  @Test
   void scaleConnectsEveryWorkerAndRunsTheLatencyPhaseWithThem(@TempDir Path tmp) throws IOException {
     Path json = tmp.resolve("scale.json");
     CliRun run = grid("scale", "--scale-workers", "50", "--streams-per-connection", "10", "--settle", "1s", "--warmup-jobs", "20",
