@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,6 +49,10 @@ public final class BenchCommand implements Callable<Integer> {
   int inFlight = 256;
 
   @Mixin CommonOptions common = new CommonOptions();
+
+  @Option(names = "--signing-key-file",
+      description = "run the coordinator with this signing key: receipts on (workers sign, blocks are sealed)")
+  @Nullable Path signingKeyFile;
 
   @Option(names = "--phases", defaultValue = "submit_grpc,submit_grpc_async,submit_rest,submit_rest_async,process,latency,embedding",
       description = "comma list of phases to run; they always run in the order above (default: all)")

@@ -51,7 +51,9 @@ final class BenchRun {
     String startedAt = Instant.now().toString();
     boolean needsBridge = selected.contains("submit_rest") || selected.contains("submit_rest_async");
     Results.Run run;
-    try (BenchGrid grid = BenchGrid.start(c, out, needsBridge, List.of())) {
+    List<String> coordinatorArgs = o.signingKeyFile == null ? List.of()
+        : List.of("--signing-key-file", o.signingKeyFile.toString());
+    try (BenchGrid grid = BenchGrid.start(c, out, needsBridge, coordinatorArgs)) {
       try {
         if (needsBridge) {
           restFactory = ClientFactory.builder().build();

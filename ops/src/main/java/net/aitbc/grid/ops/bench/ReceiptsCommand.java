@@ -82,6 +82,7 @@ final class ReceiptsCommand implements Callable<Integer> {
               sealSeconds.add(s);
               sealed = String.format(Locale.ROOT, "; all receipts sealed %.2f s after the last acknowledgement", s);
             }
+            out.println(Report.line("process", p));
             out.printf(Locale.ROOT, "round %d, receipts %-3s: %,d jobs/s (%d jobs, %d errors)%s%n", round + 1,
                 receipts ? "on" : "off", p.jobsPerS(), p.jobs(), p.errors(), sealed);
             out.flush();

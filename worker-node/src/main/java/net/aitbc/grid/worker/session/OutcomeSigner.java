@@ -20,14 +20,19 @@ import net.aitbc.grid.ledger.VerifyingKey;
  * A worker's countersignature of its completed outcomes, one Ed25519 signature per batch, group
  * commit style: the first outcome to arrive starts a batch on {@code executor} at once; outcomes
  * that arrive while a batch is being signed wait and make up the next one (up to {@link
- * #MAX_BATCH}). At low load a batch is a single outcome; under load a signature (about 0.8 ms with
- * the JDK) covers many, so signing never becomes the bottleneck. Thread-safe; knows nothing of the
- * wire protocol, so the benchmark's fake worker signs with it too.
+ * #MAX_BATCH}). At low load a batch is a single outcome. Under load, signing is paced: after a
+ * signature, the next waits until {@link #PACE} times as long as it took has passed (or a full
+ * batch waits), so signatures (about 0.8 ms each with the JDK) take at most a twentieth of one
+ * thread, and one signature covers more outcomes the faster they come; the coordinator, which
+ * verifies one signature per batch, is spared as much. Thread-safe; knows nothing of the wire
+ * protocol, so the benchmark's fake worker signs with it too.
  */
 public final class OutcomeSigner {
 
   /** The most outcomes one signature covers. */
   public static final int MAX_BATCH = 256;
+  /** After a signature, the next one waits this many times as long as it took (unless a batch is full). */
+  static final int PACE = 19;
 
   private final SigningKey key;
   private final String workerId;
@@ -38,6 +43,8 @@ public final class OutcomeSigner {
   private boolean draining;
   private final AtomicLong signatures = new AtomicLong();
   private final AtomicLong signed = new AtomicLong();
+  // When the next signature may start under load (System.nanoTime), guarded by lock.
+  private long nextSignNanos;
 
   private record Pending(ObjectNode statement, CompletableFuture<Attestation> done) {}
 
@@ -78,6 +85,9 @@ public final class OutcomeSigner {
       queue.add(pending);
       start = !draining;
       draining = true;
+      if (queue.size() >= MAX_BATCH) {
+        lock.notifyAll();
+      }
     }
     if (start) {
       try {
@@ -113,6 +123,16 @@ public final class OutcomeSigner {
     while (true) {
       List<Pending> batch;
       synchronized (lock) {
+        // Paced: wait for the batch to fill while the last signature's pause lasts.
+        long wait;
+        while (!queue.isEmpty() && queue.size() < MAX_BATCH && (wait = nextSignNanos - System.nanoTime()) > 0) {
+          try {
+            lock.wait(Math.max(1, wait / 1_000_000), 0);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
         if (queue.isEmpty()) {
           draining = false;
           return;
@@ -123,9 +143,14 @@ public final class OutcomeSigner {
         }
       }
       List<Attestation> attestations;
+      long start = System.nanoTime();
       try {
         attestations =
             Attestations.signBatch(key, workerId, batch.stream().map(Pending::statement).toList());
+        long end = System.nanoTime();
+        synchronized (lock) {
+          nextSignNanos = end + PACE * (end - start);
+        }
       } catch (RuntimeException e) {
         // A statement made for another worker id: fail this batch, keep signing the rest.
         batch.forEach(p -> p.done().completeExceptionally(e));
