@@ -71,7 +71,18 @@ public final class CanonicalJson {
     return Hex.encode(sha256(bytes(node)));
   }
 
+  /** A fresh SHA-256 digest: cloned from one looked up once (a provider lookup per hash costs more than the hash). */
   static MessageDigest sha256() {
+    try {
+      return (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException("the JDK's SHA-256 is cloneable", e);
+    }
+  }
+
+  private static final MessageDigest SHA256 = lookUpSha256();
+
+  private static MessageDigest lookUpSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

@@ -141,17 +141,44 @@ public final class Ledger {
     Set<NodeKey> keys = new LinkedHashSet<>();
     for (Merkle.Range range : path) {
       for (Merkle.Range part : Merkle.perfectParts(range)) {
-        keys.add(key(part));
+        keys.addAll(storedBelow(key(part)));
       }
     }
     Map<NodeKey, byte[]> nodes = store.nodes(keys);
-    return new ArrayList<>(Merkle.proof(path, (level, index) -> {
-      byte[] hash = nodes.get(new NodeKey(level, index));
+    return new ArrayList<>(Merkle.proof(path, (level, index) -> node(nodes, new NodeKey(level, index))));
+  }
+
+  /** The stored nodes a node is made of: itself when its level is stored, else those of the stored level below. */
+  private static List<NodeKey> storedBelow(NodeKey k) {
+    if (LedgerStore.isStored(k.level())) {
+      return List.of(k);
+    }
+    int down = k.level() % LedgerStore.LEVEL_STRIDE;
+    List<NodeKey> parts = new ArrayList<>(1 << down);
+    for (long i = k.index() << down; i < (k.index() + 1) << down; i++) {
+      parts.add(new NodeKey(k.level() - down, i));
+    }
+    return parts;
+  }
+
+  private static byte[] node(Map<NodeKey, byte[]> nodes, NodeKey k) {
+    List<NodeKey> parts = storedBelow(k);
+    List<byte[]> hashes = new ArrayList<>(parts.size());
+    for (NodeKey part : parts) {
+      byte[] hash = nodes.get(part);
       if (hash == null) {
-        throw new IllegalStateException("the ledger lacks its node at level " + level + ", index " + index);
+        throw new IllegalStateException("the ledger lacks its node at level " + part.level() + ", index " + part.index());
       }
-      return hash;
-    }));
+      hashes.add(hash);
+    }
+    while (hashes.size() > 1) {
+      List<byte[]> up = new ArrayList<>(hashes.size() / 2);
+      for (int i = 0; i < hashes.size(); i += 2) {
+        up.add(Merkle.nodeHash(hashes.get(i), hashes.get(i + 1)));
+      }
+      hashes = up;
+    }
+    return hashes.getFirst();
   }
 
   private static NodeKey key(Merkle.Range part) {
