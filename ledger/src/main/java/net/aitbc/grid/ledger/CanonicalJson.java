@@ -46,7 +46,7 @@ public final class CanonicalJson {
 
   /** The canonical text of {@code node}; IllegalArgumentException for a non-finite number or a non-JSON node. */
   public static String write(JsonNode node) {
-    StringBuilder out = new StringBuilder(256);
+    StringBuilder out = new StringBuilder(2048);
     writeValue(node, out);
     return out.toString();
   }
