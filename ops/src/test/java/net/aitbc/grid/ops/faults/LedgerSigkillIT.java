@@ -21,8 +21,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class LedgerSigkillIT {
-  private static final int JOBS = 3000;
-  private static final int KILLS = 4;
+  private static final int JOBS = 2000;
+  private static final int KILLS = 3;
 
   @RegisterExtension final Grid grid = new Grid();
 
