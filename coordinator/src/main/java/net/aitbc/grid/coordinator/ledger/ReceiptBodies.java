@@ -53,7 +53,7 @@ public final class ReceiptBodies implements ReceiptMaker {
     ObjectNode metadata = JSON.objectNode();
     metadata.set("job_payload", CanonicalJson.parse(job.payloadJson()));
     metadata.set("job_constraints", constraints(job.requirements()));
-    metadata.set("result", CanonicalJson.parse(job.resultJson()));
+    metadata.set("result", job.countersigned().result());
     metadata.set("metrics", metrics);
     metadata.set("worker", job.countersigned().worker());
 

@@ -2,6 +2,7 @@ package net.aitbc.grid.coordinator.rpc;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import java.math.BigDecimal;
@@ -52,10 +53,12 @@ final class OutcomeSignatures {
     OutcomeAttestation a = message.getAttestation();
     Attestations.Attestation attestation = new Attestations.Attestation(a.getIndex(), a.getSize(),
         a.getProofList().stream().map(ByteString::toByteArray).toList(), a.getSignature().toByteArray());
+    JsonNode result;
     ObjectNode statement;
     try {
-      statement = Attestations.statement(workerId, JobIds.format(c.jobId()), c.attempt(),
-          CanonicalJson.parse(c.resultJson()), CanonicalJson.parse(c.metricsJson()));
+      result = CanonicalJson.parse(c.resultJson());
+      statement = Attestations.statement(workerId, JobIds.format(c.jobId()), c.attempt(), result,
+          CanonicalJson.parse(c.metricsJson()));
     } catch (IllegalArgumentException e) {
       return failed(c, "sent a completion that cannot be signed: " + e.getMessage());
     }
@@ -72,7 +75,7 @@ final class OutcomeSignatures {
       verified.put(batch, Boolean.TRUE);
     }
     return new Outcome.Completed(c.jobId(), c.attempt(), c.sessionId(), c.resultJson(), c.metricsJson(),
-        new Countersigned(Attestations.toJson(key, statement, attestation), unitPrice));
+        new Countersigned(Attestations.toJson(key, statement, attestation), result, unitPrice));
   }
 
   private Outcome failed(Outcome.Completed c, String why) {

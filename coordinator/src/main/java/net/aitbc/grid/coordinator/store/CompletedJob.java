@@ -15,10 +15,9 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt when it was submitted
  * @param startedAt when its attempt started, or null
  * @param finishedAt when it completed
- * @param resultJson the result the worker reported
  * @param metricsJson the metrics recorded with it
- * @param countersigned the worker's signature and price
+ * @param countersigned the worker's signature, the result it covers, and its price
  */
 public record CompletedJob(UUID jobId, String clientId, String workerId, String payloadJson,
     Requirements requirements, OffsetDateTime createdAt, @Nullable OffsetDateTime startedAt,
-    OffsetDateTime finishedAt, String resultJson, String metricsJson, Countersigned countersigned) {}
+    OffsetDateTime finishedAt, String metricsJson, Countersigned countersigned) {}

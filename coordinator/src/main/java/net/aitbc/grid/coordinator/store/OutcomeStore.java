@@ -116,7 +116,7 @@ public final class OutcomeStore {
         throw new IllegalStateException("job " + r.getJobId() + " completed without the worker's countersignature");
       }
       issued.add(maker.receipt(new CompletedJob(r.getJobId(), r.getClientId(), r.getWorkerId(), r.getPayload().data(),
-          JobMapper.requirements(r), r.getCreatedAt(), r.getStartedAt(), now, c.resultJson(), c.metricsJson(),
+          JobMapper.requirements(r), r.getCreatedAt(), r.getStartedAt(), now, c.metricsJson(),
           c.countersigned())));
     }
     receiptStore.insert(tx, issued);

@@ -3,7 +3,6 @@ package net.aitbc.grid.ops.bench;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -390,47 +389,6 @@ final class BenchGrid implements AutoCloseable {
   /** Counts outcomes accepted outside {@link #process} and {@link #latency} (e.g. embedding jobs). */
   void accepted(long outcomes) {
     outcomesAccepted += outcomes;
-  }
-
-  /** Host facts for the report. */
-  static Map<String, Object> hostInfo() {
-    Map<String, Object> host = new LinkedHashMap<>();
-    host.put("cpus", Runtime.getRuntime().availableProcessors());
-    host.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
-    host.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (line.startsWith("model name")) {
-          host.put("cpu", line.substring(line.indexOf(':') + 1).trim());
-          break;
-        }
-      }
-      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-        if (line.startsWith("MemTotal:")) {
-          host.put("mem_total_gb",
-              Math.round(Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0 * 10) / 10.0);
-          break;
-        }
-      }
-    } catch (java.io.IOException e) {
-      // Facts for the report only.
-    }
-    host.put("open_files_limit", openFilesLimit());
-    return host;
-  }
-
-  /** The soft limit on open files of this process (each worker connection and each client connection is one). */
-  static String openFilesLimit() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-        if (line.startsWith("Max open files")) {
-          return line.substring("Max open files".length()).trim().split("\\s+")[0];
-        }
-      }
-    } catch (java.io.IOException e) {
-      return "unknown";
-    }
-    return "unknown";
   }
 
   /** Rounds to three decimals. */

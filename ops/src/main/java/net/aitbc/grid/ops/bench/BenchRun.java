@@ -68,7 +68,7 @@ final class BenchRun {
           }
         }
         drain(grid, "end");
-        run = new Results.Run("aitbc-grid", startedAt, params(), BenchGrid.hostInfo(), server, phases, drains, timedOut,
+        run = new Results.Run("aitbc-grid", startedAt, params(), ProcFs.hostInfo(), server, phases, drains, timedOut,
             grid.dbCheck(), grid.coordinator().log().toString(), BenchGrid.round3((System.nanoTime() - t0) / 1e9));
       } finally {
         if (restFactory != null) {

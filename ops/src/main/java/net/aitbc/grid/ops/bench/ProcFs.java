@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What Linux's {@code /proc} says about CPU and memory, read the way the peers' {@code common.js}
- * reads it, so that both sides of a comparison count the same ticks.
+ * reads it, so that both sides of a comparison count the same ticks; and the host facts a report
+ * names.
  */
 final class ProcFs {
   /** {@code getconf CLK_TCK} on Linux x86-64; the peers assume the same. */
@@ -123,5 +126,46 @@ final class ProcFs {
       // Processes come and go between listing /proc and reading it.
       return null;
     }
+  }
+
+  /** Host facts for the report. */
+  static Map<String, Object> hostInfo() {
+    Map<String, Object> host = new LinkedHashMap<>();
+    host.put("cpus", Runtime.getRuntime().availableProcessors());
+    host.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
+    host.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          host.put("cpu", line.substring(line.indexOf(':') + 1).trim());
+          break;
+        }
+      }
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          host.put("mem_total_gb",
+              Math.round(Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0 * 10) / 10.0);
+          break;
+        }
+      }
+    } catch (IOException e) {
+      // Facts for the report only.
+    }
+    host.put("open_files_limit", openFilesLimit());
+    return host;
+  }
+
+  /** The soft limit on open files of this process (each worker connection and each client connection is one). */
+  static String openFilesLimit() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          return line.substring("Max open files".length()).trim().split("\\s+")[0];
+        }
+      }
+    } catch (IOException e) {
+      return "unknown";
+    }
+    return "unknown";
   }
 }

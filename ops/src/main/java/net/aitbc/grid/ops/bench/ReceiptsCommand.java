@@ -92,11 +92,11 @@ final class ReceiptsCommand implements Callable<Integer> {
     } finally {
       Files.deleteIfExists(keyFile);
     }
-    long offMedian = median(off);
-    long onMedian = median(on);
+    long offMedian = median(off, 0L);
+    long onMedian = median(on, 0L);
     out.printf(Locale.ROOT, "process, median of %d: receipts off %,d jobs/s, on %,d jobs/s: ratio on/off %.2f "
             + "(cost %.0f %%); sealing caught up in %.2f s (median)%n", rounds, offMedian, onMedian,
-        (double) onMedian / offMedian, 100.0 * (1 - (double) onMedian / offMedian), medianDouble(sealSeconds));
+        (double) onMedian / offMedian, 100.0 * (1 - (double) onMedian / offMedian), median(sealSeconds, 0.0));
     return 0;
   }
 
@@ -117,13 +117,8 @@ final class ReceiptsCommand implements Callable<Integer> {
     return (System.nanoTime() - start) / 1e9;
   }
 
-  private static long median(List<Long> values) {
-    List<Long> sorted = values.stream().sorted().toList();
-    return sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
-  }
-
-  private static double medianDouble(List<Double> values) {
-    List<Double> sorted = values.stream().sorted().toList();
-    return sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2);
+  private static <T extends Comparable<T>> T median(List<T> values, T none) {
+    List<T> sorted = values.stream().sorted().toList();
+    return sorted.isEmpty() ? none : sorted.get(sorted.size() / 2);
   }
 }

@@ -101,7 +101,7 @@ final class ScaleCommand implements Callable<Integer> {
         scale.put("workers", scaleWorkers);
         scale.put("tcp_connections", pool.connections());
         scale.put("streams_per_connection", perConnection);
-        scale.put("open_files_limit", BenchGrid.openFilesLimit());
+        scale.put("open_files_limit", ProcFs.openFilesLimit());
         scale.put("register_seconds", BenchGrid.round3(registerSeconds));
         scale.put("workers_connected_metric_after_register", connected.workersConnected());
         out.printf(Locale.ROOT, "%d workers registered in %.1f s over %d TCP connections (coordinator reports %s connected)%n",
@@ -149,7 +149,7 @@ final class ScaleCommand implements Callable<Integer> {
           timedOut.add(k);
         }
       });
-      run = new Results.ScaleRun("aitbc-grid", startedAt, params(), BenchGrid.hostInfo(), server, scale, phases,
+      run = new Results.ScaleRun("aitbc-grid", startedAt, params(), ProcFs.hostInfo(), server, scale, phases,
           timedOut, coordinator.log().toString(), BenchGrid.round3((System.nanoTime() - t0) / 1e9));
     }
     print(out, run);
