@@ -75,10 +75,15 @@ public final class Attestations {
 
   /** The batch root an attestation leads to, or null if its shape is wrong (index/size/proof length). */
   public static byte @Nullable [] batchRoot(ObjectNode statement, Attestation a) {
+    return batchRoot(leafHash(statement), a);
+  }
+
+  /** {@link #batchRoot(ObjectNode, Attestation)} from the statement's leaf hash (of its canonical bytes). */
+  public static byte @Nullable [] batchRoot(byte[] statementLeafHash, Attestation a) {
     if (a.size() < 1 || a.index() < 0 || a.index() >= a.size()) {
       return null;
     }
-    return Merkle.rootFromInclusion(a.index(), a.size(), leafHash(statement), a.proof());
+    return Merkle.rootFromInclusion(a.index(), a.size(), statementLeafHash, a.proof());
   }
 
   /** The message signed for a batch with this root and size. */
@@ -116,6 +121,25 @@ public final class Attestations {
     json.put("sig", B64.encode(a.signature()));
     json.set("statement", statement.deepCopy());
     return json;
+  }
+
+  /**
+   * {@link #toJson} as canonical text, from the statement's canonical text: what a receipt embeds,
+   * written once.
+   */
+  public static String toCanonicalJson(VerifyingKey key, String canonicalStatement, Attestation a) {
+    StringBuilder out = new StringBuilder(canonicalStatement.length() + 200 + 67 * a.proof().size());
+    out.append("{\"alg\":");
+    CanonicalJson.writeString(Signatures.ALG, out);
+    out.append(",\"batch\":{\"index\":").append(a.index()).append(",\"proof\":[");
+    for (int i = 0; i < a.proof().size(); i++) {
+      out.append(i == 0 ? "\"" : ",\"").append(Hex.encode(a.proof().get(i))).append('"');
+    }
+    out.append("],\"size\":").append(a.size()).append("},\"key_id\":");
+    CanonicalJson.writeString(key.keyId(), out);
+    out.append(",\"sig\":");
+    CanonicalJson.writeString(B64.encode(a.signature()), out);
+    return out.append(",\"statement\":").append(canonicalStatement).append('}').toString();
   }
 
   /** The attestation in a metadata.worker object; IllegalArgumentException naming the bad field. */

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.POJONode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -56,6 +58,19 @@ public final class CanonicalJson {
     return write(node).getBytes(StandardCharsets.US_ASCII);
   }
 
+  /**
+   * Text already in canonical form, which a tree holds (see {@link #fragment}) to have it written
+   * as is: what was written once, to be hashed or checked, is not parsed and written again.
+   *
+   * @param text canonical JSON
+   */
+  public record Fragment(String text) {}
+
+  /** A node that {@link #write} writes verbatim; {@code canonicalText} must be canonical already. */
+  public static JsonNode fragment(String canonicalText) {
+    return JsonNodeFactory.instance.pojoNode(new Fragment(canonicalText));
+  }
+
   /** The canonical form of JSON text: {@code write(parse(json))}. */
   public static String canonicalize(String json) {
     return write(parse(json));
@@ -98,6 +113,12 @@ public final class CanonicalJson {
       case BOOLEAN -> out.append(node.booleanValue());
       case NULL -> out.append("null");
       case NUMBER -> writeNumber(node, out);
+      case POJO -> {
+        if (!(node instanceof POJONode pojo && pojo.getPojo() instanceof Fragment f)) {
+          throw new IllegalArgumentException("a POJO node has no JSON form: " + node);
+        }
+        out.append(f.text());
+      }
       default ->
           throw new IllegalArgumentException(
               "a " + node.getNodeType() + " node has no JSON form: " + node.getClass().getSimpleName());
@@ -148,7 +169,8 @@ public final class CanonicalJson {
     }
   }
 
-  private static void writeString(String s, StringBuilder out) {
+  /** Appends {@code s} as a canonical JSON string. */
+  static void writeString(String s, StringBuilder out) {
     out.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

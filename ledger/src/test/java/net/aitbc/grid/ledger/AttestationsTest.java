@@ -121,6 +121,26 @@ class AttestationsTest {
   }
 
   @Test
+  void theCanonicalTextIsWhatToJsonWrites() {
+    for (int size : new int[] {1, 2, 5, 256}) {
+      List<ObjectNode> statements = new java.util.ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        statements.add(statement(WORKER, i));
+      }
+      List<Attestations.Attestation> batch = Attestations.signBatch(key, WORKER, statements);
+      for (int i = 0; i < size; i += Math.max(1, size / 7)) {
+        String statement = CanonicalJson.write(statements.get(i));
+        String expected = CanonicalJson.write(Attestations.toJson(key.verifyingKey(), statements.get(i), batch.get(i)));
+        assertThat(Attestations.toCanonicalJson(key.verifyingKey(), statement, batch.get(i))).isEqualTo(expected);
+        // Embedded as a fragment, it is written as it is.
+        ObjectNode holder = CanonicalJson.parse("{\"z\":1,\"a\":null}").deepCopy();
+        holder.set("worker", CanonicalJson.fragment(expected));
+        assertThat(CanonicalJson.write(holder)).isEqualTo("{\"worker\":" + expected + ",\"z\":1}");
+      }
+    }
+  }
+
+  @Test
   void fromJsonNamesTheBadField() {
     List<ObjectNode> statements = List.of(statement(WORKER, 1), statement(WORKER, 2));
     ObjectNode good = Attestations.toJson(key.verifyingKey(), statements.getFirst(), Attestations.signBatch(key, WORKER, statements).getFirst());

@@ -97,10 +97,10 @@ public final class Ledger {
    *     or a tree sealed before the receipt
    */
   public Inclusion inclusion(StoredReceipt r, long treeSize) {
-    Long index = r.leafIndex();
-    if (index == null) {
+    if (r.blockHeight() == null) {
       throw new NotSealed("receipt not sealed yet");
     }
+    long index = r.leafIndex();
     StoredBlock block = blockOfSize(treeSize);
     if (index >= block.treeSize()) {
       throw new IllegalArgumentException("the receipt was sealed after block " + block.height()

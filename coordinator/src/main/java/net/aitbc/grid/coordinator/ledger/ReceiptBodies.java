@@ -30,9 +30,12 @@ public final class ReceiptBodies implements ReceiptMaker {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
+  private final JobIds ids = new JobIds();
+
   @Override
   public NewReceipt receipt(CompletedJob job) {
-    UUID receiptId = UUID.randomUUID();
+    // Time-ordered like job ids: receipts are looked up by id, and that index then grows at its edge.
+    UUID receiptId = ids.next();
     ObjectNode metrics = metrics(job.metricsJson());
     if (!metrics.path("duration_ms").isNumber()) {
       OffsetDateTime start = job.startedAt() != null ? job.startedAt() : job.createdAt();
@@ -53,9 +56,9 @@ public final class ReceiptBodies implements ReceiptMaker {
     ObjectNode metadata = JSON.objectNode();
     metadata.set("job_payload", CanonicalJson.parse(job.payloadJson()));
     metadata.set("job_constraints", constraints(job.requirements()));
-    metadata.set("result", job.countersigned().result());
+    metadata.set("result", CanonicalJson.fragment(job.countersigned().result()));
     metadata.set("metrics", metrics);
-    metadata.set("worker", job.countersigned().worker());
+    metadata.set("worker", CanonicalJson.fragment(job.countersigned().worker()));
 
     ObjectNode body = JSON.objectNode();
     body.put("version", "1.0");

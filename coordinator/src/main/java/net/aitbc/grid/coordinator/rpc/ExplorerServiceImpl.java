@@ -104,13 +104,10 @@ public final class ExplorerServiceImpl extends ExplorerServiceGrpc.ExplorerServi
       }
       ListLeavesResponse.Builder b = ListLeavesResponse.newBuilder();
       for (LedgerStore.Leaf leaf : store.leaves(request.getStart(), pageSize)) {
-        Leaf.Builder l = Leaf.newBuilder().setIndex(leaf.index()).setLeafHash(ByteString.copyFrom(leaf.leafHash()));
-        if (leaf.body() != null && leaf.receiptId() != null) {
-          // Recomputed from what is stored now: an auditor sees a receipt altered after sealing.
-          l.setEntryHash(ByteString.copyFrom(Merkle.leafHash(leaf.body().getBytes(StandardCharsets.UTF_8))))
-              .setReceiptId(JobIds.format(leaf.receiptId()));
-        }
-        b.addLeaves(l);
+        // The entry hash is recomputed from the body stored now: an auditor sees a receipt altered after sealing.
+        b.addLeaves(Leaf.newBuilder().setIndex(leaf.index()).setLeafHash(ByteString.copyFrom(leaf.leafHash()))
+            .setEntryHash(ByteString.copyFrom(Merkle.leafHash(leaf.body().getBytes(StandardCharsets.UTF_8))))
+            .setReceiptId(JobIds.format(leaf.receiptId())));
       }
       return b.build();
     });

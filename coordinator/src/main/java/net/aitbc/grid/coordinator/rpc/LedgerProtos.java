@@ -23,11 +23,8 @@ final class LedgerProtos {
         .setIssueTime(JobProtos.timestamp(r.createdAt()))
         .setReceiptJson(ledger.signed(r))
         .setLeafHash(ByteString.copyFrom(r.leafHash()));
-    if (r.leafIndex() != null) {
-      b.setLeafIndex(r.leafIndex());
-    }
     if (r.blockHeight() != null) {
-      b.setBlockHeight(r.blockHeight());
+      b.setLeafIndex(r.leafIndex()).setBlockHeight(r.blockHeight());
     }
     return b.build();
   }

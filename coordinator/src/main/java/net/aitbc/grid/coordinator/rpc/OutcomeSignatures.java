@@ -3,9 +3,9 @@ package net.aitbc.grid.coordinator.rpc;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import net.aitbc.grid.coordinator.store.Countersigned;
@@ -15,6 +15,7 @@ import net.aitbc.grid.ledger.Attestations;
 import net.aitbc.grid.ledger.B64;
 import net.aitbc.grid.ledger.CanonicalJson;
 import net.aitbc.grid.ledger.Hex;
+import net.aitbc.grid.ledger.Merkle;
 import net.aitbc.grid.ledger.VerifyingKey;
 import net.aitbc.grid.v1.JobCompleted;
 import net.aitbc.grid.v1.OutcomeAttestation;
@@ -53,29 +54,31 @@ final class OutcomeSignatures {
     OutcomeAttestation a = message.getAttestation();
     Attestations.Attestation attestation = new Attestations.Attestation(a.getIndex(), a.getSize(),
         a.getProofList().stream().map(ByteString::toByteArray).toList(), a.getSignature().toByteArray());
-    JsonNode result;
-    ObjectNode statement;
+    String result;
+    String statement;
     try {
-      result = CanonicalJson.parse(c.resultJson());
-      statement = Attestations.statement(workerId, JobIds.format(c.jobId()), c.attempt(), result,
-          CanonicalJson.parse(c.metricsJson()));
+      JsonNode parsed = CanonicalJson.parse(c.resultJson());
+      result = CanonicalJson.write(parsed);
+      statement = CanonicalJson.write(Attestations.statement(workerId, JobIds.format(c.jobId()), c.attempt(), parsed,
+          CanonicalJson.parse(c.metricsJson())));
     } catch (IllegalArgumentException e) {
       return failed(c, "sent a completion that cannot be signed: " + e.getMessage());
     }
-    byte[] root = Attestations.batchRoot(statement, attestation);
+    byte[] root = Attestations.batchRoot(Merkle.leafHash(statement.getBytes(StandardCharsets.US_ASCII)), attestation);
     if (root == null) {
       return failed(c, "sent an attestation whose proof does not fit its batch (index " + a.getIndex() + " of "
           + a.getSize() + ", " + a.getProofCount() + " hashes)");
     }
     String batch = Hex.encode(root) + "/" + a.getSize() + "/" + B64.encode(attestation.signature());
     if (verified.get(batch) == null) {
-      if (!Attestations.verify(key, workerId, statement, attestation)) {
+      // The statement names this stream's worker: the root it leads to must carry its pinned key's signature.
+      if (!key.verify(Attestations.batchMessage(workerId, root, a.getSize()), attestation.signature())) {
         return failed(c, "signed its outcome with a key other than its pinned one, or the outcome was altered");
       }
       verified.put(batch, Boolean.TRUE);
     }
     return new Outcome.Completed(c.jobId(), c.attempt(), c.sessionId(), c.resultJson(), c.metricsJson(),
-        new Countersigned(Attestations.toJson(key, statement, attestation), result, unitPrice));
+        new Countersigned(Attestations.toCanonicalJson(key, statement, attestation), result, unitPrice));
   }
 
   private Outcome failed(Outcome.Completed c, String why) {

@@ -139,11 +139,8 @@ public final class ReceiptServiceImpl extends ReceiptServiceGrpc.ReceiptServiceI
       Optional<StoredReceipt> stored = receipts.byLeafHash(Receipts.leafHash(receipt), null);
       if (stored.isEmpty()) {
         problems.add("the ledger holds no receipt with this content");
-      } else if (stored.get().leafIndex() != null) {
-        b.setLeafIndex(stored.get().leafIndex());
-        if (stored.get().blockHeight() != null) {
-          b.setBlockHeight(stored.get().blockHeight());
-        }
+      } else if (stored.get().blockHeight() != null) {
+        b.setLeafIndex(stored.get().leafIndex()).setBlockHeight(stored.get().blockHeight());
       }
       return b.setValid(problems.isEmpty()).addAllProblems(problems).build();
     });

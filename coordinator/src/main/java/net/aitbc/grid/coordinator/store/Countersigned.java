@@ -2,20 +2,19 @@ package net.aitbc.grid.coordinator.store;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.math.BigDecimal;
 
 /**
  * What a completion brings to its receipt beyond the job: the worker's verified countersignature,
  * the result it covers, and the price the worker asked.
  *
- * @param worker the receipt's {@code metadata.worker}: the statement the worker signed, its batch proof
- *     and signature
- * @param result the result as parsed to check the signature (the receipt's {@code metadata.result})
+ * @param worker the receipt's {@code metadata.worker}, canonical JSON: the statement the worker signed,
+ *     its batch proof and signature
+ * @param result the result in canonical JSON, as hashed to check the signature (the receipt's
+ *     {@code metadata.result})
  * @param unitPrice the price per unit the worker advertised (or the coordinator's default)
  */
-public record Countersigned(ObjectNode worker, JsonNode result, BigDecimal unitPrice) {
+public record Countersigned(String worker, String result, BigDecimal unitPrice) {
   /** Checks the values. */
   public Countersigned {
     requireNonNull(worker, "worker");

@@ -1,5 +1,7 @@
 package net.aitbc.grid.coordinator.store;
 
+import static net.aitbc.grid.db.Tables.JOB;
+
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
@@ -8,6 +10,7 @@ import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
 import org.jooq.JSONB;
+import org.jooq.Record;
 import org.jspecify.annotations.Nullable;
 
 /** Maps job rows to {@link StoredJob}s. */
@@ -32,9 +35,11 @@ final class JobMapper {
         j.timeout(), null, List.of());
   }
 
-  static Requirements requirements(JobRecord r) {
-    return new Requirements(r.getReqGpu(), r.getReqCuda(), r.getReqMinVramMb(),
-        r.getReqModels() == null ? List.of() : Arrays.asList(r.getReqModels()), r.getReqRegion(), r.getReqMaxPrice());
+  /** The requirements in a row of the job table (a record holding the {@code req_} columns). */
+  static Requirements requirements(Record r) {
+    String[] models = r.get(JOB.REQ_MODELS);
+    return new Requirements(r.get(JOB.REQ_GPU), r.get(JOB.REQ_CUDA), r.get(JOB.REQ_MIN_VRAM_MB),
+        models == null ? List.of() : Arrays.asList(models), r.get(JOB.REQ_REGION), r.get(JOB.REQ_MAX_PRICE));
   }
 
   static StoredJob.FailedAttempt toAttempt(JobAttemptRecord a) {

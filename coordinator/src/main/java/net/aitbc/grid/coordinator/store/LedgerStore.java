@@ -3,11 +3,9 @@ package net.aitbc.grid.coordinator.store;
 import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.BLOCK;
 import static net.aitbc.grid.db.Tables.LEDGER_HEAD;
+import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.LEDGER_NODE;
 import static net.aitbc.grid.db.Tables.RECEIPT;
-import static net.aitbc.grid.db.Tables.RECEIPT_UNSEALED;
-import static org.jooq.impl.DSL.count;
-import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.row;
 import static org.jooq.impl.DSL.select;
 
@@ -15,7 +13,6 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +23,9 @@ import net.aitbc.grid.ledger.CompactRange;
 import org.jooq.DSLContext;
 import org.jooq.Record;
 import org.jooq.Row2;
-import org.jooq.Table;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ledger: sealing receipts into blocks, and what proofs and audits read. Sealing locks the one
@@ -35,9 +33,11 @@ import org.jspecify.annotations.Nullable;
  * block, its leaves and the head move together or not at all.
  */
 public final class LedgerStore {
+  private static final Logger logger = LoggerFactory.getLogger(LedgerStore.class);
   /**
-   * Perfect subtrees are stored at the levels that are multiples of this (and every leaf): about
-   * 1.07 rows per leaf instead of 2, and a node between stored levels is at most 8 stored ones away.
+   * Perfect subtrees are stored at the levels that are multiples of this (level 0, the leaves, in the
+   * receipts' rows; the others as node rows, about 0.07 per leaf): a node between stored levels is
+   * at most 8 stored ones away.
    */
   public static final int LEVEL_STRIDE = 4;
 
@@ -84,14 +84,14 @@ public final class LedgerStore {
   public record Unsealed(long count, @Nullable OffsetDateTime oldest) {}
 
   /**
-   * A sealed leaf and the receipt stored for it now.
+   * A sealed leaf: the receipt stored at its index now.
    *
    * @param index its index
-   * @param leafHash the hash sealed
-   * @param receiptId the receipt stored at this index, or null if none is
-   * @param body that receipt's stored body, or null
+   * @param leafHash the leaf hash stored with the receipt when it was issued
+   * @param receiptId the receipt
+   * @param body the receipt's stored body
    */
-  public record Leaf(long index, byte[] leafHash, @Nullable UUID receiptId, @Nullable String body) {}
+  public record Leaf(long index, byte[] leafHash, UUID receiptId, String body) {}
 
   /** A perfect subtree: {@code level} k and {@code index} i cover leaves [i*2^k, (i+1)*2^k). */
   public record NodeKey(int level, long index) {}
@@ -103,29 +103,34 @@ public final class LedgerStore {
   public Optional<StoredBlock> seal(int max, BlockSigner signer) {
     return Database.transaction(dsl, tx -> {
       LedgerHeadRecord head = tx.selectFrom(LEDGER_HEAD).forUpdate().fetchSingle();
-      // The oldest waiting receipts leave the queue in this transaction: a crash puts them back.
-      var pending = new ArrayList<>(tx.deleteFrom(RECEIPT_UNSEALED)
-          .where(RECEIPT_UNSEALED.SEQ.in(select(RECEIPT_UNSEALED.SEQ).from(RECEIPT_UNSEALED)
-              .orderBy(RECEIPT_UNSEALED.SEQ).limit(max)))
-          .returningResult(RECEIPT_UNSEALED.SEQ, RECEIPT_UNSEALED.RECEIPT_ID, RECEIPT_UNSEALED.LEAF_HASH)
-          .fetch());
+      long from = head.getTreeSize();
+      // Indexes are issued densely and committed in order, so what follows the tree is its next leaves.
+      var pending = tx.select(RECEIPT.LEAF_IDX, RECEIPT.LEAF_HASH).from(RECEIPT)
+          .where(RECEIPT.LEAF_IDX.between(from, from + max - 1))
+          .orderBy(RECEIPT.LEAF_IDX)
+          .fetch();
       if (pending.isEmpty()) {
         return Optional.empty();
       }
-      pending.sort(Comparator.comparing(r -> r.value1()));
-      CompactRange tree = new CompactRange(head.getTreeSize(), Arrays.asList(head.getFrontier()));
-      int n = pending.size();
-      List<CompactRange.Node> nodes = new ArrayList<>(2 * n);
-      List<@Nullable UUID> receiptIds = new ArrayList<>(2 * n);
-      for (var p : pending) {
-        for (CompactRange.Node node : tree.append(p.value3())) {
-          if (isStored(node.level())) {
+      CompactRange tree = new CompactRange(from, Arrays.asList(head.getFrontier()));
+      List<CompactRange.Node> nodes = new ArrayList<>(pending.size() / 8 + 4);
+      for (var leaf : pending) {
+        if (leaf.value1() != tree.size()) {
+          // Only a receipt deleted by hand makes a hole; seal up to it, and say so every time.
+          logger.error("the ledger lacks receipt leaf {}: sealing stops there", tree.size());
+          break;
+        }
+        for (CompactRange.Node node : tree.append(leaf.value2())) {
+          if (node.level() > 0 && isStored(node.level())) {
             nodes.add(node);
-            receiptIds.add(node.level() == 0 ? p.value2() : null);
           }
         }
       }
-      insertNodes(tx, nodes, receiptIds);
+      int n = Math.toIntExact(tree.size() - from);
+      if (n == 0) {
+        return Optional.empty();
+      }
+      insertNodes(tx, nodes);
 
       long height = head.getHeight() + 1;
       OffsetDateTime now = JobStore.now();
@@ -149,12 +154,14 @@ public final class LedgerStore {
     });
   }
 
-  private void insertNodes(DSLContext tx, List<CompactRange.Node> nodes, List<@Nullable UUID> receiptIds) {
+  private void insertNodes(DSLContext tx, List<CompactRange.Node> nodes) {
+    if (nodes.isEmpty()) {
+      return;
+    }
     int n = nodes.size();
     Short[] levels = new Short[n];
     Long[] indexes = new Long[n];
     byte[][] hashes = new byte[n][];
-    UUID[] receipts = receiptIds.toArray(UUID[]::new);
     for (int i = 0; i < n; i++) {
       CompactRange.Node node = nodes.get(i);
       levels[i] = (short) node.level();
@@ -162,9 +169,9 @@ public final class LedgerStore {
       hashes[i] = node.hash();
     }
     Columns c = columns;
-    tx.insertInto(LEDGER_NODE, LEDGER_NODE.LEVEL, LEDGER_NODE.IDX, LEDGER_NODE.HASH, LEDGER_NODE.RECEIPT_ID)
+    tx.insertInto(LEDGER_NODE, LEDGER_NODE.LEVEL, LEDGER_NODE.IDX, LEDGER_NODE.HASH)
         .select(select(c.each(levels, LEDGER_NODE.LEVEL), c.each(indexes, LEDGER_NODE.IDX),
-            c.each(hashes, LEDGER_NODE.HASH), c.each(receipts, LEDGER_NODE.RECEIPT_ID)))
+            c.each(hashes, LEDGER_NODE.HASH)))
         .execute();
   }
 
@@ -181,8 +188,13 @@ public final class LedgerStore {
 
   /** How many receipts wait to be sealed, and since when. */
   public Unsealed unsealed() {
-    var r = dsl.select(count(), min(RECEIPT_UNSEALED.CREATED_AT)).from(RECEIPT_UNSEALED).fetchSingle();
-    return new Unsealed(r.value1(), r.value2());
+    return Database.transaction(dsl, tx -> {
+      long issued = tx.select(LEDGER_ISSUED.LEAVES).from(LEDGER_ISSUED).fetchSingle().value1();
+      long sealed = tx.select(LEDGER_HEAD.TREE_SIZE).from(LEDGER_HEAD).fetchSingle().value1();
+      OffsetDateTime oldest = issued == sealed ? null : tx.select(RECEIPT.CREATED_AT).from(RECEIPT)
+          .where(RECEIPT.LEAF_IDX.eq(sealed)).fetchOptional(RECEIPT.CREATED_AT).orElse(null);
+      return new Unsealed(issued - sealed, oldest);
+    });
   }
 
   /** Blocks, newest first. */
@@ -207,22 +219,32 @@ public final class LedgerStore {
       return out;
     }
     List<Row2<Short, Long>> rows = new ArrayList<>(keys.size());
+    List<Long> leaves = new ArrayList<>();
     for (NodeKey k : keys) {
-      rows.add(row((short) k.level(), k.index()));
+      if (k.level() == 0) {
+        leaves.add(k.index());
+      } else {
+        rows.add(row((short) k.level(), k.index()));
+      }
     }
-    dsl.select(LEDGER_NODE.LEVEL, LEDGER_NODE.IDX, LEDGER_NODE.HASH).from(LEDGER_NODE)
-        .where(row(LEDGER_NODE.LEVEL, LEDGER_NODE.IDX).in(rows))
-        .forEach(r -> out.put(new NodeKey(r.value1(), r.value2()), r.value3()));
+    if (!rows.isEmpty()) {
+      dsl.select(LEDGER_NODE.LEVEL, LEDGER_NODE.IDX, LEDGER_NODE.HASH).from(LEDGER_NODE)
+          .where(row(LEDGER_NODE.LEVEL, LEDGER_NODE.IDX).in(rows))
+          .forEach(r -> out.put(new NodeKey(r.value1(), r.value2()), r.value3()));
+    }
+    if (!leaves.isEmpty()) {
+      dsl.select(RECEIPT.LEAF_IDX, RECEIPT.LEAF_HASH).from(RECEIPT).where(RECEIPT.LEAF_IDX.in(leaves))
+          .forEach(r -> out.put(new NodeKey(0, r.value1()), r.value2()));
+    }
     return out;
   }
 
-  /** Sealed leaves from {@code start}, in index order, with the receipts stored for them now. */
+  /** Sealed leaves from {@code start}, in index order (a receipt deleted by hand leaves a hole). */
   public List<Leaf> leaves(long start, int limit) {
-    return dsl.select(LEDGER_NODE.IDX, LEDGER_NODE.HASH, RECEIPT.RECEIPT_ID, RECEIPT.BODY)
-        .from(LEDGER_NODE)
-        .leftJoin(RECEIPT).on(RECEIPT.RECEIPT_ID.eq(LEDGER_NODE.RECEIPT_ID))
-        .where(LEDGER_NODE.LEVEL.eq((short) 0), LEDGER_NODE.IDX.ge(start))
-        .orderBy(LEDGER_NODE.IDX)
+    return dsl.select(RECEIPT.LEAF_IDX, RECEIPT.LEAF_HASH, RECEIPT.RECEIPT_ID, RECEIPT.BODY)
+        .from(RECEIPT)
+        .where(RECEIPT.LEAF_IDX.ge(start), RECEIPT.LEAF_IDX.lt(select(LEDGER_HEAD.TREE_SIZE).from(LEDGER_HEAD)))
+        .orderBy(RECEIPT.LEAF_IDX)
         .limit(limit)
         .fetch(r -> new Leaf(r.value1(), r.value2(), r.value3(), r.value4()));
   }

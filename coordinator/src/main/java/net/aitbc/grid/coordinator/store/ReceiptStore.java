@@ -2,16 +2,15 @@ package net.aitbc.grid.coordinator.store;
 
 import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.BLOCK;
-import static net.aitbc.grid.db.Tables.LEDGER_NODE;
+import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.RECEIPT;
-import static net.aitbc.grid.db.Tables.RECEIPT_UNSEALED;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.select;
 
-import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import org.jooq.BatchBindStep;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Field;
@@ -19,52 +18,38 @@ import org.jooq.Record;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
-/** Receipts: written with their completions, read by their owners, signed when first read. */
+/** Receipts, the ledger's leaves: written with their completions, read by their owners, signed when first read. */
 public final class ReceiptStore {
   private final DSLContext dsl;
-  private final Columns columns = new Columns();
   private final Field<Long> blockHeight = DSL.field(select(min(BLOCK.HEIGHT)).from(BLOCK)
-      .where(BLOCK.TREE_SIZE.gt(LEDGER_NODE.IDX))).as("block_height");
+      .where(BLOCK.TREE_SIZE.gt(RECEIPT.LEAF_IDX))).as("block_height");
 
   /** A store over this database. */
   public ReceiptStore(DSLContext dsl) {
     this.dsl = requireNonNull(dsl, "dsl");
   }
 
-  /** Stores receipts, and their places in the queue of what waits for a block, in the caller's transaction. */
+  /**
+   * Stores receipts in the caller's transaction, as the next leaves of the ledger in this order. The
+   * counter row stays locked until the caller commits: issue last, just before committing.
+   */
   void insert(DSLContext tx, List<NewReceipt> receipts) {
     if (receipts.isEmpty()) {
       return;
     }
     int n = receipts.size();
-    UUID[] ids = new UUID[n];
-    UUID[] jobs = new UUID[n];
-    String[] clients = new String[n];
-    String[] workers = new String[n];
-    String[] bodies = new String[n];
-    byte[][] hashes = new byte[n][];
-    OffsetDateTime[] times = new OffsetDateTime[n];
+    long first = tx.update(LEDGER_ISSUED).set(LEDGER_ISSUED.LEAVES, LEDGER_ISSUED.LEAVES.plus(n))
+        .returningResult(LEDGER_ISSUED.LEAVES).fetchSingle().value1() - n;
+    // One prepared row per receipt, sent together: array literals would escape every body twice.
+    BatchBindStep batch = tx.batch(tx.insertInto(RECEIPT, RECEIPT.LEAF_IDX, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID,
+            RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID, RECEIPT.BODY, RECEIPT.LEAF_HASH, RECEIPT.CREATED_AT)
+        .values((Long) null, null, null, null, null, null, null, null));
     for (int i = 0; i < n; i++) {
       NewReceipt r = receipts.get(i);
-      ids[i] = r.receiptId();
-      jobs[i] = r.jobId();
-      clients[i] = r.clientId();
-      workers[i] = r.workerId();
-      bodies[i] = r.body();
-      hashes[i] = r.leafHash();
-      times[i] = r.createdAt();
+      batch = batch.bind(first + i, r.receiptId(), r.jobId(), r.clientId(), r.workerId(), r.body(), r.leafHash(),
+          r.createdAt());
     }
-    Columns c = columns;
-    tx.insertInto(RECEIPT, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID, RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID, RECEIPT.BODY,
-            RECEIPT.LEAF_HASH, RECEIPT.CREATED_AT)
-        .select(select(c.each(ids, RECEIPT.RECEIPT_ID), c.each(jobs, RECEIPT.JOB_ID), c.each(clients, RECEIPT.CLIENT_ID),
-            c.each(workers, RECEIPT.WORKER_ID), c.each(bodies, RECEIPT.BODY), c.each(hashes, RECEIPT.LEAF_HASH),
-            c.each(times, RECEIPT.CREATED_AT)))
-        .execute();
-    tx.insertInto(RECEIPT_UNSEALED, RECEIPT_UNSEALED.RECEIPT_ID, RECEIPT_UNSEALED.LEAF_HASH, RECEIPT_UNSEALED.CREATED_AT)
-        .select(select(c.each(ids, RECEIPT_UNSEALED.RECEIPT_ID), c.each(hashes, RECEIPT_UNSEALED.LEAF_HASH),
-            c.each(times, RECEIPT_UNSEALED.CREATED_AT)))
-        .execute();
+    batch.execute();
   }
 
   /** The receipt of a job, if {@code clientId} (null: anyone) may read it. */
@@ -91,9 +76,8 @@ public final class ReceiptStore {
     if (jobId != null) {
       where = where.and(RECEIPT.JOB_ID.eq(jobId));
     }
-    return dsl.select(RECEIPT.fields()).select(LEDGER_NODE.IDX, blockHeight).from(RECEIPT).leftJoin(LEDGER_NODE)
-        .on(LEDGER_NODE.RECEIPT_ID.eq(RECEIPT.RECEIPT_ID)).where(where)
-        .orderBy(RECEIPT.CREATED_AT.desc(), RECEIPT.RECEIPT_ID.desc())
+    return dsl.select(RECEIPT.fields()).select(blockHeight).from(RECEIPT).where(where)
+        .orderBy(RECEIPT.LEAF_IDX.desc())
         .limit(limit).offset(offset)
         .fetch(ReceiptStore::toReceipt);
   }
@@ -107,14 +91,13 @@ public final class ReceiptStore {
 
   private Optional<StoredReceipt> one(Condition key, @Nullable String clientId) {
     Condition where = clientId == null ? key : key.and(RECEIPT.CLIENT_ID.eq(clientId));
-    return dsl.select(RECEIPT.fields()).select(LEDGER_NODE.IDX, blockHeight).from(RECEIPT).leftJoin(LEDGER_NODE)
-        .on(LEDGER_NODE.RECEIPT_ID.eq(RECEIPT.RECEIPT_ID)).where(where)
+    return dsl.select(RECEIPT.fields()).select(blockHeight).from(RECEIPT).where(where)
         .fetchOptional(ReceiptStore::toReceipt);
   }
 
   private static StoredReceipt toReceipt(Record r) {
     return new StoredReceipt(r.get(RECEIPT.RECEIPT_ID), r.get(RECEIPT.JOB_ID), r.get(RECEIPT.CLIENT_ID),
         r.get(RECEIPT.WORKER_ID), r.get(RECEIPT.BODY), r.get(RECEIPT.LEAF_HASH), r.get(RECEIPT.SIGNATURE),
-        r.get(RECEIPT.CREATED_AT), r.get(LEDGER_NODE.IDX), r.get("block_height", Long.class));
+        r.get(RECEIPT.CREATED_AT), r.get(RECEIPT.LEAF_IDX), r.get("block_height", Long.class));
   }
 }

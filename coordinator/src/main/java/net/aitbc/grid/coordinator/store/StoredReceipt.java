@@ -15,9 +15,9 @@ import org.jspecify.annotations.Nullable;
  * @param leafHash SHA-256(0x00 || body) as computed when it was issued
  * @param signature the coordinator's signature of body, once made
  * @param createdAt when it was issued
- * @param leafIndex its index in the ledger, once sealed
- * @param blockHeight the block that sealed it, once sealed
+ * @param leafIndex its index in the ledger (given when it was issued)
+ * @param blockHeight the block that sealed it, or null while it waits for one
  */
 public record StoredReceipt(UUID receiptId, UUID jobId, String clientId, String workerId, String body,
-    byte[] leafHash, byte @Nullable [] signature, OffsetDateTime createdAt, @Nullable Long leafIndex,
+    byte[] leafHash, byte @Nullable [] signature, OffsetDateTime createdAt, long leafIndex,
     @Nullable Long blockHeight) {}

@@ -1,8 +1,8 @@
 package net.aitbc.grid.ops.bench;
 
 import static net.aitbc.grid.db.Tables.JOB;
+import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.RECEIPT;
-import static net.aitbc.grid.db.Tables.RECEIPT_UNSEALED;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -173,10 +173,8 @@ final class LedgerCommand implements Callable<Integer> {
       int n = Math.min(INSERT_BATCH, receipts - from);
       var jobs = dsl.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.TYPE, JOB.PAYLOAD, JOB.STATE, JOB.MAX_ATTEMPTS,
           JOB.TIMEOUT_MS, JOB.CREATED_AT, JOB.RUN_AFTER, JOB.EXPIRES_AT);
-      var rows = dsl.insertInto(RECEIPT, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID, RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID,
-          RECEIPT.BODY, RECEIPT.LEAF_HASH, RECEIPT.CREATED_AT);
-      var waiting = dsl.insertInto(RECEIPT_UNSEALED, RECEIPT_UNSEALED.RECEIPT_ID, RECEIPT_UNSEALED.LEAF_HASH,
-          RECEIPT_UNSEALED.CREATED_AT);
+      var rows = dsl.insertInto(RECEIPT, RECEIPT.LEAF_IDX, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID, RECEIPT.CLIENT_ID,
+          RECEIPT.WORKER_ID, RECEIPT.BODY, RECEIPT.LEAF_HASH, RECEIPT.CREATED_AT);
       for (int i = 0; i < n; i++) {
         UUID job = UUID.randomUUID();
         UUID receipt = UUID.randomUUID();
@@ -189,14 +187,14 @@ final class LedgerCommand implements Callable<Integer> {
             60_000, now, now, now.plusHours(1));
         byte[] leaf = Merkle.leafHash(text.getBytes(StandardCharsets.US_ASCII));
         OffsetDateTime issued = now.plusNanos(1000L * (from + i));
-        rows = rows.values(receipt, job, "bench-client", "bench-worker", text, leaf, issued);
-        waiting = waiting.values(receipt, leaf, issued);
+        rows = rows.values((long) from + i, receipt, job, "bench-client", "bench-worker", text, leaf, issued);
         ids.add(receipt);
       }
       jobs.execute();
       rows.execute();
-      waiting.execute();
     }
+    // Issued as the coordinator issues them: the counter says how many leaves there are.
+    dsl.update(LEDGER_ISSUED).set(LEDGER_ISSUED.LEAVES, (long) receipts).execute();
     return ids;
   }
 

@@ -1,10 +1,10 @@
 package net.aitbc.grid.ops.faults;
 
+import static net.aitbc.grid.db.Tables.BLOCK;
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.LEDGER_HEAD;
-import static net.aitbc.grid.db.Tables.LEDGER_NODE;
+import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.RECEIPT;
-import static net.aitbc.grid.db.Tables.RECEIPT_UNSEALED;
 import static net.aitbc.grid.db.Tables.JOB_ATTEMPT;
 import static org.awaitility.Awaitility.await;
 
@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,6 +33,7 @@ import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
+import net.aitbc.grid.ledger.CompactRange;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
@@ -191,31 +193,32 @@ final class Invariants {
         problems.add(id + ": " + job.getState() + " with " + n + " receipt(s)");
       }
     });
-    var leafRows = grid.query(db -> db.select(LEDGER_NODE.IDX, LEDGER_NODE.RECEIPT_ID).from(LEDGER_NODE)
-        .where(LEDGER_NODE.LEVEL.eq((short) 0)).orderBy(LEDGER_NODE.IDX).fetch());
-    List<UUID> leaves = leafRows.map(r -> r.value2());
-    List<Long> indexes = leafRows.map(r -> r.value1());
-    for (int i = 0; i < indexes.size(); i++) {
-      if (indexes.get(i) != i) {
-        problems.add("leaf " + i + " is missing (the next leaf is " + indexes.get(i) + ")");
+    // Receipts are the ledger's leaves: dense indexes from 0, as many as were issued, and the leaves
+    // of the sealed tree hash to the root its latest block signed.
+    var leaves = grid.query(db -> db.select(RECEIPT.LEAF_IDX, RECEIPT.LEAF_HASH).from(RECEIPT)
+        .orderBy(RECEIPT.LEAF_IDX).fetch());
+    for (int i = 0; i < leaves.size(); i++) {
+      if (leaves.get(i).value1() != i) {
+        problems.add("leaf " + i + " is missing (the next leaf is " + leaves.get(i).value1() + ")");
         break;
       }
     }
-    long head = grid.query(db -> db.select(LEDGER_HEAD.TREE_SIZE).from(LEDGER_HEAD).fetchSingle().value1());
-    if (head != leaves.size()) {
-      problems.add("the ledger's head says " + head + " leaves, " + leaves.size() + " are stored");
+    long issued = grid.query(db -> db.select(LEDGER_ISSUED.LEAVES).from(LEDGER_ISSUED).fetchSingle().value1());
+    if (issued != leaves.size()) {
+      problems.add("the ledger says " + issued + " leaves were issued, " + leaves.size() + " receipts are stored");
     }
-    Set<UUID> sealed = new HashSet<>();
-    for (UUID r : leaves) {
-      if (!sealed.add(r)) {
-        problems.add("receipt " + r + " is sealed twice");
+    var head = grid.query(db -> db.select(LEDGER_HEAD.TREE_SIZE, LEDGER_HEAD.HEIGHT).from(LEDGER_HEAD).fetchSingle());
+    if (head.value1() > leaves.size()) {
+      problems.add("the ledger's head seals " + head.value1() + " leaves, " + leaves.size() + " are stored");
+    } else if (head.value2() > 0) {
+      CompactRange tree = new CompactRange(0, List.of());
+      for (int i = 0; i < head.value1(); i++) {
+        tree.append(leaves.get(i).value2());
       }
-    }
-    Set<UUID> waiting = new HashSet<>(grid.query(db -> db.select(RECEIPT_UNSEALED.RECEIPT_ID).from(RECEIPT_UNSEALED)
-        .fetch(RECEIPT_UNSEALED.RECEIPT_ID)));
-    for (UUID r : grid.query(db -> db.select(RECEIPT.RECEIPT_ID).from(RECEIPT).fetch(RECEIPT.RECEIPT_ID))) {
-      if (sealed.contains(r) == waiting.contains(r)) {
-        problems.add("receipt " + r + (sealed.contains(r) ? " is sealed and still waiting" : " is neither sealed nor waiting"));
+      byte[] signed = grid.query(db -> db.select(BLOCK.ROOT).from(BLOCK).where(BLOCK.HEIGHT.eq(head.value2()))
+          .fetchSingle().value1());
+      if (!Arrays.equals(signed, tree.root())) {
+        problems.add("the root of the " + head.value1() + " sealed leaves is not block " + head.value2() + "'s");
       }
     }
     return problems;

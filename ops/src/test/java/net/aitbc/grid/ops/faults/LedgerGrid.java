@@ -1,8 +1,7 @@
 package net.aitbc.grid.ops.faults;
 
-import static net.aitbc.grid.db.Tables.LEDGER_NODE;
+import static net.aitbc.grid.db.Tables.LEDGER_HEAD;
 import static net.aitbc.grid.db.Tables.RECEIPT;
-import static net.aitbc.grid.db.Tables.RECEIPT_UNSEALED;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -95,9 +94,8 @@ final class LedgerGrid {
   void awaitSealed(Duration atMost) {
     await("every receipt sealed").atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> {
       int receipts = grid.query(db -> db.fetchCount(RECEIPT));
-      int unsealed = grid.query(db -> db.fetchCount(RECEIPT_UNSEALED));
-      int leaves = grid.query(db -> db.fetchCount(LEDGER_NODE, LEDGER_NODE.LEVEL.eq((short) 0)));
-      return unsealed == 0 && leaves == receipts;
+      long sealed = grid.query(db -> db.select(LEDGER_HEAD.TREE_SIZE).from(LEDGER_HEAD).fetchSingle().value1());
+      return sealed == receipts;
     });
     await("the bridge's sync status").atMost(atMost).pollInterval(Duration.ofMillis(100))
         .until(() -> json("/v1/sync-status").path("unsealed").asLong(-1) == 0);

@@ -1,13 +1,13 @@
 package net.aitbc.grid.ops.faults;
 
 import static net.aitbc.grid.db.Tables.BLOCK;
-import static net.aitbc.grid.db.Tables.LEDGER_NODE;
 import static net.aitbc.grid.db.Tables.RECEIPT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,9 +16,10 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.db.enums.JobState;
-import net.aitbc.grid.db.tables.records.LedgerNodeRecord;
+import net.aitbc.grid.db.tables.records.ReceiptRecord;
 import net.aitbc.grid.ledger.B64;
 import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ledger.Merkle;
 import net.aitbc.grid.ops.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,8 +49,8 @@ class LedgerTamperIT {
     assertPasses(ledger.verifyLedger(), JOBS + " leaves");
 
     // One byte of a stored receipt: its leaf no longer matches the hash sealed for it.
-    UUID receiptAt9 = grid.query(db -> db.select(LEDGER_NODE.RECEIPT_ID).from(LEDGER_NODE)
-        .where(LEDGER_NODE.LEVEL.eq((short) 0), LEDGER_NODE.IDX.eq(9L)).fetchSingle().value1());
+    UUID receiptAt9 = grid.query(db -> db.select(RECEIPT.RECEIPT_ID).from(RECEIPT).where(RECEIPT.LEAF_IDX.eq(9L))
+        .fetchSingle().value1());
     String body = grid.query(db -> db.select(RECEIPT.BODY).from(RECEIPT).where(RECEIPT.RECEIPT_ID.eq(receiptAt9))
         .fetchSingle().value1());
     assertThat(body).contains("\"status\":\"COMPLETED\"");
@@ -80,14 +81,26 @@ class LedgerTamperIT {
     setHeader(2, header);
     assertPasses(ledger.verifyLedger(), JOBS + " leaves");
 
-    // A dropped leaf.
-    LedgerNodeRecord leaf5 = grid.query(db -> db.selectFrom(LEDGER_NODE)
-        .where(LEDGER_NODE.LEVEL.eq((short) 0), LEDGER_NODE.IDX.eq(5L)).fetchSingle());
-    grid.query(db -> db.deleteFrom(LEDGER_NODE).where(LEDGER_NODE.LEVEL.eq((short) 0), LEDGER_NODE.IDX.eq(5L)).execute());
+    // A dropped leaf (its receipt row).
+    ReceiptRecord leaf5 = grid.query(db -> db.selectFrom(RECEIPT).where(RECEIPT.LEAF_IDX.eq(5L)).fetchSingle());
+    grid.query(db -> db.deleteFrom(RECEIPT).where(RECEIPT.LEAF_IDX.eq(5L)).execute());
     assertFails(ledger.verifyLedger(), "leaf 5: missing (sealed in block " + sealingBlock(5) + ")",
         "root not recomputed: leaf 5 cannot be read");
-    grid.query(db -> db.insertInto(LEDGER_NODE).set(LEDGER_NODE.LEVEL, leaf5.getLevel()).set(LEDGER_NODE.IDX, leaf5.getIdx())
-        .set(LEDGER_NODE.HASH, leaf5.getHash()).set(LEDGER_NODE.RECEIPT_ID, leaf5.getReceiptId()).execute());
+    grid.query(db -> db.insertInto(RECEIPT).set(leaf5).execute());
+    assertPasses(ledger.verifyLedger(), JOBS + " leaves");
+
+    // A leaf's hash altered with its body, as someone would who knows the format: the roots say so.
+    String body10 = grid.query(db -> db.select(RECEIPT.BODY).from(RECEIPT).where(RECEIPT.LEAF_IDX.eq(10L))
+        .fetchSingle().value1());
+    byte[] hash10 = grid.query(db -> db.select(RECEIPT.LEAF_HASH).from(RECEIPT).where(RECEIPT.LEAF_IDX.eq(10L))
+        .fetchSingle().value1());
+    String forged = body10.replace("\"status\":\"COMPLETED\"", "\"status\":\"COMPLETEd\"");
+    grid.query(db -> db.update(RECEIPT).set(RECEIPT.BODY, forged)
+        .set(RECEIPT.LEAF_HASH, Merkle.leafHash(forged.getBytes(StandardCharsets.UTF_8)))
+        .where(RECEIPT.LEAF_IDX.eq(10L)).execute());
+    assertFails(ledger.verifyLedger(), "block " + sealingBlock(10) + ": root: the root of leaves 0..");
+    grid.query(db -> db.update(RECEIPT).set(RECEIPT.BODY, body10).set(RECEIPT.LEAF_HASH, hash10)
+        .where(RECEIPT.LEAF_IDX.eq(10L)).execute());
     assertPasses(ledger.verifyLedger(), JOBS + " leaves");
 
     // One byte of the worker's signature inside a stored receipt: `grid verify receipt` names it.
