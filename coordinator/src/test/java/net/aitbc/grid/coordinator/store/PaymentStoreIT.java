@@ -318,4 +318,17 @@ class PaymentStoreIT {
     assertThat(balance(c, AccountKind.client)).isEqualByComparingTo("1");
     assertThat(dsl.fetchCount(ACCOUNT, ACCOUNT.OWNER_ID.eq(c))).isOne();
   }
+
+  @Test
+  void theInvariantCheckCatchesMoneyThatTransfersDoNotExplain() {
+    String c = client("1");
+    var mine = ACCOUNT.OWNER_ID.eq(c).and(ACCOUNT.KIND.eq(AccountKind.client));
+    dsl.update(ACCOUNT).set(ACCOUNT.BALANCE, new BigDecimal("2")).where(mine).execute();
+    try {
+      assertThatThrownBy(() -> PaymentInvariants.check(dsl)).isInstanceOf(AssertionError.class)
+          .hasMessageContaining("balance against its transfers");
+    } finally {
+      dsl.update(ACCOUNT).set(ACCOUNT.BALANCE, BigDecimal.ONE).where(mine).execute();
+    }
+  }
 }
