@@ -10,8 +10,10 @@ public final class PaymentRefused extends RuntimeException {
     NOT_FOUND,
     /** The paying account's balance and credit limit do not cover the amount. */
     INSUFFICIENT_FUNDS,
-    /** The payment or job is already in a state that excludes this (settled the other way, paid differently). */
+    /** Something else already holds this key: the job has a different live payment, a deposit key was used. */
     CONFLICT,
+    /** The payment was already settled the other way (released when refunding, refunded when releasing). */
+    SETTLED,
     /** The job cannot be paid for, or released to a worker, in its present state. */
     NOT_PAYABLE
   }

@@ -142,7 +142,7 @@ public final class PaymentStore {
 
   /**
    * Voids a client's escrowed payment back to it. Answers a payment refunded before as it is
-   * (nothing moves twice); refuses one already released ({@link Reason#CONFLICT}).
+   * (nothing moves twice); refuses one already released ({@link Reason#SETTLED}).
    */
   public Settled refund(UUID paymentId, String clientId) {
     return Database.transaction(dsl, tx -> {
@@ -158,7 +158,7 @@ public final class PaymentStore {
   /**
    * Posts a client's escrowed payment to the owner of the worker that runs or ran its job, less the
    * fee. Answers a payment released before as it is; refuses one already refunded
-   * ({@link Reason#CONFLICT}) or whose job has not reached a worker ({@link Reason#NOT_PAYABLE}).
+   * ({@link Reason#SETTLED}) or whose job has not reached a worker ({@link Reason#NOT_PAYABLE}).
    */
   public Settled release(UUID paymentId, String clientId) {
     return Database.transaction(dsl, tx -> {
@@ -183,7 +183,7 @@ public final class PaymentStore {
     if (p.status() == wanted) {
       return new Settled(p, false);
     }
-    throw new PaymentRefused(Reason.CONFLICT, "payment " + paymentId + " is already " + p.status().getLiteral()
+    throw new PaymentRefused(Reason.SETTLED, "payment " + paymentId + " is already " + p.status().getLiteral()
         + (p.status() == PaymentStatus.refunded ? " (" + p.voidReason() + ")" : "") + ": it cannot be "
         + wanted.getLiteral());
   }

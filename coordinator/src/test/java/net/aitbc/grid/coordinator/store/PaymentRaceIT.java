@@ -136,7 +136,7 @@ class PaymentRaceIT {
       try {
         return side.call();
       } catch (PaymentRefused e) {
-        assertThat(e.reason()).isEqualTo(Reason.CONFLICT);
+        assertThat(e.reason()).isEqualTo(Reason.SETTLED);
         return new Side(false, "refused: " + e.getMessage().replaceAll(".*is (already \\w+).*", "$1"));
       }
     };

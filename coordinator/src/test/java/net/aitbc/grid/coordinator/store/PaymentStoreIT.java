@@ -197,7 +197,7 @@ class PaymentStoreIT {
     assertThat(payments.release(pid, c).changed()).isFalse();
     assertThatThrownBy(() -> payments.refund(pid, c))
         .isInstanceOfSatisfying(PaymentRefused.class, e -> {
-          assertThat(e.reason()).isEqualTo(Reason.CONFLICT);
+          assertThat(e.reason()).isEqualTo(Reason.SETTLED);
           assertThat(e.getMessage()).contains("already released");
         });
   }
@@ -225,7 +225,7 @@ class PaymentStoreIT {
     assertThat(payments.refund(pid, c).changed()).isFalse();
     assertThat(post(job)).isEmpty();
     assertThatThrownBy(() -> payments.release(pid, c))
-        .isInstanceOfSatisfying(PaymentRefused.class, e -> assertThat(e.reason()).isEqualTo(Reason.CONFLICT));
+        .isInstanceOfSatisfying(PaymentRefused.class, e -> assertThat(e.reason()).isEqualTo(Reason.SETTLED));
     assertThat(balance(c, AccountKind.client)).isEqualByComparingTo("3");
     // After a refund the job may be paid for again.
     assertThat(payments.create(payment(job, c, "1")).existing()).isFalse();
