@@ -47,8 +47,9 @@ CREATE TABLE payment (
     expires_at        timestamptz    NOT NULL,
     -- The platform's cut of a release, in basis points, fixed when the payment is made.
     fee_bps           integer        NOT NULL CHECK (fee_bps BETWEEN 0 AND 9999),
-    -- Set by a release: whose workers earned it, and the fee taken.
+    -- Set by a release: whose workers earned it, which worker ran the job, and the fee taken.
     worker_owner_id   text,
+    worker_id         text,
     fee_amount        numeric(20, 8),
     void_reason       void_reason,
     created_at        timestamptz    NOT NULL,
@@ -65,6 +66,8 @@ CREATE UNIQUE INDEX payment_job_live_uq ON payment (job_id)
     WHERE status IN ('pending', 'escrowed', 'released');
 -- A job's payments, newest first (GET /v1/jobs/{id}/payment).
 CREATE INDEX payment_job_created_idx ON payment (job_id, created_at DESC);
+-- An owner's earnings (miner earnings), newest first.
+CREATE INDEX payment_released_owner_idx ON payment (worker_owner_id, released_at DESC) WHERE status = 'released';
 -- The sweep of escrows past their timeout.
 CREATE INDEX payment_escrowed_expiry_idx ON payment (expires_at) WHERE status = 'escrowed';
 

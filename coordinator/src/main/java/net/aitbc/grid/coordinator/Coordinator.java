@@ -41,6 +41,7 @@ import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.AccountStore;
+import net.aitbc.grid.coordinator.store.EarningsStore;
 import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.ledger.SigningKey;
@@ -132,7 +133,7 @@ public final class Coordinator implements AutoCloseable {
             core.revocations, core.executor, core.stores.receipts(), core.ledger))
         .addService(new ReceiptServiceImpl(core.stores.receipts(), core.ledger))
         .addService(new ExplorerServiceImpl(core.stores.ledger(), core.ledger))
-        .addService(new PaymentServiceImpl(core.payments, core.accounts))
+        .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl)))
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())

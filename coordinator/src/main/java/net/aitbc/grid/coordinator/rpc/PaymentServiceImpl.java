@@ -14,6 +14,7 @@ import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.AccountStore;
+import net.aitbc.grid.coordinator.store.EarningsStore;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.Money;
 import net.aitbc.grid.coordinator.store.NewPayment;
@@ -23,10 +24,13 @@ import net.aitbc.grid.coordinator.store.StoredPayment;
 import net.aitbc.grid.coordinator.store.TransferEntry;
 import net.aitbc.grid.v1.CreatePaymentRequest;
 import net.aitbc.grid.v1.CreatePaymentResponse;
+import net.aitbc.grid.v1.CurrencyEarnings;
 import net.aitbc.grid.v1.DepositRequest;
 import net.aitbc.grid.v1.DepositResponse;
 import net.aitbc.grid.v1.GetBalanceRequest;
 import net.aitbc.grid.v1.GetBalanceResponse;
+import net.aitbc.grid.v1.GetEarningsRequest;
+import net.aitbc.grid.v1.GetEarningsResponse;
 import net.aitbc.grid.v1.GetJobPaymentRequest;
 import net.aitbc.grid.v1.GetJobPaymentResponse;
 import net.aitbc.grid.v1.GetPaymentRequest;
@@ -51,11 +55,13 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
 
   private final PaymentStore payments;
   private final AccountStore accounts;
+  private final EarningsStore earnings;
 
   /** The service over these stores. */
-  public PaymentServiceImpl(PaymentStore payments, AccountStore accounts) {
+  public PaymentServiceImpl(PaymentStore payments, AccountStore accounts, EarningsStore earnings) {
     this.payments = requireNonNull(payments, "payments");
     this.accounts = requireNonNull(accounts, "accounts");
+    this.earnings = requireNonNull(earnings, "earnings");
   }
 
   @Override
@@ -142,6 +148,28 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
       if (page.size() > pageSize) {
         b.setNextOffset(request.getOffset() + pageSize);
       }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void getEarnings(GetEarningsRequest request, StreamObserver<GetEarningsResponse> out) {
+    answer(out, () -> {
+      int pageSize = request.getPageSize() == 0 ? DEFAULT_PAGE : request.getPageSize();
+      if (pageSize < 1 || pageSize > MAX_PAGE) {
+        throw invalid("page_size must be between 1 and " + MAX_PAGE + ", not " + request.getPageSize());
+      }
+      String owner = AuthInterceptor.principal().clientId();
+      EarningsStore.Earnings e = earnings.of(owner, request.getWorkerId().isEmpty() ? null : request.getWorkerId(),
+          JobServiceImpl.time(request.hasFromTime() ? request.getFromTime() : null, "from_time"),
+          JobServiceImpl.time(request.hasToTime() ? request.getToTime() : null, "to_time"), pageSize);
+      GetEarningsResponse.Builder b = GetEarningsResponse.newBuilder().setOwnerId(owner);
+      for (EarningsStore.Totals t : e.totals()) {
+        b.addTotals(CurrencyEarnings.newBuilder().setCurrency(t.currency().getLiteral())
+            .setEarned(PaymentProtos.amount(t.earned())).setPending(PaymentProtos.amount(t.pending()))
+            .setCompletedJobs(t.completedJobs()));
+      }
+      e.history().forEach(p -> b.addHistory(PaymentProtos.payment(p)));
       return b.build();
     });
   }

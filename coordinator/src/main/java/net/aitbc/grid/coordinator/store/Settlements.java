@@ -47,9 +47,10 @@ final class Settlements {
    * @param currency in what
    * @param feeBps the platform's fee on release
    * @param workerOwnerId the owner of the worker that ran the job (session or pinned key), or null
+   * @param workerId the worker that runs or ran the job, or null
    */
   record Open(UUID paymentId, UUID jobId, String clientId, BigDecimal amount, Currency currency, int feeBps,
-      @Nullable String workerOwnerId) {}
+      @Nullable String workerOwnerId, @Nullable String workerId) {}
 
   /**
    * Locks the escrowed payments that {@code which} selects (up to {@code limit}), in the order of
@@ -57,7 +58,7 @@ final class Settlements {
    */
   static List<Open> lockOpen(DSLContext tx, Condition which, int limit, boolean skipLocked) {
     var query = tx.select(PAYMENT.PAYMENT_ID, PAYMENT.JOB_ID, PAYMENT.CLIENT_ID, PAYMENT.AMOUNT, PAYMENT.CURRENCY,
-            PAYMENT.FEE_BPS, coalesce(WORKER_SESSION.OWNER_ID, WORKER_KEY.OWNER_ID))
+            PAYMENT.FEE_BPS, coalesce(WORKER_SESSION.OWNER_ID, WORKER_KEY.OWNER_ID), JOB.WORKER_ID)
         .from(PAYMENT)
         .join(JOB).on(JOB.JOB_ID.eq(PAYMENT.JOB_ID))
         .leftJoin(WORKER_SESSION).on(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID))
@@ -68,7 +69,8 @@ final class Settlements {
         .forUpdate()
         .of(PAYMENT);
     return (skipLocked ? query.skipLocked() : query)
-        .fetch(r -> new Open(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(), r.value7()));
+        .fetch(r -> new Open(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(), r.value7(),
+            r.value8()));
   }
 
   /** Posts each payment to its worker's owner, less the fee; every one must name its owner. */
@@ -80,6 +82,7 @@ final class Settlements {
     int n = open.size();
     UUID[] ids = new UUID[n];
     String[] owners = new String[n];
+    String[] workers = new String[n];
     BigDecimal[] fees = new BigDecimal[n];
     for (int i = 0; i < n; i++) {
       Open p = open.get(i);
@@ -97,15 +100,18 @@ final class Settlements {
       }
       ids[i] = p.paymentId();
       owners[i] = owner;
+      workers[i] = p.workerId();
       fees[i] = fee;
     }
     Transfers.apply(tx, moves, now);
     Table<?> b = select(COLUMNS.each(ids, PAYMENT.PAYMENT_ID).as(PAYMENT.PAYMENT_ID),
         COLUMNS.each(owners, PAYMENT.WORKER_OWNER_ID).as(PAYMENT.WORKER_OWNER_ID),
+        COLUMNS.each(workers, PAYMENT.WORKER_ID).as(PAYMENT.WORKER_ID),
         COLUMNS.each(fees, PAYMENT.FEE_AMOUNT).as(PAYMENT.FEE_AMOUNT)).asTable("released");
     return tx.update(PAYMENT)
         .set(PAYMENT.STATUS, PaymentStatus.released)
         .set(PAYMENT.WORKER_OWNER_ID, b.field(PAYMENT.WORKER_OWNER_ID))
+        .set(PAYMENT.WORKER_ID, b.field(PAYMENT.WORKER_ID))
         .set(PAYMENT.FEE_AMOUNT, b.field(PAYMENT.FEE_AMOUNT))
         .set(PAYMENT.RELEASED_AT, now)
         .set(PAYMENT.UPDATED_AT, now)
@@ -150,7 +156,7 @@ final class Settlements {
   static StoredPayment toPayment(PaymentRecord r) {
     return new StoredPayment(r.getPaymentId(), r.getJobId(), r.getClientId(), r.getAmount(), r.getCurrency(),
         r.getStatus(), r.getPaymentMethod(), r.getEscrowTimeoutS(), r.getExpiresAt(), r.getFeeBps(),
-        r.getWorkerOwnerId(), r.getFeeAmount(), r.getVoidReason(), r.getCreatedAt(), r.getUpdatedAt(),
+        r.getWorkerOwnerId(), r.getWorkerId(), r.getFeeAmount(), r.getVoidReason(), r.getCreatedAt(), r.getUpdatedAt(),
         r.getReleasedAt(), r.getRefundedAt());
   }
 }

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param expiresAt when the escrow is voided if nothing settled it before
  * @param feeBps the platform's fee on release, in basis points
  * @param workerOwnerId who was paid, once released
+ * @param workerId the worker that ran the job, once released
  * @param feeAmount the fee taken, once released
  * @param voidReason why it was refunded, once refunded
  * @param createdAt when it was made
@@ -31,9 +32,9 @@ import org.jspecify.annotations.Nullable;
  */
 public record StoredPayment(UUID paymentId, UUID jobId, String clientId, BigDecimal amount, Currency currency,
     PaymentStatus status, String paymentMethod, int escrowTimeoutSeconds, OffsetDateTime expiresAt, int feeBps,
-    @Nullable String workerOwnerId, @Nullable BigDecimal feeAmount, @Nullable VoidReason voidReason,
-    OffsetDateTime createdAt, OffsetDateTime updatedAt, @Nullable OffsetDateTime releasedAt,
-    @Nullable OffsetDateTime refundedAt) {
+    @Nullable String workerOwnerId, @Nullable String workerId, @Nullable BigDecimal feeAmount,
+    @Nullable VoidReason voidReason, OffsetDateTime createdAt, OffsetDateTime updatedAt,
+    @Nullable OffsetDateTime releasedAt, @Nullable OffsetDateTime refundedAt) {
 
   /** The id of the transfer that moved the amount into escrow. */
   public UUID escrowTransferId() {

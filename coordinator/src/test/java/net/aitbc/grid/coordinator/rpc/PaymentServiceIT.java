@@ -22,6 +22,8 @@ import net.aitbc.grid.v1.CreatePaymentRequest;
 import net.aitbc.grid.v1.CreatePaymentResponse;
 import net.aitbc.grid.v1.DepositRequest;
 import net.aitbc.grid.v1.GetBalanceRequest;
+import net.aitbc.grid.v1.GetEarningsRequest;
+import net.aitbc.grid.v1.GetEarningsResponse;
 import net.aitbc.grid.v1.GetJobPaymentRequest;
 import net.aitbc.grid.v1.GetJobRequest;
 import net.aitbc.grid.v1.GetPaymentRequest;
@@ -213,6 +215,13 @@ class PaymentServiceIT {
     }
     assertThat(new java.math.BigDecimal(balance(workerOwner, AccountKind.ACCOUNT_KIND_WORKER_OWNER))
         .subtract(new java.math.BigDecimal(ownerBefore))).isEqualByComparingTo("5.7");
+    GetEarningsResponse earned = workerOwner.getEarnings(GetEarningsRequest.newBuilder().setWorkerId("pay-w1").build());
+    assertThat(earned.getOwnerId()).isEqualTo("owner");
+    assertThat(earned.getTotalsList()).singleElement().satisfies(t -> {
+      assertThat(t.getEarned()).isEqualTo("5.7");
+      assertThat(t.getCompletedJobs()).isEqualTo(2);
+    });
+    assertThat(earned.getHistoryList()).hasSize(2).allSatisfy(p -> assertThat(p.getWorkerOwnerId()).isEqualTo("owner"));
     assertThatThrownBy(() -> workerOwner.createPayment(CreatePaymentRequest.newBuilder().setJobId("a".repeat(32))
         .setAmount("1").build())).isInstanceOf(StatusRuntimeException.class).hasMessageContaining("PERMISSION_DENIED");
   }

@@ -200,6 +200,16 @@ class PaymentStoreIT {
           assertThat(e.reason()).isEqualTo(Reason.SETTLED);
           assertThat(e.getMessage()).contains("already released");
         });
+    // The owner's earnings: released net of the fee, and what a job its worker runs holds in escrow.
+    payments.create(payment(job(c, owner), c, "3"));
+    EarningsStore.Earnings earned = new EarningsStore(dsl).of(owner, null, null, null, 10);
+    assertThat(earned.totals()).singleElement().satisfies(t -> {
+      assertThat(t.earned()).isEqualByComparingTo("9.75");
+      assertThat(t.pending()).isEqualByComparingTo("3");
+      assertThat(t.completedJobs()).isOne();
+    });
+    assertThat(earned.history()).singleElement().extracting(StoredPayment::workerId).isEqualTo("w-" + owner);
+    assertThat(new EarningsStore(dsl).of(owner, "another-worker", null, null, 10).history()).isEmpty();
   }
 
   @Test
