@@ -3,6 +3,9 @@ package net.aitbc.grid.coordinator.store;
 import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.PAYMENT;
+import static net.aitbc.grid.db.Tables.WORKER_KEY;
+import static net.aitbc.grid.db.Tables.WORKER_SESSION;
+import static org.jooq.impl.DSL.coalesce;
 
 import java.time.OffsetDateTime;
 import java.util.Collection;
@@ -73,14 +76,19 @@ public final class PaymentStore {
   public Created create(DSLContext tx, NewPayment p) {
     var amount = Money.paymentAmount(p.amount());
     int timeout = Money.escrowTimeout(p.escrowTimeoutSeconds());
-    var job = tx.select(JOB.STATE)
+    var row = tx.select(JOB.STATE, coalesce(WORKER_SESSION.OWNER_ID, WORKER_KEY.OWNER_ID))
         .from(JOB)
+        .leftJoin(WORKER_SESSION).on(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID))
+        .leftJoin(WORKER_KEY).on(WORKER_KEY.WORKER_ID.eq(JOB.WORKER_ID))
         .where(JOB.JOB_ID.eq(p.jobId()), JOB.CLIENT_ID.eq(p.clientId()))
         // Orders this against the transaction that completes, fails, cancels or expires the job:
         // whichever comes second sees the other's work.
         .forNoKeyUpdate()
-        .fetchOptional(r -> r.value1())
+        .of(JOB)
+        .fetchOptional()
         .orElseThrow(() -> new PaymentRefused(Reason.NOT_FOUND, "job " + p.jobId() + " not found"));
+    JobState job = row.value1();
+    String owner = row.value2();
     Optional<StoredPayment> live = tx.selectFrom(PAYMENT)
         .where(PAYMENT.JOB_ID.eq(p.jobId()), PAYMENT.STATUS.in(LIVE))
         .fetchOptional(Settlements::toPayment);
@@ -96,6 +104,12 @@ public final class PaymentStore {
       throw new PaymentRefused(Reason.NOT_PAYABLE, "job " + p.jobId() + " is " + job + ": there is nothing to pay for");
     }
     OffsetDateTime now = JobStore.now();
+    if (job == JobState.COMPLETED && owner != null) {
+      // Escrow and post at once: every account both touch is locked in one round, in id order, so
+      // that this never deadlocks with a completion posting to the same accounts.
+      Transfers.lock(tx, List.of(AccountKey.client(p.clientId(), p.currency()), AccountKey.escrow(p.currency()),
+          AccountKey.workerOwner(owner, p.currency()), AccountKey.fee(p.currency())));
+    }
     tx.insertInto(PAYMENT)
         .set(PAYMENT.PAYMENT_ID, p.paymentId())
         .set(PAYMENT.JOB_ID, p.jobId())
