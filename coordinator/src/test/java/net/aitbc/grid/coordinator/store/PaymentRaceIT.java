@@ -116,7 +116,8 @@ class PaymentRaceIT {
     }
     assertThat(posted + voided).isEqualTo(RACES);
     assertThat(dsl.fetchCount(net.aitbc.grid.db.Tables.PAYMENT,
-        net.aitbc.grid.db.Tables.PAYMENT.STATUS.eq(PaymentStatus.released))).isEqualTo(posted);
+        net.aitbc.grid.db.Tables.PAYMENT.STATUS.eq(PaymentStatus.released),
+        net.aitbc.grid.db.Tables.PAYMENT.CLIENT_ID.eq(client))).isEqualTo(posted);
     BigDecimal earned = dsl.select(ACCOUNT.BALANCE).from(ACCOUNT)
         .where(ACCOUNT.OWNER_ID.eq(owner), ACCOUNT.KIND.eq(AccountKind.worker_owner)).fetchSingle().value1();
     assertThat(earned).isEqualByComparingTo(new BigDecimal("0.99").multiply(BigDecimal.valueOf(posted)));
@@ -161,5 +162,67 @@ class PaymentRaceIT {
   private static Side refund(UUID pid, String client) {
     assertThat(payments.refund(pid, client).changed()).isTrue();
     return new Side(true, "refunded");
+  }
+
+  @Test
+  void paymentsPostsAndVoidsOfManyClientsAndOwnersAtOnceNeverDeadlock() throws Exception {
+    int clients = 4;
+    int perThread = 60;
+    List<String> owners = List.of("o-a", "o-b", "o-c", "o-d");
+    List<NewJob.Placement> places = new ArrayList<>();
+    for (String o : owners) {
+      UUID session = UUID.randomUUID();
+      stores.sessions().open(session, "w-" + o, o, "{}", OffsetDateTime.now().plusHours(1));
+      places.add(new NewJob.Placement(session, "w-" + o));
+    }
+    for (int c = 0; c < clients; c++) {
+      accounts.deposit("mixed-" + c, new BigDecimal("400"), Currency.AITBC, "mixed-fund-" + c);
+    }
+    ExecutorService threads = Executors.newFixedThreadPool(2 * AT_ONCE);
+    List<Future<Integer>> done = new ArrayList<>();
+    try {
+      for (int t = 0; t < 2 * AT_ONCE; t++) {
+        int seed = t;
+        done.add(threads.submit(() -> {
+          java.util.Random random = new java.util.Random(seed);
+          String client = "mixed-" + (seed % clients);
+          int refused = 0;
+          for (int i = 0; i < perThread; i++) {
+            // Three jobs on workers of different owners, paid for; then posted and voided in
+            // batches that touch the same escrow, client, owner and fee accounts as other threads.
+            List<UUID> jobs = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+              NewJob j = new NewJob(new JobIds().next(), client, null, "noop", null, "{}", Requirements.NONE, 5, 0,
+                  1, Duration.ofHours(1), Duration.ofMinutes(5), places.get(random.nextInt(places.size())));
+              jobs.add(stores.jobs().insert(List.of(j)).getFirst().job().jobId());
+            }
+            for (UUID job : jobs) {
+              try {
+                payments.create(new NewPayment(UUID.randomUUID(), job, client,
+                    new BigDecimal(random.nextInt(300) + 1).movePointLeft(2), Currency.AITBC, "m", 3600));
+              } catch (PaymentRefused e) {
+                assertThat(e.reason()).isEqualTo(Reason.INSUFFICIENT_FUNDS);
+                refused++;
+              }
+            }
+            if (random.nextBoolean()) {
+              Database.transaction(dsl, tx -> payments.postForCompletedJobs(tx, jobs));
+            } else {
+              Database.transaction(dsl, tx -> payments.voidForJobs(tx, jobs.subList(0, 2), VoidReason.failure));
+              Database.transaction(dsl, tx -> payments.postForCompletedJobs(tx, jobs.subList(1, 3)));
+            }
+          }
+          return refused;
+        }));
+      }
+      int refused = 0;
+      for (Future<Integer> f : done) {
+        refused += f.get(120, TimeUnit.SECONDS);
+      }
+      System.out.printf("mixed load: %d payments refused for want of funds%n", refused);
+    } finally {
+      threads.shutdownNow();
+    }
+    PaymentInvariants.check(dsl);
   }
 }
