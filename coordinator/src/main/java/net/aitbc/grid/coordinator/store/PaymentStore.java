@@ -20,6 +20,7 @@ import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.db.enums.TransferKind;
 import net.aitbc.grid.db.enums.VoidReason;
 import org.jooq.DSLContext;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,7 +89,7 @@ public final class PaymentStore {
         .fetchOptional()
         .orElseThrow(() -> new PaymentRefused(Reason.NOT_FOUND, "job " + p.jobId() + " not found"));
     JobState job = row.value1();
-    String owner = row.value2();
+    @Nullable String owner = row.value2();
     Optional<StoredPayment> live = tx.selectFrom(PAYMENT)
         .where(PAYMENT.JOB_ID.eq(p.jobId()), PAYMENT.STATUS.in(LIVE))
         .fetchOptional(Settlements::toPayment);
