@@ -32,16 +32,22 @@ import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.metrics.MetricsHttpServer;
 import net.aitbc.grid.coordinator.rpc.ExplorerServiceImpl;
 import net.aitbc.grid.coordinator.rpc.JobServiceImpl;
+import net.aitbc.grid.coordinator.rpc.PaymentServiceImpl;
 import net.aitbc.grid.coordinator.rpc.ReceiptServiceImpl;
 import net.aitbc.grid.coordinator.rpc.WorkerServiceImpl;
+import net.aitbc.grid.coordinator.scheduler.EscrowSweeper;
 import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.Database;
+import net.aitbc.grid.coordinator.store.AccountStore;
+import net.aitbc.grid.coordinator.store.EarningsStore;
+import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 import org.jooq.DSLContext;
@@ -127,6 +133,7 @@ public final class Coordinator implements AutoCloseable {
             core.revocations, core.executor, core.stores.receipts(), core.ledger))
         .addService(new ReceiptServiceImpl(core.stores.receipts(), core.ledger))
         .addService(new ExplorerServiceImpl(core.stores.ledger(), core.ledger))
+        .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl)))
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -202,6 +209,9 @@ public final class Coordinator implements AutoCloseable {
   /** The coordinator's parts behind its services, over one database. */
   public static final class Core implements AutoCloseable {
     private final Stores stores;
+    private final PaymentStore payments;
+    private final AccountStore accounts;
+    private final EscrowSweeper escrowSweeper;
     private final SessionRegistry registry = new SessionRegistry();
     private final JobEvents events = new JobEvents();
     private final GridMetrics metrics;
@@ -216,6 +226,8 @@ public final class Coordinator implements AutoCloseable {
     private Core(CoordinatorConfig config, DSLContext dsl) {
       SigningKey key = config.ledger().signingKey();
       this.stores = Stores.over(dsl, key == null ? null : new ReceiptBodies());
+      this.payments = new PaymentStore(dsl, config.paymentFeeBps());
+      this.accounts = new AccountStore(dsl);
       this.ledger = key == null ? null : new Ledger(key, stores.receipts(), stores.ledger());
       this.sealer = ledger == null ? null
           : new Sealer(stores.ledger(), ledger, config.ledger().blockReceipts(), config.ledger().blockInterval());
@@ -230,6 +242,7 @@ public final class Coordinator implements AutoCloseable {
       this.scheduler = new Scheduler(config, stores, registry, events, metrics, s == null ? n -> { } : s::issued);
       this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
+      this.escrowSweeper = new EscrowSweeper(payments, config.sweepInterval().multipliedBy(10));
     }
 
     /** Reports every service as serving (health checks). */
@@ -239,6 +252,7 @@ public final class Coordinator implements AutoCloseable {
       health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(ReceiptServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(ExplorerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(PaymentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     }
 
     /** Stops the scheduler (idempotent), revocation checks and meters. */
@@ -248,6 +262,7 @@ public final class Coordinator implements AutoCloseable {
       if (sealer != null) {
         sealer.close();
       }
+      escrowSweeper.close();
       revocations.close();
       metrics.close();
       executor.shutdownNow();

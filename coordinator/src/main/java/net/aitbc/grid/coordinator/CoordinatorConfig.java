@@ -37,6 +37,7 @@ import org.jspecify.annotations.Nullable;
  * @param revocationDelay how long a revoked key may still be honoured, on new calls and open streams
  * @param staleKeyGrace how long a key checked before the database went down is still trusted
  * @param ledger receipts and the ledger: the signing key (none: no receipts) and how blocks are sealed
+ * @param paymentFeeBps the platform's fee on each released payment, in basis points (0 to 9,999)
  */
 public record CoordinatorConfig(
     String host,
@@ -61,12 +62,15 @@ public record CoordinatorConfig(
     Map<String, Duration> runTimeouts,
     Duration revocationDelay,
     Duration staleKeyGrace,
-    Ledger ledger) {
+    Ledger ledger,
+    int paymentFeeBps) {
 
   /** The default gRPC port. */
   public static final int DEFAULT_GRPC_PORT = 9090;
   /** The default Prometheus port. */
   public static final int DEFAULT_METRICS_PORT = 9091;
+  /** The platform's fee on released payments unless configured: 2.5 %. */
+  public static final int DEFAULT_PAYMENT_FEE_BPS = 250;
   /** The longest run timeout a job or type may set. */
   public static final Duration MAX_RUN_TIMEOUT = Duration.ofDays(30);
 
@@ -102,6 +106,9 @@ public record CoordinatorConfig(
     runTimeouts.forEach((type, t) -> checkRunTimeout("the run timeout of " + type, t));
     if (!revocationDelay.isPositive() || staleKeyGrace.isNegative()) {
       throw new IllegalArgumentException("the revocation delay must be positive and the stale key grace not negative");
+    }
+    if (paymentFeeBps < 0 || paymentFeeBps > 9_999) {
+      throw new IllegalArgumentException("the payment fee must be 0 to 9999 basis points, not " + paymentFeeBps);
     }
   }
 
@@ -188,6 +195,7 @@ public record CoordinatorConfig(
     private Duration revocationDelay = Duration.ofSeconds(5);
     private Duration staleKeyGrace = Duration.ofMinutes(1);
     private Ledger ledger = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"));
+    private int paymentFeeBps = DEFAULT_PAYMENT_FEE_BPS;
 
     private Builder(String dbUrl) {
       this.dbUrl = requireNonNull(dbUrl, "dbUrl");
@@ -218,6 +226,7 @@ public record CoordinatorConfig(
       revocationDelay = c.revocationDelay;
       staleKeyGrace = c.staleKeyGrace;
       ledger = c.ledger;
+      paymentFeeBps = c.paymentFeeBps;
     }
 
     /** Listens on {@code host:grpcPort}, with metrics on {@code metricsPort} (-1: none). */
@@ -308,12 +317,18 @@ public record CoordinatorConfig(
       return this;
     }
 
+    /** The platform's fee on each released payment, in basis points (0 to 9,999). */
+    public Builder paymentFee(int basisPoints) {
+      this.paymentFeeBps = basisPoints;
+      return this;
+    }
+
     /** The configuration; throws IllegalArgumentException naming a bad value. */
     public CoordinatorConfig build() {
       return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize, leaseDuration,
           heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace,
           defaultRatePerSec, defaultBurst, defaultMaxQueued, maxPrefetch, defaultRunTimeout, runTimeouts,
-          revocationDelay, staleKeyGrace, ledger);
+          revocationDelay, staleKeyGrace, ledger, paymentFeeBps);
     }
   }
 }

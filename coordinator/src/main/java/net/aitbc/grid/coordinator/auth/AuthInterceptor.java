@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
 import org.jspecify.annotations.Nullable;
@@ -32,7 +33,9 @@ public final class AuthInterceptor implements ServerInterceptor {
       JobServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
       WorkerServiceGrpc.SERVICE_NAME, Set.of(Role.WORKER),
       ReceiptServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
-      ExplorerServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN));
+      ExplorerServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN),
+      // Worker keys read their owner's earnings; PaymentServiceImpl refuses them the rest.
+      PaymentServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN));
   private final KeyCache keys;
 
   /** An interceptor that checks keys with {@code keys}. */

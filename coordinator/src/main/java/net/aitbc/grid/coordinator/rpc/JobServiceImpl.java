@@ -266,7 +266,8 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     return notFound("job " + GrpcErrors.abbreviate(id) + " not found");
   }
 
-  private static @Nullable OffsetDateTime time(@Nullable Timestamp t, String field) {
+  /** A client's time, or a refusal naming {@code field} when no database could hold it. */
+  static @Nullable OffsetDateTime time(@Nullable Timestamp t, String field) {
     if (t == null) {
       return null;
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.db.enums.VoidReason;
 import org.jooq.DSLContext;
 import org.jooq.Query;
 import org.jspecify.annotations.Nullable;
@@ -18,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * The one rule for an attempt that ended without completing its job, whoever ended it (its worker
  * reported a failure, its worker was lost, it never reached its worker, it ran past its timeout):
  * the attempt goes into the job's history, and the job is queued again after a backoff while it has
- * attempts left and the failure may pass, else it fails.
+ * attempts left and the failure may pass, else it fails, and its payment's escrow is voided back
+ * to the client.
  */
 final class Attempts {
   private Attempts() {}
@@ -48,6 +50,7 @@ final class Attempts {
         JOB_ATTEMPT.SESSION_ID, JOB_ATTEMPT.STARTED_AT, JOB_ATTEMPT.ENDED_AT, JOB_ATTEMPT.ERROR);
     List<Query> updates = new ArrayList<>(endings.size());
     List<Ended> out = new ArrayList<>(endings.size());
+    List<UUID> failed = new ArrayList<>();
     for (Ending e : endings) {
       history = history.values(e.jobId(), e.attempt(), e.workerId(), e.sessionId(), e.startedAt(), now, e.error());
       if (e.retryable() && e.attempt() < e.maxAttempts()) {
@@ -69,6 +72,7 @@ final class Attempts {
             .set(JOB.FINISHED_AT, now)
             .where(JOB.JOB_ID.eq(e.jobId())));
         out.add(new Ended(e.jobId(), e.attempt(), JobState.FAILED, e.sessionId()));
+        failed.add(e.jobId());
       }
     }
     history.onConflictDoNothing().execute();
@@ -77,6 +81,8 @@ final class Attempts {
     } else {
       tx.batch(updates).execute();
     }
+    // A job that failed for good pays nothing: its escrow goes back to the client in this transaction.
+    Settlements.voidForJobs(tx, failed, VoidReason.failure, now);
     return out;
   }
 }

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.db.enums.VoidReason;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.impl.DSL;
@@ -28,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  * Ends attempts and jobs from outside the worker: takes running jobs back from lost sessions, from
  * sessions that never got them, from attempts past their run timeout and from outcomes that could
  * not be recorded; expires jobs past their TTL; cancels a client's job. Every change is one
- * conditional statement on the job's current attempt, so it never races an outcome.
+ * conditional statement on the job's current attempt, so it never races an outcome. A job that
+ * fails, expires or is canceled here has its payment's escrow voided in the same transaction.
  */
 public final class TakeBackStore {
   private static final List<JobState> UNFINISHED = List.of(JobState.QUEUED, JobState.RUNNING);
@@ -142,13 +144,19 @@ public final class TakeBackStore {
 
   private List<Ended> expire(Condition due, int limit) {
     var ids = select(JOB.JOB_ID).from(JOB).where(due).limit(limit).forUpdate().skipLocked();
-    return dsl.update(JOB)
-        .set(JOB.STATE, JobState.EXPIRED)
-        .set(JOB.ERROR, "job expired")
-        .set(JOB.FINISHED_AT, JobStore.now())
-        .where(JOB.JOB_ID.eq(any(array(ids))))
-        .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
-        .fetch(r -> new Ended(r.value1(), r.value2(), JobState.EXPIRED, r.value3()));
+    OffsetDateTime now = JobStore.now();
+    return Database.transaction(dsl, tx -> {
+      List<Ended> ended = tx.update(JOB)
+          .set(JOB.STATE, JobState.EXPIRED)
+          .set(JOB.ERROR, "job expired")
+          .set(JOB.FINISHED_AT, now)
+          .where(JOB.JOB_ID.eq(any(array(ids))))
+          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
+          .fetch(r -> new Ended(r.value1(), r.value2(), JobState.EXPIRED, r.value3()));
+      // An expired job pays nothing: its escrow goes back to the client with the expiry.
+      Settlements.voidForJobs(tx, ended.stream().map(Ended::jobId).toList(), VoidReason.expiry, now);
+      return ended;
+    });
   }
 
   /**
@@ -156,12 +164,18 @@ public final class TakeBackStore {
    * ended; {@link Ended#sessionId()} names the session to revoke it from when it was running.
    */
   public Optional<Ended> cancel(UUID jobId, String clientId, String reason) {
-    return dsl.update(JOB)
-        .set(JOB.STATE, JobState.CANCELED)
-        .set(JOB.ERROR, reason)
-        .set(JOB.FINISHED_AT, JobStore.now())
-        .where(JOB.JOB_ID.eq(jobId), JOB.CLIENT_ID.eq(clientId), JOB.STATE.in(UNFINISHED))
-        .returningResult(JOB.ATTEMPT, JOB.SESSION_ID)
-        .fetchOptional(r -> new Ended(jobId, r.value1(), JobState.CANCELED, r.value2()));
+    OffsetDateTime now = JobStore.now();
+    return Database.transaction(dsl, tx -> {
+      Optional<Ended> ended = tx.update(JOB)
+          .set(JOB.STATE, JobState.CANCELED)
+          .set(JOB.ERROR, reason)
+          .set(JOB.FINISHED_AT, now)
+          .where(JOB.JOB_ID.eq(jobId), JOB.CLIENT_ID.eq(clientId), JOB.STATE.in(UNFINISHED))
+          .returningResult(JOB.ATTEMPT, JOB.SESSION_ID)
+          .fetchOptional(r -> new Ended(jobId, r.value1(), JobState.CANCELED, r.value2()));
+      // A canceled job pays nothing: its escrow goes back to the client with the cancel.
+      ended.ifPresent(e -> Settlements.voidForJobs(tx, List.of(jobId), VoidReason.cancel, now));
+      return ended;
+    });
   }
 }

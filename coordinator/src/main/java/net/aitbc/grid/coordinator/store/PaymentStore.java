@@ -1,0 +1,248 @@
+package net.aitbc.grid.coordinator.store;
+
+import static java.util.Objects.requireNonNull;
+import static net.aitbc.grid.db.Tables.JOB;
+import static net.aitbc.grid.db.Tables.PAYMENT;
+import static net.aitbc.grid.db.Tables.WORKER_KEY;
+import static net.aitbc.grid.db.Tables.WORKER_SESSION;
+import static org.jooq.impl.DSL.coalesce;
+
+import java.time.OffsetDateTime;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import net.aitbc.grid.coordinator.store.PaymentRefused.Reason;
+import net.aitbc.grid.coordinator.store.Transfers.AccountKey;
+import net.aitbc.grid.coordinator.store.Transfers.Move;
+import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.db.enums.PaymentStatus;
+import net.aitbc.grid.db.enums.TransferKind;
+import net.aitbc.grid.db.enums.VoidReason;
+import org.jooq.DSLContext;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Payments for jobs as two-phase transfers: {@link #create} moves the amount from the client into
+ * escrow with a timeout; then exactly one of post (the job completed, or the client released it:
+ * to the worker's owner less the platform fee) and void (the job failed, was canceled or expired,
+ * the client asked for a refund, or the escrow timed out: back to the client) settles it. Every
+ * state lives in PostgreSQL under row locks, so coordinators sharing the database agree.
+ */
+public final class PaymentStore {
+  private static final Logger logger = LoggerFactory.getLogger(PaymentStore.class);
+  private static final List<PaymentStatus> LIVE =
+      List.of(PaymentStatus.pending, PaymentStatus.escrowed, PaymentStatus.released);
+
+  private final DSLContext dsl;
+  private final int feeBps;
+
+  /** A store over this database; releases take {@code feeBps} basis points for the platform. */
+  public PaymentStore(DSLContext dsl, int feeBps) {
+    this.dsl = requireNonNull(dsl, "dsl");
+    this.feeBps = Money.feeBps(feeBps);
+  }
+
+  /**
+   * What {@link #create} did.
+   *
+   * @param payment the job's payment
+   * @param existing whether it existed already (a retry): nothing moved this time
+   */
+  public record Created(StoredPayment payment, boolean existing) {}
+
+  /**
+   * What a release or refund did.
+   *
+   * @param payment the payment after it
+   * @param changed false when it was already so (a retry): nothing moved this time
+   */
+  public record Settled(StoredPayment payment, boolean changed) {}
+
+  /** {@link #create(DSLContext, NewPayment)} in a transaction of its own. */
+  public Created create(NewPayment p) {
+    return Database.transaction(dsl, tx -> create(tx, p));
+  }
+
+  /**
+   * Pays for a client's job in {@code tx}: the amount moves from the client's account into escrow,
+   * and the job names the payment. A job that has completed is paid out at once (the contract's
+   * auto-release). A retry (the job already has a live payment of the same amount and currency)
+   * returns that payment and moves nothing. Throws {@link PaymentRefused}: the job is not the
+   * client's; it failed, was canceled or expired; it has a different live payment; the client's
+   * balance does not cover the amount (then nothing has moved once {@code tx} rolls back).
+   */
+  public Created create(DSLContext tx, NewPayment p) {
+    var amount = Money.paymentAmount(p.amount());
+    int timeout = Money.escrowTimeout(p.escrowTimeoutSeconds());
+    var row = tx.select(JOB.STATE, coalesce(WORKER_SESSION.OWNER_ID, WORKER_KEY.OWNER_ID))
+        .from(JOB)
+        .leftJoin(WORKER_SESSION).on(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID))
+        .leftJoin(WORKER_KEY).on(WORKER_KEY.WORKER_ID.eq(JOB.WORKER_ID))
+        .where(JOB.JOB_ID.eq(p.jobId()), JOB.CLIENT_ID.eq(p.clientId()))
+        // Orders this against the transaction that completes, fails, cancels or expires the job:
+        // whichever comes second sees the other's work.
+        .forNoKeyUpdate()
+        .of(JOB)
+        .fetchOptional()
+        .orElseThrow(() -> new PaymentRefused(Reason.NOT_FOUND, "job " + p.jobId() + " not found"));
+    JobState job = row.value1();
+    @Nullable String owner = row.value2();
+    Optional<StoredPayment> live = tx.selectFrom(PAYMENT)
+        .where(PAYMENT.JOB_ID.eq(p.jobId()), PAYMENT.STATUS.in(LIVE))
+        .fetchOptional(Settlements::toPayment);
+    if (live.isPresent()) {
+      StoredPayment s = live.get();
+      if (s.amount().compareTo(amount) == 0 && s.currency() == p.currency()) {
+        return new Created(s, true);
+      }
+      throw new PaymentRefused(Reason.CONFLICT, "job " + p.jobId() + " already has payment " + s.paymentId() + " of "
+          + Transfers.plain(s.amount()) + " " + s.currency().getLiteral() + " (" + s.status().getLiteral() + ")");
+    }
+    if (job != JobState.QUEUED && job != JobState.RUNNING && job != JobState.COMPLETED) {
+      throw new PaymentRefused(Reason.NOT_PAYABLE, "job " + p.jobId() + " is " + job + ": there is nothing to pay for");
+    }
+    OffsetDateTime now = JobStore.now();
+    if (job == JobState.COMPLETED && owner != null) {
+      // Escrow and post at once: every account both touch is locked in one round, in id order, so
+      // that this never deadlocks with a completion posting to the same accounts.
+      Transfers.lock(tx, List.of(AccountKey.client(p.clientId(), p.currency()), AccountKey.escrow(p.currency()),
+          AccountKey.workerOwner(owner, p.currency()), AccountKey.fee(p.currency())));
+    }
+    tx.insertInto(PAYMENT)
+        .set(PAYMENT.PAYMENT_ID, p.paymentId())
+        .set(PAYMENT.JOB_ID, p.jobId())
+        .set(PAYMENT.CLIENT_ID, p.clientId())
+        .set(PAYMENT.AMOUNT, amount)
+        .set(PAYMENT.CURRENCY, p.currency())
+        .set(PAYMENT.STATUS, PaymentStatus.escrowed)
+        .set(PAYMENT.PAYMENT_METHOD, p.paymentMethod())
+        .set(PAYMENT.ESCROW_TIMEOUT_S, timeout)
+        .set(PAYMENT.EXPIRES_AT, now.plusSeconds(timeout))
+        .set(PAYMENT.FEE_BPS, feeBps)
+        .set(PAYMENT.CREATED_AT, now)
+        .set(PAYMENT.UPDATED_AT, now)
+        .execute();
+    Transfers.apply(tx, List.of(new Move(AccountKey.client(p.clientId(), p.currency()),
+        AccountKey.escrow(p.currency()), amount, TransferKind.escrow, p.paymentId(),
+        Transfers.escrowKey(p.paymentId()))), now);
+    tx.update(JOB).set(JOB.PAYMENT_ID, p.paymentId()).where(JOB.JOB_ID.eq(p.jobId())).execute();
+    if (job == JobState.COMPLETED) {
+      List<StoredPayment> posted = postForCompletedJobs(tx, List.of(p.jobId()));
+      if (!posted.isEmpty()) {
+        return new Created(posted.getFirst(), false);
+      }
+    }
+    return new Created(tx.selectFrom(PAYMENT).where(PAYMENT.PAYMENT_ID.eq(p.paymentId()))
+        .fetchSingle(Settlements::toPayment), false);
+  }
+
+  /** A client's payment. */
+  public Optional<StoredPayment> find(UUID paymentId, String clientId) {
+    return dsl.selectFrom(PAYMENT)
+        .where(PAYMENT.PAYMENT_ID.eq(paymentId), PAYMENT.CLIENT_ID.eq(clientId))
+        .fetchOptional(Settlements::toPayment);
+  }
+
+  /** The latest payment for a client's job. */
+  public Optional<StoredPayment> findByJob(UUID jobId, String clientId) {
+    return dsl.selectFrom(PAYMENT)
+        .where(PAYMENT.JOB_ID.eq(jobId), PAYMENT.CLIENT_ID.eq(clientId))
+        .orderBy(PAYMENT.CREATED_AT.desc())
+        .limit(1)
+        .fetchOptional(Settlements::toPayment);
+  }
+
+  /**
+   * Voids a client's escrowed payment back to it. Answers a payment refunded before as it is
+   * (nothing moves twice); refuses one already released ({@link Reason#SETTLED}).
+   */
+  public Settled refund(UUID paymentId, String clientId) {
+    return Database.transaction(dsl, tx -> {
+      var open = Settlements.lockOpen(tx, PAYMENT.PAYMENT_ID.eq(paymentId).and(PAYMENT.CLIENT_ID.eq(clientId)), 1,
+          false);
+      if (open.isEmpty()) {
+        return settledBefore(tx, paymentId, clientId, PaymentStatus.refunded);
+      }
+      return new Settled(Settlements.voidAll(tx, open, VoidReason.refund, JobStore.now()).getFirst(), true);
+    });
+  }
+
+  /**
+   * Posts a client's escrowed payment to the owner of the worker that runs or ran its job, less the
+   * fee. Answers a payment released before as it is; refuses one already refunded
+   * ({@link Reason#SETTLED}) or whose job has not reached a worker ({@link Reason#NOT_PAYABLE}).
+   */
+  public Settled release(UUID paymentId, String clientId) {
+    return Database.transaction(dsl, tx -> {
+      var open = Settlements.lockOpen(tx, PAYMENT.PAYMENT_ID.eq(paymentId).and(PAYMENT.CLIENT_ID.eq(clientId)), 1,
+          false);
+      if (open.isEmpty()) {
+        return settledBefore(tx, paymentId, clientId, PaymentStatus.released);
+      }
+      if (open.getFirst().workerOwnerId() == null) {
+        throw new PaymentRefused(Reason.NOT_PAYABLE, "job " + open.getFirst().jobId()
+            + " has not run on a worker: there is no one to release payment " + paymentId + " to");
+      }
+      return new Settled(Settlements.post(tx, open, JobStore.now()).getFirst(), true);
+    });
+  }
+
+  private static Settled settledBefore(DSLContext tx, UUID paymentId, String clientId, PaymentStatus wanted) {
+    StoredPayment p = tx.selectFrom(PAYMENT)
+        .where(PAYMENT.PAYMENT_ID.eq(paymentId), PAYMENT.CLIENT_ID.eq(clientId))
+        .fetchOptional(Settlements::toPayment)
+        .orElseThrow(() -> new PaymentRefused(Reason.NOT_FOUND, "payment " + paymentId + " not found"));
+    if (p.status() == wanted) {
+      return new Settled(p, false);
+    }
+    throw new PaymentRefused(Reason.SETTLED, "payment " + paymentId + " is already " + p.status().getLiteral()
+        + (p.status() == PaymentStatus.refunded ? " (" + p.voidReason() + ")" : "") + ": it cannot be "
+        + wanted.getLiteral());
+  }
+
+  /**
+   * Posts the escrowed payments of jobs that {@code tx} has just completed, to the owner of the
+   * worker that ran each (its session's owner, else its pinned key's), less the fee. Jobs without an
+   * escrowed payment are skipped. Returns the payments released.
+   */
+  public List<StoredPayment> postForCompletedJobs(DSLContext tx, Collection<UUID> jobIds) {
+    if (jobIds.isEmpty()) {
+      return List.of();
+    }
+    var open = Settlements.lockOpen(tx, PAYMENT.JOB_ID.in(jobIds), Integer.MAX_VALUE, false);
+    List<Settlements.Open> payable = open.stream().filter(o -> o.workerOwnerId() != null).toList();
+    if (payable.size() < open.size()) {
+      // Cannot happen while sessions outlive their jobs; the escrow then times out back to the client.
+      logger.warn("[jobs={}] completed jobs with payments but no known worker owner; left in escrow",
+          open.stream().filter(o -> o.workerOwnerId() == null).map(Settlements.Open::jobId).toList());
+    }
+    return Settlements.post(tx, payable, JobStore.now());
+  }
+
+  /**
+   * Voids the escrowed payments of jobs that {@code tx} has just failed, canceled or expired back
+   * to their clients. Returns the payments refunded.
+   */
+  public List<StoredPayment> voidForJobs(DSLContext tx, Collection<UUID> jobIds, VoidReason reason) {
+    return Settlements.voidForJobs(tx, jobIds, reason, JobStore.now());
+  }
+
+  /**
+   * Voids up to {@code limit} escrows past their timeout back to their clients, skipping those
+   * another transaction is settling; returns them. For a timer of each coordinator.
+   */
+  public List<StoredPayment> voidExpired(int limit) {
+    return voidExpired(limit, JobStore.now());
+  }
+
+  /** {@link #voidExpired(int)} as of {@code now}. */
+  List<StoredPayment> voidExpired(int limit, OffsetDateTime now) {
+    return Database.transaction(dsl, tx -> {
+      var due = Settlements.lockOpen(tx, PAYMENT.EXPIRES_AT.le(now), limit, true);
+      return Settlements.voidAll(tx, due, VoidReason.timeout, now);
+    });
+  }
+}

@@ -1,0 +1,138 @@
+package net.aitbc.grid.coordinator.testing;
+
+import static net.aitbc.grid.db.Tables.ACCOUNT;
+import static net.aitbc.grid.db.Tables.PAYMENT;
+import static net.aitbc.grid.db.Tables.TRANSFER;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigDecimal;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import net.aitbc.grid.db.enums.AccountKind;
+import net.aitbc.grid.db.enums.Currency;
+import net.aitbc.grid.db.enums.PaymentStatus;
+import net.aitbc.grid.db.enums.TransferKind;
+import net.aitbc.grid.db.tables.records.AccountRecord;
+import net.aitbc.grid.db.tables.records.PaymentRecord;
+import net.aitbc.grid.db.tables.records.TransferRecord;
+import org.jooq.DSLContext;
+
+/**
+ * The money invariants every payment test ends with (DESIGN.md §8): per currency, the balances of
+ * the grid's accounts sum to the deposits (and the external account holds minus that); no balance
+ * is below its limit; every balance is its transfers' credits minus debits; every escrow ended in
+ * exactly one of released (post + fee = amount) and refunded (void = amount), or is still open and
+ * not past its timeout; escrow accounts hold exactly the open escrows.
+ */
+public final class PaymentInvariants {
+  private PaymentInvariants() {}
+
+  /** Checks them all as of now. */
+  public static void check(DSLContext dsl) {
+    check(dsl, OffsetDateTime.now());
+  }
+
+  /** Checks them all, with open escrows due after {@code now}. */
+  public static void check(DSLContext dsl, OffsetDateTime now) {
+    List<AccountRecord> accounts = dsl.selectFrom(ACCOUNT).fetch();
+    List<TransferRecord> transfers = dsl.selectFrom(TRANSFER).fetch();
+    List<PaymentRecord> payments = dsl.selectFrom(PAYMENT).fetch();
+
+    Map<Long, BigDecimal> fromTransfers = new HashMap<>();
+    Map<Currency, BigDecimal> deposits = new EnumMap<>(Currency.class);
+    Map<UUID, List<TransferRecord>> byPayment = new HashMap<>();
+    for (TransferRecord t : transfers) {
+      assertThat(t.getAmount().signum()).as("transfer %s amount", t.getTransferId()).isPositive();
+      fromTransfers.merge(t.getDebitAccountId(), t.getAmount().negate(), BigDecimal::add);
+      fromTransfers.merge(t.getCreditAccountId(), t.getAmount(), BigDecimal::add);
+      if (t.getKind() == TransferKind.deposit) {
+        deposits.merge(t.getCurrency(), t.getAmount(), BigDecimal::add);
+      } else {
+        byPayment.computeIfAbsent(t.getPaymentId(), k -> new ArrayList<>()).add(t);
+      }
+    }
+
+    Map<Currency, BigDecimal> held = new EnumMap<>(Currency.class);
+    Map<Currency, BigDecimal> external = new EnumMap<>(Currency.class);
+    Map<Currency, BigDecimal> escrow = new EnumMap<>(Currency.class);
+    for (AccountRecord a : accounts) {
+      String what = a.getKind() + " account of " + a.getOwnerId() + " in " + a.getCurrency();
+      assertThat(a.getBalance()).as("%s: balance against its transfers", what)
+          .isEqualByComparingTo(fromTransfers.getOrDefault(a.getAccountId(), BigDecimal.ZERO));
+      if (a.getCreditLimit() != null) {
+        assertThat(a.getBalance()).as("%s: balance within its limit", what)
+            .isGreaterThanOrEqualTo(a.getCreditLimit().negate());
+      }
+      if (a.getKind() == AccountKind.external) {
+        external.merge(a.getCurrency(), a.getBalance(), BigDecimal::add);
+      } else {
+        held.merge(a.getCurrency(), a.getBalance(), BigDecimal::add);
+      }
+      if (a.getKind() == AccountKind.escrow) {
+        escrow.merge(a.getCurrency(), a.getBalance(), BigDecimal::add);
+      }
+    }
+    for (Currency c : Currency.values()) {
+      BigDecimal deposited = deposits.getOrDefault(c, BigDecimal.ZERO);
+      assertThat(held.getOrDefault(c, BigDecimal.ZERO)).as("balances in %s against deposits", c)
+          .isEqualByComparingTo(deposited);
+      assertThat(external.getOrDefault(c, BigDecimal.ZERO)).as("external account in %s", c)
+          .isEqualByComparingTo(deposited.negate());
+    }
+
+    Map<Currency, BigDecimal> open = new EnumMap<>(Currency.class);
+    for (PaymentRecord p : payments) {
+      checkPayment(p, byPayment.getOrDefault(p.getPaymentId(), List.of()), now);
+      if (p.getStatus() == PaymentStatus.escrowed) {
+        open.merge(p.getCurrency(), p.getAmount(), BigDecimal::add);
+      }
+    }
+    for (Currency c : Currency.values()) {
+      assertThat(escrow.getOrDefault(c, BigDecimal.ZERO)).as("escrow in %s against open escrows", c)
+          .isEqualByComparingTo(open.getOrDefault(c, BigDecimal.ZERO));
+    }
+  }
+
+  private static void checkPayment(PaymentRecord p, List<TransferRecord> ts, OffsetDateTime now) {
+    String what = "payment " + p.getPaymentId() + " (" + p.getStatus() + ")";
+    Map<TransferKind, BigDecimal> sums = new EnumMap<>(TransferKind.class);
+    Map<TransferKind, Integer> counts = new EnumMap<>(TransferKind.class);
+    for (TransferRecord t : ts) {
+      assertThat(t.getCurrency()).as("%s: currency of its transfers", what).isEqualTo(p.getCurrency());
+      sums.merge(t.getKind(), t.getAmount(), BigDecimal::add);
+      counts.merge(t.getKind(), 1, Integer::sum);
+    }
+    int escrows = counts.getOrDefault(TransferKind.escrow, 0);
+    int posts = counts.getOrDefault(TransferKind.post, 0);
+    int fees = counts.getOrDefault(TransferKind.fee, 0);
+    int voids = counts.getOrDefault(TransferKind.void_, 0);
+    switch (p.getStatus()) {
+      case pending, failed -> assertThat(ts).as("%s: moved nothing", what).isEmpty();
+      case escrowed -> {
+        assertThat(List.of(escrows, posts, fees, voids)).as("%s: escrow, post, fee, void", what)
+            .containsExactly(1, 0, 0, 0);
+        assertThat(p.getExpiresAt()).as("%s: open but past its timeout", what).isAfter(now);
+      }
+      case released -> {
+        assertThat(List.of(escrows, posts, voids)).as("%s: escrow, post, void", what).containsExactly(1, 1, 0);
+        assertThat(fees).as("%s: fees", what).isLessThanOrEqualTo(1);
+        BigDecimal fee = sums.getOrDefault(TransferKind.fee, BigDecimal.ZERO);
+        assertThat(sums.get(TransferKind.post).add(fee)).as("%s: post + fee", what).isEqualByComparingTo(p.getAmount());
+        assertThat(p.getFeeAmount()).as("%s: fee recorded", what).isEqualByComparingTo(fee);
+      }
+      case refunded -> {
+        assertThat(List.of(escrows, posts, fees, voids)).as("%s: escrow, post, fee, void", what)
+            .containsExactly(1, 0, 0, 1);
+        assertThat(sums.get(TransferKind.void_)).as("%s: void", what).isEqualByComparingTo(p.getAmount());
+      }
+    }
+    if (escrows == 1) {
+      assertThat(sums.get(TransferKind.escrow)).as("%s: escrowed amount", what).isEqualByComparingTo(p.getAmount());
+    }
+  }
+}
