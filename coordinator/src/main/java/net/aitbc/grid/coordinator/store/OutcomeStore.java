@@ -57,10 +57,6 @@ public final class OutcomeStore {
         completions.add(c);
       }
     }
-    if (completions.size() == outcomes.size() && receipts == null) {
-      // Completions only: their one UPDATE runs on its own (autocommit), one round trip in all.
-      return answer(dsl, outcomes, completeAll(dsl, completions, now), now, backoff);
-    }
     return Database.transaction(dsl, tx -> answer(tx, outcomes,
         completions.isEmpty() ? Set.of() : completeAll(tx, completions, now), now, backoff));
   }
@@ -90,21 +86,30 @@ public final class OutcomeStore {
 
   /**
    * Completes every job of the batch whose attempt its session still holds, in one UPDATE joined to
-   * the batch's rows (one primary-key lookup per row); returns the attempts it completed.
+   * the batch's rows (one primary-key lookup per row), releases their escrowed payments and issues
+   * their receipts; returns the attempts it completed.
    */
   private Set<AttemptRef> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
-    ReceiptMaker maker = receipts;
-    if (maker == null) {
-      return new HashSet<>(update(tx, completions, now)
-          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
-          .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3())));
-    }
+    List<NewReceipt> issued = new ArrayList<>();
+    Set<AttemptRef> done = receipts == null
+        ? new HashSet<>(update(tx, completions, now)
+            .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
+            .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3())))
+        : completeWithReceipts(tx, receipts, completions, now, issued);
+    Settlements.postForJobs(tx, done.stream().map(AttemptRef::jobId).toList(), now);
+    // Issued last: the ledger's counter stays locked from here to the commit.
+    receiptStore.insert(tx, issued);
+    return done;
+  }
+
+  /** Completes the batch's jobs and adds a receipt for each to {@code issued}; returns the attempts completed. */
+  private Set<AttemptRef> completeWithReceipts(DSLContext tx, ReceiptMaker maker, List<Outcome.Completed> completions,
+      OffsetDateTime now, List<NewReceipt> issued) {
     Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
     for (Outcome.Completed c : completions) {
       byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
     }
     Set<AttemptRef> done = new HashSet<>();
-    List<NewReceipt> issued = new ArrayList<>();
     // Plain records (returningResult): returning() would copy each row into a JobRecord, a third of the cost.
     for (Record r : update(tx, completions, now)
         .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.CLIENT_ID, JOB.WORKER_ID, JOB.PAYLOAD, JOB.REQ_GPU,
@@ -122,7 +127,6 @@ public final class OutcomeStore {
           r.get(JOB.PAYLOAD).data(), JobMapper.requirements(r), r.get(JOB.CREATED_AT), r.get(JOB.STARTED_AT), now,
           c.metricsJson(), c.countersigned())));
     }
-    receiptStore.insert(tx, issued);
     return done;
   }
 

@@ -209,17 +209,7 @@ public final class PaymentStore {
    * escrowed payment are skipped. Returns the payments released.
    */
   public List<StoredPayment> postForCompletedJobs(DSLContext tx, Collection<UUID> jobIds) {
-    if (jobIds.isEmpty()) {
-      return List.of();
-    }
-    var open = Settlements.lockOpen(tx, PAYMENT.JOB_ID.in(jobIds), Integer.MAX_VALUE, false);
-    List<Settlements.Open> payable = open.stream().filter(o -> o.workerOwnerId() != null).toList();
-    if (payable.size() < open.size()) {
-      // Cannot happen while sessions outlive their jobs; the escrow then times out back to the client.
-      logger.warn("[jobs={}] completed jobs with payments but no known worker owner; left in escrow",
-          open.stream().filter(o -> o.workerOwnerId() == null).map(Settlements.Open::jobId).toList());
-    }
-    return Settlements.post(tx, payable, JobStore.now());
+    return Settlements.postForJobs(tx, jobIds, JobStore.now());
   }
 
   /**

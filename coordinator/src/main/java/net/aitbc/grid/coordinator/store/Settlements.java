@@ -25,6 +25,8 @@ import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Table;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The second phase of an escrow, inside a caller's transaction: post (to the worker's owner, less
@@ -33,6 +35,7 @@ import org.jspecify.annotations.Nullable;
  * happens; the transfers' unique index on (payment, post or void) backs that up in the schema.
  */
 final class Settlements {
+  private static final Logger logger = LoggerFactory.getLogger(Settlements.class);
   private static final Columns COLUMNS = new Columns();
 
   private Settlements() {}
@@ -71,6 +74,24 @@ final class Settlements {
     return (skipLocked ? query.skipLocked() : query)
         .fetch(r -> new Open(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(), r.value7(),
             r.value8()));
+  }
+
+  /**
+   * Posts the escrowed payments of jobs that {@code tx} has just completed to the owners of the
+   * workers that ran them, less the fee; jobs without one are skipped. Returns the payments released.
+   */
+  static List<StoredPayment> postForJobs(DSLContext tx, Collection<UUID> jobIds, OffsetDateTime now) {
+    if (jobIds.isEmpty()) {
+      return List.of();
+    }
+    List<Open> open = lockOpen(tx, PAYMENT.JOB_ID.in(jobIds), Integer.MAX_VALUE, false);
+    List<Open> payable = open.stream().filter(o -> o.workerOwnerId() != null).toList();
+    if (payable.size() < open.size()) {
+      // Cannot happen while sessions outlive their jobs; the escrow then times out back to the client.
+      logger.warn("[jobs={}] completed jobs with payments but no known worker owner; left in escrow",
+          open.stream().filter(o -> o.workerOwnerId() == null).map(Open::jobId).toList());
+    }
+    return post(tx, payable, now);
   }
 
   /** Posts each payment to its worker's owner, less the fee; every one must name its owner. */

@@ -225,4 +225,24 @@ class PaymentServiceIT {
     assertThatThrownBy(() -> workerOwner.createPayment(CreatePaymentRequest.newBuilder().setJobId("a".repeat(32))
         .setAmount("1").build())).isInstanceOf(StatusRuntimeException.class).hasMessageContaining("PERMISSION_DENIED");
   }
+
+  @Test
+  void theCompletionOfAPaidJobReleasesItsEscrowInTheSameTransaction() {
+    String ownerBefore = balance(workerOwner, AccountKind.ACCOUNT_KIND_WORKER_OWNER);
+    try (TestWorker w = grid.worker("pay-w2", "pay-done")) {
+      w.credit(1);
+      String jobId = job("pay-done");
+      Assignment a = w.nextAssignment();
+      Payment p = pay(jobId, "3").getPayment();
+      assertThat(p.getStatus()).isEqualTo(PaymentStatus.PAYMENT_STATUS_ESCROWED);
+      w.complete(a.getJobId(), a.getAttempt(), "{\"ok\":true}");
+      await().atMost(Duration.ofSeconds(10)).until(() -> alice.getPayment(GetPaymentRequest.newBuilder()
+          .setPaymentId(p.getPaymentId()).build()).getPayment().getStatus() == PaymentStatus.PAYMENT_STATUS_RELEASED);
+      // The job and its payment were committed together: completed is never seen with the escrow still held.
+      assertThat(aliceJobs.getJob(GetJobRequest.newBuilder().setJobId(jobId).build()).getJob().getState())
+          .isEqualTo(JobState.JOB_STATE_COMPLETED);
+    }
+    assertThat(new java.math.BigDecimal(balance(workerOwner, AccountKind.ACCOUNT_KIND_WORKER_OWNER))
+        .subtract(new java.math.BigDecimal(ownerBefore))).isEqualByComparingTo("2.85");
+  }
 }
