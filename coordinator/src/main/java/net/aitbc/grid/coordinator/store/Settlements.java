@@ -4,6 +4,7 @@ import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.PAYMENT;
 import static net.aitbc.grid.db.Tables.WORKER_KEY;
 import static net.aitbc.grid.db.Tables.WORKER_SESSION;
+import static org.jooq.impl.DSL.any;
 import static org.jooq.impl.DSL.coalesce;
 import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.select;
@@ -55,6 +56,11 @@ final class Settlements {
   record Open(UUID paymentId, UUID jobId, String clientId, BigDecimal amount, Currency currency, int feeBps,
       @Nullable String workerOwnerId, @Nullable String workerId) {}
 
+  /** The payments of these jobs: one array bound, whatever their number (an IN list renders a bind each). */
+  private static Condition ofJobs(Collection<UUID> jobIds) {
+    return PAYMENT.JOB_ID.eq(any(jobIds.toArray(UUID[]::new)));
+  }
+
   /**
    * Locks the escrowed payments that {@code which} selects (up to {@code limit}), in the order of
    * their ids; with {@code skipLocked}, those another transaction holds are left to it.
@@ -84,7 +90,7 @@ final class Settlements {
     if (jobIds.isEmpty()) {
       return List.of();
     }
-    List<Open> open = lockOpen(tx, PAYMENT.JOB_ID.in(jobIds), Integer.MAX_VALUE, false);
+    List<Open> open = lockOpen(tx, ofJobs(jobIds), Integer.MAX_VALUE, false);
     List<Open> payable = open.stream().filter(o -> o.workerOwnerId() != null).toList();
     if (payable.size() < open.size()) {
       // Cannot happen while sessions outlive their jobs; the escrow then times out back to the client.
@@ -171,7 +177,7 @@ final class Settlements {
     if (jobIds.isEmpty()) {
       return List.of();
     }
-    return voidAll(tx, lockOpen(tx, PAYMENT.JOB_ID.in(jobIds), Integer.MAX_VALUE, false), reason, now);
+    return voidAll(tx, lockOpen(tx, ofJobs(jobIds), Integer.MAX_VALUE, false), reason, now);
   }
 
   static StoredPayment toPayment(PaymentRecord r) {
