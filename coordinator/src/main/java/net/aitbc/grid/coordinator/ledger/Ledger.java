@@ -167,7 +167,8 @@ public final class Ledger {
     for (NodeKey part : parts) {
       byte[] hash = nodes.get(part);
       if (hash == null) {
-        throw new IllegalStateException("the ledger lacks its node at level " + part.level() + ", index " + part.index());
+        throw new Damaged("the ledger lacks its node at level " + part.level() + ", index " + part.index()
+            + (part.level() == 0 ? " (a receipt row)" : ""));
       }
       hashes.add(hash);
     }
@@ -184,6 +185,13 @@ public final class Ledger {
   private static NodeKey key(Merkle.Range part) {
     int level = Long.numberOfTrailingZeros(part.size());
     return new NodeKey(level, part.from() >> level);
+  }
+
+  /** The stored ledger lacks what a sealed block covers: rows were deleted behind its back. */
+  public static final class Damaged extends RuntimeException {
+    Damaged(String message) {
+      super(message, null, false, false);
+    }
   }
 
   /** A receipt or block the ledger does not hold yet. */

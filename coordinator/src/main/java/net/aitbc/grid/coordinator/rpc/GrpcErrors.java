@@ -9,6 +9,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
 import io.grpc.protobuf.StatusProto;
+import net.aitbc.grid.coordinator.ledger.Ledger;
 import net.aitbc.grid.coordinator.scheduler.Admission;
 import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
 import net.aitbc.grid.coordinator.scheduler.WorkerKeyMismatch;
@@ -37,6 +38,10 @@ final class GrpcErrors {
                   .setNanos(r.retryAfter().getNano()))
               .build()))
           .build());
+      case Ledger.Damaged d -> {
+        logger.error("the ledger is damaged: {}", d.getMessage());
+        yield Status.DATA_LOSS.withDescription(d.getMessage()).asRuntimeException();
+      }
       case WorkerKeyMismatch m -> Status.PERMISSION_DENIED.withDescription(m.getMessage()).asRuntimeException();
       case GroupCommitter.Overloaded o ->
           Status.RESOURCE_EXHAUSTED.withDescription("the coordinator is overloaded: " + o.getMessage()
