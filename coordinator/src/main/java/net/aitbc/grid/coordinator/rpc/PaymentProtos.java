@@ -50,6 +50,10 @@ final class PaymentProtos {
     if (settlement != null) {
       b.setSettlementTransferId(JobIds.format(settlement));
     }
+    UUID fee = p.feeTransferId();
+    if (fee != null) {
+      b.setFeeTransferId(JobIds.format(fee));
+    }
     return b.build();
   }
 
