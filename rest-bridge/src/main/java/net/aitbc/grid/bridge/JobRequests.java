@@ -43,7 +43,8 @@ final class JobRequests {
    * ("page_size must be …"): the bridge renamed them, so it names them back.
    */
   private static final Map<String, String> SUBMIT_FIELDS =
-      Map.of("payload_json", "payload", "ttl", "ttl_seconds", "timeout", "timeout_seconds");
+      Map.of("payload_json", "payload", "ttl", "ttl_seconds", "timeout", "timeout_seconds", "amount", "payment_amount",
+      "currency", "payment_currency");
   private static final Map<String, String> LIST_FIELDS = Map.of("page_size", "limit", "skip", "offset",
       "create_time_from", "from_time", "create_time_to", "to_time");
 
@@ -81,16 +82,20 @@ final class JobRequests {
       b.setConstraints(constraints(constraints));
     }
     JsonNode amount = present(root, "payment_amount");
+    String currency = text(root, "payment_currency", "payment_currency");
     if (amount != null) {
       if (!amount.isNumber()) {
         throw unprocessable("payment_amount must be a number, not " + kind(amount));
       }
-      // Payments are the bridge's to refuse: the coordinator knows nothing of them yet.
-      if (amount.decimalValue().signum() > 0) {
-        throw unprocessable("payments are not available yet: leave payment_amount out or set it to 0");
+      // 0 is "unpaid", as the CLI's server reads it; any other amount is the coordinator's to check
+      // (a negative one is refused there, not quietly dropped).
+      if (amount.decimalValue().signum() != 0) {
+        b.setPaymentAmount(amount.decimalValue().toString());
+        if (currency != null) {
+          b.setPaymentCurrency(currency);
+        }
       }
     }
-    text(root, "payment_currency", "payment_currency");
     return b.build();
   }
 

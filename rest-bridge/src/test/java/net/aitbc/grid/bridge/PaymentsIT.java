@@ -99,6 +99,10 @@ class PaymentsIT {
     assertThat(ok(grid, "/v1/payments/" + paymentId, grid.clientKey)).isEqualTo(status);
     assertThat(ok(grid, "/v1/payments/" + paymentId + "/status", grid.clientKey).get("status").asText())
         .isEqualTo("released");
+    // client status <JOB_ID> names the payment and where it stands.
+    JsonNode job = ok(grid, "/v1/jobs/" + jobId, grid.clientKey);
+    assertThat(job.get("payment_id").asText()).isEqualTo(paymentId);
+    assertThat(job.get("payment_status").asText()).isEqualTo("released");
 
     // client payment-receipt <PAYMENT_ID>: the legs add up, and it names the job's signed receipt.
     JsonNode receipt = ok(grid, "/v1/payments/" + paymentId + "/receipt", grid.clientKey);
@@ -211,5 +215,41 @@ class PaymentsIT {
     assertThat(r.assertError(402)).contains("insufficient");
     assertThat(balance(grid.otherClientKey)).isEqualByComparingTo("0");
     grid.get("/v1/jobs/" + jobId + "/payment", grid.otherClientKey).assertError(404);
+  }
+
+  @Test
+  void aJobSubmittedWithAPaymentIsStoredWithItsEscrowOrNotAtAll() {
+    BigDecimal before = balance(grid.clientKey);
+    String paid = "{\"payload\": {\"type\": \"inference\", \"model\": \"pay-on-submit\"}, \"ttl_seconds\": 900,"
+        + " \"payment_amount\": 3, \"payment_currency\": \"AITBC\"}";
+    Reply r = grid.post("/v1/jobs", grid.clientKey, paid);
+    assertThat(r.status()).as(r.body()).isEqualTo(201);
+    String jobId = r.json().get("job_id").asText();
+    String paymentId = r.json().get("payment_id").asText();
+    assertThat(paymentId).matches(ID);
+    assertThat(r.json().get("payment_status").asText()).isEqualTo("escrowed");
+    assertThat(balance(grid.clientKey)).isEqualByComparingTo(before.subtract(new BigDecimal("3")));
+    JsonNode job = ok(grid, "/v1/jobs/" + jobId, grid.clientKey);
+    assertThat(job.get("payment_id").asText()).isEqualTo(paymentId);
+    assertThat(job.get("payment_status").asText()).isEqualTo("escrowed");
+    JsonNode payment = ok(grid, "/v1/jobs/" + jobId + "/payment", grid.clientKey);
+    assertThat(payment.get("payment_id").asText()).isEqualTo(paymentId);
+    assertThat(payment.get("amount").decimalValue()).isEqualByComparingTo("3");
+
+    // client cancel <JOB_ID>: the escrow goes back.
+    assertThat(grid.post("/v1/jobs/" + jobId + "/cancel", grid.clientKey).status()).isEqualTo(200);
+    assertThat(ok(grid, "/v1/jobs/" + jobId, grid.clientKey).get("payment_status").asText()).isEqualTo("refunded");
+    assertThat(balance(grid.clientKey)).isEqualByComparingTo(before);
+
+    // A payment the balance does not cover: 402, and no job was stored.
+    int jobsBefore = ok(grid, "/v1/jobs?limit=1000", grid.otherClientKey).get("items").size();
+    String tooMuch = paid.replace("\"payment_amount\": 3", "\"payment_amount\": 5");
+    assertThat(grid.post("/v1/jobs", grid.otherClientKey, tooMuch).assertError(402)).contains("insufficient");
+    assertThat(ok(grid, "/v1/jobs?limit=1000", grid.otherClientKey).get("items").size()).isEqualTo(jobsBefore);
+    // An unpaid job's view says so.
+    String unpaid = grid.submit(grid.clientKey, "pay-unpaid");
+    JsonNode view = ok(grid, "/v1/jobs/" + unpaid, grid.clientKey);
+    assertThat(view.get("payment_id").isNull()).isTrue();
+    assertThat(view.get("payment_status").isNull()).isTrue();
   }
 }
