@@ -129,7 +129,12 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
   @Override
   public void getBalance(GetBalanceRequest request, StreamObserver<GetBalanceResponse> out) {
     answer(out, () -> {
-      String owner = AuthInterceptor.principal().clientId();
+      Principal p = AuthInterceptor.principal();
+      String owner = request.getClientId().isEmpty() ? p.clientId() : request.getClientId();
+      if (!owner.equals(p.clientId()) && p.role() != Role.ADMIN) {
+        throw Status.PERMISSION_DENIED.withDescription("only an admin key can read another client's balance")
+            .asRuntimeException();
+      }
       GetBalanceResponse.Builder b = GetBalanceResponse.newBuilder().setOwnerId(owner);
       accounts.balances(owner).forEach(a -> b.addBalances(PaymentProtos.balance(a)));
       return b.build();
