@@ -130,7 +130,7 @@ public final class Coordinator implements AutoCloseable {
         })
         .intercept(auth)
         .addService(new JobServiceImpl(config, core.stores.jobs(), core.scheduler, core.registry, core.events,
-            core.revocations, core.executor, core.stores.receipts(), core.ledger))
+            core.revocations, core.executor, core.stores.receipts(), core.ledger, core.payments))
         .addService(new ReceiptServiceImpl(core.stores.receipts(), core.ledger))
         .addService(new ExplorerServiceImpl(core.stores.ledger(), core.ledger))
         .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl)))
@@ -239,7 +239,8 @@ public final class Coordinator implements AutoCloseable {
       }
       this.metrics = new GridMetrics(registry::size, events::watchedJobs);
       Sealer s = sealer;
-      this.scheduler = new Scheduler(config, stores, registry, events, metrics, s == null ? n -> { } : s::issued);
+      this.scheduler = new Scheduler(config, stores, registry, events, metrics, s == null ? n -> { } : s::issued,
+          payments);
       this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
       this.escrowSweeper = new EscrowSweeper(payments, config.sweepInterval().multipliedBy(10));

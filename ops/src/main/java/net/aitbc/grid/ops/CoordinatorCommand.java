@@ -70,6 +70,11 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "the run timeout of one job type, e.g. inference=30m (repeatable; embedding=2m unless given)")
   java.util.Map<String, String> typeRunTimeouts = new java.util.LinkedHashMap<>();
 
+  @Option(names = "--payment-fee-bps", defaultValue = "${env:AITBC_PAYMENT_FEE_BPS:-250}",
+      description = "the platform's fee on each released payment, in basis points, 0 to 9999 "
+          + "(env AITBC_PAYMENT_FEE_BPS; default ${DEFAULT-VALUE}, i.e. 2.5 %)")
+  int paymentFeeBps;
+
   @Override
   public Integer call() {
     CoordinatorConfig.Builder builder = CoordinatorConfig.builder(db.requireUrl())
@@ -79,7 +84,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         .retries(maxAttempts, Duration.ofSeconds(1), Duration.ofMinutes(1))
         .admission(rateLimit, burst, maxQueued)
         .maxPrefetch(maxPrefetch)
-        .defaultRunTimeout(runTimeout);
+        .defaultRunTimeout(runTimeout)
+        .paymentFee(paymentFeeBps);
     SigningKey key = signing.load();
     ledger.applyTo(builder).signingKey(key);
     DurationConverter durations = new DurationConverter();

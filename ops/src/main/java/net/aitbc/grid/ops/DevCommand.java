@@ -78,6 +78,8 @@ final class DevCommand implements Callable<Integer> {
         "  worker        " + w.workerId() + ": " + String.join(", ", w.capabilities().getJobTypesList()) + " with "
             + String.join(", ", w.capabilities().getModelsList()),
         "  client key    " + key,
+        "  client funds  " + grid.clientBalance() + " " + DevGrid.DEV_CURRENCY + " in " + DevGrid.DEV_CLIENT
+            + "'s account (credited " + DevGrid.DEV_FUNDS + " once, at its first start)",
         "  signing key   " + grid.signingKeyId() + "   (" + grid.signingKeyOrigin() + ")",
         "  public key    " + grid.publicKeyFile(),
         "",
@@ -88,6 +90,10 @@ final class DevCommand implements Callable<Integer> {
         "With the aitbc CLI:",
         "  AITBC_URL=" + url + " AITBC_API_KEY=" + key
             + " aitbc --output json client submit --type embedding --prompt 'hello grid'",
+        "Pay for a job (held in escrow, released to the worker's owner when it completes, refunded if not):",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json client pay <job_id> 1.5",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json client payment-status <job_id>",
+        "  curl -s -H 'X-Api-Key: " + key + "' " + url + "/v1/account",
         "With buf curl (gRPC, server reflection):",
         "  buf curl --protocol grpc --http2-prior-knowledge -H 'x-api-key: " + key + "' \\",
         "    -d '{\"payload_json\":\"{\\\"type\\\":\\\"embedding\\\",\\\"prompt\\\":\\\"hello grid\\\"}\"}' \\",

@@ -36,6 +36,10 @@ public final class DevGrid implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(DevGrid.class);
   /** The client id of the dev client key. */
   public static final String DEV_CLIENT = "dev-client";
+  /** What the dev client is credited with at start, so that paying for jobs works on a first look. */
+  public static final String DEV_FUNDS = "1000";
+  /** The currency of {@link #DEV_FUNDS}. */
+  public static final String DEV_CURRENCY = "AITBC";
   /** The signing key's file in a data directory: kept, so that the ledger stays verifiable across runs. */
   public static final String SIGNING_KEY_FILE = "signing.key";
   /** The file with the coordinator's key id, for {@code grid verify --public-key}. */
@@ -46,6 +50,7 @@ public final class DevGrid implements AutoCloseable {
   private final Bridge bridge;
   private final WorkerNode worker;
   private final String clientKey;
+  private final String clientBalance;
   private final String database;
   private final String jdbcUrl;
   private final SigningKey signingKey;
@@ -136,6 +141,7 @@ public final class DevGrid implements AutoCloseable {
       } else {
         clientKey = coordinator.createKey(Role.CLIENT, DEV_CLIENT);
       }
+      clientBalance = fund(coordinator);
       bridge = Bridge.start(BridgeConfig.defaults()
           .withListen("127.0.0.1", o.httpPort())
           .withCoordinator("127.0.0.1:" + coordinator.grpcPort())
@@ -230,6 +236,22 @@ public final class DevGrid implements AutoCloseable {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /**
+   * Credits the dev client with {@link #DEV_FUNDS} through PaymentService, as an admin would. Once
+   * per database: a kept data directory is not credited again. Returns the client's balance.
+   */
+  private static String fund(Coordinator coordinator) {
+    try (Accounts accounts = new Accounts("127.0.0.1:" + coordinator.grpcPort(),
+        coordinator.createKey(Role.ADMIN, "dev-admin"))) {
+      return accounts.deposit(DEV_CLIENT, DEV_FUNDS, DEV_CURRENCY, "grid-dev-funds:" + DEV_CLIENT).getBalance();
+    }
+  }
+
+  /** The dev client's balance in {@link #DEV_CURRENCY} after it was funded at start. */
+  public String clientBalance() {
+    return clientBalance;
   }
 
   /** The client key that was made or accepted. */

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       BridgeCommand.class,
       WorkerCommand.class,
       KeysCommand.class,
+      AccountsCommand.class,
       net.aitbc.grid.ops.verify.VerifyCommand.class,
       net.aitbc.grid.ops.bench.BenchCommand.class,
       CommandLine.HelpCommand.class

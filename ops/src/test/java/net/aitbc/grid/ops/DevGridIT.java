@@ -170,4 +170,85 @@ class DevGridIT {
   static String setting(DSLContext db, String name) {
     return db.fetchValue(DSL.function(DSL.name("current_setting"), String.class, DSL.inline(name)));
   }
+
+  private static JsonNode post(String path, String body) throws Exception {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+    assertThat(r.statusCode()).as(path + " " + r.body()).isBetween(200, 201);
+    return JSON.readTree(r.body());
+  }
+
+  private static JsonNode get(String path) throws Exception {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(uri(path)));
+    assertThat(r.statusCode()).as(path + " " + r.body()).isEqualTo(200);
+    return JSON.readTree(r.body());
+  }
+
+  private static java.math.BigDecimal balance() throws Exception {
+    for (JsonNode b : get("/v1/account").get("balances")) {
+      if (b.get("account").asText().equals("client") && b.get("currency").asText().equals("AITBC")) {
+        return b.get("balance").decimalValue();
+      }
+    }
+    return java.math.BigDecimal.ZERO;
+  }
+
+  @Test
+  void theDevClientIsFundedSoThatTheClisPayWorksOnAFirstLook() throws Exception {
+    assertThat(DevCommand.banner(grid)).contains("client funds  ", "aitbc --output json client pay <job_id> 1.5");
+    java.math.BigDecimal start = balance();
+    assertThat(start).isPositive();
+
+    // client submit, then client pay <JOB_ID> 1.5 once it completed: released at once.
+    String done = post("/v1/jobs", "{\"payload\": {\"type\": \"embedding\", \"prompt\": \"pay me\"}, "
+        + "\"ttl_seconds\": 60}").get("job_id").asText();
+    await().atMost(30, TimeUnit.SECONDS).pollInterval(50, TimeUnit.MILLISECONDS)
+        .until(() -> send(HttpRequest.newBuilder(uri("/v1/jobs/" + done + "/result"))).statusCode() == 200);
+    JsonNode paid = post("/v1/payments", "{\"job_id\": \"" + done + "\", \"amount\": 1.5, \"currency\": \"AITBC\","
+        + " \"payment_method\": \"aitbc_token\", \"escrow_timeout_seconds\": 3600}");
+    assertThat(paid.get("status").asText()).isEqualTo("released");
+    // client payment-status <JOB_ID>, client payment-receipt <PAYMENT_ID>
+    assertThat(get("/v1/jobs/" + done + "/payment").get("status").asText()).isEqualTo("released");
+    JsonNode receipt = get("/v1/payments/" + paid.get("payment_id").asText() + "/receipt");
+    assertThat(receipt.get("job_receipt").asText()).matches("[0-9a-f]{32}");
+    assertThat(balance()).isEqualByComparingTo(start.subtract(new java.math.BigDecimal("1.5")));
+
+    // A job that cannot run (no worker has the model), paid for, then client refund: the balance is back.
+    String stuck = post("/v1/jobs", "{\"payload\": {\"type\": \"inference\", \"model\": \"no-such-model\"},"
+        + " \"ttl_seconds\": 600}").get("job_id").asText();
+    String paymentId = post("/v1/payments", "{\"job_id\": \"" + stuck + "\", \"amount\": 2, \"currency\": \"AITBC\"}")
+        .get("payment_id").asText();
+    JsonNode refunded = post("/v1/payments/" + paymentId + "/refund", "{\"job_id\": \"" + stuck
+        + "\", \"payment_id\": \"" + paymentId + "\", \"reason\": \"job failed\"}");
+    assertThat(refunded.get("status").asText()).isEqualTo("refunded");
+    assertThat(get("/v1/jobs/" + stuck + "/payment").get("status").asText()).isEqualTo("refunded");
+    assertThat(balance()).isEqualByComparingTo(start.subtract(new java.math.BigDecimal("1.5")));
+  }
+
+  @Test
+  void gridAccountsDepositsWithAnAdminKeyOnceAndShowsTheBalance() throws Exception {
+    String admin = grid.coordinator().createKey(net.aitbc.grid.coordinator.auth.Role.ADMIN, "ops-test");
+    String target = "127.0.0.1:" + grid.coordinator().grpcPort();
+    CliRun first = CliRun.grid("accounts", "deposit", "--coordinator", target, "--api-key", admin,
+        "--client-id", "someone", "--amount", "12.5", "--currency", "btc", "--idempotency-key", "k1");
+    assertThat(first.status()).as(first.out() + first.err()).isZero();
+    assertThat(first.out()).contains("deposited: 12.5 BTC to someone; balance 12.5");
+    CliRun again = CliRun.grid("accounts", "deposit", "--coordinator", target, "--api-key", admin,
+        "--client-id", "someone", "--amount", "12.5", "--currency", "BTC", "--idempotency-key", "k1");
+    assertThat(again.out()).contains("already deposited (nothing moved)", "balance 12.5");
+    CliRun balance = CliRun.grid("accounts", "balance", "--coordinator", target, "--api-key", admin,
+        "--client-id", "someone");
+    assertThat(balance.status()).as(balance.out() + balance.err()).isZero();
+    assertThat(balance.out()).containsPattern("client\\s+BTC\\s+12.5");
+
+    // Not with a client key; not a bad amount.
+    CliRun asClient = CliRun.grid("accounts", "deposit", "--coordinator", target, "--api-key", KEY,
+        "--client-id", "someone", "--amount", "1");
+    assertThat(asClient.status()).isEqualTo(1);
+    assertThat(asClient.err()).contains("PERMISSION_DENIED");
+    CliRun bad = CliRun.grid("accounts", "deposit", "--coordinator", target, "--api-key", admin,
+        "--client-id", "someone", "--amount", "0.123456789");
+    assertThat(bad.status()).isEqualTo(1);
+    assertThat(bad.err()).contains("INVALID_ARGUMENT", "more than 8 decimal places");
+  }
 }

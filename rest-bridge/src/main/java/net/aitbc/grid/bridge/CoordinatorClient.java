@@ -16,10 +16,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 
 /**
- * The coordinator's JobService, ReceiptService, ExplorerService and health service, seen from the bridge: every call carries the
+ * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService and health service, seen from the bridge: every call carries the
  * HTTP client's API key as {@code x-api-key} metadata, and every unary call a deadline. Calls do not
  * wait for the channel to be ready, so that a coordinator that is down gets a quick 503.
  */
@@ -54,6 +55,12 @@ final class CoordinatorClient {
   /** The ExplorerService stub for unary calls on behalf of the holder of {@code apiKey}. */
   ExplorerServiceGrpc.ExplorerServiceStub explorer(String apiKey) {
     return withKey(ExplorerServiceGrpc.newStub(channel), apiKey)
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The PaymentService stub for unary calls on behalf of the holder of {@code apiKey}. */
+  PaymentServiceGrpc.PaymentServiceStub payments(String apiKey) {
+    return withKey(PaymentServiceGrpc.newStub(channel), apiKey)
         .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
   }
 

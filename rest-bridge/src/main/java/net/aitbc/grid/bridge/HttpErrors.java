@@ -2,6 +2,7 @@ package net.aitbc.grid.bridge;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpData;
@@ -34,6 +35,10 @@ final class HttpErrors {
   /** RFC 8470; Armeria has no constant for it. */
   private static final HttpStatus TOO_EARLY = HttpStatus.valueOf(425);
   private static final String RECEIPT_NOT_AVAILABLE = "receipt not available";
+  /** RFC 9110 reserves it; it says exactly what went wrong when the balance does not cover a payment. */
+  private static final HttpStatus PAYMENT_REQUIRED = HttpStatus.valueOf(402);
+  /** The coordinator's ErrorInfo reason for a balance that does not cover a payment. */
+  private static final String INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS";
   private static final Pattern RETRY_SECONDS = Pattern.compile("(?i)retry\\D{0,16}?(\\d{1,6})");
 
   /** Which call failed: a few statuses mean something specific on some routes. */
@@ -54,7 +59,17 @@ final class HttpErrors {
     /** One block by height. */
     BLOCK,
     /** Consistency proofs, leaves and the sync status. */
-    LEDGER
+    LEDGER,
+    /** {@code POST /v1/payments}. */
+    PAY,
+    /** One payment by its id: the view, its receipt, its status. */
+    PAYMENT,
+    /** {@code GET /v1/jobs/{id}/payment}: a payment by its job. */
+    JOB_PAYMENT,
+    /** A refund or a release of a payment. */
+    SETTLE,
+    /** The caller's balances and transfers, and a worker's earnings. */
+    ACCOUNT
   }
 
   /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
@@ -100,26 +115,29 @@ final class HttpErrors {
       logger.error("[call={}] unexpected failure", call, t);
       return response(HttpStatus.INTERNAL_SERVER_ERROR, "internal error");
     }
-    return fromStatus(status, call, retryInfoSeconds(t));
+    return fromStatus(status, call, retryInfoSeconds(t), errorReason(t));
   }
 
   /** The one gRPC status → HTTP mapping. */
   static HttpResponse fromStatus(Status status, Call call) {
-    return fromStatus(status, call, null);
+    return fromStatus(status, call, null, null);
   }
 
-  private static HttpResponse fromStatus(Status status, Call call, @Nullable Integer retryAfter) {
+  private static HttpResponse fromStatus(Status status, Call call, @Nullable Integer retryAfter,
+      @Nullable String reason) {
     String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
     return switch (status.getCode()) {
       case INVALID_ARGUMENT -> switch (call) {
         // The ledger routes validate their queries as the CLI's server does: 422.
-        case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER ->
+        case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER, PAY, SETTLE, ACCOUNT ->
             response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
         // Every value of a list request is a query parameter, and a bad one is a 400, as the bridge's own are.
         case LIST -> response(HttpStatus.BAD_REQUEST, JobRequests.inRestTerms(call, description));
         // The job id is these routes' only argument: one that is not an id names no job (the CLI expects 404).
         case READ, RESULT, CANCEL, WATCH -> response(HttpStatus.NOT_FOUND, "job not found");
         case JOB_RECEIPT -> response(HttpStatus.NOT_FOUND, RECEIPT_NOT_AVAILABLE);
+        // Ids are these routes' only argument: one that is not an id names no payment.
+        case PAYMENT, JOB_PAYMENT -> response(HttpStatus.NOT_FOUND, notFound(call, description));
       };
       case NOT_FOUND -> response(HttpStatus.NOT_FOUND, notFound(call, description));
       case FAILED_PRECONDITION -> switch (call) {
@@ -128,6 +146,11 @@ final class HttpErrors {
         case CANCEL -> response(HttpStatus.CONFLICT, "job not cancelable");
         // A coordinator without a signing key has no receipts: to a reader, that one is not there.
         case JOB_RECEIPT, TRANSACTION, PROOF -> response(HttpStatus.NOT_FOUND, notFound(call, description));
+        // Nothing moved: the client must deposit first (pay, or submit with payment_amount).
+        case PAY, SUBMIT -> INSUFFICIENT_FUNDS.equals(reason) ? response(PAYMENT_REQUIRED, description)
+            : response(HttpStatus.CONFLICT, description);
+        // As the CLI's server: 400 when the payment is not the job's or is settled the other way.
+        case SETTLE -> response(HttpStatus.BAD_REQUEST, description);
         default -> response(HttpStatus.CONFLICT, description);
       };
       case ALREADY_EXISTS -> response(HttpStatus.CONFLICT, description);
@@ -154,7 +177,10 @@ final class HttpErrors {
       case JOB_RECEIPT -> RECEIPT_NOT_AVAILABLE;
       case TRANSACTION -> "transaction not found";
       case BLOCK -> "block not found";
-      case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER -> description;
+      case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT -> description;
+      // The CLI's server's words; the CLI prints "No payment found" / "not found" on any 404.
+      case PAYMENT, SETTLE -> "Payment not found";
+      case JOB_PAYMENT -> "No payment found for this job";
     };
   }
 
@@ -217,6 +243,24 @@ final class HttpErrors {
         try {
           com.google.protobuf.Duration delay = d.unpack(RetryInfo.class).getRetryDelay();
           return (int) Math.max(1, delay.getSeconds() + (delay.getNanos() > 0 ? 1 : 0));
+        } catch (InvalidProtocolBufferException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The reason of the coordinator's google.rpc.ErrorInfo, if it sent one. */
+  private static @Nullable String errorReason(Throwable t) {
+    com.google.rpc.Status details = StatusProto.fromThrowable(t);
+    if (details == null) {
+      return null;
+    }
+    for (Any d : details.getDetailsList()) {
+      if (d.is(ErrorInfo.class)) {
+        try {
+          return d.unpack(ErrorInfo.class).getReason();
         } catch (InvalidProtocolBufferException e) {
           return null;
         }

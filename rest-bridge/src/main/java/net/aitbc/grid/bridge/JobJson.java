@@ -17,6 +17,7 @@ import net.aitbc.grid.v1.JobAttempt;
 import net.aitbc.grid.v1.JobProgress;
 import net.aitbc.grid.v1.JobState;
 import net.aitbc.grid.v1.ListJobsResponse;
+import net.aitbc.grid.v1.PaymentStatus;
 import org.jspecify.annotations.Nullable;
 
 /** The one JSON mapping of jobs: the CLI's JobView, results, progress events and pages. */
@@ -40,8 +41,8 @@ final class JobJson {
     o.put("expires_at", time(job.getExpireTime()));
     o.put("error", orNull(job.getError()));
     o.put("payment_id", orNull(job.getPaymentId()));
-    // Payments are not wired yet (a later issue): there is never a status to report.
-    o.putNull("payment_status");
+    o.put("payment_status", job.getPaymentStatus() == PaymentStatus.PAYMENT_STATUS_UNSPECIFIED ? null
+        : PaymentJson.status(job.getPaymentStatus()));
     o.put("type", job.getType());
     o.put("model", orNull(job.getModel()));
     o.put("priority", job.getPriority());

@@ -43,7 +43,8 @@ final class JobRequests {
    * ("page_size must be …"): the bridge renamed them, so it names them back.
    */
   private static final Map<String, String> SUBMIT_FIELDS =
-      Map.of("payload_json", "payload", "ttl", "ttl_seconds", "timeout", "timeout_seconds");
+      Map.of("payload_json", "payload", "ttl", "ttl_seconds", "timeout", "timeout_seconds", "amount", "payment_amount",
+      "currency", "payment_currency");
   private static final Map<String, String> LIST_FIELDS = Map.of("page_size", "limit", "skip", "offset",
       "create_time_from", "from_time", "create_time_to", "to_time");
 
@@ -81,16 +82,20 @@ final class JobRequests {
       b.setConstraints(constraints(constraints));
     }
     JsonNode amount = present(root, "payment_amount");
+    String currency = text(root, "payment_currency", "payment_currency");
     if (amount != null) {
       if (!amount.isNumber()) {
         throw unprocessable("payment_amount must be a number, not " + kind(amount));
       }
-      // Payments are the bridge's to refuse: the coordinator knows nothing of them yet.
-      if (amount.decimalValue().signum() > 0) {
-        throw unprocessable("payments are not available yet: leave payment_amount out or set it to 0");
+      // 0 is "unpaid", as the CLI's server reads it; any other amount is the coordinator's to check
+      // (a negative one is refused there, not quietly dropped).
+      if (amount.decimalValue().signum() != 0) {
+        b.setPaymentAmount(amount.decimalValue().toString());
+        if (currency != null) {
+          b.setPaymentCurrency(currency);
+        }
       }
     }
-    text(root, "payment_currency", "payment_currency");
     return b.build();
   }
 
@@ -158,7 +163,8 @@ final class JobRequests {
       case SUBMIT -> SUBMIT_FIELDS;
       case LIST -> LIST_FIELDS;
       case RECEIPTS, BLOCKS, PROOF, LEDGER -> LedgerRequests.FIELDS;
-      case READ, RESULT, CANCEL, WATCH, JOB_RECEIPT, TRANSACTION, VERIFY, BLOCK -> Map.of();
+      case PAY, SETTLE, ACCOUNT -> PaymentRequests.FIELDS;
+      case READ, RESULT, CANCEL, WATCH, JOB_RECEIPT, TRANSACTION, VERIFY, BLOCK, PAYMENT, JOB_PAYMENT -> Map.of();
     };
     int end = 0;
     while (end < description.length() && (Character.isLetterOrDigit(description.charAt(end))
@@ -170,8 +176,13 @@ final class JobRequests {
     return rest == null || !leads ? description : rest + description.substring(end);
   }
 
-  private static JsonNode parse(HttpData body) {
-    String empty = "the request body is empty: send a JSON object such as {\"payload\": {\"type\": \"inference\"}}";
+  static JsonNode parse(HttpData body) {
+    return parse(body, "{\"payload\": {\"type\": \"inference\"}}");
+  }
+
+  /** The body as JSON, or a 400 saying why not; {@code example} shows what to send. */
+  static JsonNode parse(HttpData body, String example) {
+    String empty = "the request body is empty: send a JSON object such as " + example;
     if (body.isEmpty()) {
       throw badRequest(empty);
     }
@@ -275,7 +286,7 @@ final class JobRequests {
    * a number beyond what its gRPC field can hold ({@code max}: 32 or 64 bits); its range is the
    * coordinator's to check.
    */
-  private static @Nullable Long whole(JsonNode object, String field, String path, long max) {
+  static @Nullable Long whole(JsonNode object, String field, String path, long max) {
     JsonNode n = present(object, field);
     if (n == null) {
       return null;
@@ -290,7 +301,7 @@ final class JobRequests {
   }
 
   /** A string field, null when absent or null. */
-  private static @Nullable String text(JsonNode object, String field, String path) {
+  static @Nullable String text(JsonNode object, String field, String path) {
     JsonNode n = present(object, field);
     if (n == null) {
       return null;
@@ -302,7 +313,7 @@ final class JobRequests {
   }
 
   /** A field's value; absent and JSON null are the same (the field takes its default). */
-  private static @Nullable JsonNode present(JsonNode object, String field) {
+  static @Nullable JsonNode present(JsonNode object, String field) {
     JsonNode n = object.get(field);
     return n == null || n.isNull() ? null : n;
   }
@@ -335,7 +346,7 @@ final class JobRequests {
   }
 
   /** ISO-8601; a time without a zone is UTC, as the CLI's server writes them; a bare date is its midnight UTC. */
-  private static Timestamp time(String name, String text) {
+  static Timestamp time(String name, String text) {
     String t = text.trim();
     // Python's str(datetime) puts a space where ISO-8601 has a T.
     if (t.length() > 10 && t.charAt(10) == ' ') {
@@ -360,7 +371,7 @@ final class JobRequests {
     return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
   }
 
-  private static String kind(JsonNode n) {
+  static String kind(JsonNode n) {
     return switch (n.getNodeType()) {
       case STRING -> "a string";
       case NUMBER -> n.isIntegralNumber() ? "an integer" : "a number with a fraction";

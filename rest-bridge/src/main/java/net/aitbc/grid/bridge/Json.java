@@ -15,6 +15,7 @@ import com.linecorp.armeria.common.MediaType;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import net.aitbc.grid.bridge.HttpErrors.Call;
@@ -51,7 +52,13 @@ final class Json {
    */
   static <T> HttpResponse reply(Call call, Consumer<StreamObserver<T>> grpcCall, HttpStatus status,
       Function<T, ? extends JsonNode> body) {
-    return HttpResponse.of(CoordinatorClient.unary(grpcCall).handle((r, e) -> {
+    return reply(call, CoordinatorClient.unary(grpcCall), status, body);
+  }
+
+  /** {@link #reply(Call, Consumer, HttpStatus, Function)} for an answer made of several calls. */
+  static <T> HttpResponse reply(Call call, CompletableFuture<T> answer, HttpStatus status,
+      Function<T, ? extends JsonNode> body) {
+    return HttpResponse.of(answer.handle((r, e) -> {
       if (e != null) {
         return HttpErrors.fromFailure(e, call);
       }

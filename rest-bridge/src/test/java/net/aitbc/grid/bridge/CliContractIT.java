@@ -435,7 +435,10 @@ class CliContractIT {
             "/v1/jobs/{job_id}/receipts", "/v1/explorer/receipts", "/explorer/transactions/{hash}",
             "/v1/receipts/verify", "/api/v1/blocks", "/v1/explorer/blocks", "/v1/ledger/blocks",
             "/v1/ledger/blocks/{height}", "/v1/ledger/proofs/inclusion", "/v1/ledger/proofs/consistency",
-            "/v1/ledger/leaves", "/v1/sync-status");
+            "/v1/ledger/leaves", "/v1/sync-status", "/v1/payments", "/v1/jobs/{job_id}/payment",
+            "/v1/payments/{payment_id}", "/v1/payments/{payment_id}/status", "/v1/payments/{payment_id}/receipt",
+            "/v1/payments/{payment_id}/refund", "/v1/payments/{payment_id}/release", "/v1/account",
+            "/v1/miners/{miner_id}/earnings");
     assertThat(paths.get("/v1/jobs/{job_id}").has("delete")).isTrue();
     JsonNode create = r.json().get("components").get("schemas").get("JobCreate").get("properties");
     assertThat(create.has("timeout_seconds")).isTrue();

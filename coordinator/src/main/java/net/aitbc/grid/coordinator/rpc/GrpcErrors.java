@@ -14,6 +14,7 @@ import net.aitbc.grid.coordinator.scheduler.Admission;
 import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
 import net.aitbc.grid.coordinator.scheduler.WorkerKeyMismatch;
 import net.aitbc.grid.coordinator.store.Database;
+import net.aitbc.grid.coordinator.store.PaymentRefused;
 import org.jooq.exception.DataAccessException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ final class GrpcErrors {
         logger.error("the ledger is damaged: {}", d.getMessage());
         yield Status.DATA_LOSS.withDescription(d.getMessage()).asRuntimeException();
       }
+      case PaymentRefused p -> PaymentServiceImpl.status(p);
       case WorkerKeyMismatch m -> Status.PERMISSION_DENIED.withDescription(m.getMessage()).asRuntimeException();
       case GroupCommitter.Overloaded o ->
           Status.RESOURCE_EXHAUSTED.withDescription("the coordinator is overloaded: " + o.getMessage()

@@ -4,6 +4,7 @@ import static net.aitbc.grid.coordinator.rpc.GrpcErrors.invalid;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.store.Money;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Requirements;
 import net.aitbc.grid.v1.Constraints;
@@ -52,7 +54,20 @@ final class JobRequests {
     }
     // The text as the client wrote it (it parsed, and jsonb normalises it anyway): no second pass.
     return new NewJob(jobId, principal.clientId(), requestId, type, model, r.getPayloadJson(),
-        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, timeout, null);
+        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, timeout, null, payment(r, ttl));
+  }
+
+  /**
+   * The payment made with the job, or null when {@code payment_amount} is empty. Its escrow is held
+   * at least as long as the job may wait (its ttl), within the escrow timeout's range.
+   */
+  private static NewJob.@Nullable JobPayment payment(CreateJobRequest r, Duration ttl) {
+    if (r.getPaymentAmount().isBlank()) {
+      return null;
+    }
+    BigDecimal amount = Money.paymentAmount(Money.parse(r.getPaymentAmount(), "payment_amount"));
+    long hold = Math.clamp(ttl.toSeconds(), Money.DEFAULT_ESCROW_TIMEOUT_S, Money.MAX_ESCROW_TIMEOUT_S);
+    return new NewJob.JobPayment(amount, Money.currency(r.getPaymentCurrency()), (int) hold);
   }
 
   private static ObjectNode payload(String text) {

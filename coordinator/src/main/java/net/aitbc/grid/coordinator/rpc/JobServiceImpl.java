@@ -16,8 +16,11 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
@@ -30,6 +33,7 @@ import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.ledger.Ledger;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.JobStore;
+import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.ReceiptStore;
 import net.aitbc.grid.coordinator.store.StoredJob;
 import net.aitbc.grid.coordinator.store.StoredReceipt;
@@ -50,6 +54,7 @@ import net.aitbc.grid.v1.ListJobsRequest;
 import net.aitbc.grid.v1.ListJobsResponse;
 import net.aitbc.grid.v1.WatchJobRequest;
 import net.aitbc.grid.v1.WatchJobResponse;
+import net.aitbc.grid.db.enums.PaymentStatus;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -69,14 +74,16 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   private final Executor blocking;
   private final ReceiptStore receipts;
   private final @Nullable Ledger ledger;
+  private final PaymentStore payments;
   private final JobIds ids = new JobIds();
 
   /**
    * The service over these parts; {@code blocking} runs database reads for watchers; completed
-   * jobs have receipts when there is a {@code ledger}.
+   * jobs have receipts when there is a {@code ledger}; {@code payments} says where each job's payment stands.
    */
   public JobServiceImpl(CoordinatorConfig config, JobStore jobs, Scheduler scheduler, SessionRegistry registry,
-      JobEvents events, Revocations revocations, Executor blocking, ReceiptStore receipts, @Nullable Ledger ledger) {
+      JobEvents events, Revocations revocations, Executor blocking, ReceiptStore receipts, @Nullable Ledger ledger,
+      PaymentStore payments) {
     this.config = requireNonNull(config, "config");
     this.jobs = requireNonNull(jobs, "jobs");
     this.scheduler = requireNonNull(scheduler, "scheduler");
@@ -86,6 +93,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     this.blocking = requireNonNull(blocking, "blocking");
     this.receipts = requireNonNull(receipts, "receipts");
     this.ledger = ledger;
+    this.payments = requireNonNull(payments, "payments");
   }
 
   @Override
@@ -93,14 +101,22 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     Principal principal = AuthInterceptor.principal();
     try {
       var job = JobRequests.toNewJob(request, principal, ids.next(), config);
-      scheduler.submit(principal, job).whenComplete((submitted, error) -> {
+      scheduler.submit(principal, job).thenCompose(submitted -> {
+        StoredJob stored = submitted.job();
+        CreateJobResponse.Builder b = CreateJobResponse.newBuilder().setExisting(submitted.existing());
+        if (stored.paymentId() == null || !submitted.existing()) {
+          // A new job's payment, if any, was escrowed as it was stored: nothing to read.
+          Job proto = JobProtos.job(stored);
+          return CompletableFuture.completedFuture(b.setJob(stored.paymentId() == null ? proto : proto.toBuilder()
+              .setPaymentStatus(net.aitbc.grid.v1.PaymentStatus.PAYMENT_STATUS_ESCROWED).build()).build());
+        }
+        // A retry of a paid job: where its payment stands now is read off the committer's thread.
+        return CompletableFuture.supplyAsync(() -> b.setJob(proto(stored)).build(), blocking);
+      }).whenComplete((response, error) -> {
         if (error != null) {
           out.onError(GrpcErrors.toStatus(error));
         } else {
-          out.onNext(CreateJobResponse.newBuilder()
-              .setJob(JobProtos.job(submitted.job()))
-              .setExisting(submitted.existing())
-              .build());
+          out.onNext(response);
           out.onCompleted();
         }
       });
@@ -130,7 +146,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
             .withDescription("job " + JobIds.format(id) + " is " + job.state() + ": it has no result yet")
             .asRuntimeException();
       }
-      GetJobResultResponse.Builder b = GetJobResultResponse.newBuilder().setJob(JobProtos.job(job));
+      GetJobResultResponse.Builder b = GetJobResultResponse.newBuilder().setJob(proto(job));
       if (job.resultJson() != null) {
         b.setResultJson(job.resultJson());
       }
@@ -183,8 +199,10 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
           time(request.hasCreateTimeTo() ? request.getCreateTimeTo() : null, "create_time_to"));
       List<StoredJob> page = jobs.list(clientId(), filter, offset, pageSize + 1, request.getIncludeResults());
       ListJobsResponse.Builder b = ListJobsResponse.newBuilder().setPageSize(pageSize).setOffset(offset);
-      for (StoredJob j : page.subList(0, Math.min(pageSize, page.size()))) {
-        Job job = JobProtos.job(j);
+      List<StoredJob> shown = page.subList(0, Math.min(pageSize, page.size()));
+      Map<UUID, PaymentStatus> paid = paymentStatuses(shown);
+      for (StoredJob j : shown) {
+        Job job = withPaymentStatus(JobProtos.job(j), j, paid);
         b.addJobs(j.resultJson() == null ? job : job.toBuilder().setResultJson(j.resultJson()).build());
       }
       if (page.size() > pageSize && offset + pageSize <= Integer.MAX_VALUE) {
@@ -206,7 +224,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
             .asRuntimeException();
       }
       return CancelJobResponse.newBuilder()
-          .setJob(JobProtos.job(jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()))))
+          .setJob(proto(jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()))))
           .build();
     });
   }
@@ -242,8 +260,24 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     return job;
   }
 
+  /** The job as a message, with its payment's status. */
+  private Job proto(StoredJob job) {
+    return withPaymentStatus(JobProtos.job(job), job, paymentStatuses(List.of(job)));
+  }
+
+  /** The statuses of these jobs' payments, in one read (none when no job is paid). */
+  private Map<UUID, PaymentStatus> paymentStatuses(List<StoredJob> shown) {
+    List<UUID> ids = shown.stream().map(StoredJob::paymentId).filter(Objects::nonNull).toList();
+    return ids.isEmpty() ? Map.of() : payments.statuses(ids);
+  }
+
+  private static Job withPaymentStatus(Job proto, StoredJob job, Map<UUID, PaymentStatus> statuses) {
+    PaymentStatus s = job.paymentId() == null ? null : statuses.get(job.paymentId());
+    return s == null ? proto : proto.toBuilder().setPaymentStatus(PaymentProtos.status(s)).build();
+  }
+
   private Job withWaitingFor(StoredJob job) {
-    Job proto = JobProtos.job(job);
+    Job proto = proto(job);
     if (job.state() != net.aitbc.grid.db.enums.JobState.QUEUED) {
       return proto;
     }

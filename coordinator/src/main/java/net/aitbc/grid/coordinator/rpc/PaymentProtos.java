@@ -50,6 +50,10 @@ final class PaymentProtos {
     if (settlement != null) {
       b.setSettlementTransferId(JobIds.format(settlement));
     }
+    UUID fee = p.feeTransferId();
+    if (fee != null) {
+      b.setFeeTransferId(JobIds.format(fee));
+    }
     return b.build();
   }
 
@@ -84,7 +88,7 @@ final class PaymentProtos {
     return v.signum() == 0 ? "0" : v.stripTrailingZeros().toPlainString();
   }
 
-  private static net.aitbc.grid.v1.PaymentStatus status(PaymentStatus s) {
+  static net.aitbc.grid.v1.PaymentStatus status(PaymentStatus s) {
     return switch (s) {
       case pending -> net.aitbc.grid.v1.PaymentStatus.PAYMENT_STATUS_PENDING;
       case escrowed -> net.aitbc.grid.v1.PaymentStatus.PAYMENT_STATUS_ESCROWED;

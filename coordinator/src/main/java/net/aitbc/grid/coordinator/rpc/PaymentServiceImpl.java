@@ -4,8 +4,11 @@ import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.coordinator.rpc.GrpcErrors.invalid;
 import static net.aitbc.grid.coordinator.rpc.GrpcErrors.notFound;
 
+import com.google.protobuf.Any;
+import com.google.rpc.ErrorInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.UUID;
@@ -52,6 +55,8 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
   private static final int DEFAULT_PAGE = 50;
   private static final int MAX_PAGE = 200;
   private static final int MAX_METHOD = 64;
+  /** The ErrorInfo domain of payment refusals. */
+  static final String ERROR_DOMAIN = "payments.aitbc.net";
 
   private final PaymentStore payments;
   private final AccountStore accounts;
@@ -124,7 +129,12 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
   @Override
   public void getBalance(GetBalanceRequest request, StreamObserver<GetBalanceResponse> out) {
     answer(out, () -> {
-      String owner = AuthInterceptor.principal().clientId();
+      Principal p = AuthInterceptor.principal();
+      String owner = request.getClientId().isEmpty() ? p.clientId() : request.getClientId();
+      if (!owner.equals(p.clientId()) && p.role() != Role.ADMIN) {
+        throw Status.PERMISSION_DENIED.withDescription("only an admin key can read another client's balance")
+            .asRuntimeException();
+      }
       GetBalanceResponse.Builder b = GetBalanceResponse.newBuilder().setOwnerId(owner);
       accounts.balances(owner).forEach(a -> b.addBalances(PaymentProtos.balance(a)));
       return b.build();
@@ -229,13 +239,22 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
     });
   }
 
+  /**
+   * The status a refusal maps to, carrying a {@code google.rpc.ErrorInfo} whose reason is the
+   * refusal's ({@code INSUFFICIENT_FUNDS}, {@code NOT_PAYABLE}, …), so that a client (the REST
+   * bridge) can tell refusals that share a status apart without reading the text.
+   */
   static StatusRuntimeException status(PaymentRefused e) {
-    Status s = switch (e.reason()) {
-      case INVALID -> Status.INVALID_ARGUMENT;
-      case NOT_FOUND -> Status.NOT_FOUND;
-      case INSUFFICIENT_FUNDS, NOT_PAYABLE, SETTLED -> Status.FAILED_PRECONDITION;
-      case CONFLICT -> Status.ALREADY_EXISTS;
+    Status.Code code = switch (e.reason()) {
+      case INVALID -> Status.Code.INVALID_ARGUMENT;
+      case NOT_FOUND -> Status.Code.NOT_FOUND;
+      case INSUFFICIENT_FUNDS, NOT_PAYABLE, SETTLED -> Status.Code.FAILED_PRECONDITION;
+      case CONFLICT -> Status.Code.ALREADY_EXISTS;
     };
-    return s.withDescription(GrpcErrors.abbreviate(e.getMessage(), 1000)).asRuntimeException();
+    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        .setCode(code.value())
+        .setMessage(GrpcErrors.abbreviate(e.getMessage(), 1000))
+        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(e.reason().name()).setDomain(ERROR_DOMAIN).build()))
+        .build());
   }
 }

@@ -25,6 +25,7 @@ import net.aitbc.grid.coordinator.store.Ended;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Offer;
 import net.aitbc.grid.coordinator.store.Outcome;
+import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.store.Submitted;
@@ -63,10 +64,12 @@ public final class Scheduler implements AutoCloseable {
 
   /**
    * Starts the committers, the dispatcher and the sweeper; {@code completionsCommitted} hears how
-   * many completions each outcome commit recorded (the ledger's sealer counts them).
+   * many completions each outcome commit recorded (the ledger's sealer counts them); jobs submitted
+   * with a payment pay through {@code payments} as they are stored.
    */
   public Scheduler(CoordinatorConfig config, Stores stores, SessionRegistry registry, JobEvents events,
-      GridMetrics metrics, IntConsumer completionsCommitted) {
+      GridMetrics metrics, IntConsumer completionsCommitted, PaymentStore payments) {
+    requireNonNull(payments, "payments");
     this.config = requireNonNull(config, "config");
     this.stores = requireNonNull(stores, "stores");
     this.registry = requireNonNull(registry, "registry");
@@ -76,7 +79,8 @@ public final class Scheduler implements AutoCloseable {
     this.admission = new Admission(config.defaultRatePerSec(), config.defaultBurst(), config.defaultMaxQueued());
     this.fairShare = new FairShare((client, lane) -> stores.jobs().lastQueuedTag(client, lane.type(), lane.priority()),
         lane -> stores.jobs().firstQueuedTag(lane.type(), lane.priority()));
-    this.submissions = new GroupCommitter<>("submit", metrics.timed("submit", stores.jobs()::insert), 1000, 100_000, 2,
+    this.submissions = new GroupCommitter<>("submit", metrics.timed("submit",
+        batch -> stores.jobs().insert(batch, payments)), 1000, 100_000, 2,
         false);
     // A worker has already done the work an outcome reports: keep it until the database takes it.
     this.outcomes = new GroupCommitter<>("outcome",
@@ -154,11 +158,15 @@ public final class Scheduler implements AutoCloseable {
       if (session != null && (error != null || s.placed() == null)) {
         session.unreserve(1);
       }
-      if (error != null || s.existing()) {
+      if (error != null || s.existing() || s.refused() != null) {
         ticket.release();
         fairShare.undo(job.clientId(), lane, tag, weight);
         if (error != null) {
           throw error instanceof CompletionException ce ? ce : new CompletionException(error);
+        }
+        if (s.refused() != null) {
+          // Its payment was refused: neither the job nor the payment was stored.
+          throw new CompletionException(s.refused());
         }
         return s;
       }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
@@ -27,11 +28,11 @@ final class JobMapper {
   }
 
   /** A job just inserted (queued, or running on its placement), built without reading it back. */
-  static StoredJob toJob(NewJob j, OffsetDateTime now, boolean placed) {
+  static StoredJob toJob(NewJob j, OffsetDateTime now, boolean placed, @Nullable UUID paymentId) {
     NewJob.Placement p = placed ? j.placement() : null;
     return new StoredJob(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(), j.payloadJson(), j.requirements(),
         j.priority(), p != null ? JobState.RUNNING : JobState.QUEUED, p != null ? 1 : 0, j.maxAttempts(),
-        p != null ? p.workerId() : null, now, p != null ? now : null, null, now.plus(j.ttl()), null, null, null,
+        p != null ? p.workerId() : null, now, p != null ? now : null, null, now.plus(j.ttl()), null, null, paymentId,
         j.timeout(), null, List.of());
   }
 

@@ -11,6 +11,8 @@ import static org.jooq.impl.DSL.row;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.val;
 
+import java.sql.Connection;
+import java.sql.Savepoint;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -39,26 +41,39 @@ import org.jspecify.annotations.Nullable;
 public final class JobStore {
   private final DSLContext dsl;
   private final Columns columns = new Columns();
+  private final JobIds paymentIdGenerator = new JobIds();
 
   /** A store over this database. */
   public JobStore(DSLContext dsl) {
     this.dsl = requireNonNull(dsl, "dsl");
   }
 
+  /** {@link #insert(List, PaymentStore)} for a batch without payments. */
+  public List<Submitted> insert(List<NewJob> jobs) {
+    return insert(jobs, null);
+  }
+
   /**
    * Inserts jobs atomically and returns them in the same order. A job whose client and request id
-   * match an existing job is not inserted: the existing job is returned instead.
+   * match an existing job is not inserted: the existing job is returned instead. A job with a
+   * payment is stored together with it through {@code payments} (both or neither, each under a
+   * savepoint of the batch's transaction): one whose payment is refused is not stored, and its
+   * {@link Submitted#refused()} says why; the rest of the batch is.
    */
-  public List<Submitted> insert(List<NewJob> jobs) {
+  public List<Submitted> insert(List<NewJob> jobs, @Nullable PaymentStore payments) {
     OffsetDateTime now = now();
     List<NewJob> listed = new ArrayList<>();
     List<NewJob> queued = new ArrayList<>(jobs.size());
     List<NewJob> placed = new ArrayList<>();
+    List<NewJob> paid = new ArrayList<>();
     for (NewJob j : jobs) {
-      (!j.requirements().models().isEmpty() ? listed : j.placement() != null ? placed : queued).add(j);
+      (j.payment() != null ? paid : !j.requirements().models().isEmpty() ? listed
+          : j.placement() != null ? placed : queued).add(j);
     }
     Set<UUID> inserted = new HashSet<>(jobs.size() * 2);
-    if (listed.isEmpty() && (queued.isEmpty() || placed.isEmpty())) {
+    Map<UUID, UUID> paymentIds = new HashMap<>();
+    Map<UUID, PaymentRefused> refused = new HashMap<>();
+    if (paid.isEmpty() && listed.isEmpty() && (queued.isEmpty() || placed.isEmpty())) {
       // The usual batch is one statement: run it on its own (autocommit), one round trip in all.
       inserted.addAll(insertArrays(dsl, queued.isEmpty() ? placed : queued, now,
           queued.isEmpty() ? JobState.RUNNING : JobState.QUEUED));
@@ -73,26 +88,62 @@ public final class JobStore {
         if (!listed.isEmpty()) {
           inserted.addAll(insertRows(tx, listed, now));
         }
+        for (NewJob j : paid) {
+          insertPaid(tx, j, now, payments, inserted, paymentIds, refused);
+        }
         return null;
       });
     }
     // A conflicting job is committed by now: INSERT … ON CONFLICT waited for it.
-    Map<String, JobRecord> existing = inserted.size() == jobs.size() ? Map.of() : existing(jobs, inserted);
+    Set<UUID> settled = new HashSet<>(inserted);
+    settled.addAll(refused.keySet());
+    Map<String, JobRecord> existing = settled.size() == jobs.size() ? Map.of() : existing(jobs, settled);
     List<Submitted> out = new ArrayList<>(jobs.size());
     for (NewJob j : jobs) {
-      if (inserted.contains(j.jobId())) {
+      PaymentRefused no = refused.get(j.jobId());
+      if (no != null) {
+        out.add(new Submitted(JobMapper.toJob(j, now, false, null), false, null, no));
+      } else if (inserted.contains(j.jobId())) {
         boolean running = j.placement() != null && j.requirements().models().isEmpty();
         ClaimedJob first = running
             ? new ClaimedJob(j.jobId(), 1, j.type(), j.model(), j.payloadJson(), now, now, now.plus(j.ttl()),
                 j.fairTag(), j.timeout(), j.priority())
             : null;
-        out.add(new Submitted(JobMapper.toJob(j, now, running), false, first));
+        out.add(new Submitted(JobMapper.toJob(j, now, running, paymentIds.get(j.jobId())), false, first));
       } else {
         JobRecord r = existing.get(idempotencyKey(j.clientId(), j.requestId()));
         out.add(new Submitted(JobMapper.toJob(r, true), true, null));
       }
     }
     return out;
+  }
+
+  /**
+   * Inserts one paid job and pays for it under a savepoint: a refused payment rolls back both and is
+   * recorded in {@code refused}; a job that already existed (its request id) pays nothing again.
+   */
+  private void insertPaid(DSLContext tx, NewJob j, OffsetDateTime now, @Nullable PaymentStore payments,
+      Set<UUID> inserted, Map<UUID, UUID> paymentIds, Map<UUID, PaymentRefused> refused) {
+    NewJob.JobPayment pay = requireNonNull(j.payment(), "payment");
+    Savepoint savepoint = tx.connectionResult(Connection::setSavepoint);
+    try {
+      List<UUID> in = !j.requirements().models().isEmpty() ? insertRows(tx, List.of(j), now)
+          : insertArrays(tx, List.of(j), now, j.placement() != null ? JobState.RUNNING : JobState.QUEUED);
+      if (!in.isEmpty()) {
+        if (payments == null) {
+          throw new PaymentRefused(PaymentRefused.Reason.NOT_PAYABLE, "this coordinator takes no payments with jobs");
+        }
+        UUID paymentId = paymentIdGenerator.next();
+        payments.create(tx, new NewPayment(paymentId, j.jobId(), j.clientId(), pay.amount(), pay.currency(),
+            "aitbc_token", pay.escrowTimeoutSeconds()));
+        inserted.add(j.jobId());
+        paymentIds.put(j.jobId(), paymentId);
+      }
+      tx.connection(c -> c.releaseSavepoint(savepoint));
+    } catch (PaymentRefused e) {
+      tx.connection(c -> c.rollback(savepoint));
+      refused.put(j.jobId(), e);
+    }
   }
 
   /**

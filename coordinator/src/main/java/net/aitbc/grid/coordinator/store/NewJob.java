@@ -1,7 +1,9 @@
 package net.aitbc.grid.coordinator.store;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.UUID;
+import net.aitbc.grid.db.enums.Currency;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param ttl time to live from creation
  * @param timeout how long one attempt may run
  * @param placement the session to hand it to at once, or null to queue it
+ * @param payment what the client pays for it as it is stored, or null when unpaid
  */
 public record NewJob(
     UUID jobId,
@@ -34,18 +37,36 @@ public record NewJob(
     int maxAttempts,
     Duration ttl,
     Duration timeout,
-    @Nullable Placement placement) {
+    @Nullable Placement placement,
+    @Nullable JobPayment payment) {
+  /** An unpaid job. */
+  public NewJob(UUID jobId, String clientId, @Nullable String requestId, String type, @Nullable String model,
+      String payloadJson, Requirements requirements, int priority, double fairTag, int maxAttempts, Duration ttl,
+      Duration timeout, @Nullable Placement placement) {
+    this(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag, maxAttempts, ttl,
+        timeout, placement, null);
+  }
+
   /** The same job with its place in fair-share order. */
   public NewJob withFairTag(double tag) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, tag, maxAttempts,
-        ttl, timeout, placement);
+        ttl, timeout, placement, payment);
   }
 
   /** The same job, handed to a session as it is inserted. */
   public NewJob withPlacement(@Nullable Placement where) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag,
-        maxAttempts, ttl, timeout, where);
+        maxAttempts, ttl, timeout, where, payment);
   }
+
+  /**
+   * A payment made with the job, in the transaction that stores it (checked by {@link Money}).
+   *
+   * @param amount how much
+   * @param currency in what
+   * @param escrowTimeoutSeconds how long the escrow is held, 300 to 86,400
+   */
+  public record JobPayment(BigDecimal amount, Currency currency, int escrowTimeoutSeconds) {}
 
   /**
    * A session that takes a job the moment it is stored (it had a free credit and nothing queued).

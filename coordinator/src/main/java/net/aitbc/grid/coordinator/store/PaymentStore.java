@@ -10,6 +10,7 @@ import static org.jooq.impl.DSL.coalesce;
 import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.store.PaymentRefused.Reason;
@@ -137,6 +138,12 @@ public final class PaymentStore {
     }
     return new Created(tx.selectFrom(PAYMENT).where(PAYMENT.PAYMENT_ID.eq(p.paymentId()))
         .fetchSingle(Settlements::toPayment), false);
+  }
+
+  /** The statuses of these payments, by id (those not found are left out). */
+  public Map<UUID, PaymentStatus> statuses(Collection<UUID> paymentIds) {
+    return dsl.select(PAYMENT.PAYMENT_ID, PAYMENT.STATUS).from(PAYMENT).where(PAYMENT.PAYMENT_ID.in(paymentIds))
+        .fetchMap(PAYMENT.PAYMENT_ID, PAYMENT.STATUS);
   }
 
   /** A client's payment. */

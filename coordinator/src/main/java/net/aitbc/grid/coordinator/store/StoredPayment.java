@@ -49,4 +49,10 @@ public record StoredPayment(UUID paymentId, UUID jobId, String clientId, BigDeci
       default -> null;
     };
   }
+
+  /** The id of the transfer that paid the platform's fee, or null unless it was released with a fee. */
+  public @Nullable UUID feeTransferId() {
+    return status == PaymentStatus.released && feeAmount != null && feeAmount.signum() > 0
+        ? Transfers.id(Transfers.feeKey(paymentId)) : null;
+  }
 }

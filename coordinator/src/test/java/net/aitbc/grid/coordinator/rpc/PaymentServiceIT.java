@@ -245,4 +245,58 @@ class PaymentServiceIT {
     assertThat(new java.math.BigDecimal(balance(workerOwner, AccountKind.ACCOUNT_KIND_WORKER_OWNER))
         .subtract(new java.math.BigDecimal(ownerBefore))).isEqualByComparingTo("2.85");
   }
+
+  @Test
+  void paidJobsSubmittedTogetherAreStoredWithTheirEscrowOrNotAtAll() throws Exception {
+    String carolKey = grid.clientKey("carol");
+    JobServiceBlockingStub carolJobs = grid.clientWithKey(carolKey);
+    admin.deposit(DepositRequest.newBuilder().setClientId("carol").setAmount("100").setIdempotencyKey("carol-100")
+        .build());
+    int n = 30;
+    List<java.util.concurrent.Future<Object>> answers = new java.util.ArrayList<>();
+    // Submitted at once so that the committer batches them: 20 fit the balance, 10 do not.
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(n)) {
+      var start = new java.util.concurrent.CountDownLatch(1);
+      for (int i = 0; i < n; i++) {
+        answers.add(pool.submit(() -> {
+          start.await();
+          try {
+            return carolJobs.createJob(CreateJobRequest.newBuilder().setPayloadJson("{\"type\":\"pay-batch\"}")
+                .setPaymentAmount("5").setPaymentCurrency("aitbc").build()).getJob();
+          } catch (StatusRuntimeException e) {
+            return e;
+          }
+        }));
+      }
+      start.countDown();
+    }
+    List<net.aitbc.grid.v1.Job> stored = new java.util.ArrayList<>();
+    for (var a : answers) {
+      Object o = a.get();
+      if (o instanceof net.aitbc.grid.v1.Job j) {
+        stored.add(j);
+      } else {
+        StatusRuntimeException e = (StatusRuntimeException) o;
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(io.grpc.protobuf.StatusProto.fromThrowable(e).getDetails(0)
+            .unpack(com.google.rpc.ErrorInfo.class).getReason()).isEqualTo("INSUFFICIENT_FUNDS");
+      }
+    }
+    assertThat(stored).hasSize(20).allSatisfy(j -> {
+      assertThat(j.getPaymentId()).matches("[0-9a-f]{32}");
+      assertThat(j.getPaymentStatus()).isEqualTo(PaymentStatus.PAYMENT_STATUS_ESCROWED);
+    });
+    assertThat(carolJobs.listJobs(net.aitbc.grid.v1.ListJobsRequest.newBuilder().setPageSize(100).build())
+        .getJobsList()).hasSize(20).allSatisfy(j -> assertThat(j.getPaymentStatus())
+            .isEqualTo(PaymentStatus.PAYMENT_STATUS_ESCROWED));
+    PaymentServiceBlockingStub carol = payments(carolKey);
+    assertThat(carol.getBalance(GetBalanceRequest.getDefaultInstance()).getBalancesList())
+        .filteredOn(b -> b.getKind() == AccountKind.ACCOUNT_KIND_CLIENT).singleElement()
+        .satisfies(b -> assertThat(new java.math.BigDecimal(b.getBalance())).isEqualByComparingTo("0"));
+    // Bad amounts on a job are refused before anything is stored.
+    assertThat(code(() -> carolJobs.createJob(CreateJobRequest.newBuilder().setPayloadJson("{}")
+        .setPaymentAmount("0.001").build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(code(() -> carolJobs.createJob(CreateJobRequest.newBuilder().setPayloadJson("{}")
+        .setPaymentAmount("1").setPaymentCurrency("DOGE").build()))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
 }
