@@ -17,6 +17,7 @@ import net.aitbc.grid.v1.AccountBalance;
 import net.aitbc.grid.v1.AccountKind;
 import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.CancelJobRequest;
+import net.aitbc.grid.v1.ConnectResponse;
 import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.CreatePaymentRequest;
 import net.aitbc.grid.v1.CreatePaymentResponse;
@@ -94,6 +95,17 @@ class PaymentServiceIT {
     return who.getBalance(GetBalanceRequest.getDefaultInstance()).getBalancesList().stream()
         .filter(b -> b.getKind() == kind && b.getCurrency().equals("AITBC")).map(AccountBalance::getBalance)
         .findFirst().orElse("0");
+  }
+
+  /** The next assignment; the ack of an earlier completion may come before or after it. */
+  private static Assignment nextAssignmentAfterAcks(TestWorker w) {
+    while (true) {
+      ConnectResponse m = w.next();
+      if (m.hasAssignment()) {
+        return m.getAssignment();
+      }
+      assertThat(m.getMessageCase()).isEqualTo(ConnectResponse.MessageCase.OUTCOME_ACK);
+    }
   }
 
   private static Status.Code code(Runnable call) {
@@ -207,7 +219,7 @@ class PaymentServiceIT {
 
       w.complete(a.getJobId(), a.getAttempt(), "{\"ok\":true}");
       String done = job("pay-run");
-      Assignment b = w.nextAssignment();
+      Assignment b = nextAssignmentAfterAcks(w);
       w.complete(b.getJobId(), b.getAttempt(), "{\"ok\":true}");
       await().atMost(Duration.ofSeconds(10)).until(() -> aliceJobs.getJob(GetJobRequest.newBuilder().setJobId(done)
           .build()).getJob().getState() == JobState.JOB_STATE_COMPLETED);
