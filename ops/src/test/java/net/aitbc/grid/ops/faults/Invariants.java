@@ -30,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.testing.PaymentInvariants;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
 import net.aitbc.grid.db.tables.records.JobRecord;
@@ -180,7 +181,10 @@ final class Invariants {
         receipts(grid, jobs), jobs, attempts);
   }
 
-  /** The receipts and the ledger against the jobs: each holds at any moment, crash or not. */
+  /**
+   * The receipts and the ledger against the jobs, and the money (balances against deposits, limits,
+   * escrows settled once): each holds at any moment, crash or not.
+   */
   static List<String> receipts(Grid grid, Map<String, JobRecord> jobs) {
     List<String> problems = new ArrayList<>();
     Map<UUID, Integer> perJob = new HashMap<>();
@@ -220,6 +224,14 @@ final class Invariants {
       if (!Arrays.equals(signed, tree.root())) {
         problems.add("the root of the " + head.value1() + " sealed leaves is not block " + head.value2() + "'s");
       }
+    }
+    try {
+      grid.query(db -> {
+        PaymentInvariants.check(db);
+        return null;
+      });
+    } catch (AssertionError e) {
+      problems.add("payments: " + e.getMessage());
     }
     return problems;
   }
