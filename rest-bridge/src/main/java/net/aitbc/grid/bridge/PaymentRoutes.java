@@ -12,8 +12,10 @@ import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
 import com.linecorp.armeria.server.annotation.Post;
 import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import net.aitbc.grid.bridge.HttpErrors.ApiError;
 import net.aitbc.grid.bridge.HttpErrors.Call;
 import net.aitbc.grid.v1.CreatePaymentRequest;
@@ -111,18 +113,9 @@ final class PaymentRoutes {
    */
   @Post("/v1/payments/{payment_id}/refund")
   public HttpResponse refund(@Param("payment_id") String paymentId, HttpRequest request) {
-    return HttpResponse.of(request.aggregate().thenApply(body -> {
-      PaymentRequests.Settle settle;
-      try {
-        settle = PaymentRequests.settle(body.content(), paymentId);
-      } catch (ApiError e) {
-        return HttpErrors.fromFailure(e, Call.SETTLE);
-      }
-      RefundPaymentRequest refund = RefundPaymentRequest.newBuilder().setPaymentId(paymentId)
-          .setJobId(settle.jobId()).setReason(settle.reason()).build();
-      return Json.reply(Call.SETTLE, o -> payments(body.headers()).refundPayment(refund, o), HttpStatus.OK,
-          (RefundPaymentResponse r) -> PaymentJson.settled(r.getPayment(), r.getChanged()));
-    }));
+    return settle(paymentId, request, (stub, settle, o) -> stub.refundPayment(RefundPaymentRequest.newBuilder()
+            .setPaymentId(paymentId).setJobId(settle.jobId()).setReason(settle.reason()).build(), o),
+        (RefundPaymentResponse r) -> PaymentJson.settled(r.getPayment(), r.getChanged()));
   }
 
   /**
@@ -132,17 +125,28 @@ final class PaymentRoutes {
    */
   @Post("/v1/payments/{payment_id}/release")
   public HttpResponse release(@Param("payment_id") String paymentId, HttpRequest request) {
-    return HttpResponse.of(request.aggregate().thenApply(body -> {
+    return settle(paymentId, request, (stub, settle, o) -> stub.releasePayment(ReleasePaymentRequest.newBuilder()
+            .setPaymentId(paymentId).setJobId(settle.jobId()).setReason(settle.reason()).build(), o),
+        (ReleasePaymentResponse r) -> PaymentJson.settled(r.getPayment(), r.getChanged()));
+  }
+
+  /** A refund or a release: the body's job and reason checked against the path, then one call. */
+  @FunctionalInterface
+  private interface Settling<R> {
+    void call(PaymentServiceGrpc.PaymentServiceStub stub, PaymentRequests.Settle settle, StreamObserver<R> out);
+  }
+
+  private <R> HttpResponse settle(String paymentId, HttpRequest request, Settling<R> call,
+      Function<R, ObjectNode> body) {
+    return HttpResponse.of(request.aggregate().thenApply(aggregated -> {
       PaymentRequests.Settle settle;
       try {
-        settle = PaymentRequests.settle(body.content(), paymentId);
+        settle = PaymentRequests.settle(aggregated.content(), paymentId);
       } catch (ApiError e) {
         return HttpErrors.fromFailure(e, Call.SETTLE);
       }
-      ReleasePaymentRequest release = ReleasePaymentRequest.newBuilder().setPaymentId(paymentId)
-          .setJobId(settle.jobId()).setReason(settle.reason()).build();
-      return Json.reply(Call.SETTLE, o -> payments(body.headers()).releasePayment(release, o), HttpStatus.OK,
-          (ReleasePaymentResponse r) -> PaymentJson.settled(r.getPayment(), r.getChanged()));
+      PaymentServiceGrpc.PaymentServiceStub stub = payments(aggregated.headers());
+      return Json.reply(Call.SETTLE, (StreamObserver<R> o) -> call.call(stub, settle, o), HttpStatus.OK, body);
     }));
   }
 
