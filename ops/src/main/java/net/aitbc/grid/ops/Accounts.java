@@ -13,11 +13,13 @@ import net.aitbc.grid.v1.DepositResponse;
 import net.aitbc.grid.v1.GetBalanceRequest;
 import net.aitbc.grid.v1.GetBalanceResponse;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
+import net.aitbc.grid.v1.SetCreditLimitRequest;
+import net.aitbc.grid.v1.SetCreditLimitResponse;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The coordinator's PaymentService as an admin uses it: deposits into clients' accounts and their
- * balances, over one gRPC channel with the admin's key. For {@code grid accounts} and {@code grid dev}.
+ * The coordinator's PaymentService as an admin uses it: deposits into clients' accounts, their
+ * credit limits and balances, over one gRPC channel with the admin's key. For {@code grid accounts} and {@code grid dev}.
  */
 final class Accounts implements AutoCloseable {
   private static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);
@@ -53,6 +55,12 @@ final class Accounts implements AutoCloseable {
   GetBalanceResponse balance(String clientId) {
     return stub.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
         .getBalance(GetBalanceRequest.newBuilder().setClientId(clientId).build());
+  }
+
+  /** Sets {@code clientId}'s credit limit in {@code currency}. */
+  SetCreditLimitResponse setCreditLimit(String clientId, String limit, String currency) {
+    return stub.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).setCreditLimit(
+        SetCreditLimitRequest.newBuilder().setClientId(clientId).setCreditLimit(limit).setCurrency(currency).build());
   }
 
   @Override

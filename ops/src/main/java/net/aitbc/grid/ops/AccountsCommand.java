@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code grid accounts}: clients' money, through the coordinator's PaymentService with an admin key. */
 @Command(name = "accounts", mixinStandardHelpOptions = true,
-    description = "Deposits into a client's account and reads its balances (an admin key, over gRPC).",
-    subcommands = {AccountsCommand.Deposit.class, AccountsCommand.Balance.class})
+    description = "Deposits into a client's account, sets its credit limit and reads its balances (an admin key, over "
+        + "gRPC).",
+    subcommands = {AccountsCommand.Deposit.class, AccountsCommand.CreditLimit.class, AccountsCommand.Balance.class})
 final class AccountsCommand {
   private AccountsCommand() {}
 
@@ -66,6 +67,36 @@ final class AccountsCommand {
         return 0;
       } catch (StatusRuntimeException e) {
         spec.commandLine().getErr().println("deposit refused: " + e.getStatus().getCode() + ": "
+            + e.getStatus().getDescription());
+        return 1;
+      }
+    }
+  }
+
+  @Command(name = "credit-limit", mixinStandardHelpOptions = true,
+      description = "Lets a client's balance go below zero, down to minus the limit (0 restores the default).")
+  static final class CreditLimit implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin Target target;
+
+    @Option(names = "--client-id", required = true, description = "the client whose account it is")
+    String clientId;
+
+    @Option(names = "--limit", required = true, description = "0 to 1000000000, 8 decimals at most")
+    String limit;
+
+    @Option(names = "--currency", defaultValue = "AITBC", description = "AITBC, BTC, ETH or USDT (default ${DEFAULT-VALUE})")
+    String currency;
+
+    @Override
+    public Integer call() {
+      try (Accounts accounts = target.connect()) {
+        AccountBalance a = accounts.setCreditLimit(clientId, limit, currency).getAccount();
+        spec.commandLine().getOut().println("credit limit of " + clientId + ": " + a.getCreditLimit() + " "
+            + a.getCurrency() + "; balance " + a.getBalance());
+        return 0;
+      } catch (StatusRuntimeException e) {
+        spec.commandLine().getErr().println("credit limit refused: " + e.getStatus().getCode() + ": "
             + e.getStatus().getDescription());
         return 1;
       }

@@ -45,6 +45,8 @@ import net.aitbc.grid.v1.RefundPaymentRequest;
 import net.aitbc.grid.v1.RefundPaymentResponse;
 import net.aitbc.grid.v1.ReleasePaymentRequest;
 import net.aitbc.grid.v1.ReleasePaymentResponse;
+import net.aitbc.grid.v1.SetCreditLimitRequest;
+import net.aitbc.grid.v1.SetCreditLimitResponse;
 
 /**
  * Payments and accounts. A client (or an admin, for its own client id) pays for, reads, refunds and
@@ -196,6 +198,18 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
           request.getIdempotencyKey().isEmpty() ? null : request.getIdempotencyKey());
       return DepositResponse.newBuilder().setTransferId(JobIds.format(d.transferId()))
           .setBalance(PaymentProtos.amount(d.balance())).setRepeated(d.repeated()).build();
+    });
+  }
+
+  @Override
+  public void setCreditLimit(SetCreditLimitRequest request, StreamObserver<SetCreditLimitResponse> out) {
+    answer(out, () -> {
+      if (AuthInterceptor.principal().role() != Role.ADMIN) {
+        throw Status.PERMISSION_DENIED.withDescription("only an admin key can set a credit limit").asRuntimeException();
+      }
+      var a = accounts.setCreditLimit(request.getClientId(), Money.currency(request.getCurrency()),
+          Money.parse(request.getCreditLimit(), "credit_limit"));
+      return SetCreditLimitResponse.newBuilder().setAccount(PaymentProtos.balance(a)).build();
     });
   }
 

@@ -73,14 +73,24 @@ public final class AccountStore {
     });
   }
 
-  /** Lets a client's account go down to minus {@code limit} (an admin's decision; 0 by default). */
-  public void setCreditLimit(String clientId, Currency currency, BigDecimal limit) {
+  /**
+   * Lets a client's account go down to minus {@code limit} (an admin's decision; 0 by default) and
+   * returns the account afterwards. Refused, changing nothing, when the balance is already lower.
+   */
+  public AccountBalance setCreditLimit(String clientId, Currency currency, BigDecimal limit) {
     BigDecimal value = Money.creditLimit(limit);
     AccountKey account = AccountKey.client(owner(clientId), currency);
-    Database.transaction(dsl, tx -> {
+    return Database.transaction(dsl, tx -> {
       long id = Transfers.lock(tx, List.of(account)).get(account);
-      // Lowering the limit below what is already owed is refused by the account's CHECK.
-      return tx.update(ACCOUNT).set(ACCOUNT.CREDIT_LIMIT, value).where(ACCOUNT.ACCOUNT_ID.eq(id)).execute();
+      BigDecimal balance = tx.select(ACCOUNT.BALANCE).from(ACCOUNT).where(ACCOUNT.ACCOUNT_ID.eq(id))
+          .fetchSingle(r -> r.value1());
+      if (balance.compareTo(value.negate()) < 0) {
+        throw new PaymentRefused(Reason.INSUFFICIENT_FUNDS, "the balance of " + clientId + " is "
+            + Transfers.plain(balance) + " " + currency.getLiteral() + ", below minus the credit limit asked for ("
+            + Transfers.plain(value) + "); it stays as it is");
+      }
+      tx.update(ACCOUNT).set(ACCOUNT.CREDIT_LIMIT, value).where(ACCOUNT.ACCOUNT_ID.eq(id)).execute();
+      return new AccountBalance(AccountKind.client, currency, balance, value);
     });
   }
 

@@ -22,6 +22,7 @@ import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.CreatePaymentRequest;
 import net.aitbc.grid.v1.CreatePaymentResponse;
 import net.aitbc.grid.v1.DepositRequest;
+import net.aitbc.grid.v1.SetCreditLimitRequest;
 import net.aitbc.grid.v1.GetBalanceRequest;
 import net.aitbc.grid.v1.GetEarningsRequest;
 import net.aitbc.grid.v1.GetEarningsResponse;
@@ -126,6 +127,17 @@ class PaymentServiceIT {
         .isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(code(() -> admin.deposit(DepositRequest.newBuilder().setClientId("alice").setAmount("-5").build())))
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
+  }
+
+  @Test
+  void onlyAnAdminSetsACreditLimitAndItLetsTheBalanceGoThatFarBelowZero() {
+    SetCreditLimitRequest dave = SetCreditLimitRequest.newBuilder().setClientId("dave").setCreditLimit("3").build();
+    assertThat(code(() -> alice.setCreditLimit(dave))).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(code(() -> admin.setCreditLimit(dave.toBuilder().setCreditLimit("-1").build())))
+        .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    var set = admin.setCreditLimit(dave).getAccount();
+    assertThat(set.getCreditLimit()).isEqualTo("3");
+    assertThat(set.getBalance()).isEqualTo("0");
   }
 
   @Test
