@@ -56,8 +56,8 @@ final class LedgerRequests {
   /** {@code GET /v1/explorer/receipts?limit=&offset=&job_id=}; {@code status} is ignored, as the CLI's server does. */
   static ListReceiptsRequest receipts(QueryParams q) {
     ListReceiptsRequest.Builder b = ListReceiptsRequest.newBuilder()
-        .setPageSize(limit(q, RECEIPTS))
-        .setOffset(offset(q));
+        .setPageSize(Requests.limit(q, RECEIPTS.byDefault(), RECEIPTS.max()))
+        .setOffset(Requests.offset(q));
     String job = jobId(q);
     if (job != null) {
       b.setJobId(job);
@@ -78,13 +78,15 @@ final class LedgerRequests {
 
   /** A block page; {@code chain_id} is ignored (there is one ledger). */
   static ListBlocksRequest blocks(QueryParams q, Paging paging) {
-    return ListBlocksRequest.newBuilder().setPageSize(limit(q, paging)).setOffset(offset(q)).build();
+    return ListBlocksRequest.newBuilder().setPageSize(Requests.limit(q, paging.byDefault(), paging.max()))
+        .setOffset(Requests.offset(q)).build();
   }
 
   /** {@code GET /v1/ledger/leaves?start=&limit=}. */
   static ListLeavesRequest leaves(QueryParams q) {
-    Long start = whole(q, "start", 0, Long.MAX_VALUE);
-    return ListLeavesRequest.newBuilder().setStart(start == null ? 0 : start).setPageSize(limit(q, LEAVES)).build();
+    Long start = Requests.whole(q, "start", 0, Long.MAX_VALUE);
+    return ListLeavesRequest.newBuilder().setStart(start == null ? 0 : start)
+        .setPageSize(Requests.limit(q, LEAVES.byDefault(), LEAVES.max())).build();
   }
 
   /** A block height from the path; one that cannot be a height names no block. */
@@ -125,7 +127,7 @@ final class LedgerRequests {
       b.setLeafHash(hash("leaf_hash", leafHash));
     }
     // 0 would mean "the latest block's" to the coordinator: a tree size asked for is a block's, at least 1.
-    Long treeSize = whole(q, "tree_size", 1, Long.MAX_VALUE);
+    Long treeSize = Requests.whole(q, "tree_size", 1, Long.MAX_VALUE);
     if (treeSize != null) {
       b.setTreeSize(treeSize);
     }
@@ -134,8 +136,8 @@ final class LedgerRequests {
 
   /** {@code GET /v1/ledger/proofs/consistency?first=&second=}: both required. */
   static GetConsistencyProofRequest consistency(QueryParams q) {
-    Long first = whole(q, "first", 0, Long.MAX_VALUE);
-    Long second = whole(q, "second", 1, Long.MAX_VALUE);
+    Long first = Requests.whole(q, "first", 0, Long.MAX_VALUE);
+    Long second = Requests.whole(q, "second", 1, Long.MAX_VALUE);
     if (first == null || second == null) {
       throw unprocessable("first and second are required: the two tree sizes, e.g. ?first=10&second=20");
     }
@@ -156,7 +158,7 @@ final class LedgerRequests {
     } catch (StreamConstraintsException e) {
       throw badRequest("the request body is too deeply nested or too large to read: " + e.getOriginalMessage());
     } catch (JsonProcessingException e) {
-      throw badRequest("the request body is not valid JSON: " + JobRequests.jacksonMessage(e));
+      throw badRequest("the request body is not valid JSON: " + Requests.jacksonMessage(e));
     } catch (IOException e) {
       throw badRequest("the request body cannot be read: " + e.getMessage());
     }
@@ -181,41 +183,6 @@ final class LedgerRequests {
     return Json.text(inner);
   }
 
-  /** A page size from {@code limit}, within 1 and the route's maximum; its default when absent. */
-  private static int limit(QueryParams q, Paging paging) {
-    Long limit = whole(q, "limit", 1, paging.max());
-    return limit == null ? paging.byDefault() : limit.intValue();
-  }
-
-  /** {@code offset}, 0 when absent. */
-  private static int offset(QueryParams q) {
-    Long offset = whole(q, "offset", 0, Integer.MAX_VALUE);
-    return offset == null ? 0 : offset.intValue();
-  }
-
-  /** A whole-number query value within [min, max], null when absent. */
-  private static @Nullable Long whole(QueryParams q, String name, long min, long max) {
-    String text = q.get(name);
-    if (text == null) {
-      return null;
-    }
-    long value;
-    try {
-      value = Long.parseLong(text.strip());
-    } catch (NumberFormatException e) {
-      throw unprocessable(name + " must be a whole number" + range(min, max) + ", not '" + abbreviate(text) + "'");
-    }
-    if (value < min || value > max) {
-      throw unprocessable(name + " must be" + range(min, max) + ", not " + value);
-    }
-    return value;
-  }
-
-  private static String range(long min, long max) {
-    return max == Long.MAX_VALUE || max == Integer.MAX_VALUE ? " of at least " + min
-        : " between " + min + " and " + max;
-  }
-
   /** A 32-byte hash as 64 hex characters, with or without {@code 0x}. */
   static ByteString hash(String name, String text) {
     String hex = text.strip();
@@ -230,10 +197,6 @@ final class LedgerRequests {
       }
     }
     throw unprocessable(name + " must be a SHA-256 hash: 64 hex characters, optionally after 0x, not '"
-        + abbreviate(text) + "'");
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+        + Requests.abbreviate(text) + "'");
   }
 }

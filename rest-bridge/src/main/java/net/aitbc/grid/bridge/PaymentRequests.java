@@ -41,20 +41,20 @@ final class PaymentRequests {
 
   /** The body of {@code POST /v1/payments}. */
   static CreatePaymentRequest create(HttpData body) {
-    JsonNode root = JobRequests.parse(body, EXAMPLE);
+    JsonNode root = Requests.parse(body, EXAMPLE);
     if (!root.isObject()) {
-      throw unprocessable("the body must be a JSON object such as " + EXAMPLE + ", not " + JobRequests.kind(root));
+      throw unprocessable("the body must be a JSON object such as " + EXAMPLE + ", not " + Requests.kind(root));
     }
-    String jobId = JobRequests.text(root, "job_id", "job_id");
+    String jobId = Requests.text(root, "job_id", "job_id");
     if (jobId == null) {
       throw unprocessable("job_id is required: the job to pay for");
     }
     if (!JOB_ID.matcher(jobId).matches()) {
-      throw unprocessable("job_id must be 1 to 128 letters, digits, _ or -, not '" + abbreviate(jobId) + "'");
+      throw unprocessable("job_id must be 1 to 128 letters, digits, _ or -, not '" + Requests.abbreviate(jobId) + "'");
     }
     CreatePaymentRequest.Builder b = CreatePaymentRequest.newBuilder().setJobId(jobId)
         .setAmount(amount(root, "amount"));
-    String currency = JobRequests.text(root, "currency", "currency");
+    String currency = Requests.text(root, "currency", "currency");
     if (currency != null) {
       if (currency.isBlank()) {
         // Blank is the default currency to the coordinator: a client that wrote "" meant something else.
@@ -62,11 +62,11 @@ final class PaymentRequests {
       }
       b.setCurrency(currency);
     }
-    String method = JobRequests.text(root, "payment_method", "payment_method");
+    String method = Requests.text(root, "payment_method", "payment_method");
     if (method != null) {
       b.setPaymentMethod(method);
     }
-    Long timeout = JobRequests.whole(root, "escrow_timeout_seconds", "escrow_timeout_seconds", Long.MAX_VALUE);
+    Long timeout = Requests.whole(root, "escrow_timeout_seconds", "escrow_timeout_seconds", Long.MAX_VALUE);
     if (timeout != null) {
       // Checked here: 0 would reach the coordinator as "not given" and take the default.
       if (timeout < MIN_ESCROW_TIMEOUT_S || timeout > MAX_ESCROW_TIMEOUT_S) {
@@ -84,12 +84,12 @@ final class PaymentRequests {
    * is kept, so that 9 decimal places are refused rather than rounded.
    */
   static String amount(JsonNode object, String field) {
-    JsonNode n = JobRequests.present(object, field);
+    JsonNode n = Requests.present(object, field);
     if (n == null) {
       throw unprocessable(field + " is required: a number between 0.01 and 1000000, e.g. 1.5");
     }
     if (!n.isNumber()) {
-      throw unprocessable(field + " must be a number such as 1.5, not " + JobRequests.kind(n));
+      throw unprocessable(field + " must be a number such as 1.5, not " + Requests.kind(n));
     }
     // toString, not toPlainString: 1e309 stays short, and the coordinator says it is far too large.
     return n.decimalValue().toString();
@@ -103,72 +103,40 @@ final class PaymentRequests {
     if (body.isEmpty()) {
       return new Settle("", "");
     }
-    JsonNode root = JobRequests.parse(body, SETTLE_EXAMPLE);
+    JsonNode root = Requests.parse(body, SETTLE_EXAMPLE);
     if (!root.isObject()) {
       throw unprocessable("the body must be a JSON object such as " + SETTLE_EXAMPLE + ", not "
-          + JobRequests.kind(root));
+          + Requests.kind(root));
     }
-    String inBody = JobRequests.text(root, "payment_id", "payment_id");
+    String inBody = Requests.text(root, "payment_id", "payment_id");
     if (inBody != null && !inBody.equals(paymentId)) {
-      throw badRequest("payment_id in the body ('" + abbreviate(inBody) + "') is not the one in the path");
+      throw badRequest("payment_id in the body ('" + Requests.abbreviate(inBody) + "') is not the one in the path");
     }
-    String jobId = JobRequests.text(root, "job_id", "job_id");
-    String reason = JobRequests.text(root, "reason", "reason");
+    String jobId = Requests.text(root, "job_id", "job_id");
+    String reason = Requests.text(root, "reason", "reason");
     return new Settle(jobId == null ? "" : jobId, reason == null ? "" : reason);
   }
 
   /** {@code GET /v1/account?limit=&offset=}: a page of the caller's transfers, newest first. */
   static ListTransfersRequest transfers(QueryParams q) {
     return ListTransfersRequest.newBuilder()
-        .setPageSize(page(q, DEFAULT_TRANSFERS))
-        .setOffset(offset(q))
+        .setPageSize(Requests.limit(q, DEFAULT_TRANSFERS, MAX_PAGE))
+        .setOffset(Requests.offset(q))
         .build();
   }
 
   /** {@code POST /v1/miners/{id}/earnings?from_time=&to_time=&limit=}: one worker's earnings. */
   static GetEarningsRequest earnings(String workerId, QueryParams q) {
     GetEarningsRequest.Builder b = GetEarningsRequest.newBuilder().setWorkerId(workerId.strip())
-        .setPageSize(page(q, DEFAULT_HISTORY));
+        .setPageSize(Requests.limit(q, DEFAULT_HISTORY, MAX_PAGE));
     String from = q.get("from_time");
     if (from != null && !from.isBlank()) {
-      b.setFromTime(JobRequests.time("from_time", from));
+      b.setFromTime(Requests.time("from_time", from));
     }
     String to = q.get("to_time");
     if (to != null && !to.isBlank()) {
-      b.setToTime(JobRequests.time("to_time", to));
+      b.setToTime(Requests.time("to_time", to));
     }
     return b.build();
-  }
-
-  private static int page(QueryParams q, int byDefault) {
-    Long limit = whole(q, "limit", 1, MAX_PAGE);
-    return limit == null ? byDefault : limit.intValue();
-  }
-
-  private static int offset(QueryParams q) {
-    Long offset = whole(q, "offset", 0, Integer.MAX_VALUE);
-    return offset == null ? 0 : offset.intValue();
-  }
-
-  /** A whole-number query value within [min, max], null when absent; 422 otherwise. */
-  private static @Nullable Long whole(QueryParams q, String name, long min, long max) {
-    String text = q.get(name);
-    if (text == null) {
-      return null;
-    }
-    long value;
-    try {
-      value = Long.parseLong(text.strip());
-    } catch (NumberFormatException e) {
-      throw unprocessable(name + " must be a whole number, not '" + abbreviate(text) + "'");
-    }
-    if (value < min || value > max) {
-      throw unprocessable(name + " must be between " + min + " and " + max + ", not " + value);
-    }
-    return value;
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 64 ? s : s.substring(0, 64) + "…";
   }
 }

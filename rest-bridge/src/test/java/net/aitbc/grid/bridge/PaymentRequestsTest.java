@@ -92,7 +92,7 @@ class PaymentRequestsTest {
     assertThatThrownBy(() -> PaymentRequests.transfers(QueryParams.of("limit", "201")))
         .hasMessage("limit must be between 1 and 200, not 201");
     assertThatThrownBy(() -> PaymentRequests.transfers(QueryParams.of("offset", "x")))
-        .hasMessage("offset must be a whole number, not 'x'");
+        .hasMessage("offset must be a whole number of at least 0, not 'x'");
 
     GetEarningsRequest e = PaymentRequests.earnings("m1", QueryParams.of("miner_id", "m1",
         "from_time", "2026-03-01T00:00:00"));
