@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Runs {@code noop} jobs: it does no work (or waits {@code sleep_ms} milliseconds, cancellably)
- * and answers {@code {"ok":true,"worker_id":…}}. It measures the grid itself — benchmarks, health
- * probes, fault tests — with nothing else in the way.
+ * and answers {@code {"ok":true,"worker_id":…}}, plus the payload's {@code echo} value when it has
+ * one. It measures the grid itself — benchmarks, health probes, fault tests — with nothing else in
+ * the way, and shows data passing between workflow steps.
  */
 public final class NoopBackend implements Backend {
   /** The job type it runs. */
@@ -72,6 +73,10 @@ public final class NoopBackend implements Backend {
       run.cancellation().throwIfCancelled();
     }
     ObjectNode result = mapper.createObjectNode().put("ok", true).put("worker_id", workerId);
+    JsonNode echo = run.payload().get("echo");
+    if (echo != null) {
+      result.set("echo", echo);
+    }
     ObjectNode metrics = mapper.createObjectNode().put("duration_ms", millis).put("backend", "noop");
     return new JobOutcome(result, metrics);
   }
