@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything in one process for a first look: PostgreSQL (embedded unless a URL is given), the
- * coordinator, the REST bridge, and one worker with the embedded model (plus Ollama when one
- * answers). Closing it stops the parts in reverse order.
+ * coordinator, the REST bridge, and one worker with the embedded model and noop jobs (plus Ollama
+ * when one answers). Closing it stops the parts in reverse order.
  */
 public final class DevGrid implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(DevGrid.class);
@@ -155,6 +155,8 @@ public final class DevGrid implements AutoCloseable {
           .workerId("dev-worker")
           .concurrency(o.concurrency())
           .ollamaUrl(ollama)
+          // noop jobs show workflows passing data between steps (their result echoes the payload's echo).
+          .noopBackend(true)
           .drainTimeout(Duration.ofSeconds(5))
           .build(), stopRequested);
       parts.add(worker);
