@@ -133,7 +133,8 @@ public final class Coordinator implements AutoCloseable {
             core.revocations, core.executor, core.stores.receipts(), core.ledger, core.payments))
         .addService(new ReceiptServiceImpl(core.stores.receipts(), core.ledger))
         .addService(new ExplorerServiceImpl(core.stores.ledger(), core.ledger))
-        .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl)))
+        .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl),
+            core.stores.receipts(), core.ledger))
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -225,8 +226,9 @@ public final class Coordinator implements AutoCloseable {
 
     private Core(CoordinatorConfig config, DSLContext dsl) {
       SigningKey key = config.ledger().signingKey();
-      this.stores = Stores.over(dsl, key == null ? null : new ReceiptBodies());
-      this.payments = new PaymentStore(dsl, config.paymentFeeBps());
+      ReceiptBodies receipts = key == null ? null : new ReceiptBodies();
+      this.stores = Stores.over(dsl, receipts);
+      this.payments = new PaymentStore(dsl, config.paymentFeeBps(), receipts);
       this.accounts = new AccountStore(dsl);
       this.ledger = key == null ? null : new Ledger(key, stores.receipts(), stores.ledger());
       this.sealer = ledger == null ? null

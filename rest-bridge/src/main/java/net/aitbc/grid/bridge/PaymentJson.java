@@ -11,9 +11,11 @@ import net.aitbc.grid.v1.AccountKind;
 import net.aitbc.grid.v1.CurrencyEarnings;
 import net.aitbc.grid.v1.GetBalanceResponse;
 import net.aitbc.grid.v1.GetEarningsResponse;
+import net.aitbc.grid.v1.GetPaymentReceiptResponse;
 import net.aitbc.grid.v1.ListTransfersResponse;
 import net.aitbc.grid.v1.Payment;
 import net.aitbc.grid.v1.PaymentStatus;
+import net.aitbc.grid.v1.Receipt;
 import net.aitbc.grid.v1.Transfer;
 import net.aitbc.grid.v1.TransferKind;
 import org.jspecify.annotations.Nullable;
@@ -75,10 +77,13 @@ final class PaymentJson {
 
   /**
    * The PaymentReceipt (the CLI's server's fields: {@code verified_at} is when it was released or
-   * refunded), the transfers that moved the money, and {@code job_receipt}: the id of the job's
-   * signed receipt, null while the job has none. Not itself signed.
+   * refunded), the transfers that moved the money, {@code job_receipt}: the id of the job's signed
+   * receipt (null while the job has none), and the payment's own signed receipt with where the
+   * ledger holds it: {@code receipt}, {@code receipt_id}, {@code leaf_hash} (its transaction hash in
+   * the explorer), {@code leaf_index} and {@code block_height}, each null until there is one.
    */
-  static ObjectNode receipt(Payment p, @Nullable String jobReceiptId) {
+  static ObjectNode receipt(GetPaymentReceiptResponse r) {
+    Payment p = r.getPayment();
     ObjectNode o = Json.object();
     o.put("payment_id", p.getPaymentId());
     o.put("job_id", p.getJobId());
@@ -106,7 +111,13 @@ final class PaymentJson {
     } else if (refunded(p)) {
       transfers.add(leg(p.getSettlementTransferId(), "void", "escrow", "client", amount, p.getRefundTime()));
     }
-    o.put("job_receipt", jobReceiptId);
+    o.put("job_receipt", orNull(r.getJobReceiptId()));
+    Receipt signed = r.hasReceipt() ? r.getReceipt() : null;
+    o.set("receipt", signed == null ? null : Json.parseStored(signed.getReceiptJson()));
+    o.put("receipt_id", signed == null ? null : signed.getReceiptId());
+    o.put("leaf_hash", signed == null ? null : LedgerJson.hex(signed.getLeafHash()));
+    o.put("leaf_index", signed != null && signed.hasLeafIndex() ? signed.getLeafIndex() : null);
+    o.put("block_height", signed != null && signed.hasBlockHeight() ? signed.getBlockHeight() : null);
     return o;
   }
 

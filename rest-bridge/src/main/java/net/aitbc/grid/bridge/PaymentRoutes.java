@@ -11,7 +11,6 @@ import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
 import com.linecorp.armeria.server.annotation.Post;
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -26,8 +25,7 @@ import net.aitbc.grid.v1.GetEarningsRequest;
 import net.aitbc.grid.v1.GetEarningsResponse;
 import net.aitbc.grid.v1.GetJobPaymentRequest;
 import net.aitbc.grid.v1.GetJobPaymentResponse;
-import net.aitbc.grid.v1.GetJobReceiptRequest;
-import net.aitbc.grid.v1.GetJobReceiptResponse;
+import net.aitbc.grid.v1.GetPaymentReceiptRequest;
 import net.aitbc.grid.v1.GetPaymentRequest;
 import net.aitbc.grid.v1.GetPaymentResponse;
 import net.aitbc.grid.v1.ListTransfersRequest;
@@ -38,11 +36,10 @@ import net.aitbc.grid.v1.RefundPaymentRequest;
 import net.aitbc.grid.v1.RefundPaymentResponse;
 import net.aitbc.grid.v1.ReleasePaymentRequest;
 import net.aitbc.grid.v1.ReleasePaymentResponse;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Payments over REST (contract §4), the caller's account, and a worker's earnings (§7). Each is one
- * call to the coordinator's PaymentService (the receipt and the account two) with the caller's key;
+ * call to the coordinator's PaymentService (the account two) with the caller's key;
  * the coordinator shows a client only its own payments, so another client's answers 404 here as an
  * unknown one does.
  */
@@ -96,14 +93,14 @@ final class PaymentRoutes {
 
   /**
    * {@code GET /v1/payments/{payment_id}/receipt} (the CLI's {@code payment-receipt}): the payment's
-   * record with its transfers, naming the job's signed receipt once there is one.
+   * record with its transfers and, once it was released or refunded, its signed receipt and where
+   * the ledger holds it; it names the job's signed receipt once there is one.
    */
   @Get("/v1/payments/{payment_id}/receipt")
   public HttpResponse receipt(@Param("payment_id") String paymentId, RequestHeaders headers) {
-    String key = ApiKey.of(headers);
-    CompletableFuture<ObjectNode> answer = get(paymentId, headers)
-        .thenCompose(p -> jobReceiptId(key, p.getJobId()).thenApply(id -> PaymentJson.receipt(p, id)));
-    return Json.reply(Call.PAYMENT, answer, HttpStatus.OK, r -> r);
+    GetPaymentReceiptRequest get = GetPaymentReceiptRequest.newBuilder().setPaymentId(paymentId).build();
+    return Json.reply(Call.PAYMENT, o -> payments(headers).getPaymentReceipt(get, o), HttpStatus.OK,
+        PaymentJson::receipt);
   }
 
   /**
@@ -181,30 +178,6 @@ final class PaymentRoutes {
     GetPaymentRequest get = GetPaymentRequest.newBuilder().setPaymentId(paymentId).build();
     return CoordinatorClient.<GetPaymentResponse>unary(o -> payments(headers).getPayment(get, o))
         .thenApply(GetPaymentResponse::getPayment);
-  }
-
-  /**
-   * The id of the job's signed receipt, or null when it has none (not completed, or a coordinator
-   * without a signing key); any other failure fails the answer.
-   */
-  private CompletableFuture<@Nullable String> jobReceiptId(String key, String jobId) {
-    GetJobReceiptRequest get = GetJobReceiptRequest.newBuilder().setJobId(jobId).build();
-    CompletableFuture<@Nullable String> id = new CompletableFuture<>();
-    CoordinatorClient.<GetJobReceiptResponse>unary(o -> coordinator.jobs(key).getJobReceipt(get, o))
-        .whenComplete((r, e) -> {
-          if (e == null) {
-            String receiptId = r.getReceipt().getReceiptId();
-            id.complete(receiptId.isEmpty() ? null : receiptId);
-            return;
-          }
-          Status.Code code = Status.fromThrowable(e).getCode();
-          if (code == Status.Code.NOT_FOUND || code == Status.Code.FAILED_PRECONDITION) {
-            id.complete(null);
-          } else {
-            id.completeExceptionally(e);
-          }
-        });
-    return id;
   }
 
   private PaymentServiceGrpc.PaymentServiceStub payments(RequestHeaders headers) {

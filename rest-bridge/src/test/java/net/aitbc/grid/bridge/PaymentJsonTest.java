@@ -3,16 +3,20 @@ package net.aitbc.grid.bridge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.Timestamp;
+import java.util.List;
 import java.util.Map;
 import net.aitbc.grid.v1.AccountBalance;
 import net.aitbc.grid.v1.AccountKind;
 import net.aitbc.grid.v1.CurrencyEarnings;
 import net.aitbc.grid.v1.GetBalanceResponse;
 import net.aitbc.grid.v1.GetEarningsResponse;
+import net.aitbc.grid.v1.GetPaymentReceiptResponse;
 import net.aitbc.grid.v1.ListTransfersResponse;
 import net.aitbc.grid.v1.Payment;
 import net.aitbc.grid.v1.PaymentStatus;
+import net.aitbc.grid.v1.Receipt;
 import net.aitbc.grid.v1.Transfer;
 import net.aitbc.grid.v1.TransferKind;
 import org.junit.jupiter.api.Test;
@@ -65,9 +69,13 @@ class PaymentJsonTest {
     assertThat(v.get("refunded_at").asText()).isEqualTo("2026-03-05T12:01:00.000500");
     assertThat(v.get("refund_reason").asText()).isEqualTo("refund");
 
-    JsonNode r = PaymentJson.receipt(p, null);
+    JsonNode r = PaymentJson.receipt(GetPaymentReceiptResponse.newBuilder().setPayment(p).build());
     assertThat(r.get("verified_at").asText()).isEqualTo("2026-03-05T12:01:00.000500");
     assertThat(r.get("job_receipt").isNull()).isTrue();
+    // A coordinator without a signing key issues none: every field of the signed receipt is null.
+    for (String field : List.of("receipt", "receipt_id", "leaf_hash", "leaf_index", "block_height")) {
+      assertThat(r.get(field).isNull()).as(field).isTrue();
+    }
     assertThat(r.get("transfers")).hasSize(2);
     assertThat(Json.text(r.get("transfers").get(1))).isEqualTo("{\"transfer_id\":\"" + "70".repeat(16)
         + "\",\"kind\":\"void\",\"from\":\"escrow\",\"to\":\"client\",\"amount\":1.5,"
@@ -81,11 +89,23 @@ class PaymentJsonTest {
 
   @Test
   void aReleasedPaymentsReceiptShowsTheThreeLegsThatAddUp() {
-    JsonNode r = PaymentJson.receipt(released(), "0f".repeat(16));
+    String signed = "{\"amount\":\"1.50000000\",\"fee\":\"0.03750000\",\"receipt_id\":\"" + "ab".repeat(16)
+        + "\",\"signature\":{\"alg\":\"Ed25519\"},\"type\":\"payment\"}";
+    JsonNode r = PaymentJson.receipt(GetPaymentReceiptResponse.newBuilder().setPayment(released())
+        .setJobReceiptId("0f".repeat(16))
+        .setReceipt(Receipt.newBuilder().setReceiptId("ab".repeat(16)).setPaymentId("9e".repeat(16))
+            .setReceiptJson(signed).setLeafHash(ByteString.copyFrom(new byte[32])).setLeafIndex(7).setBlockHeight(2))
+        .build());
     assertThat(r.properties()).extracting(Map.Entry::getKey).startsWith("payment_id", "job_id", "amount", "currency",
         "status", "transaction_hash", "created_at", "verified_at");
     assertThat(r.get("status").asText()).isEqualTo("released");
     assertThat(r.get("job_receipt").asText()).isEqualTo("0f".repeat(16));
+    // The signed receipt as the coordinator signed it (its amounts strings), and where the ledger holds it.
+    assertThat(Json.text(r.get("receipt"))).isEqualTo(signed);
+    assertThat(r.get("receipt_id").asText()).isEqualTo("ab".repeat(16));
+    assertThat(r.get("leaf_hash").asText()).isEqualTo("00".repeat(32));
+    assertThat(r.get("leaf_index").asLong()).isEqualTo(7);
+    assertThat(r.get("block_height").asLong()).isEqualTo(2);
     JsonNode legs = r.get("transfers");
     assertThat(legs).hasSize(3);
     assertThat(legs.get(0).get("kind").asText()).isEqualTo("escrow");

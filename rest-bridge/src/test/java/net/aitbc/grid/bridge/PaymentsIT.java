@@ -2,17 +2,24 @@ package net.aitbc.grid.bridge;
 
 import static net.aitbc.grid.bridge.LedgerSteps.ok;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.List;
 import net.aitbc.grid.bridge.Grid.Reply;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.coordinator.testing.PaymentInvariants;
+import net.aitbc.grid.ledger.Blocks;
+import net.aitbc.grid.ledger.Hex;
+import net.aitbc.grid.ledger.Merkle;
+import net.aitbc.grid.ledger.Receipts;
 import net.aitbc.grid.v1.DepositRequest;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import org.jooq.SQLDialect;
@@ -114,6 +121,33 @@ class PaymentsIT {
     assertThat(legs.get(1).get("amount").decimalValue().add(legs.get(2).get("amount").decimalValue()))
         .isEqualByComparingTo("1.5");
     assertThat(legs.get(2).get("amount").decimalValue()).isEqualByComparingTo(fee);
+    // ...and carries the payment's own receipt, signed by the coordinator, its amounts exact strings.
+    ObjectNode signed = LedgerSteps.document(receipt.get("receipt"));
+    assertThat(Receipts.check(signed, grid.coordinatorKey)).isEmpty();
+    assertThat(signed.get("type").asText()).isEqualTo("payment");
+    assertThat(signed.get("payment_id").asText()).isEqualTo(paymentId);
+    assertThat(signed.get("job_receipt_id").asText()).isEqualTo(jobReceiptId);
+    assertThat(signed.get("status").asText()).isEqualTo("released");
+    assertThat(signed.get("amount").asText()).isEqualTo("1.50000000");
+    assertThat(new BigDecimal(signed.get("fee").asText())).isEqualByComparingTo(fee);
+    assertThat(receipt.get("receipt_id").asText()).isEqualTo(signed.get("receipt_id").asText());
+    assertThat(receipt.get("leaf_hash").asText()).matches(LedgerSteps.HEX_HASH)
+        .isEqualTo(Hex.encode(Receipts.leafHash(signed)));
+    // Sealed into a block like the job's receipt, with a proof that leads to the block's signed root;
+    // the explorer's transaction route finds it by its leaf hash, and its receipts list stays the job's.
+    await().atMost(Duration.ofSeconds(15)).until(() -> !ok(grid, "/v1/payments/" + paymentId + "/receipt",
+        grid.clientKey).get("block_height").isNull());
+    JsonNode proof = ok(grid, "/v1/ledger/proofs/inclusion?receipt_id=" + signed.get("receipt_id").asText(),
+        grid.clientKey);
+    ObjectNode header = LedgerSteps.document(ok(grid, "/v1/ledger/blocks/" + proof.get("block_height").asLong(),
+        grid.clientKey).get("header"));
+    assertThat(Blocks.check(header, grid.coordinatorKey)).isEmpty();
+    assertThat(Merkle.verifyInclusion(proof.get("leaf_index").asLong(), header.get("tree_size").asLong(),
+        Receipts.leafHash(signed), LedgerSteps.hashes(proof), Hex.decode(header.get("root").asText()))).isTrue();
+    assertThat(ok(grid, "/explorer/transactions/" + receipt.get("leaf_hash").asText(), grid.clientKey)
+        .get("receiptId").asText()).isEqualTo(signed.get("receipt_id").asText());
+    assertThat(ok(grid, "/v1/explorer/receipts?job_id=" + jobId, grid.clientKey).get("items"))
+        .extracting(i -> i.get("receiptId").asText()).containsExactly(jobReceiptId);
 
     // The same pay again is the same payment, and nothing moves twice.
     Reply again = grid.post("/v1/payments", grid.clientKey, payBody(jobId, "1.50"));
@@ -170,8 +204,29 @@ class PaymentsIT {
     JsonNode receipt = ok(grid, "/v1/payments/" + paymentId + "/receipt", grid.clientKey);
     assertThat(receipt.get("job_receipt").isNull()).isTrue();
     assertThat(receipt.get("transfers")).extracting(l -> l.get("kind").asText()).containsExactly("escrow", "void");
+    // Its signed receipt names the refund and no job receipt: the job never ran.
+    ObjectNode signed = LedgerSteps.document(receipt.get("receipt"));
+    assertThat(Receipts.check(signed, grid.coordinatorKey)).isEmpty();
+    assertThat(signed.get("status").asText()).isEqualTo("refunded");
+    assertThat(signed.get("void_reason").asText()).isEqualTo("refund");
+    assertThat(signed.get("amount").asText()).isEqualTo("2.00000000");
+    assertThat(signed.has("job_receipt_id")).isFalse();
     // Released after a refund: refused, nothing moves.
     grid.post("/v1/payments/" + paymentId + "/release", grid.clientKey, body).assertError(400);
+  }
+
+  @Test
+  void aPaymentHeldInEscrowHasNoSignedReceiptYet() {
+    String jobId = grid.submit(grid.clientKey, "pay-held");
+    String paymentId = grid.post("/v1/payments", grid.clientKey, payBody(jobId, "1")).json().get("payment_id")
+        .asText();
+    JsonNode receipt = ok(grid, "/v1/payments/" + paymentId + "/receipt", grid.clientKey);
+    assertThat(receipt.get("status").asText()).isEqualTo("escrowed");
+    assertThat(receipt.get("verified_at").isNull()).isTrue();
+    for (String field : List.of("receipt", "receipt_id", "leaf_hash", "leaf_index", "block_height")) {
+      assertThat(receipt.get(field).isNull()).as(field).isTrue();
+    }
+    grid.post("/v1/payments/" + paymentId + "/refund", grid.clientKey, "").json();
   }
 
   @Test

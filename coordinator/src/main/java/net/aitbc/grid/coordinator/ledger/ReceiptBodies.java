@@ -15,16 +15,21 @@ import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.NewReceipt;
 import net.aitbc.grid.coordinator.store.ReceiptMaker;
 import net.aitbc.grid.coordinator.store.Requirements;
+import net.aitbc.grid.coordinator.store.StoredPayment;
+import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.ledger.CanonicalJson;
 import net.aitbc.grid.ledger.Merkle;
+import net.aitbc.grid.ledger.PaymentReceipts;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The contract's receipt (§6) of a completed job. Units are what the worker measured: its
- * {@code units} (with {@code unit_type}) when it reports them, else its run time in seconds
- * ({@code duration_ms / 1000}, the coordinator's own measure when the worker sent none), as
- * {@code gpu_seconds}. The unit price is the one the worker advertised; the price is
+ * The receipts the coordinator issues. A completed job's is the contract's (§6): units are what the
+ * worker measured, its {@code units} (with {@code unit_type}) when it reports them, else its run
+ * time in seconds ({@code duration_ms / 1000}, the coordinator's own measure when the worker sent
+ * none), as {@code gpu_seconds}. The unit price is the one the worker advertised; the price is
  * {@code units × unit_price}, exact, rounded half-even to 6 decimals. Amounts are computed as
- * decimals and written as JSON floats, as the contract's canonical form has them.
+ * decimals and written as JSON floats, as the contract's canonical form has them. An ended
+ * payment's is {@link PaymentReceipts}' form: its amounts exact, as decimal strings.
  */
 public final class ReceiptBodies implements ReceiptMaker {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -76,8 +81,47 @@ public final class ReceiptBodies implements ReceiptMaker {
     body.set("metadata", metadata);
 
     byte[] bytes = CanonicalJson.bytes(body);
-    return new NewReceipt(receiptId, job.jobId(), job.clientId(), job.workerId(),
+    return new NewReceipt(receiptId, job.jobId(), job.clientId(), job.workerId(), null,
         new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt());
+  }
+
+  @Override
+  public NewReceipt payment(StoredPayment p, @Nullable UUID jobReceiptId) {
+    UUID receiptId = ids.next();
+    boolean released = p.status() == PaymentStatus.released;
+    OffsetDateTime settledAt = released ? p.releasedAt() : p.refundedAt();
+    UUID transferId = p.settlementTransferId();
+    if (settledAt == null || transferId == null) {
+      throw new IllegalArgumentException("payment " + p.paymentId() + " is " + p.status().getLiteral()
+          + ": only a released or refunded one has a receipt");
+    }
+    ObjectNode body = JSON.objectNode();
+    body.put("version", "1.0");
+    body.put("type", PaymentReceipts.TYPE);
+    body.put("receipt_id", JobIds.format(receiptId));
+    body.put("payment_id", JobIds.format(p.paymentId()));
+    body.put("job_id", JobIds.format(p.jobId()));
+    if (jobReceiptId != null) {
+      body.put("job_receipt_id", JobIds.format(jobReceiptId));
+    }
+    body.put("client", p.clientId());
+    body.put("status", p.status().getLiteral());
+    body.put("currency", p.currency().getLiteral());
+    body.put("amount", PaymentReceipts.amount(p.amount()));
+    BigDecimal fee = released && p.feeAmount() != null ? p.feeAmount() : BigDecimal.ZERO;
+    body.put("fee", PaymentReceipts.amount(fee));
+    if (released) {
+      body.put("worker_owner", p.workerOwnerId());
+      body.put("provider", p.workerId());
+    } else {
+      body.put("void_reason", p.voidReason() == null ? null : p.voidReason().getLiteral());
+    }
+    body.put("transfer_id", JobIds.format(transferId));
+    body.put("settled_at", settledAt.toEpochSecond());
+
+    byte[] bytes = CanonicalJson.bytes(body);
+    return new NewReceipt(receiptId, p.jobId(), p.clientId(), released ? p.workerId() : null, p.paymentId(),
+        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), settledAt);
   }
 
   /**

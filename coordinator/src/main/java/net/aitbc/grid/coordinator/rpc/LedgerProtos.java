@@ -5,6 +5,7 @@ import net.aitbc.grid.coordinator.ledger.Ledger;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.StoredBlock;
 import net.aitbc.grid.coordinator.store.StoredReceipt;
+import net.aitbc.grid.ledger.CanonicalJson;
 import net.aitbc.grid.v1.Block;
 import net.aitbc.grid.v1.Receipt;
 
@@ -12,17 +13,24 @@ import net.aitbc.grid.v1.Receipt;
 final class LedgerProtos {
   private LedgerProtos() {}
 
-  /** A receipt, signed (the signature is made now if it was not yet). */
+  /** A receipt, a job's or a payment's, signed (the signature is made now if it was not yet). */
   static Receipt receipt(StoredReceipt r, Ledger ledger) {
     Receipt.Builder b = Receipt.newBuilder()
         .setReceiptId(JobIds.format(r.receiptId()))
         .setJobId(JobIds.format(r.jobId()))
-        .setProvider(r.workerId())
         .setClient(r.clientId())
-        .setStatus("COMPLETED")
         .setIssueTime(JobProtos.timestamp(r.createdAt()))
         .setReceiptJson(ledger.signed(r))
         .setLeafHash(ByteString.copyFrom(r.leafHash()));
+    if (r.workerId() != null) {
+      b.setProvider(r.workerId());
+    }
+    if (r.paymentId() == null) {
+      b.setStatus("COMPLETED");
+    } else {
+      // Released or refunded: what the signed body says.
+      b.setPaymentId(JobIds.format(r.paymentId())).setStatus(CanonicalJson.parse(r.body()).path("status").asText());
+    }
     if (r.blockHeight() != null) {
       b.setLeafIndex(r.leafIndex()).setBlockHeight(r.blockHeight());
     }

@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.ledger.Ledger;
 import net.aitbc.grid.coordinator.store.AccountStore;
 import net.aitbc.grid.coordinator.store.EarningsStore;
 import net.aitbc.grid.coordinator.store.JobIds;
@@ -23,6 +24,7 @@ import net.aitbc.grid.coordinator.store.Money;
 import net.aitbc.grid.coordinator.store.NewPayment;
 import net.aitbc.grid.coordinator.store.PaymentRefused;
 import net.aitbc.grid.coordinator.store.PaymentStore;
+import net.aitbc.grid.coordinator.store.ReceiptStore;
 import net.aitbc.grid.coordinator.store.StoredPayment;
 import net.aitbc.grid.coordinator.store.TransferEntry;
 import net.aitbc.grid.v1.CreatePaymentRequest;
@@ -36,6 +38,8 @@ import net.aitbc.grid.v1.GetEarningsRequest;
 import net.aitbc.grid.v1.GetEarningsResponse;
 import net.aitbc.grid.v1.GetJobPaymentRequest;
 import net.aitbc.grid.v1.GetJobPaymentResponse;
+import net.aitbc.grid.v1.GetPaymentReceiptRequest;
+import net.aitbc.grid.v1.GetPaymentReceiptResponse;
 import net.aitbc.grid.v1.GetPaymentRequest;
 import net.aitbc.grid.v1.GetPaymentResponse;
 import net.aitbc.grid.v1.ListTransfersRequest;
@@ -47,6 +51,7 @@ import net.aitbc.grid.v1.ReleasePaymentRequest;
 import net.aitbc.grid.v1.ReleasePaymentResponse;
 import net.aitbc.grid.v1.SetCreditLimitRequest;
 import net.aitbc.grid.v1.SetCreditLimitResponse;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Payments and accounts. A client (or an admin, for its own client id) pays for, reads, refunds and
@@ -63,12 +68,17 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
   private final PaymentStore payments;
   private final AccountStore accounts;
   private final EarningsStore earnings;
+  private final ReceiptStore receipts;
+  private final @Nullable Ledger ledger;
 
-  /** The service over these stores. */
-  public PaymentServiceImpl(PaymentStore payments, AccountStore accounts, EarningsStore earnings) {
+  /** The service over these stores; without a ledger (no signing key) payments have no receipts. */
+  public PaymentServiceImpl(PaymentStore payments, AccountStore accounts, EarningsStore earnings,
+      ReceiptStore receipts, @Nullable Ledger ledger) {
     this.payments = requireNonNull(payments, "payments");
     this.accounts = requireNonNull(accounts, "accounts");
     this.earnings = requireNonNull(earnings, "earnings");
+    this.receipts = requireNonNull(receipts, "receipts");
+    this.ledger = ledger;
   }
 
   @Override
@@ -94,6 +104,22 @@ public final class PaymentServiceImpl extends PaymentServiceGrpc.PaymentServiceI
   public void getPayment(GetPaymentRequest request, StreamObserver<GetPaymentResponse> out) {
     answer(out, () -> GetPaymentResponse.newBuilder()
         .setPayment(PaymentProtos.payment(find(request.getPaymentId(), payer()))).build());
+  }
+
+  @Override
+  public void getPaymentReceipt(GetPaymentReceiptRequest request, StreamObserver<GetPaymentReceiptResponse> out) {
+    answer(out, () -> {
+      String client = payer();
+      StoredPayment p = find(request.getPaymentId(), client);
+      GetPaymentReceiptResponse.Builder b = GetPaymentReceiptResponse.newBuilder()
+          .setPayment(PaymentProtos.payment(p));
+      Ledger l = ledger;
+      if (l != null) {
+        receipts.byPayment(p.paymentId(), client).ifPresent(r -> b.setReceipt(LedgerProtos.receipt(r, l)));
+        receipts.byJob(p.jobId(), client).ifPresent(r -> b.setJobReceiptId(JobIds.format(r.receiptId())));
+      }
+      return b.build();
+    });
   }
 
   @Override

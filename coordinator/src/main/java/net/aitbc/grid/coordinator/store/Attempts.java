@@ -41,8 +41,12 @@ final class Attempts {
   record Ending(UUID jobId, int attempt, int maxAttempts, @Nullable String workerId, @Nullable UUID sessionId,
       @Nullable OffsetDateTime startedAt, String error, boolean retryable, @Nullable Duration avoidWorkerFor) {}
 
-  /** Records the attempts and moves each job on; returns what happened to each, in order. */
-  static List<Ended> end(DSLContext tx, List<Ending> endings, OffsetDateTime now, IntFunction<Duration> backoff) {
+  /**
+   * Records the attempts and moves each job on; returns what happened to each, in order. The
+   * receipts of payments refunded here go to {@code issued}.
+   */
+  static List<Ended> end(DSLContext tx, List<Ending> endings, OffsetDateTime now, IntFunction<Duration> backoff,
+      IssuedReceipts issued) {
     if (endings.isEmpty()) {
       return List.of();
     }
@@ -82,7 +86,7 @@ final class Attempts {
       tx.batch(updates).execute();
     }
     // A job that failed for good pays nothing: its escrow goes back to the client in this transaction.
-    Settlements.voidForJobs(tx, failed, VoidReason.failure, now);
+    Settlements.voidForJobs(tx, failed, VoidReason.failure, now, issued);
     return out;
   }
 }

@@ -2,17 +2,19 @@ package net.aitbc.grid.coordinator.store;
 
 import java.time.OffsetDateTime;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A receipt to store with the completion it describes.
+ * A receipt to store with the completion or the settlement it describes.
  *
  * @param receiptId its id
  * @param jobId the job
  * @param clientId the job's client
- * @param workerId the worker that ran it
+ * @param workerId the worker that ran it; null for a payment's receipt when none did
+ * @param paymentId the payment whose end it records; null for a job's receipt
  * @param body the canonical JSON that is signed and is the ledger's leaf entry
  * @param leafHash SHA-256(0x00 || body)
  * @param createdAt when it was issued
  */
-public record NewReceipt(UUID receiptId, UUID jobId, String clientId, String workerId, String body,
-    byte[] leafHash, OffsetDateTime createdAt) {}
+public record NewReceipt(UUID receiptId, UUID jobId, String clientId, @Nullable String workerId,
+    @Nullable UUID paymentId, String body, byte[] leafHash, OffsetDateTime createdAt) {}

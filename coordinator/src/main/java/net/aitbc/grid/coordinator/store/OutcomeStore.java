@@ -33,16 +33,14 @@ public final class OutcomeStore {
   private final DSLContext dsl;
   private final Columns columns = new Columns();
   private final @Nullable ReceiptMaker receipts;
-  private final ReceiptStore receiptStore;
 
   /**
-   * A store over this database; with a {@code receipts} maker, every completion is stored with its
-   * receipt, in the same transaction.
+   * A store over this database; with a {@code receipts} maker, every completion, and every payment
+   * it releases or a failure refunds, is stored with its receipt, in the same transaction.
    */
-  public OutcomeStore(DSLContext dsl, @Nullable ReceiptMaker receipts, ReceiptStore receiptStore) {
+  public OutcomeStore(DSLContext dsl, @Nullable ReceiptMaker receipts) {
     this.dsl = requireNonNull(dsl, "dsl");
     this.receipts = receipts;
-    this.receiptStore = requireNonNull(receiptStore, "receiptStore");
   }
 
   /**
@@ -57,12 +55,18 @@ public final class OutcomeStore {
         completions.add(c);
       }
     }
-    return Database.transaction(dsl, tx -> answer(tx, outcomes,
-        completions.isEmpty() ? Set.of() : completeAll(tx, completions, now), now, backoff));
+    return Database.transaction(dsl, tx -> {
+      IssuedReceipts issued = new IssuedReceipts(receipts);
+      List<Recorded> answers = answer(tx, outcomes,
+          completions.isEmpty() ? Set.of() : completeAll(tx, completions, now, issued), now, backoff, issued);
+      // Issued last: the ledger's counter stays locked from here to the commit.
+      issued.store(tx);
+      return answers;
+    });
   }
 
   private List<Recorded> answer(DSLContext tx, List<Outcome> outcomes, Set<AttemptRef> completed, OffsetDateTime now,
-      IntFunction<Duration> backoff) {
+      IntFunction<Duration> backoff, IssuedReceipts issued) {
     Set<UUID> answered = new HashSet<>();
     List<Recorded> out = new ArrayList<>(outcomes.size());
     for (Outcome o : outcomes) {
@@ -73,7 +77,7 @@ public final class OutcomeStore {
         recorded = switch (o) {
           case Outcome.Completed c -> completed.contains(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()))
               ? new Recorded(true, JobState.COMPLETED, "") : null;
-          case Outcome.Failed f -> fail(tx, f, now, backoff);
+          case Outcome.Failed f -> fail(tx, f, now, backoff, issued);
         };
         if (recorded != null) {
           answered.add(o.jobId());
@@ -86,25 +90,23 @@ public final class OutcomeStore {
 
   /**
    * Completes every job of the batch whose attempt its session still holds, in one UPDATE joined to
-   * the batch's rows (one primary-key lookup per row), releases their escrowed payments and issues
-   * their receipts; returns the attempts it completed.
+   * the batch's rows (one primary-key lookup per row), releases their escrowed payments and adds
+   * the receipts of both to {@code issued}; returns the attempts it completed.
    */
-  private Set<AttemptRef> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {
-    List<NewReceipt> issued = new ArrayList<>();
+  private Set<AttemptRef> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now,
+      IssuedReceipts issued) {
     Set<AttemptRef> done = receipts == null
         ? new HashSet<>(update(tx, completions, now)
             .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
             .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3())))
         : completeWithReceipts(tx, receipts, completions, now, issued);
-    Settlements.postForJobs(tx, done.stream().map(AttemptRef::jobId).toList(), now);
-    // Issued last: the ledger's counter stays locked from here to the commit.
-    receiptStore.insert(tx, issued);
+    Settlements.postForJobs(tx, done.stream().map(AttemptRef::jobId).toList(), now, issued);
     return done;
   }
 
   /** Completes the batch's jobs and adds a receipt for each to {@code issued}; returns the attempts completed. */
   private Set<AttemptRef> completeWithReceipts(DSLContext tx, ReceiptMaker maker, List<Outcome.Completed> completions,
-      OffsetDateTime now, List<NewReceipt> issued) {
+      OffsetDateTime now, IssuedReceipts issued) {
     Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
     for (Outcome.Completed c : completions) {
       byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
@@ -123,7 +125,7 @@ public final class OutcomeStore {
       if (c == null || c.countersigned() == null) {
         throw new IllegalStateException("job " + jobId + " completed without the worker's countersignature");
       }
-      issued.add(maker.receipt(new CompletedJob(jobId, r.get(JOB.CLIENT_ID), r.get(JOB.WORKER_ID),
+      issued.job(maker.receipt(new CompletedJob(jobId, r.get(JOB.CLIENT_ID), r.get(JOB.WORKER_ID),
           r.get(JOB.PAYLOAD).data(), JobMapper.requirements(r), r.get(JOB.CREATED_AT), r.get(JOB.STARTED_AT), now,
           c.metricsJson(), c.countersigned())));
     }
@@ -165,7 +167,7 @@ public final class OutcomeStore {
   }
 
   private static @Nullable Recorded fail(DSLContext tx, Outcome.Failed f, OffsetDateTime now,
-      IntFunction<Duration> backoff) {
+      IntFunction<Duration> backoff, IssuedReceipts issued) {
     var row = tx.select(JOB.MAX_ATTEMPTS, JOB.STARTED_AT).from(JOB)
         .where(JOB.JOB_ID.eq(f.jobId()), JOB.ATTEMPT.eq(f.attempt()), JOB.SESSION_ID.eq(f.sessionId()),
             JOB.STATE.eq(inline(JobState.RUNNING)))
@@ -175,7 +177,7 @@ public final class OutcomeStore {
       return null;
     }
     Ended ended = Attempts.end(tx, List.of(new Attempts.Ending(f.jobId(), f.attempt(), row.value1(), f.workerId(),
-        f.sessionId(), row.value2(), f.error(), f.retryable(), null)), now, backoff).getFirst();
+        f.sessionId(), row.value2(), f.error(), f.retryable(), null)), now, backoff, issued).getFirst();
     return new Recorded(true, ended.state(), "");
   }
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 import net.aitbc.grid.coordinator.store.PaymentRefused.Reason;
 import net.aitbc.grid.coordinator.store.Transfers.AccountKey;
 import net.aitbc.grid.coordinator.store.Transfers.Move;
@@ -29,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * Payments for jobs as two-phase transfers: {@link #create} moves the amount from the client into
  * escrow with a timeout; then exactly one of post (the job completed, or the client released it:
  * to the worker's owner less the platform fee) and void (the job failed, was canceled or expired,
- * the client asked for a refund, or the escrow timed out: back to the client) settles it. Every
- * state lives in PostgreSQL under row locks, so coordinators sharing the database agree.
+ * the client asked for a refund, or the escrow timed out: back to the client) settles it, and the
+ * payment's signed receipt is issued with it. Every state lives in PostgreSQL under row locks, so
+ * coordinators sharing the database agree.
  */
 public final class PaymentStore {
   private static final Logger logger = LoggerFactory.getLogger(PaymentStore.class);
@@ -39,11 +41,16 @@ public final class PaymentStore {
 
   private final DSLContext dsl;
   private final int feeBps;
+  private final @Nullable ReceiptMaker receipts;
 
-  /** A store over this database; releases take {@code feeBps} basis points for the platform. */
-  public PaymentStore(DSLContext dsl, int feeBps) {
+  /**
+   * A store over this database; releases take {@code feeBps} basis points for the platform. With a
+   * {@code receipts} maker, each payment released or refunded gets its receipt in the same transaction.
+   */
+  public PaymentStore(DSLContext dsl, int feeBps, @Nullable ReceiptMaker receipts) {
     this.dsl = requireNonNull(dsl, "dsl");
     this.feeBps = Money.feeBps(feeBps);
+    this.receipts = receipts;
   }
 
   /**
@@ -173,7 +180,7 @@ public final class PaymentStore {
       if (open.isEmpty()) {
         return settledBefore(tx, paymentId, clientId, PaymentStatus.refunded);
       }
-      return new Settled(Settlements.voidAll(tx, open, VoidReason.refund, JobStore.now()).getFirst(), true);
+      return settled(tx, issued -> Settlements.voidAll(tx, open, VoidReason.refund, JobStore.now(), issued));
     });
   }
 
@@ -193,8 +200,21 @@ public final class PaymentStore {
         throw new PaymentRefused(Reason.NOT_PAYABLE, "job " + open.getFirst().jobId()
             + " has not run on a worker: there is no one to release payment " + paymentId + " to");
       }
-      return new Settled(Settlements.post(tx, open, JobStore.now()).getFirst(), true);
+      return settled(tx, issued -> Settlements.post(tx, open, JobStore.now(), issued));
     });
+  }
+
+  /** The one payment that {@code settle} ends, its receipt stored last in {@code tx}. */
+  private Settled settled(DSLContext tx, Function<IssuedReceipts, List<StoredPayment>> settle) {
+    return new Settled(settling(tx, settle).getFirst(), true);
+  }
+
+  /** What {@code settle} ends in {@code tx}, with the receipts of those payments stored after it, last. */
+  private List<StoredPayment> settling(DSLContext tx, Function<IssuedReceipts, List<StoredPayment>> settle) {
+    IssuedReceipts issued = new IssuedReceipts(receipts);
+    List<StoredPayment> ended = settle.apply(issued);
+    issued.store(tx);
+    return ended;
   }
 
   private static Settled settledBefore(DSLContext tx, UUID paymentId, String clientId, PaymentStatus wanted) {
@@ -213,18 +233,19 @@ public final class PaymentStore {
   /**
    * Posts the escrowed payments of jobs that {@code tx} has just completed, to the owner of the
    * worker that ran each (its session's owner, else its pinned key's), less the fee. Jobs without an
-   * escrowed payment are skipped. Returns the payments released.
+   * escrowed payment are skipped. Returns the payments released; their receipts are issued last:
+   * nothing else may lock rows in {@code tx} after this.
    */
   public List<StoredPayment> postForCompletedJobs(DSLContext tx, Collection<UUID> jobIds) {
-    return Settlements.postForJobs(tx, jobIds, JobStore.now());
+    return settling(tx, issued -> Settlements.postForJobs(tx, jobIds, JobStore.now(), issued));
   }
 
   /**
    * Voids the escrowed payments of jobs that {@code tx} has just failed, canceled or expired back
-   * to their clients. Returns the payments refunded.
+   * to their clients. Returns the payments refunded; their receipts are issued last, as above.
    */
   public List<StoredPayment> voidForJobs(DSLContext tx, Collection<UUID> jobIds, VoidReason reason) {
-    return Settlements.voidForJobs(tx, jobIds, reason, JobStore.now());
+    return settling(tx, issued -> Settlements.voidForJobs(tx, jobIds, reason, JobStore.now(), issued));
   }
 
   /**
@@ -239,7 +260,7 @@ public final class PaymentStore {
   List<StoredPayment> voidExpired(int limit, OffsetDateTime now) {
     return Database.transaction(dsl, tx -> {
       var due = Settlements.lockOpen(tx, PAYMENT.EXPIRES_AT.le(now), limit, true);
-      return Settlements.voidAll(tx, due, VoidReason.timeout, now);
+      return settling(tx, issued -> Settlements.voidAll(tx, due, VoidReason.timeout, now, issued));
     });
   }
 }

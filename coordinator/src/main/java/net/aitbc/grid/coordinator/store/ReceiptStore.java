@@ -4,10 +4,13 @@ import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.BLOCK;
 import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.RECEIPT;
+import static org.jooq.impl.DSL.any;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.select;
 
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.jooq.BatchBindStep;
@@ -18,8 +21,14 @@ import org.jooq.Record;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
-/** Receipts, the ledger's leaves: written with their completions, read by their owners, signed when first read. */
+/**
+ * Receipts, the ledger's leaves: a job's written with its completion, a payment's with its release or
+ * refund; read by their owners, signed when first read.
+ */
 public final class ReceiptStore {
+  /** Job receipts: those that record no payment. */
+  private static final Condition OF_JOBS = RECEIPT.PAYMENT_ID.isNull();
+
   private final DSLContext dsl;
   private final Field<Long> blockHeight = DSL.field(select(min(BLOCK.HEIGHT)).from(BLOCK)
       .where(BLOCK.TREE_SIZE.gt(RECEIPT.LEAF_IDX))).as("block_height");
@@ -33,7 +42,7 @@ public final class ReceiptStore {
    * Stores receipts in the caller's transaction, as the next leaves of the ledger in this order. The
    * counter row stays locked until the caller commits: issue last, just before committing.
    */
-  void insert(DSLContext tx, List<NewReceipt> receipts) {
+  static void insert(DSLContext tx, List<NewReceipt> receipts) {
     if (receipts.isEmpty()) {
       return;
     }
@@ -42,19 +51,32 @@ public final class ReceiptStore {
         .returningResult(LEDGER_ISSUED.LEAVES).fetchSingle().value1() - n;
     // One prepared row per receipt, sent together: array literals would escape every body twice.
     BatchBindStep batch = tx.batch(tx.insertInto(RECEIPT, RECEIPT.LEAF_IDX, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID,
-            RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID, RECEIPT.BODY, RECEIPT.LEAF_HASH, RECEIPT.CREATED_AT)
-        .values((Long) null, null, null, null, null, null, null, null));
+            RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID, RECEIPT.PAYMENT_ID, RECEIPT.BODY, RECEIPT.LEAF_HASH,
+            RECEIPT.CREATED_AT)
+        .values((Long) null, null, null, null, null, null, null, null, null));
     for (int i = 0; i < n; i++) {
       NewReceipt r = receipts.get(i);
-      batch = batch.bind(first + i, r.receiptId(), r.jobId(), r.clientId(), r.workerId(), r.body(), r.leafHash(),
-          r.createdAt());
+      batch = batch.bind(first + i, r.receiptId(), r.jobId(), r.clientId(), r.workerId(), r.paymentId(), r.body(),
+          r.leafHash(), r.createdAt());
     }
     batch.execute();
   }
 
   /** The receipt of a job, if {@code clientId} (null: anyone) may read it. */
   public Optional<StoredReceipt> byJob(UUID jobId, @Nullable String clientId) {
-    return one(RECEIPT.JOB_ID.eq(jobId), clientId);
+    return one(RECEIPT.JOB_ID.eq(jobId).and(OF_JOBS), clientId);
+  }
+
+  /** The receipt of a payment's release or refund, if {@code clientId} (null: anyone) may read it. */
+  public Optional<StoredReceipt> byPayment(UUID paymentId, @Nullable String clientId) {
+    return one(RECEIPT.PAYMENT_ID.eq(paymentId), clientId);
+  }
+
+  /** The ids of these jobs' receipts, by job (jobs without one are left out). */
+  static Map<UUID, UUID> jobReceiptIds(DSLContext tx, Collection<UUID> jobIds) {
+    return tx.select(RECEIPT.JOB_ID, RECEIPT.RECEIPT_ID).from(RECEIPT)
+        .where(RECEIPT.JOB_ID.eq(any(jobIds.toArray(UUID[]::new))), OF_JOBS)
+        .fetchMap(RECEIPT.JOB_ID, RECEIPT.RECEIPT_ID);
   }
 
   /** A receipt by id, if {@code clientId} (null: anyone) may read it. */
@@ -67,9 +89,9 @@ public final class ReceiptStore {
     return one(RECEIPT.LEAF_HASH.eq(leafHash), clientId);
   }
 
-  /** Receipts newest first, of one client (null: all) and optionally one job. */
+  /** Job receipts newest first, of one client (null: all) and optionally one job. */
   public List<StoredReceipt> list(@Nullable String clientId, @Nullable UUID jobId, int limit, int offset) {
-    Condition where = DSL.noCondition();
+    Condition where = OF_JOBS;
     if (clientId != null) {
       where = where.and(RECEIPT.CLIENT_ID.eq(clientId));
     }
@@ -97,7 +119,7 @@ public final class ReceiptStore {
 
   private static StoredReceipt toReceipt(Record r) {
     return new StoredReceipt(r.get(RECEIPT.RECEIPT_ID), r.get(RECEIPT.JOB_ID), r.get(RECEIPT.CLIENT_ID),
-        r.get(RECEIPT.WORKER_ID), r.get(RECEIPT.BODY), r.get(RECEIPT.LEAF_HASH), r.get(RECEIPT.SIGNATURE),
+        r.get(RECEIPT.WORKER_ID), r.get(RECEIPT.PAYMENT_ID), r.get(RECEIPT.BODY), r.get(RECEIPT.LEAF_HASH), r.get(RECEIPT.SIGNATURE),
         r.get(RECEIPT.CREATED_AT), r.get(RECEIPT.LEAF_IDX), r.get("block_height", Long.class));
   }
 }

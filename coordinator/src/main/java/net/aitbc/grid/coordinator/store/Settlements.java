@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * The second phase of an escrow, inside a caller's transaction: post (to the worker's owner, less
  * the platform's fee) or void (back to the client). Each locks the escrowed payment's row first and
  * changes only a payment that is still escrowed, so that of a concurrent post and void exactly one
- * happens; the transfers' unique index on (payment, post or void) backs that up in the schema.
+ * happens; the transfers' unique index on (payment, post or void) backs that up in the schema. Each
+ * payment settled adds its receipt to the transaction's {@link IssuedReceipts}, for the caller to store last.
  */
 final class Settlements {
   private static final Logger logger = LoggerFactory.getLogger(Settlements.class);
@@ -86,7 +87,8 @@ final class Settlements {
    * Posts the escrowed payments of jobs that {@code tx} has just completed to the owners of the
    * workers that ran them, less the fee; jobs without one are skipped. Returns the payments released.
    */
-  static List<StoredPayment> postForJobs(DSLContext tx, Collection<UUID> jobIds, OffsetDateTime now) {
+  static List<StoredPayment> postForJobs(DSLContext tx, Collection<UUID> jobIds, OffsetDateTime now,
+      IssuedReceipts issued) {
     if (jobIds.isEmpty()) {
       return List.of();
     }
@@ -97,11 +99,11 @@ final class Settlements {
       logger.warn("[jobs={}] completed jobs with payments but no known worker owner; left in escrow",
           open.stream().filter(o -> o.workerOwnerId() == null).map(Open::jobId).toList());
     }
-    return post(tx, payable, now);
+    return post(tx, payable, now, issued);
   }
 
   /** Posts each payment to its worker's owner, less the fee; every one must name its owner. */
-  static List<StoredPayment> post(DSLContext tx, List<Open> open, OffsetDateTime now) {
+  static List<StoredPayment> post(DSLContext tx, List<Open> open, OffsetDateTime now, IssuedReceipts issued) {
     if (open.isEmpty()) {
       return List.of();
     }
@@ -135,7 +137,7 @@ final class Settlements {
         COLUMNS.each(owners, PAYMENT.WORKER_OWNER_ID).as(PAYMENT.WORKER_OWNER_ID),
         COLUMNS.each(workers, PAYMENT.WORKER_ID).as(PAYMENT.WORKER_ID),
         COLUMNS.each(fees, PAYMENT.FEE_AMOUNT).as(PAYMENT.FEE_AMOUNT)).asTable("released");
-    return tx.update(PAYMENT)
+    List<StoredPayment> released = tx.update(PAYMENT)
         .set(PAYMENT.STATUS, PaymentStatus.released)
         .set(PAYMENT.WORKER_OWNER_ID, b.field(PAYMENT.WORKER_OWNER_ID))
         .set(PAYMENT.WORKER_ID, b.field(PAYMENT.WORKER_ID))
@@ -146,10 +148,13 @@ final class Settlements {
         .where(PAYMENT.PAYMENT_ID.eq(b.field(PAYMENT.PAYMENT_ID)), PAYMENT.STATUS.eq(inline(PaymentStatus.escrowed)))
         .returning()
         .fetch(Settlements::toPayment);
+    issued.paymentsEnded(tx, released);
+    return released;
   }
 
   /** Voids each payment back to its client. */
-  static List<StoredPayment> voidAll(DSLContext tx, List<Open> open, VoidReason reason, OffsetDateTime now) {
+  static List<StoredPayment> voidAll(DSLContext tx, List<Open> open, VoidReason reason, OffsetDateTime now,
+      IssuedReceipts issued) {
     if (open.isEmpty()) {
       return List.of();
     }
@@ -161,7 +166,7 @@ final class Settlements {
       ids.add(p.paymentId());
     }
     Transfers.apply(tx, moves, now);
-    return tx.update(PAYMENT)
+    List<StoredPayment> refunded = tx.update(PAYMENT)
         .set(PAYMENT.STATUS, PaymentStatus.refunded)
         .set(PAYMENT.VOID_REASON, reason)
         .set(PAYMENT.REFUNDED_AT, now)
@@ -169,15 +174,17 @@ final class Settlements {
         .where(PAYMENT.PAYMENT_ID.in(ids), PAYMENT.STATUS.eq(inline(PaymentStatus.escrowed)))
         .returning()
         .fetch(Settlements::toPayment);
+    issued.paymentsEnded(tx, refunded);
+    return refunded;
   }
 
   /** Voids the escrowed payments of these jobs (failed, canceled or expired in {@code tx}). */
   static List<StoredPayment> voidForJobs(DSLContext tx, Collection<UUID> jobIds, VoidReason reason,
-      OffsetDateTime now) {
+      OffsetDateTime now, IssuedReceipts issued) {
     if (jobIds.isEmpty()) {
       return List.of();
     }
-    return voidAll(tx, lockOpen(tx, ofJobs(jobIds), Integer.MAX_VALUE, false), reason, now);
+    return voidAll(tx, lockOpen(tx, ofJobs(jobIds), Integer.MAX_VALUE, false), reason, now, issued);
   }
 
   static StoredPayment toPayment(PaymentRecord r) {

@@ -5,12 +5,13 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A receipt as stored.
+ * A receipt as stored: a job's, or a payment's (when {@code paymentId} is set).
  *
  * @param receiptId its id
- * @param jobId the job it describes
+ * @param jobId the job it describes (a payment's receipt: the job paid for)
  * @param clientId the job's client
- * @param workerId the worker that ran the job
+ * @param workerId the worker that ran the job; null for a payment's receipt when none did
+ * @param paymentId the payment whose end it records; null for a job's receipt
  * @param body the canonical JSON that is signed (the ledger's leaf entry)
  * @param leafHash SHA-256(0x00 || body) as computed when it was issued
  * @param signature the coordinator's signature of body, once made
@@ -18,6 +19,6 @@ import org.jspecify.annotations.Nullable;
  * @param leafIndex its index in the ledger (given when it was issued)
  * @param blockHeight the block that sealed it, or null while it waits for one
  */
-public record StoredReceipt(UUID receiptId, UUID jobId, String clientId, String workerId, String body,
-    byte[] leafHash, byte @Nullable [] signature, OffsetDateTime createdAt, long leafIndex,
-    @Nullable Long blockHeight) {}
+public record StoredReceipt(UUID receiptId, UUID jobId, String clientId, @Nullable String workerId,
+    @Nullable UUID paymentId, String body, byte[] leafHash, byte @Nullable [] signature, OffsetDateTime createdAt,
+    long leafIndex, @Nullable Long blockHeight) {}

@@ -19,11 +19,13 @@ import org.jspecify.annotations.Nullable;
 public record Stores(JobStore jobs, ClaimStore claims, OutcomeStore outcomes, TakeBackStore takeBacks,
     SessionStore sessions, KeyStore keys, ReceiptStore receipts, LedgerStore ledger, WorkerKeyStore workerKeys) {
 
-  /** Every store over {@code dsl}; completions get receipts when a {@code receiptMaker} is given. */
+  /**
+   * Every store over {@code dsl}; completions, and payments these stores release or refund, get
+   * receipts when a {@code receiptMaker} is given.
+   */
   public static Stores over(DSLContext dsl, @Nullable ReceiptMaker receiptMaker) {
-    ReceiptStore receipts = new ReceiptStore(dsl);
-    return new Stores(new JobStore(dsl), new ClaimStore(dsl), new OutcomeStore(dsl, receiptMaker, receipts),
-        new TakeBackStore(dsl), new SessionStore(dsl), new KeyStore(dsl), receipts, new LedgerStore(dsl),
-        new WorkerKeyStore(dsl));
+    return new Stores(new JobStore(dsl), new ClaimStore(dsl), new OutcomeStore(dsl, receiptMaker),
+        new TakeBackStore(dsl, receiptMaker), new SessionStore(dsl), new KeyStore(dsl), new ReceiptStore(dsl),
+        new LedgerStore(dsl), new WorkerKeyStore(dsl));
   }
 }

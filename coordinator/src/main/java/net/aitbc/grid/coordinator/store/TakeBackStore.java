@@ -30,7 +30,8 @@ import org.jspecify.annotations.Nullable;
  * sessions that never got them, from attempts past their run timeout and from outcomes that could
  * not be recorded; expires jobs past their TTL; cancels a client's job. Every change is one
  * conditional statement on the job's current attempt, so it never races an outcome. A job that
- * fails, expires or is canceled here has its payment's escrow voided in the same transaction.
+ * fails, expires or is canceled here has its payment's escrow voided, and the payment's receipt
+ * issued, in the same transaction.
  */
 public final class TakeBackStore {
   private static final List<JobState> UNFINISHED = List.of(JobState.QUEUED, JobState.RUNNING);
@@ -58,10 +59,12 @@ public final class TakeBackStore {
   }
 
   private final DSLContext dsl;
+  private final @Nullable ReceiptMaker receipts;
 
-  /** A store over this database. */
-  public TakeBackStore(DSLContext dsl) {
+  /** A store over this database; with a {@code receipts} maker, each payment refunded here gets its receipt. */
+  public TakeBackStore(DSLContext dsl, @Nullable ReceiptMaker receipts) {
     this.dsl = requireNonNull(dsl, "dsl");
+    this.receipts = receipts;
   }
 
   /** Takes running jobs away from sessions whose lease ran out (up to {@code limit}). */
@@ -123,7 +126,10 @@ public final class TakeBackStore {
         endings.add(new Attempts.Ending(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(),
             why.describe(r.value4(), r.value2(), r.value7()), true, avoidWorkerFor));
       }
-      return Attempts.end(tx, endings, now, backoff);
+      IssuedReceipts issued = new IssuedReceipts(receipts);
+      List<Ended> ended = Attempts.end(tx, endings, now, backoff, issued);
+      issued.store(tx);
+      return ended;
     });
   }
 
@@ -154,7 +160,9 @@ public final class TakeBackStore {
           .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
           .fetch(r -> new Ended(r.value1(), r.value2(), JobState.EXPIRED, r.value3()));
       // An expired job pays nothing: its escrow goes back to the client with the expiry.
-      Settlements.voidForJobs(tx, ended.stream().map(Ended::jobId).toList(), VoidReason.expiry, now);
+      IssuedReceipts issued = new IssuedReceipts(receipts);
+      Settlements.voidForJobs(tx, ended.stream().map(Ended::jobId).toList(), VoidReason.expiry, now, issued);
+      issued.store(tx);
       return ended;
     });
   }
@@ -174,7 +182,11 @@ public final class TakeBackStore {
           .returningResult(JOB.ATTEMPT, JOB.SESSION_ID)
           .fetchOptional(r -> new Ended(jobId, r.value1(), JobState.CANCELED, r.value2()));
       // A canceled job pays nothing: its escrow goes back to the client with the cancel.
-      ended.ifPresent(e -> Settlements.voidForJobs(tx, List.of(jobId), VoidReason.cancel, now));
+      if (ended.isPresent()) {
+        IssuedReceipts issued = new IssuedReceipts(receipts);
+        Settlements.voidForJobs(tx, List.of(jobId), VoidReason.cancel, now, issued);
+        issued.store(tx);
+      }
       return ended;
     });
   }

@@ -28,6 +28,7 @@ import net.aitbc.grid.v1.GetEarningsRequest;
 import net.aitbc.grid.v1.GetEarningsResponse;
 import net.aitbc.grid.v1.GetJobPaymentRequest;
 import net.aitbc.grid.v1.GetJobRequest;
+import net.aitbc.grid.v1.GetPaymentReceiptRequest;
 import net.aitbc.grid.v1.GetPaymentRequest;
 import net.aitbc.grid.v1.JobServiceGrpc.JobServiceBlockingStub;
 import net.aitbc.grid.v1.JobState;
@@ -178,6 +179,8 @@ class PaymentServiceIT {
     assertThat(List.of(
         code(() -> bob.getPayment(GetPaymentRequest.newBuilder().setPaymentId(p.getPaymentId()).build())),
         code(() -> bob.getJobPayment(GetJobPaymentRequest.newBuilder().setJobId(jobId).build())),
+        code(() -> bob.getPaymentReceipt(GetPaymentReceiptRequest.newBuilder().setPaymentId(p.getPaymentId())
+            .build())),
         code(() -> bob.refundPayment(RefundPaymentRequest.newBuilder().setPaymentId(p.getPaymentId()).build())),
         code(() -> bob.releasePayment(ReleasePaymentRequest.newBuilder().setPaymentId(p.getPaymentId()).build())),
         code(() -> bob.createPayment(CreatePaymentRequest.newBuilder().setJobId(jobId).setAmount("1").build()))))

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.coordinator.ledger.ReceiptBodies;
 import net.aitbc.grid.coordinator.store.PaymentRefused.Reason;
 import net.aitbc.grid.coordinator.testing.PaymentInvariants;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
@@ -50,8 +51,10 @@ class PaymentRaceIT {
     pool = Database.pool(db.url(), null, null, 2 * AT_ONCE + 2);
     Database.migrate(pool);
     dsl = Database.dsl(pool);
-    stores = Stores.over(dsl, null);
-    payments = new PaymentStore(dsl, 100);
+    // Receipts as a coordinator with a signing key issues them: each settled payment must get one.
+    ReceiptBodies receipts = new ReceiptBodies();
+    stores = Stores.over(dsl, receipts);
+    payments = new PaymentStore(dsl, 100, receipts);
     accounts = new AccountStore(dsl);
   }
 

@@ -3,17 +3,21 @@ package net.aitbc.grid.coordinator.store;
 import static net.aitbc.grid.db.Tables.ACCOUNT;
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.PAYMENT;
+import static net.aitbc.grid.db.Tables.RECEIPT;
 import static net.aitbc.grid.db.Tables.TRANSFER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.zaxxer.hikari.HikariDataSource;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import net.aitbc.grid.coordinator.ledger.ReceiptBodies;
 import net.aitbc.grid.coordinator.store.PaymentRefused.Reason;
 import net.aitbc.grid.coordinator.store.PaymentStore.Created;
 import net.aitbc.grid.coordinator.store.PaymentStore.Settled;
@@ -24,6 +28,7 @@ import net.aitbc.grid.db.enums.Currency;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.db.enums.VoidReason;
+import net.aitbc.grid.ledger.CanonicalJson;
 import org.jooq.DSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -46,8 +51,10 @@ class PaymentStoreIT {
     pool = Database.pool(db.url(), null, null, 12);
     Database.migrate(pool);
     dsl = Database.dsl(pool);
-    stores = Stores.over(dsl, null);
-    payments = new PaymentStore(dsl, FEE_BPS);
+    // Receipts as a coordinator with a signing key issues them: each settled payment must get one.
+    ReceiptBodies receipts = new ReceiptBodies();
+    stores = Stores.over(dsl, receipts);
+    payments = new PaymentStore(dsl, FEE_BPS, receipts);
     accounts = new AccountStore(dsl);
   }
 
@@ -102,6 +109,12 @@ class PaymentStoreIT {
 
   static List<StoredPayment> post(UUID job) {
     return Database.transaction(dsl, tx -> payments.postForCompletedJobs(tx, List.of(job)));
+  }
+
+  /** The body of the payment's receipt; there must be exactly one. */
+  static JsonNode receiptOf(UUID paymentId) {
+    assertThat(dsl.fetchCount(RECEIPT, RECEIPT.PAYMENT_ID.eq(paymentId))).as("receipts of %s", paymentId).isOne();
+    return CanonicalJson.parse(stores.receipts().byPayment(paymentId, null).orElseThrow().body());
   }
 
   @Test
@@ -202,6 +215,15 @@ class PaymentStoreIT {
           assertThat(e.reason()).isEqualTo(Reason.SETTLED);
           assertThat(e.getMessage()).contains("already released");
         });
+    // One receipt, however often it was posted or released again; exact amounts, no job receipt yet.
+    JsonNode receipt = receiptOf(pid);
+    assertThat(receipt.get("status").asText()).isEqualTo("released");
+    assertThat(receipt.get("amount").asText()).isEqualTo("10.00000000");
+    assertThat(receipt.get("fee").asText()).isEqualTo("0.25000000");
+    assertThat(receipt.get("worker_owner").asText()).isEqualTo(owner);
+    assertThat(receipt.get("provider").asText()).isEqualTo("w-" + owner);
+    assertThat(receipt.has("job_receipt_id")).isFalse();
+    assertThat(receipt.get("transfer_id").asText()).isEqualTo(JobIds.format(posted.getFirst().settlementTransferId()));
     // The owner's earnings: released net of the fee, and what a job its worker runs holds in escrow.
     payments.create(payment(job(c, owner), c, "3"));
     EarningsStore.Earnings earned = new EarningsStore(dsl).of(owner, null, null, null, 10);
@@ -235,6 +257,11 @@ class PaymentStoreIT {
     assertThat(refunded.changed()).isTrue();
     assertThat(refunded.payment().voidReason()).isEqualTo(VoidReason.refund);
     assertThat(payments.refund(pid, c).changed()).isFalse();
+    JsonNode receipt = receiptOf(pid);
+    assertThat(receipt.get("status").asText()).isEqualTo("refunded");
+    assertThat(receipt.get("void_reason").asText()).isEqualTo("refund");
+    assertThat(receipt.get("fee").asText()).isEqualTo("0.00000000");
+    assertThat(receipt.has("worker_owner")).isFalse();
     assertThat(post(job)).isEmpty();
     assertThatThrownBy(() -> payments.release(pid, c))
         .isInstanceOfSatisfying(PaymentRefused.class, e -> assertThat(e.reason()).isEqualTo(Reason.SETTLED));
@@ -298,6 +325,11 @@ class PaymentStoreIT {
     assertThat(payments.findByJob(canceled, c).orElseThrow().voidReason()).isEqualTo(VoidReason.cancel);
     assertThat(payments.findByJob(expired, c).orElseThrow().voidReason()).isEqualTo(VoidReason.expiry);
     assertThat(payments.findByJob(failed, c).orElseThrow().voidReason()).isEqualTo(VoidReason.failure);
+    for (var e : Map.of(canceled, "cancel", expired, "expiry", failed, "failure").entrySet()) {
+      JsonNode receipt = receiptOf(payments.findByJob(e.getKey(), c).orElseThrow().paymentId());
+      assertThat(receipt.get("void_reason").asText()).isEqualTo(e.getValue());
+      assertThat(receipt.get("job_id").asText()).isEqualTo(JobIds.format(e.getKey()));
+    }
     assertThat(balance(c, AccountKind.client)).isEqualByComparingTo("10");
   }
 
@@ -314,6 +346,7 @@ class PaymentStoreIT {
     assertThat(payments.voidExpired(10_000, inAnHour)).extracting(StoredPayment::paymentId).contains(soonPid)
         .doesNotContain(laterPid);
     assertThat(payments.find(soonPid, c).orElseThrow().voidReason()).isEqualTo(VoidReason.timeout);
+    assertThat(receiptOf(soonPid).get("void_reason").asText()).isEqualTo("timeout");
     assertThat(payments.find(laterPid, c).orElseThrow().status()).isEqualTo(PaymentStatus.escrowed);
     // The job's completion comes too late: there is nothing left to post.
     assertThat(post(soon)).isEmpty();

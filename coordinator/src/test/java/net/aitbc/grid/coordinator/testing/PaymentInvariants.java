@@ -1,10 +1,16 @@
 package net.aitbc.grid.coordinator.testing;
 
 import static net.aitbc.grid.db.Tables.ACCOUNT;
+import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.PAYMENT;
+import static net.aitbc.grid.db.Tables.RECEIPT;
 import static net.aitbc.grid.db.Tables.TRANSFER;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.jooq.impl.DSL.count;
+import static org.jooq.impl.DSL.max;
+import static org.jooq.impl.DSL.min;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -13,13 +19,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.db.enums.AccountKind;
 import net.aitbc.grid.db.enums.Currency;
 import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.db.enums.TransferKind;
 import net.aitbc.grid.db.tables.records.AccountRecord;
 import net.aitbc.grid.db.tables.records.PaymentRecord;
+import net.aitbc.grid.db.tables.records.ReceiptRecord;
 import net.aitbc.grid.db.tables.records.TransferRecord;
+import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ledger.PaymentReceipts;
 import org.jooq.DSLContext;
 
 /**
@@ -27,7 +37,9 @@ import org.jooq.DSLContext;
  * the grid's accounts sum to the deposits (and the external account holds minus that); no balance
  * is below its limit; every balance is its transfers' credits minus debits; every escrow ended in
  * exactly one of released (post + fee = amount) and refunded (void = amount), or is still open and
- * not past its timeout; escrow accounts hold exactly the open escrows.
+ * not past its timeout; escrow accounts hold exactly the open escrows. And the payments' receipts
+ * (DESIGN.md §7; the coordinators under test sign): every released or refunded payment has exactly
+ * one, which says what happened to it, an open one has none, and the ledger's leaves stay dense.
  */
 public final class PaymentInvariants {
   private PaymentInvariants() {}
@@ -42,6 +54,9 @@ public final class PaymentInvariants {
     List<AccountRecord> accounts = dsl.selectFrom(ACCOUNT).fetch();
     List<TransferRecord> transfers = dsl.selectFrom(TRANSFER).fetch();
     List<PaymentRecord> payments = dsl.selectFrom(PAYMENT).fetch();
+    Map<UUID, List<ReceiptRecord>> receipts = new HashMap<>();
+    dsl.selectFrom(RECEIPT).where(RECEIPT.PAYMENT_ID.isNotNull()).fetch()
+        .forEach(r -> receipts.computeIfAbsent(r.getPaymentId(), k -> new ArrayList<>()).add(r));
 
     Map<Long, BigDecimal> fromTransfers = new HashMap<>();
     Map<Currency, BigDecimal> deposits = new EnumMap<>(Currency.class);
@@ -88,6 +103,7 @@ public final class PaymentInvariants {
     Map<Currency, BigDecimal> open = new EnumMap<>(Currency.class);
     for (PaymentRecord p : payments) {
       checkPayment(p, byPayment.getOrDefault(p.getPaymentId(), List.of()), now);
+      checkReceipt(p, receipts.getOrDefault(p.getPaymentId(), List.of()));
       if (p.getStatus() == PaymentStatus.escrowed) {
         open.merge(p.getCurrency(), p.getAmount(), BigDecimal::add);
       }
@@ -96,6 +112,36 @@ public final class PaymentInvariants {
       assertThat(escrow.getOrDefault(c, BigDecimal.ZERO)).as("escrow in %s against open escrows", c)
           .isEqualByComparingTo(open.getOrDefault(c, BigDecimal.ZERO));
     }
+    // Leaves are dense: indexes 0 to n-1 (the primary key makes them distinct), n as issued.
+    var leaves = dsl.select(count(), min(RECEIPT.LEAF_IDX), max(RECEIPT.LEAF_IDX)).from(RECEIPT).fetchSingle();
+    long issued = dsl.select(LEDGER_ISSUED.LEAVES).from(LEDGER_ISSUED).fetchSingle().value1();
+    assertThat(issued).as("leaves issued against receipts stored").isEqualTo(leaves.value1().longValue());
+    if (issued > 0) {
+      assertThat(List.of(leaves.value2(), leaves.value3())).as("first and last leaf index")
+          .containsExactly(0L, issued - 1);
+    }
+  }
+
+  /** A settled payment has exactly one receipt, saying what happened to it; an open one has none. */
+  private static void checkReceipt(PaymentRecord p, List<ReceiptRecord> rs) {
+    String what = "payment " + p.getPaymentId() + " (" + p.getStatus() + ")";
+    if (p.getStatus() != PaymentStatus.released && p.getStatus() != PaymentStatus.refunded) {
+      assertThat(rs).as("%s: receipts", what).isEmpty();
+      return;
+    }
+    assertThat(rs).as("%s: receipts", what).hasSize(1);
+    ReceiptRecord r = rs.getFirst();
+    JsonNode body = CanonicalJson.parse(r.getBody());
+    assertThat(r.getJobId()).as("%s: receipt's job", what).isEqualTo(p.getJobId());
+    assertThat(r.getClientId()).as("%s: receipt's client", what).isEqualTo(p.getClientId());
+    assertThat(body.path("type").asText()).as("%s: receipt's type", what).isEqualTo(PaymentReceipts.TYPE);
+    assertThat(body.path("payment_id").asText()).as("%s: receipt's payment", what)
+        .isEqualTo(JobIds.format(p.getPaymentId()));
+    assertThat(body.path("status").asText()).as("%s: receipt's status", what).isEqualTo(p.getStatus().getLiteral());
+    assertThat(body.path("amount").asText()).as("%s: receipt's amount", what)
+        .isEqualTo(PaymentReceipts.amount(p.getAmount()));
+    BigDecimal fee = p.getStatus() == PaymentStatus.released ? p.getFeeAmount() : BigDecimal.ZERO;
+    assertThat(body.path("fee").asText()).as("%s: receipt's fee", what).isEqualTo(PaymentReceipts.amount(fee));
   }
 
   private static void checkPayment(PaymentRecord p, List<TransferRecord> ts, OffsetDateTime now) {

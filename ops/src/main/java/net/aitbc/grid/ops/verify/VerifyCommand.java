@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.ledger.CanonicalJson;
 import net.aitbc.grid.ledger.Hex;
+import net.aitbc.grid.ledger.PaymentReceipts;
 import net.aitbc.grid.ledger.VerifyingKey;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
@@ -68,9 +69,9 @@ public final class VerifyCommand {
   }
 
   @Command(name = "receipt", mixinStandardHelpOptions = true,
-      description = "Checks a receipt's signature, its worker's signature and, given a proof (a file, or fetched "
-          + "with --url), that a signed block includes it. FILE holds a receipt, what `aitbc client result` "
-          + "prints, or an explorer item.")
+      description = "Checks a receipt's signature (a job's or a payment's), a job receipt's worker signature and, "
+          + "given a proof (a file, or fetched with --url), that a signed block includes it. FILE holds a "
+          + "receipt, what `aitbc client result` or `aitbc client payment-receipt` prints, or an explorer item.")
   static final class Receipt implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -125,15 +126,31 @@ public final class VerifyCommand {
               + proofJson.path("block").path("height").asText("?") + " (tree size "
               + proofJson.path("block").path("tree_size").asText("?") + ")";
         }
-        JsonNode worker = receipt.path("metadata").path("worker");
-        String signedBy = worker.isObject()
-            ? "; its worker " + receipt.path("provider").asText("?") + " signed it with key " + worker.path("key_id").asText("?")
-            : "; it carries no worker signature";
-        return report(out, problems, "receipt " + ReceiptAudit.idOf(receipt) + " of job "
-            + receipt.path("job_id").asText("?") + " is signed by " + coordinator.keyId() + signedBy + where
-            + (proofJson == null ? " (inclusion not checked: give --proof or --url)" : ""));
+        return report(out, problems, describe(receipt) + " is signed by " + coordinator.keyId() + signedBy(receipt)
+            + where + (proofJson == null ? " (inclusion not checked: give --proof or --url)" : ""));
       });
     }
+  }
+
+  /** "receipt R of job J", or for a payment's "payment receipt R of payment P (job J, released)". */
+  private static String describe(ObjectNode receipt) {
+    String job = receipt.path("job_id").asText("?");
+    if (PaymentReceipts.isPayment(receipt)) {
+      return "payment receipt " + ReceiptAudit.idOf(receipt) + " of payment " + receipt.path("payment_id").asText("?")
+          + " (job " + job + ", " + receipt.path("status").asText("?") + ")";
+    }
+    return "receipt " + ReceiptAudit.idOf(receipt) + " of job " + job;
+  }
+
+  /** Who ran a job receipt's job and signed it; a payment's receipt has no worker signature. */
+  private static String signedBy(ObjectNode receipt) {
+    if (PaymentReceipts.isPayment(receipt)) {
+      return "";
+    }
+    JsonNode worker = receipt.path("metadata").path("worker");
+    return worker.isObject()
+        ? "; its worker " + receipt.path("provider").asText("?") + " signed it with key " + worker.path("key_id").asText("?")
+        : "; it carries no worker signature";
   }
 
   @Command(name = "ledger", mixinStandardHelpOptions = true,

@@ -68,7 +68,7 @@ final class Invariants {
    * @param keyLeaks logs that contain an API key
    * @param receipts what is wrong with the receipts and the ledger: a completed job without exactly
    *     one receipt, a receipt of a job that did not complete, a leaf out of place or sealed twice, a
-   *     receipt neither sealed nor waiting for its block
+   *     receipt neither sealed nor waiting for its block; and the money's (see {@link #receipts})
    * @param jobs every job row, by its API id
    */
   record Verdict(int acknowledged, List<String> lost, Map<String, String> notCompleted, List<String> duplicates,
@@ -183,12 +183,13 @@ final class Invariants {
 
   /**
    * The receipts and the ledger against the jobs, and the money (balances against deposits, limits,
-   * escrows settled once): each holds at any moment, crash or not.
+   * escrows settled once, each settled payment with exactly one receipt of its own): each holds at
+   * any moment, crash or not. Payments' receipts are leaves too, so they count in the ledger's density.
    */
   static List<String> receipts(Grid grid, Map<String, JobRecord> jobs) {
     List<String> problems = new ArrayList<>();
     Map<UUID, Integer> perJob = new HashMap<>();
-    grid.query(db -> db.select(RECEIPT.JOB_ID).from(RECEIPT).fetch(RECEIPT.JOB_ID))
+    grid.query(db -> db.select(RECEIPT.JOB_ID).from(RECEIPT).where(RECEIPT.PAYMENT_ID.isNull()).fetch(RECEIPT.JOB_ID))
         .forEach(id -> perJob.merge(id, 1, Integer::sum));
     jobs.forEach((id, job) -> {
       int n = perJob.getOrDefault(job.getJobId(), 0);

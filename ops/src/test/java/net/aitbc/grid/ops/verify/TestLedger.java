@@ -91,6 +91,19 @@ final class TestLedger implements AutoCloseable {
     return Signatures.sign(body, coordinator);
   }
 
+  /** The signed receipt of a payment for {@code jobReceipt}'s job, released to its worker's owner. */
+  ObjectNode paymentReceipt(ObjectNode jobReceipt) {
+    int n = jobs.incrementAndGet();
+    ObjectNode body = NODES.objectNode();
+    body.put("version", "1.0").put("type", "payment").put("receipt_id", String.format("%032x", 0xdef000L + n))
+        .put("payment_id", String.format("%032x", 0x9e000L + n)).put("job_id", jobReceipt.get("job_id").asText())
+        .put("job_receipt_id", jobReceipt.get("receipt_id").asText()).put("client", "client-a")
+        .put("status", "released").put("currency", "AITBC").put("amount", "1.50000000").put("fee", "0.03750000")
+        .put("worker_owner", "owner-1").put("provider", WORKER).put("transfer_id", String.format("%032x", 0x70000L + n))
+        .put("settled_at", 1772712100L + n);
+    return Signatures.sign(body, coordinator);
+  }
+
   /** Seals {@code batch} into the next block. */
   void seal(List<ObjectNode> batch) {
     long height = blocks.size() + 1;

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import net.aitbc.grid.ledger.B64;
 import net.aitbc.grid.ledger.CanonicalJson;
 import net.aitbc.grid.ops.CliRun;
@@ -72,6 +73,27 @@ class VerifyReceiptTest {
       assertThat(run.status()).as(run.out() + run.err()).isZero();
       assertThat(run.out()).contains("leaf 1 of block 2 (tree size 7)");
     }
+  }
+
+  @Test
+  void aPaymentReceiptAsPaymentReceiptPrintsItVerifiesWithItsInclusion() throws Exception {
+    ObjectNode receipt = ledger.paymentReceipt(ledger.receipts.get(6L));
+    ledger.seal(List.of(receipt));
+    // What `aitbc client payment-receipt` prints: the payment's fields, then its signed receipt.
+    ObjectNode printed = NODES.objectNode().put("payment_id", receipt.get("payment_id").asText())
+        .put("job_id", receipt.get("job_id").asText()).put("amount", 1.5).put("status", "released");
+    printed.set("receipt", receipt);
+    CliRun run = verify(write("pr.json", printed), "--url", ledger.url(), "--api-key", TestLedger.API_KEY);
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).startsWith("OK payment receipt " + receipt.get("receipt_id").asText() + " of payment "
+        + receipt.get("payment_id").asText() + " (job " + receipt.get("job_id").asText() + ", released) is signed by "
+        + ledger.coordinator.keyId() + "; leaf 7 of block 3 (tree size 8)");
+
+    ObjectNode altered = receipt.deepCopy().put("amount", "15.00000000");
+    run = verify(write("a.json", altered), "--url", ledger.url(), "--api-key", TestLedger.API_KEY);
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("signature.sig: the signature does not verify",
+        "leaf 7: the inclusion proof does not lead from the receipt's leaf hash to block 3's signed root");
   }
 
   @Test
@@ -150,7 +172,7 @@ class VerifyReceiptTest {
 
     CliRun noReceipt = verify(Files.writeString(tmp.resolve("none.json"), "{\"receipt\":null,\"state\":\"COMPLETED\"}"));
     assertThat(noReceipt.status()).isEqualTo(2);
-    assertThat(noReceipt.err()).contains("its \"receipt\" is null: the job has no receipt");
+    assertThat(noReceipt.err()).contains("its \"receipt\" is null: no receipt was issued yet");
 
     Path r = write("r.json", ledger.receipts.get(0L));
     CliRun both = verify(r, "--proof", r.toString(), "--url", ledger.url());

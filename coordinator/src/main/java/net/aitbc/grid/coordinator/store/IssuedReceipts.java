@@ -1,0 +1,60 @@
+package net.aitbc.grid.coordinator.store;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.jooq.DSLContext;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The receipts one transaction issues, gathered as it goes (a job's as it completes, a payment's as
+ * it is released or refunded) and stored together by {@link #store}, the transaction's last step:
+ * the ledger's counter row is then locked after every other row the transaction locks, and held
+ * only until the commit. Without a maker (no signing key) nothing is issued.
+ */
+final class IssuedReceipts {
+  private final @Nullable ReceiptMaker maker;
+  private final List<NewReceipt> receipts = new ArrayList<>();
+
+  IssuedReceipts(@Nullable ReceiptMaker maker) {
+    this.maker = maker;
+  }
+
+  /** Adds a job's receipt, made by the caller. */
+  void job(NewReceipt receipt) {
+    receipts.add(receipt);
+  }
+
+  /**
+   * Adds the receipts of payments that {@code tx} has just released or refunded, each naming its
+   * job's receipt: one issued here, else one stored before (looked up only for the jobs not here).
+   */
+  void paymentsEnded(DSLContext tx, List<StoredPayment> ended) {
+    ReceiptMaker m = maker;
+    if (m == null || ended.isEmpty()) {
+      return;
+    }
+    Map<UUID, UUID> jobReceipts = new HashMap<>();
+    for (NewReceipt r : receipts) {
+      if (r.paymentId() == null) {
+        jobReceipts.put(r.jobId(), r.receiptId());
+      }
+    }
+    List<UUID> elsewhere = ended.stream().map(StoredPayment::jobId).filter(j -> !jobReceipts.containsKey(j))
+        .distinct().toList();
+    if (!elsewhere.isEmpty()) {
+      jobReceipts.putAll(ReceiptStore.jobReceiptIds(tx, elsewhere));
+    }
+    for (StoredPayment p : ended) {
+      receipts.add(m.payment(p, jobReceipts.get(p.jobId())));
+    }
+  }
+
+  /** Stores what was issued as the ledger's next leaves, in order: call it last, just before committing. */
+  void store(DSLContext tx) {
+    ReceiptStore.insert(tx, receipts);
+    receipts.clear();
+  }
+}
