@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -48,12 +49,17 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
   private final List<String> coordinatorOptions = new ArrayList<>();
   /** The seed of the coordinators' signing key (the contract's test vector's). */
   static final String SIGNING_SEED = "07".repeat(32);
+  /** The owner of the worker key that {@link #startWorkers} uses unless told another. */
+  static final String WORKER_OWNER = "gpu-farm";
   private @Nullable Path logDir;
   private @Nullable String testName;
   private @Nullable TestDatabase testDatabase;
   private @Nullable String dbUrl;
   private @Nullable String clientKey;
   private @Nullable String workerKey;
+  private @Nullable String adminKey;
+  /** Worker keys of owners other than the default one, by owner. */
+  private final Map<String, String> ownerKeys = new LinkedHashMap<>();
   private @Nullable ManagedChannel channel;
   private int coordinatorPort;
   private int coordinatorStarts;
@@ -130,7 +136,7 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
     return withDatabase(testDatabase.url());
   }
 
-  /** Migrates the database at {@code url} and stores a client and a worker key in it. */
+  /** Migrates the database at {@code url} and stores a client, a worker and an admin key in it. */
   Grid withDatabase(String url) {
     dbUrl = url;
     try (var ds = Database.pool(url, null, null, 2)) {
@@ -141,7 +147,9 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
       // No rate limit for the load generator: the tests measure faults, not admission control.
       keys.add(clientKey, Role.CLIENT, "client-a", new KeyLimits(1, 0.0, null, null));
       workerKey = generator.generate(Role.WORKER);
-      keys.add(workerKey, Role.WORKER, "gpu-farm", KeyLimits.DEFAULT);
+      keys.add(workerKey, Role.WORKER, WORKER_OWNER, KeyLimits.DEFAULT);
+      adminKey = generator.generate(Role.ADMIN);
+      keys.add(adminKey, Role.ADMIN, "ops", KeyLimits.DEFAULT);
     }
     return this;
   }
@@ -154,9 +162,26 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
     return clientKey;
   }
 
+  /** An admin key (deposits). */
+  String adminKey() {
+    return adminKey;
+  }
+
+  /** Stores a worker key of {@code owner} (so that its workers' earnings go to that owner); returns it. */
+  String workerKeyOf(String owner) {
+    String key = new ApiKeys().generate(Role.WORKER);
+    try (var ds = Database.pool(dbUrl, null, null, 1)) {
+      new KeyStore(Database.dsl(ds)).add(key, Role.WORKER, owner, KeyLimits.DEFAULT);
+    }
+    ownerKeys.put(owner, key);
+    return key;
+  }
+
   /** Every key of this grid: none may appear in any log. */
   List<String> keys() {
-    return List.of(clientKey, workerKey);
+    List<String> all = new ArrayList<>(List.of(clientKey, workerKey, adminKey));
+    all.addAll(ownerKeys.values());
+    return all;
   }
 
   int coordinatorPort() {
@@ -195,11 +220,21 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
 
   /** Starts several workers at once and waits until each has registered. */
   List<GridProcess> startWorkers(int concurrency, Duration drainTimeout, String... ids) {
-    List<GridProcess> started = new ArrayList<>();
+    Map<String, String> keys = new LinkedHashMap<>();
     for (String id : ids) {
+      keys.put(id, workerKey);
+    }
+    return startWorkers(concurrency, drainTimeout, keys);
+  }
+
+  /** Starts workers at once, each with its own worker key (by worker id), and waits until each has registered. */
+  List<GridProcess> startWorkers(int concurrency, Duration drainTimeout, Map<String, String> keyById) {
+    List<GridProcess> started = new ArrayList<>();
+    for (var e : keyById.entrySet()) {
+      String id = e.getKey();
       started.add(start("worker-" + id,
           List.of("-Dorg.slf4j.simpleLogger.log.net.aitbc.grid.worker.session.StreamSession=debug"),
-          Map.of("AITBC_WORKER_KEY", workerKey),
+          Map.of("AITBC_WORKER_KEY", e.getValue()),
           "worker", "--coordinator", "127.0.0.1:" + coordinatorPort, "--worker-id", id,
           "--concurrency", Integer.toString(concurrency), "--no-embedded", "--noop",
           "--state-dir", logDir.resolve("worker-" + id + "-state").toString(),

@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.IntSupplier;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.v1.CreateJobRequest;
@@ -33,7 +34,8 @@ import net.aitbc.grid.v1.JobServiceGrpc;
 /**
  * Submits noop jobs over gRPC and REST at a steady rate, like many independent clients (a slow
  * answer does not hold the next submission back), and keeps the client's own record: the ids of
- * acknowledged jobs (gRPC OK, HTTP 201) and, by status, the submissions that were refused.
+ * acknowledged jobs (gRPC OK, HTTP 201) and, by status, the submissions that were refused. A lane
+ * may pay for each job as it is submitted ({@code payment_amount}, escrowed with the job).
  */
 final class LoadGenerator implements AutoCloseable {
   /** Long enough that a coordinator waiting on a dead database answers before it. */
@@ -54,6 +56,7 @@ final class LoadGenerator implements AutoCloseable {
   private final ScheduledExecutorService ticker =
       Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("load").daemon().factory());
   private volatile boolean stopped;
+  private volatile BiConsumer<String, String> onAcknowledged = (job, payment) -> {};
 
   /**
    * Stops once {@code limit} jobs are acknowledged; never has more than {@code maxInFlight} calls
@@ -67,8 +70,13 @@ final class LoadGenerator implements AutoCloseable {
 
   /** Adds {@code perSecond} {@code CreateJob} calls a second. */
   LoadGenerator grpc(Channel channel, String key, int perSecond) {
+    return grpc(channel, key, perSecond, "");
+  }
+
+  /** Adds {@code perSecond} {@code CreateJob} calls a second, each paying {@code amount} AITBC (none if empty). */
+  LoadGenerator grpc(Channel channel, String key, int perSecond, String amount) {
     JobServiceGrpc.JobServiceStub stub = GrpcClients.withKey(JobServiceGrpc.newStub(channel), key);
-    lanes.add(new Lane(perSecond, () -> submitGrpc(stub)));
+    lanes.add(new Lane(perSecond, () -> submitGrpc(stub, amount)));
     return this;
   }
 
@@ -76,6 +84,12 @@ final class LoadGenerator implements AutoCloseable {
   LoadGenerator rest(int bridgePort, String key, int perSecond) {
     URI uri = URI.create("http://127.0.0.1:" + bridgePort + "/v1/jobs");
     lanes.add(new Lane(perSecond, () -> submitRest(uri, key)));
+    return this;
+  }
+
+  /** Tells {@code listener} of each job acknowledged, with its payment's id (empty when unpaid); before start(). */
+  LoadGenerator onAcknowledged(BiConsumer<String, String> listener) {
+    onAcknowledged = listener;
     return this;
   }
 
@@ -90,7 +104,7 @@ final class LoadGenerator implements AutoCloseable {
     JobServiceGrpc.JobServiceStub stub = GrpcClients.withKey(JobServiceGrpc.newStub(channel), key);
     for (int i = 0; i < count; i++) {
       one.inFlight.incrementAndGet();
-      one.submitGrpc(stub).join();
+      one.submitGrpc(stub, "").join();
       if (!one.refusals.isEmpty()) {
         throw new AssertionError("submission refused with no fault injected: " + one.refusalSamples);
       }
@@ -135,7 +149,7 @@ final class LoadGenerator implements AutoCloseable {
     return "{\"type\":\"noop\",\"sleep_ms\":" + sleepMs.getAsInt() + "}";
   }
 
-  private CompletableFuture<Void> submitGrpc(JobServiceGrpc.JobServiceStub stub) {
+  private CompletableFuture<Void> submitGrpc(JobServiceGrpc.JobServiceStub stub, String amount) {
     long start = System.nanoTime();
     CompletableFuture<Void> done = new CompletableFuture<>();
     stub.withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
@@ -143,10 +157,15 @@ final class LoadGenerator implements AutoCloseable {
             .setPayloadJson(payload())
             .setRequestId(UUID.randomUUID().toString())
             .setMaxAttempts(10)
+            .setPaymentAmount(amount)
             .build(), new StreamObserver<>() {
               @Override
               public void onNext(CreateJobResponse response) {
+                if (!amount.isEmpty() && response.getJob().getPaymentId().isEmpty()) {
+                  refused("gRPC OK without a payment", start, response.getJob().getJobId());
+                }
                 acknowledged(response.getJob().getJobId(), start);
+                onAcknowledged.accept(response.getJob().getJobId(), response.getJob().getPaymentId());
               }
 
               @Override
@@ -179,7 +198,9 @@ final class LoadGenerator implements AutoCloseable {
         if (error != null) {
           refused("HTTP " + error.getClass().getSimpleName(), start, String.valueOf(error.getMessage()));
         } else if (response.statusCode() == 201) {
-          acknowledged(JSON.readTree(response.body()).get("job_id").asText(), start);
+          String jobId = JSON.readTree(response.body()).get("job_id").asText();
+          acknowledged(jobId, start);
+          onAcknowledged.accept(jobId, "");
         } else {
           refused("HTTP " + response.statusCode(), start, response.body());
         }
