@@ -1,5 +1,6 @@
 package net.aitbc.grid.coordinator.store;
 
+import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -13,6 +14,7 @@ import java.util.UUID;
  * @param body the canonical JSON that is signed and is the ledger's leaf entry
  * @param leafHash SHA-256(0x00 || body)
  * @param createdAt when it was issued
+ * @param price the price the body states, exact (what the job cost its workflow execution, if any)
  */
 public record NewReceipt(UUID receiptId, UUID jobId, String clientId, String workerId, String body,
-    byte[] leafHash, OffsetDateTime createdAt) {}
+    byte[] leafHash, OffsetDateTime createdAt, BigDecimal price) {}
