@@ -9,6 +9,7 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Consumer;
 import net.aitbc.grid.db.Routines;
+import org.jooq.Configuration;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
@@ -25,10 +26,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkflowListener implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(WorkflowListener.class);
+  /** The application name of its connection, as pg_stat_activity shows it. */
+  public static final String APPLICATION_NAME = "aitbc-workflow-listener";
   private static final String WAKEUP = "aitbc_execution_wakeup";
   private static final String CHANGED = "aitbc_execution_changed";
   private static final int POLL_MS = 500;
   private static final long RECONNECT_MS = 1_000;
+  // Waiting for notifications sends nothing: a connection that died quietly is found by a round trip.
+  private static final long PROBE_NS = 10_000_000_000L;
 
   private final String url;
   private final Properties credentials = new Properties();
@@ -46,6 +51,7 @@ public final class WorkflowListener implements AutoCloseable {
   public WorkflowListener(String url, @Nullable String user, @Nullable String password, Runnable onWakeup,
       Consumer<UUID> onChanged, Runnable onConnected) {
     this.url = requireNonNull(url, "url");
+    credentials.setProperty("ApplicationName", APPLICATION_NAME);
     if (user != null) {
       credentials.setProperty("user", user);
     }
@@ -62,14 +68,21 @@ public final class WorkflowListener implements AutoCloseable {
     boolean failing = false;
     while (!closed) {
       try (Connection c = DriverManager.getConnection(url, credentials)) {
-        Routines.workflowListen(DSL.using(c, SQLDialect.POSTGRES).configuration());
+        Configuration listening = DSL.using(c, SQLDialect.POSTGRES).configuration();
+        Routines.workflowListen(listening);
         PGConnection pg = c.unwrap(PGConnection.class);
         if (failing) {
           logger.info("listening to workflow notifications again");
           failing = false;
         }
         onConnected.run();
+        long probe = System.nanoTime() + PROBE_NS;
         while (!closed) {
+          if (System.nanoTime() - probe >= 0) {
+            // Listening again to the same channels changes nothing: it is the round trip.
+            Routines.workflowListen(listening);
+            probe = System.nanoTime() + PROBE_NS;
+          }
           PGNotification[] received = pg.getNotifications(POLL_MS);
           if (received != null) {
             for (PGNotification n : received) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
+import net.aitbc.grid.coordinator.store.WorkflowListener;
 import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.coordinator.testing.ScriptedWorker;
@@ -40,6 +41,9 @@ import net.aitbc.grid.v1.WatchExecutionRequest;
 import net.aitbc.grid.v1.WatchExecutionResponse;
 import net.aitbc.grid.v1.WorkflowServiceGrpc;
 import net.aitbc.grid.v1.WorkflowServiceGrpc.WorkflowServiceBlockingStub;
+import org.jooq.Field;
+import org.jooq.Table;
+import org.jooq.impl.DSL;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -236,26 +240,9 @@ class WorkflowServiceIT {
                      'two': {'type': 't-watch', 'payload': {}, 'depends_on': 'one'}}}""");
       String id = execute(alice, wf, "{}");
       List<WatchExecutionResponse> seen = new CopyOnWriteArrayList<>();
-      CompletableFuture<Status> end = new CompletableFuture<>();
-      GrpcClients.withKey(WorkflowServiceGrpc.newStub(grid.channel()), aliceKey).watchExecution(
-          WatchExecutionRequest.newBuilder().setExecutionId(id).build(), new StreamObserver<>() {
-            @Override
-            public void onNext(WatchExecutionResponse value) {
-              seen.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              end.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-              end.complete(Status.OK);
-            }
-          });
-      await().atMost(Duration.ofSeconds(10)).until(() -> w.assignments().size() == 1 && seen.stream()
-          .anyMatch(m -> m.hasExecution() && m.getExecution().getSteps(0).getStatus() == StepStatus.STEP_STATUS_RUNNING));
+      CompletableFuture<Status> end = watch(id, seen);
+      await().atMost(Duration.ofSeconds(10)).until(() -> w.assignments().size() == 1 && seen.stream().anyMatch(m ->
+          m.hasExecution() && m.getExecution().getSteps(0).getStatus() == StepStatus.STEP_STATUS_RUNNING));
       Assignment one = w.assignments().getFirst();
       w.worker().progress(one.getJobId(), one.getAttempt(), "thinking…");
       await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream().anyMatch(WatchExecutionResponse::hasProgress));
@@ -276,6 +263,59 @@ class WorkflowServiceIT {
       assertThat(states).anyMatch(e -> e.getSteps(0).getStatus() == StepStatus.STEP_STATUS_COMPLETED
           && e.getSteps(1).getStatus() == StepStatus.STEP_STATUS_RUNNING);
       assertThat(states).extracting(Execution::getProgress).isSorted();
+    }
+  }
+
+  /** Watches an execution with alice's key, adding what arrives to {@code seen}; completes with how it ended. */
+  private static CompletableFuture<Status> watch(String executionId, List<WatchExecutionResponse> seen) {
+    CompletableFuture<Status> end = new CompletableFuture<>();
+    GrpcClients.withKey(WorkflowServiceGrpc.newStub(grid.channel()), aliceKey).watchExecution(
+        WatchExecutionRequest.newBuilder().setExecutionId(executionId).build(), new StreamObserver<>() {
+          @Override
+          public void onNext(WatchExecutionResponse value) {
+            seen.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            end.complete(Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            end.complete(Status.OK);
+          }
+        });
+    return end;
+  }
+
+  @Test
+  void watchersStillHearOfChangesAfterTheNotificationConnectionWasLost() {
+    try (ScriptedWorker w = ScriptedWorker.start(grid, "w-lost", 2, a -> new Hold(), "t-lost")) {
+      String wf = create(alice, "lost", """
+          {'steps': {'one': {'type': 't-lost', 'payload': {}},
+                     'two': {'type': 't-lost', 'payload': {}, 'depends_on': 'one'}}}""");
+      String id = execute(alice, wf, "{}");
+      List<WatchExecutionResponse> seen = new CopyOnWriteArrayList<>();
+      watch(id, seen);
+      await().atMost(Duration.ofSeconds(10)).until(() -> w.assignments().size() == 1 && seen.stream().anyMatch(m ->
+          m.hasExecution() && m.getExecution().getSteps(0).getStatus() == StepStatus.STEP_STATUS_RUNNING));
+
+      Table<?> activity = DSL.table(DSL.name("pg_stat_activity"));
+      Field<Integer> pid = DSL.field(DSL.name("pid"), Integer.class);
+      List<Boolean> terminated = grid.query(dsl -> dsl.select(DSL.function(DSL.name("pg_terminate_backend"),
+              Boolean.class, pid)).from(activity)
+          .where(DSL.field(DSL.name("application_name"), String.class).eq(WorkflowListener.APPLICATION_NAME),
+              DSL.field(DSL.name("datname"), String.class).eq(DSL.currentCatalog()))
+          .fetch(r -> r.value1()));
+      assertThat(terminated).containsExactly(true);
+
+      Assignment one = w.assignments().getFirst();
+      w.worker().complete(one.getJobId(), one.getAttempt(), "{}", "{}");
+      // The change is announced while nobody listens: the watcher reads again once the listener is back.
+      await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream().anyMatch(m -> m.hasExecution()
+          && m.getExecution().getSteps(0).getStatus() == StepStatus.STEP_STATUS_COMPLETED));
+      alice.cancelExecution(CancelExecutionRequest.newBuilder().setExecutionId(id).build());
     }
   }
 }

@@ -113,7 +113,8 @@ class WorkflowExecutionIT {
       String wf = create(workflows, "branches", """
           {'steps': {'left': {'type': 't-par', 'payload': {'prompt': 'l'}},
                      'right': {'type': 't-par', 'payload': {'prompt': 'r'}},
-                     'join': {'type': 't-par', 'payload': {'prompt': '{{steps.left.result.output}}{{steps.right.result.output}}'}}}}""");
+                     'join': {'type': 't-par',
+                              'payload': {'prompt': '{{steps.left.result.output}}{{steps.right.result.output}}'}}}}""");
       String id = execute(workflows, wf, "{}");
       // Both branches are out at once, neither answered yet.
       await().atMost(Duration.ofSeconds(10)).until(() -> w.assignments().size() == 2);
