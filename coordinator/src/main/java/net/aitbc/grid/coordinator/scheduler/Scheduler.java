@@ -194,12 +194,10 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Cancels a client's unfinished job and revokes it from its worker; empty if there was none. */
-  public Optional<Ended> cancel(UUID jobId, String clientId) {
-    return cancel(jobId, clientId, "canceled by client");
-  }
-
-  /** {@link #cancel(UUID, String)}, with the reason the job and its worker are given. */
+  /**
+   * Cancels a client's unfinished job and revokes it from its worker, telling both {@code reason};
+   * empty if there was none.
+   */
   public Optional<Ended> cancel(UUID jobId, String clientId, String reason) {
     Optional<Ended> ended = stores.takeBacks().cancel(jobId, clientId, reason);
     ended.ifPresent(e -> endings.settle(List.of(e), reason));
