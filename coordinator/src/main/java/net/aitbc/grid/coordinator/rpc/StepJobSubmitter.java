@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * Step jobs as CreateJob requests: a rendered step becomes the request a client would send, checked
  * by {@link JobRequests} (the one owner of job rules) and submitted through the scheduler like any
  * job. A job refused for good fails its step with the reason; a refusal for now (a rate or queue
- * limit, an overload, the database away) is {@link StepJobs.Deferred}.
+ * limit, an overload, the database away or in a conflict) is {@link StepJobs.Deferred}.
  */
 public final class StepJobSubmitter implements StepJobs {
   private static final Logger logger = LoggerFactory.getLogger(StepJobSubmitter.class);
@@ -68,8 +68,8 @@ public final class StepJobSubmitter implements StepJobs {
         case GroupCommitter.ShuttingDown s -> new Deferred(s.getMessage(), RETRY);
         case PaymentRefused p -> new Refused(p.getMessage());
         default -> {
-          if (Database.isUnavailable(cause)) {
-            yield new Deferred("the database is unavailable", RETRY);
+          if (Database.classify(cause) != Database.Failure.PERMANENT) {
+            yield new Deferred("the database is unavailable or busy: " + cause.getClass().getSimpleName(), RETRY);
           }
           logger.error("[execution={}] step job {} refused unexpectedly", JobIds.format(order.executionId()),
               order.requestId(), cause);
