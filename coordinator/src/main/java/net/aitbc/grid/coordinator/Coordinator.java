@@ -34,7 +34,9 @@ import net.aitbc.grid.coordinator.rpc.ExplorerServiceImpl;
 import net.aitbc.grid.coordinator.rpc.JobServiceImpl;
 import net.aitbc.grid.coordinator.rpc.PaymentServiceImpl;
 import net.aitbc.grid.coordinator.rpc.ReceiptServiceImpl;
+import net.aitbc.grid.coordinator.rpc.StepJobSubmitter;
 import net.aitbc.grid.coordinator.rpc.WorkerServiceImpl;
+import net.aitbc.grid.coordinator.rpc.WorkflowServiceImpl;
 import net.aitbc.grid.coordinator.scheduler.EscrowSweeper;
 import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
@@ -42,14 +44,21 @@ import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.AccountStore;
 import net.aitbc.grid.coordinator.store.EarningsStore;
+import net.aitbc.grid.coordinator.store.EngineStore;
+import net.aitbc.grid.coordinator.store.ExecutionStore;
+import net.aitbc.grid.coordinator.store.WorkflowListener;
+import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Stores;
+import net.aitbc.grid.coordinator.workflow.ExecutionEvents;
+import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
+import net.aitbc.grid.v1.WorkflowServiceGrpc;
 import org.jooq.DSLContext;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -136,6 +145,8 @@ public final class Coordinator implements AutoCloseable {
         .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl),
             core.stores.receipts(), core.ledger))
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
+        .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.executionEvents,
+            core.events, core.scheduler, core.registry, core.revocations, core.executor))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Older grpcurl builds only speak v1alpha reflection.
@@ -223,6 +234,11 @@ public final class Coordinator implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final @Nullable Ledger ledger;
     private final @Nullable Sealer sealer;
+    private final WorkflowStore workflows;
+    private final ExecutionStore executions;
+    private final ExecutionEvents executionEvents = new ExecutionEvents();
+    private final WorkflowEngine engine;
+    private final WorkflowListener workflowListener;
 
     private Core(CoordinatorConfig config, DSLContext dsl) {
       SigningKey key = config.ledger().signingKey();
@@ -246,6 +262,15 @@ public final class Coordinator implements AutoCloseable {
       this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
       this.escrowSweeper = new EscrowSweeper(payments, config.sweepInterval().multipliedBy(10));
+      this.workflows = new WorkflowStore(dsl);
+      this.executions = new ExecutionStore(dsl);
+      this.engine = new WorkflowEngine(new EngineStore(dsl), new StepJobSubmitter(config, scheduler),
+          stores.keys()::findById, config.sweepInterval());
+      this.workflowListener = new WorkflowListener(config.dbUrl(), config.dbUser(), config.dbPassword(), engine::wake,
+          executionEvents::changed, () -> {
+            engine.wake();
+            executionEvents.changedAll();
+          });
     }
 
     /** Reports every service as serving (health checks). */
@@ -256,11 +281,14 @@ public final class Coordinator implements AutoCloseable {
       health.setStatus(ReceiptServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(ExplorerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(PaymentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(WorkflowServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     }
 
     /** Stops the scheduler (idempotent), revocation checks and meters. */
     @Override
     public void close() {
+      workflowListener.close();
+      engine.close();
       scheduler.close();
       if (sealer != null) {
         sealer.close();

@@ -56,7 +56,7 @@ public final class ReceiptBodies implements ReceiptMaker {
       unitType = "gpu_seconds";
     }
     BigDecimal unitPrice = job.countersigned().unitPrice();
-    BigDecimal price = units.multiply(unitPrice).setScale(6, RoundingMode.HALF_EVEN);
+    BigDecimal price = price(units, unitPrice);
 
     ObjectNode metadata = JSON.objectNode();
     metadata.set("job_payload", CanonicalJson.parse(job.payloadJson()));
@@ -82,7 +82,15 @@ public final class ReceiptBodies implements ReceiptMaker {
 
     byte[] bytes = CanonicalJson.bytes(body);
     return new NewReceipt(receiptId, job.jobId(), job.clientId(), job.workerId(), null,
-        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt());
+        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt(), price);
+  }
+
+  /**
+   * A receipt's price: {@code units × unitPrice}, exact, rounded half-even to 6 decimals. The receipt
+   * stores it beside its body, and what a job cost its workflow execution is read from there.
+   */
+  private static BigDecimal price(BigDecimal units, BigDecimal unitPrice) {
+    return units.multiply(unitPrice).setScale(6, RoundingMode.HALF_EVEN);
   }
 
   @Override
@@ -121,7 +129,7 @@ public final class ReceiptBodies implements ReceiptMaker {
 
     byte[] bytes = CanonicalJson.bytes(body);
     return new NewReceipt(receiptId, p.jobId(), p.clientId(), released ? p.workerId() : null, p.paymentId(),
-        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), settledAt);
+        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), settledAt, null);
   }
 
   /**

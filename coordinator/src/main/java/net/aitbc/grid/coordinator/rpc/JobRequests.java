@@ -15,6 +15,7 @@ import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.Money;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Requirements;
+import net.aitbc.grid.coordinator.workflow.StepKeys;
 import net.aitbc.grid.v1.Constraints;
 import net.aitbc.grid.v1.CreateJobRequest;
 import org.jspecify.annotations.Nullable;
@@ -38,6 +39,20 @@ final class JobRequests {
   private JobRequests() {}
 
   static NewJob toNewJob(CreateJobRequest r, Principal principal, UUID jobId, CoordinatorConfig config) {
+    return toNewJob(r, principal, jobId, config, null);
+  }
+
+  /**
+   * A workflow's step job, made by the engine: held to every rule a client's job is, and stored with
+   * its execution and its request id, which only step jobs may use ({@link StepKeys#PREFIX}).
+   */
+  static NewJob toStepJob(CreateJobRequest r, Principal principal, UUID jobId, CoordinatorConfig config,
+      UUID executionId) {
+    return toNewJob(r, principal, jobId, config, executionId);
+  }
+
+  private static NewJob toNewJob(CreateJobRequest r, Principal principal, UUID jobId, CoordinatorConfig config,
+      @Nullable UUID executionId) {
     ObjectNode payload = payload(r.getPayloadJson());
     String type = type(r, payload);
     String model = model(payload);
@@ -52,9 +67,13 @@ final class JobRequests {
     if (requestId != null && (requestId.length() > 200 || requestId.indexOf('\0') >= 0)) {
       throw invalid("request_id must be at most 200 characters and contain no NUL");
     }
+    if (requestId != null && executionId == null && requestId.startsWith(StepKeys.PREFIX)) {
+      throw invalid("request_id must not start with '" + StepKeys.PREFIX + "': that prefix is reserved for the jobs "
+          + "of workflow steps");
+    }
     // The text as the client wrote it (it parsed, and jsonb normalises it anyway): no second pass.
     return new NewJob(jobId, principal.clientId(), requestId, type, model, r.getPayloadJson(),
-        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, timeout, null, payment(r, ttl));
+        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, timeout, null, payment(r, ttl), executionId);
   }
 
   /**

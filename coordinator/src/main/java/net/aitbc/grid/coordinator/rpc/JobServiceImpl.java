@@ -217,7 +217,7 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
     GrpcErrors.answer(out, () -> {
       UUID id = parseId(request.getJobId());
       String client = clientId();
-      if (scheduler.cancel(id, client).isEmpty()) {
+      if (scheduler.cancel(id, client, "canceled by client").isEmpty()) {
         StoredJob job = jobs.find(id, client).orElseThrow(() -> jobNotFound(request.getJobId()));
         throw Status.FAILED_PRECONDITION
             .withDescription("job " + JobIds.format(id) + " is " + job.state() + " and cannot be canceled")

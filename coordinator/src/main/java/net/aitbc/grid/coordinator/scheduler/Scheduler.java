@@ -194,10 +194,13 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** Cancels a client's unfinished job and revokes it from its worker; empty if there was none. */
-  public Optional<Ended> cancel(UUID jobId, String clientId) {
-    Optional<Ended> ended = stores.takeBacks().cancel(jobId, clientId, "canceled by client");
-    ended.ifPresent(e -> endings.settle(List.of(e), "canceled by client"));
+  /**
+   * Cancels a client's unfinished job and revokes it from its worker, telling both {@code reason};
+   * empty if there was none.
+   */
+  public Optional<Ended> cancel(UUID jobId, String clientId, String reason) {
+    Optional<Ended> ended = stores.takeBacks().cancel(jobId, clientId, reason);
+    ended.ifPresent(e -> endings.settle(List.of(e), reason));
     return ended;
   }
 

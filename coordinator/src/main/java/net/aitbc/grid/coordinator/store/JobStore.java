@@ -171,6 +171,7 @@ public final class JobStore {
     OffsetDateTime[] expires = new OffsetDateTime[n];
     UUID[] sessions = new UUID[n];
     String[] workers = new String[n];
+    UUID[] executions = new UUID[n];
     for (int i = 0; i < n; i++) {
       NewJob j = jobs.get(i);
       Requirements r = j.requirements();
@@ -190,6 +191,7 @@ public final class JobStore {
       maxAttempts[i] = j.maxAttempts();
       timeouts[i] = (int) j.timeout().toMillis();
       expires[i] = now.plus(j.ttl());
+      executions[i] = j.executionId();
       if (running) {
         sessions[i] = j.placement().sessionId();
         workers[i] = j.placement().workerId();
@@ -198,15 +200,16 @@ public final class JobStore {
     Columns c = columns;
     return tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
             JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.PRIORITY,
-            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.EXPIRES_AT, JOB.SESSION_ID, JOB.WORKER_ID, JOB.STATE,
-            JOB.ATTEMPT, JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
+            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.EXPIRES_AT, JOB.SESSION_ID, JOB.WORKER_ID,
+            JOB.EXECUTION_ID, JOB.STATE, JOB.ATTEMPT, JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
         .select(select(c.each(ids, JOB.JOB_ID), c.each(clients, JOB.CLIENT_ID), c.each(requests, JOB.REQUEST_ID),
             c.each(types, JOB.TYPE), c.each(models, JOB.MODEL), c.each(payloads, JOB.PAYLOAD),
             c.each(gpus, JOB.REQ_GPU), c.each(cudas, JOB.REQ_CUDA), c.each(vrams, JOB.REQ_MIN_VRAM_MB),
             c.each(regions, JOB.REQ_REGION), c.each(prices, JOB.REQ_MAX_PRICE), c.each(priorities, JOB.PRIORITY),
             c.each(tags, JOB.FAIR_TAG), c.each(maxAttempts, JOB.MAX_ATTEMPTS), c.each(timeouts, JOB.TIMEOUT_MS),
             c.each(expires, JOB.EXPIRES_AT), c.each(sessions, JOB.SESSION_ID), c.each(workers, JOB.WORKER_ID),
-            val(state), val(running ? 1 : 0), val(running ? now : null, JOB.STARTED_AT), val(now), val(now)))
+            c.each(executions, JOB.EXECUTION_ID), val(state), val(running ? 1 : 0),
+            val(running ? now : null, JOB.STARTED_AT), val(now), val(now)))
         .onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull())
         .doNothing()
         .returningResult(JOB.JOB_ID)
@@ -217,13 +220,13 @@ public final class JobStore {
     var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
         JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
         JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.CREATED_AT, JOB.RUN_AFTER,
-        JOB.EXPIRES_AT);
+        JOB.EXPIRES_AT, JOB.EXECUTION_ID);
     for (NewJob j : jobs) {
       Requirements r = j.requirements();
       insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
           JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(), r.models().toArray(String[]::new),
           r.region(), r.maxPrice(), (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(),
-          (int) j.timeout().toMillis(), now, now, now.plus(j.ttl()));
+          (int) j.timeout().toMillis(), now, now, now.plus(j.ttl()), j.executionId());
     }
     return insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull()).doNothing()
         .returningResult(JOB.JOB_ID).fetch(Record1::value1);

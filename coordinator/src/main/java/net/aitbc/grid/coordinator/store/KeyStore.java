@@ -51,6 +51,13 @@ public final class KeyStore {
         .fetchOptional(r -> new Principal(r.getClientId(), fromDb(r.getRole()), ApiKeys.id(keyHash), limits(r)));
   }
 
+  /** The principal of the active key with this id (as {@link #list} shows it). */
+  public Optional<Principal> findById(String keyId) {
+    return dsl.selectFrom(API_KEY)
+        .where(API_KEY.KEY_ID.eq(keyId).and(API_KEY.REVOKED_AT.isNull()))
+        .fetchOptional(r -> new Principal(r.getClientId(), fromDb(r.getRole()), keyId, limits(r)));
+  }
+
   /** Revokes the key with this id (as {@link #list} shows it); false when no active key has it. */
   public boolean revoke(String keyId) {
     return dsl.update(API_KEY)

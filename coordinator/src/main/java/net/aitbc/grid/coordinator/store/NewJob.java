@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param timeout how long one attempt may run
  * @param placement the session to hand it to at once, or null to queue it
  * @param payment what the client pays for it as it is stored, or null when unpaid
+ * @param executionId the workflow execution it is a step of, or null
  */
 public record NewJob(
     UUID jobId,
@@ -38,25 +39,34 @@ public record NewJob(
     Duration ttl,
     Duration timeout,
     @Nullable Placement placement,
-    @Nullable JobPayment payment) {
+    @Nullable JobPayment payment,
+    @Nullable UUID executionId) {
   /** An unpaid job. */
   public NewJob(UUID jobId, String clientId, @Nullable String requestId, String type, @Nullable String model,
       String payloadJson, Requirements requirements, int priority, double fairTag, int maxAttempts, Duration ttl,
       Duration timeout, @Nullable Placement placement) {
     this(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag, maxAttempts, ttl,
-        timeout, placement, null);
+        timeout, placement, null, null);
+  }
+
+  /** A job that is no workflow's step. */
+  public NewJob(UUID jobId, String clientId, @Nullable String requestId, String type, @Nullable String model,
+      String payloadJson, Requirements requirements, int priority, double fairTag, int maxAttempts, Duration ttl,
+      Duration timeout, @Nullable Placement placement, @Nullable JobPayment payment) {
+    this(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag, maxAttempts, ttl,
+        timeout, placement, payment, null);
   }
 
   /** The same job with its place in fair-share order. */
   public NewJob withFairTag(double tag) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, tag, maxAttempts,
-        ttl, timeout, placement, payment);
+        ttl, timeout, placement, payment, executionId);
   }
 
   /** The same job, handed to a session as it is inserted. */
   public NewJob withPlacement(@Nullable Placement where) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag,
-        maxAttempts, ttl, timeout, where, payment);
+        maxAttempts, ttl, timeout, where, payment, executionId);
   }
 
   /**

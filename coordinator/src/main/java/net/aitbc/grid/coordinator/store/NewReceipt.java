@@ -1,5 +1,6 @@
 package net.aitbc.grid.coordinator.store;
 
+import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -15,6 +16,8 @@ import org.jspecify.annotations.Nullable;
  * @param body the canonical JSON that is signed and is the ledger's leaf entry
  * @param leafHash SHA-256(0x00 || body)
  * @param createdAt when it was issued
+ * @param price the price a job's receipt states, exact (what the job cost its workflow execution, if
+ *     any); null for a payment's receipt
  */
 public record NewReceipt(UUID receiptId, UUID jobId, String clientId, @Nullable String workerId,
-    @Nullable UUID paymentId, String body, byte[] leafHash, OffsetDateTime createdAt) {}
+    @Nullable UUID paymentId, String body, byte[] leafHash, OffsetDateTime createdAt, @Nullable BigDecimal price) {}

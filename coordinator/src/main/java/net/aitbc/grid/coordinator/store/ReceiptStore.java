@@ -52,12 +52,12 @@ public final class ReceiptStore {
     // One prepared row per receipt, sent together: array literals would escape every body twice.
     BatchBindStep batch = tx.batch(tx.insertInto(RECEIPT, RECEIPT.LEAF_IDX, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID,
             RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID, RECEIPT.PAYMENT_ID, RECEIPT.BODY, RECEIPT.LEAF_HASH,
-            RECEIPT.CREATED_AT)
-        .values((Long) null, null, null, null, null, null, null, null, null));
+            RECEIPT.CREATED_AT, RECEIPT.PRICE)
+        .values((Long) null, null, null, null, null, null, null, null, null, null));
     for (int i = 0; i < n; i++) {
       NewReceipt r = receipts.get(i);
       batch = batch.bind(first + i, r.receiptId(), r.jobId(), r.clientId(), r.workerId(), r.paymentId(), r.body(),
-          r.leafHash(), r.createdAt());
+          r.leafHash(), r.createdAt(), r.price());
     }
     batch.execute();
   }

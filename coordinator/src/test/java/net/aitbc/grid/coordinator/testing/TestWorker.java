@@ -190,6 +190,16 @@ public final class TestWorker implements AutoCloseable {
     }
   }
 
+  /** The next message within {@code timeout}, or null when none came. */
+  public ConnectResponse poll(Duration timeout) {
+    try {
+      return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
   /** The next message, which must be an Assignment. */
   public Assignment nextAssignment() {
     ConnectResponse r = next();

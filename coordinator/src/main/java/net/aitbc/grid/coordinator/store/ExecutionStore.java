@@ -1,0 +1,157 @@
+package net.aitbc.grid.coordinator.store;
+
+import static java.util.Objects.requireNonNull;
+import static net.aitbc.grid.db.Tables.EXECUTION;
+import static net.aitbc.grid.db.Tables.EXECUTION_WAKEUP;
+
+import java.math.BigDecimal;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import net.aitbc.grid.db.enums.ExecutionStatus;
+import net.aitbc.grid.db.tables.records.ExecutionRecord;
+import org.jooq.Condition;
+import org.jooq.DSLContext;
+import org.jooq.JSONB;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Executions as their clients see them: started, read, listed and cancelled. What the engine does
+ * with them is {@link EngineStore}'s. Starting and cancelling each record a wake-up in the same
+ * transaction, so that the engine acts on them even if this coordinator stops right after.
+ */
+public final class ExecutionStore {
+  static final List<ExecutionStatus> UNFINISHED = List.of(ExecutionStatus.pending, ExecutionStatus.running);
+
+  private final DSLContext dsl;
+
+  /** A store over this database. */
+  public ExecutionStore(DSLContext dsl) {
+    this.dsl = requireNonNull(dsl, "dsl");
+  }
+
+  /**
+   * An execution started, or found started.
+   *
+   * @param execution the execution
+   * @param existing true when its request id named an execution started before
+   */
+  public record Started(StoredExecution execution, boolean existing) {}
+
+  /** Stores a pending execution and its first wake-up; a retry with the same request id returns the first. */
+  public Started start(NewExecution e) {
+    OffsetDateTime now = JobStore.now();
+    return Database.transaction(dsl, tx -> {
+      Optional<StoredExecution> inserted = tx.insertInto(EXECUTION)
+          .set(EXECUTION.EXECUTION_ID, e.executionId())
+          .set(EXECUTION.WORKFLOW_ID, e.workflowId())
+          .set(EXECUTION.CLIENT_ID, e.clientId())
+          .set(EXECUTION.KEY_ID, e.keyId())
+          .set(EXECUTION.REQUEST_ID, e.requestId())
+          .set(EXECUTION.STATUS, ExecutionStatus.pending)
+          .set(EXECUTION.INPUTS, JSONB.valueOf(e.inputsJson()))
+          .set(EXECUTION.PRIORITY, (short) e.priority())
+          .set(EXECUTION.VERIFICATION_LEVEL, e.verificationLevel())
+          .set(EXECUTION.TIMEOUT_S, e.timeoutSeconds())
+          .set(EXECUTION.DEADLINE, now.plusSeconds(e.timeoutSeconds()))
+          .set(EXECUTION.MAX_COST_BUDGET, e.maxCostBudget())
+          .set(EXECUTION.TOTAL_COST, BigDecimal.ZERO)
+          .set(EXECUTION.PROGRESS, (short) 0)
+          .set(EXECUTION.CURRENT_STEP, 0)
+          .set(EXECUTION.TOTAL_STEPS, e.steps().size())
+          .set(EXECUTION.STEPS, Snapshots.write(e.steps()))
+          .set(EXECUTION.CREATED_AT, now)
+          .set(EXECUTION.UPDATED_AT, now)
+          .onConflict(EXECUTION.CLIENT_ID, EXECUTION.REQUEST_ID).where(EXECUTION.REQUEST_ID.isNotNull())
+          .doNothing()
+          .returning()
+          .fetchOptional(ExecutionStore::toExecution);
+      if (inserted.isPresent()) {
+        wake(tx, e.executionId(), now);
+        return new Started(inserted.get(), false);
+      }
+      return new Started(tx.selectFrom(EXECUTION)
+          .where(EXECUTION.CLIENT_ID.eq(e.clientId()), EXECUTION.REQUEST_ID.eq(e.requestId()))
+          .fetchSingle(ExecutionStore::toExecution), true);
+    });
+  }
+
+  /** A client's execution. */
+  public Optional<StoredExecution> find(UUID executionId, String clientId) {
+    return dsl.selectFrom(EXECUTION)
+        .where(EXECUTION.EXECUTION_ID.eq(executionId), EXECUTION.CLIENT_ID.eq(clientId))
+        .fetchOptional(ExecutionStore::toExecution);
+  }
+
+  /** A page of a client's executions, newest first; null filters nothing. */
+  public List<StoredExecution> list(String clientId, @Nullable UUID workflowId, @Nullable ExecutionStatus status,
+      int offset, int limit) {
+    Condition where = EXECUTION.CLIENT_ID.eq(clientId);
+    if (workflowId != null) {
+      where = where.and(EXECUTION.WORKFLOW_ID.eq(workflowId));
+    }
+    if (status != null) {
+      where = where.and(EXECUTION.STATUS.eq(status));
+    }
+    return dsl.selectFrom(EXECUTION)
+        .where(where)
+        .orderBy(EXECUTION.CREATED_AT.desc(), EXECUTION.EXECUTION_ID.desc())
+        .offset(offset)
+        .limit(limit)
+        .fetch(ExecutionStore::toExecution);
+  }
+
+  /**
+   * The outcome of a cancel.
+   *
+   * @param execution the execution after it
+   * @param changed false when it had already ended
+   */
+  public record Cancelled(StoredExecution execution, boolean changed) {}
+
+  /**
+   * Cancels a client's unfinished execution, with {@code reason}; its wake-up has the engine cancel
+   * its unfinished step jobs. Empty when the client has no such execution.
+   */
+  public Optional<Cancelled> cancel(UUID executionId, String clientId, String reason) {
+    OffsetDateTime now = JobStore.now();
+    return Database.transaction(dsl, tx -> {
+      Optional<StoredExecution> found = tx.selectFrom(EXECUTION)
+          .where(EXECUTION.EXECUTION_ID.eq(executionId), EXECUTION.CLIENT_ID.eq(clientId))
+          .forNoKeyUpdate()
+          .fetchOptional(ExecutionStore::toExecution);
+      if (found.isEmpty() || found.get().ended()) {
+        return found.map(e -> new Cancelled(e, false));
+      }
+      List<StepSnapshot> steps = found.get().steps().stream().map(StepSnapshot::endedWithExecution).toList();
+      StoredExecution cancelled = tx.update(EXECUTION)
+          .set(EXECUTION.STATUS, ExecutionStatus.cancelled)
+          .set(EXECUTION.ERROR_MESSAGE, reason)
+          .set(EXECUTION.STEPS, Snapshots.write(steps))
+          .set(EXECUTION.CURRENT_STEP_NAME, (String) null)
+          .set(EXECUTION.ENDED_AT, now)
+          .set(EXECUTION.UPDATED_AT, now)
+          .where(EXECUTION.EXECUTION_ID.eq(executionId))
+          .returning()
+          .fetchSingle(ExecutionStore::toExecution);
+      wake(tx, executionId, now);
+      return Optional.of(new Cancelled(cancelled, true));
+    });
+  }
+
+  /** Records a wake-up of an execution, due at {@code due}. */
+  static void wake(DSLContext tx, UUID executionId, OffsetDateTime due) {
+    tx.insertInto(EXECUTION_WAKEUP, EXECUTION_WAKEUP.EXECUTION_ID, EXECUTION_WAKEUP.DUE_AT)
+        .values(executionId, due)
+        .execute();
+  }
+
+  static StoredExecution toExecution(ExecutionRecord r) {
+    return new StoredExecution(r.getExecutionId(), r.getWorkflowId(), r.getClientId(), r.getKeyId(), r.getStatus(),
+        r.getInputs().data(), r.getPriority(), r.getVerificationLevel(), r.getTimeoutS(), r.getDeadline(),
+        r.getMaxCostBudget(), r.getTotalCost(), r.getProgress(), r.getCurrentStep(), r.getTotalSteps(),
+        r.getCurrentStepName(), Snapshots.read(r.getSteps()), JobMapper.text(r.getFinalResult()), r.getErrorMessage(),
+        r.getCreatedAt(), r.getStartedAt(), r.getEndedAt());
+  }
+}
