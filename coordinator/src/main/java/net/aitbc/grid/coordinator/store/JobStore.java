@@ -8,8 +8,6 @@ import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.max;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.row;
-import static org.jooq.impl.DSL.select;
-import static org.jooq.impl.DSL.val;
 
 import java.sql.Connection;
 import java.sql.Savepoint;
@@ -29,7 +27,6 @@ import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobRecord;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
-import org.jooq.JSONB;
 import org.jooq.Record1;
 import org.jooq.Row2;
 import org.jspecify.annotations.Nullable;
@@ -40,7 +37,6 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JobStore {
   private final DSLContext dsl;
-  private final Columns columns = new Columns();
   private final JobIds paymentIdGenerator = new JobIds();
 
   /** A store over this database. */
@@ -56,40 +52,33 @@ public final class JobStore {
   /**
    * Inserts jobs atomically and returns them in the same order. A job whose client and request id
    * match an existing job is not inserted: the existing job is returned instead. A job with a
-   * payment is stored together with it through {@code payments} (both or neither, each under a
-   * savepoint of the batch's transaction): one whose payment is refused is not stored, and its
-   * {@link Submitted#refused()} says why; the rest of the batch is.
+   * payment is stored together with it through {@code payments} (both or neither): one whose payment
+   * is refused is not stored, and its {@link Submitted#refused()} says why; the rest of the batch is.
    */
   public List<Submitted> insert(List<NewJob> jobs, @Nullable PaymentStore payments) {
     OffsetDateTime now = now();
-    List<NewJob> listed = new ArrayList<>();
-    List<NewJob> queued = new ArrayList<>(jobs.size());
-    List<NewJob> placed = new ArrayList<>();
+    List<NewJob> unpaid = new ArrayList<>(jobs.size());
     List<NewJob> paid = new ArrayList<>();
+    boolean placed = false;
+    boolean queued = false;
+    boolean listed = false;
     for (NewJob j : jobs) {
-      (j.payment() != null ? paid : !j.requirements().models().isEmpty() ? listed
-          : j.placement() != null ? placed : queued).add(j);
+      (j.payment() != null ? paid : unpaid).add(j);
+      listed |= !j.requirements().models().isEmpty();
+      placed |= j.placement() != null;
+      queued |= j.placement() == null;
     }
     Set<UUID> inserted = new HashSet<>(jobs.size() * 2);
     Map<UUID, UUID> paymentIds = new HashMap<>();
     Map<UUID, PaymentRefused> refused = new HashMap<>();
-    if (paid.isEmpty() && listed.isEmpty() && (queued.isEmpty() || placed.isEmpty())) {
+    if (paid.isEmpty() && !listed && !(queued && placed)) {
       // The usual batch is one statement: run it on its own (autocommit), one round trip in all.
-      inserted.addAll(insertArrays(dsl, queued.isEmpty() ? placed : queued, now,
-          queued.isEmpty() ? JobState.RUNNING : JobState.QUEUED));
+      inserted.addAll(JobRows.insertArrays(dsl, unpaid, now, placed ? JobState.RUNNING : JobState.QUEUED, Map.of()));
     } else {
       Database.transaction(dsl, tx -> {
-        if (!queued.isEmpty()) {
-          inserted.addAll(insertArrays(tx, queued, now, JobState.QUEUED));
-        }
-        if (!placed.isEmpty()) {
-          inserted.addAll(insertArrays(tx, placed, now, JobState.RUNNING));
-        }
-        if (!listed.isEmpty()) {
-          inserted.addAll(insertRows(tx, listed, now));
-        }
-        for (NewJob j : paid) {
-          insertPaid(tx, j, now, payments, inserted, paymentIds, refused);
+        inserted.addAll(JobRows.store(tx, unpaid, now, Map.of()));
+        if (!paid.isEmpty()) {
+          insertPaid(tx, paid, now, payments, inserted, paymentIds, refused);
         }
         return null;
       });
@@ -119,23 +108,56 @@ public final class JobStore {
   }
 
   /**
+   * Inserts the paid jobs and pays for them all together, under one savepoint: each account's
+   * balance changes once for the batch, not once per job, so that the escrow account (every paid
+   * job's) is not a row rewritten a thousand times in each transaction. When a payment is refused,
+   * rolls back to the savepoint and goes one job at a time, so that only the refused are left out.
+   */
+  private void insertPaid(DSLContext tx, List<NewJob> paid, OffsetDateTime now, @Nullable PaymentStore payments,
+      Set<UUID> inserted, Map<UUID, UUID> paymentIds, Map<UUID, PaymentRefused> refused) {
+    if (payments != null) {
+      Map<UUID, UUID> ids = new HashMap<>();
+      for (NewJob j : paid) {
+        ids.put(j.jobId(), paymentIdGenerator.next());
+      }
+      Savepoint all = tx.connectionResult(Connection::setSavepoint);
+      try {
+        Set<UUID> in = new HashSet<>(JobRows.store(tx, paid, now, ids));
+        List<NewPayment> made = new ArrayList<>(in.size());
+        for (NewJob j : paid) {
+          if (in.contains(j.jobId())) {
+            made.add(newPayment(j, ids.get(j.jobId())));
+          }
+        }
+        payments.createForNewJobs(tx, made, now);
+        tx.connection(c -> c.releaseSavepoint(all));
+        inserted.addAll(in);
+        made.forEach(p -> paymentIds.put(p.jobId(), p.paymentId()));
+        return;
+      } catch (PaymentRefused e) {
+        tx.connection(c -> c.rollback(all));
+      }
+    }
+    for (NewJob j : paid) {
+      insertPaidAlone(tx, j, now, payments, inserted, paymentIds, refused);
+    }
+  }
+
+  /**
    * Inserts one paid job and pays for it under a savepoint: a refused payment rolls back both and is
    * recorded in {@code refused}; a job that already existed (its request id) pays nothing again.
    */
-  private void insertPaid(DSLContext tx, NewJob j, OffsetDateTime now, @Nullable PaymentStore payments,
+  private void insertPaidAlone(DSLContext tx, NewJob j, OffsetDateTime now, @Nullable PaymentStore payments,
       Set<UUID> inserted, Map<UUID, UUID> paymentIds, Map<UUID, PaymentRefused> refused) {
-    NewJob.JobPayment pay = requireNonNull(j.payment(), "payment");
     Savepoint savepoint = tx.connectionResult(Connection::setSavepoint);
     try {
-      List<UUID> in = !j.requirements().models().isEmpty() ? insertRows(tx, List.of(j), now)
-          : insertArrays(tx, List.of(j), now, j.placement() != null ? JobState.RUNNING : JobState.QUEUED);
+      List<UUID> in = JobRows.store(tx, List.of(j), now, Map.of());
       if (!in.isEmpty()) {
         if (payments == null) {
           throw new PaymentRefused(PaymentRefused.Reason.NOT_PAYABLE, "this coordinator takes no payments with jobs");
         }
         UUID paymentId = paymentIdGenerator.next();
-        payments.create(tx, new NewPayment(paymentId, j.jobId(), j.clientId(), pay.amount(), pay.currency(),
-            "aitbc_token", pay.escrowTimeoutSeconds()));
+        payments.create(tx, newPayment(j, paymentId));
         inserted.add(j.jobId());
         paymentIds.put(j.jobId(), paymentId);
       }
@@ -146,90 +168,10 @@ public final class JobStore {
     }
   }
 
-  /**
-   * One INSERT of the whole batch as column arrays. A model list cannot travel this way (arrays of
-   * arrays flatten), so jobs with one go through {@link #insertRows}.
-   */
-  private List<UUID> insertArrays(DSLContext tx, List<NewJob> jobs, OffsetDateTime now, JobState state) {
-    int n = jobs.size();
-    boolean running = state == JobState.RUNNING;
-    UUID[] ids = new UUID[n];
-    String[] clients = new String[n];
-    String[] requests = new String[n];
-    String[] types = new String[n];
-    String[] models = new String[n];
-    JSONB[] payloads = new JSONB[n];
-    String[] gpus = new String[n];
-    Integer[] cudas = new Integer[n];
-    Integer[] vrams = new Integer[n];
-    String[] regions = new String[n];
-    Double[] prices = new Double[n];
-    Short[] priorities = new Short[n];
-    Double[] tags = new Double[n];
-    Integer[] maxAttempts = new Integer[n];
-    Integer[] timeouts = new Integer[n];
-    OffsetDateTime[] expires = new OffsetDateTime[n];
-    UUID[] sessions = new UUID[n];
-    String[] workers = new String[n];
-    UUID[] executions = new UUID[n];
-    for (int i = 0; i < n; i++) {
-      NewJob j = jobs.get(i);
-      Requirements r = j.requirements();
-      ids[i] = j.jobId();
-      clients[i] = j.clientId();
-      requests[i] = j.requestId();
-      types[i] = j.type();
-      models[i] = j.model();
-      payloads[i] = JSONB.valueOf(j.payloadJson());
-      gpus[i] = r.gpu();
-      cudas[i] = r.cuda();
-      vrams[i] = r.minVramMb();
-      regions[i] = r.region();
-      prices[i] = r.maxPrice();
-      priorities[i] = (short) j.priority();
-      tags[i] = j.fairTag();
-      maxAttempts[i] = j.maxAttempts();
-      timeouts[i] = (int) j.timeout().toMillis();
-      expires[i] = now.plus(j.ttl());
-      executions[i] = j.executionId();
-      if (running) {
-        sessions[i] = j.placement().sessionId();
-        workers[i] = j.placement().workerId();
-      }
-    }
-    Columns c = columns;
-    return tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
-            JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.PRIORITY,
-            JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.EXPIRES_AT, JOB.SESSION_ID, JOB.WORKER_ID,
-            JOB.EXECUTION_ID, JOB.STATE, JOB.ATTEMPT, JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
-        .select(select(c.each(ids, JOB.JOB_ID), c.each(clients, JOB.CLIENT_ID), c.each(requests, JOB.REQUEST_ID),
-            c.each(types, JOB.TYPE), c.each(models, JOB.MODEL), c.each(payloads, JOB.PAYLOAD),
-            c.each(gpus, JOB.REQ_GPU), c.each(cudas, JOB.REQ_CUDA), c.each(vrams, JOB.REQ_MIN_VRAM_MB),
-            c.each(regions, JOB.REQ_REGION), c.each(prices, JOB.REQ_MAX_PRICE), c.each(priorities, JOB.PRIORITY),
-            c.each(tags, JOB.FAIR_TAG), c.each(maxAttempts, JOB.MAX_ATTEMPTS), c.each(timeouts, JOB.TIMEOUT_MS),
-            c.each(expires, JOB.EXPIRES_AT), c.each(sessions, JOB.SESSION_ID), c.each(workers, JOB.WORKER_ID),
-            c.each(executions, JOB.EXECUTION_ID), val(state), val(running ? 1 : 0),
-            val(running ? now : null, JOB.STARTED_AT), val(now), val(now)))
-        .onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull())
-        .doNothing()
-        .returningResult(JOB.JOB_ID)
-        .fetch(Record1::value1);
-  }
-
-  private static List<UUID> insertRows(DSLContext tx, List<NewJob> jobs, OffsetDateTime now) {
-    var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
-        JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
-        JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.CREATED_AT, JOB.RUN_AFTER,
-        JOB.EXPIRES_AT, JOB.EXECUTION_ID);
-    for (NewJob j : jobs) {
-      Requirements r = j.requirements();
-      insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
-          JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(), r.models().toArray(String[]::new),
-          r.region(), r.maxPrice(), (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(),
-          (int) j.timeout().toMillis(), now, now, now.plus(j.ttl()), j.executionId());
-    }
-    return insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull()).doNothing()
-        .returningResult(JOB.JOB_ID).fetch(Record1::value1);
+  private static NewPayment newPayment(NewJob j, UUID paymentId) {
+    NewJob.JobPayment pay = requireNonNull(j.payment(), "payment");
+    return new NewPayment(paymentId, j.jobId(), j.clientId(), pay.amount(), pay.currency(), "aitbc_token",
+        pay.escrowTimeoutSeconds());
   }
 
   private Map<String, JobRecord> existing(List<NewJob> jobs, Set<UUID> inserted) {

@@ -6,8 +6,13 @@ import static net.aitbc.grid.db.Tables.PAYMENT;
 import static net.aitbc.grid.db.Tables.WORKER_KEY;
 import static net.aitbc.grid.db.Tables.WORKER_SESSION;
 import static org.jooq.impl.DSL.coalesce;
+import static org.jooq.impl.DSL.inline;
+import static org.jooq.impl.DSL.select;
+import static org.jooq.impl.DSL.val;
 
+import java.math.BigDecimal;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +22,7 @@ import java.util.function.Function;
 import net.aitbc.grid.coordinator.store.PaymentRefused.Reason;
 import net.aitbc.grid.coordinator.store.Transfers.AccountKey;
 import net.aitbc.grid.coordinator.store.Transfers.Move;
+import net.aitbc.grid.db.enums.Currency;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.db.enums.TransferKind;
@@ -42,6 +48,7 @@ public final class PaymentStore {
   private final DSLContext dsl;
   private final int feeBps;
   private final @Nullable ReceiptMaker receipts;
+  private final Columns columns = new Columns();
 
   /**
    * A store over this database; releases take {@code feeBps} basis points for the platform. With a
@@ -145,6 +152,52 @@ public final class PaymentStore {
     }
     return new Created(tx.selectFrom(PAYMENT).where(PAYMENT.PAYMENT_ID.eq(p.paymentId()))
         .fetchSingle(Settlements::toPayment), false);
+  }
+
+  /**
+   * Pays for jobs that {@code tx} has just stored for their clients (so none has a payment or can be
+   * seen by another transaction yet), together: the payments in one insert and their escrows in one
+   * {@link Transfers#apply}, which changes each account's balance once for all of them. Throws
+   * {@link PaymentRefused} when a payment is out of range or a client's balance does not cover all
+   * of its jobs; the caller then rolls back and pays for them one by one to find which.
+   */
+  void createForNewJobs(DSLContext tx, List<NewPayment> made, OffsetDateTime now) {
+    if (made.isEmpty()) {
+      return;
+    }
+    int n = made.size();
+    UUID[] ids = new UUID[n];
+    UUID[] jobs = new UUID[n];
+    String[] clients = new String[n];
+    BigDecimal[] amounts = new BigDecimal[n];
+    Currency[] currencies = new Currency[n];
+    String[] methods = new String[n];
+    Integer[] timeouts = new Integer[n];
+    OffsetDateTime[] expiries = new OffsetDateTime[n];
+    List<Move> moves = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      NewPayment p = made.get(i);
+      ids[i] = p.paymentId();
+      jobs[i] = p.jobId();
+      clients[i] = p.clientId();
+      amounts[i] = Money.paymentAmount(p.amount());
+      currencies[i] = p.currency();
+      methods[i] = p.paymentMethod();
+      timeouts[i] = Money.escrowTimeout(p.escrowTimeoutSeconds());
+      expiries[i] = now.plusSeconds(timeouts[i]);
+      moves.add(new Move(AccountKey.client(p.clientId(), p.currency()), AccountKey.escrow(p.currency()), amounts[i],
+          TransferKind.escrow, p.paymentId(), Transfers.escrowKey(p.paymentId())));
+    }
+    Columns c = columns;
+    tx.insertInto(PAYMENT, PAYMENT.PAYMENT_ID, PAYMENT.JOB_ID, PAYMENT.CLIENT_ID, PAYMENT.AMOUNT, PAYMENT.CURRENCY,
+            PAYMENT.STATUS, PAYMENT.PAYMENT_METHOD, PAYMENT.ESCROW_TIMEOUT_S, PAYMENT.EXPIRES_AT, PAYMENT.FEE_BPS,
+            PAYMENT.CREATED_AT, PAYMENT.UPDATED_AT)
+        .select(select(c.each(ids, PAYMENT.PAYMENT_ID), c.each(jobs, PAYMENT.JOB_ID), c.each(clients, PAYMENT.CLIENT_ID),
+            c.each(amounts, PAYMENT.AMOUNT), c.each(currencies, PAYMENT.CURRENCY), val(PaymentStatus.escrowed),
+            c.each(methods, PAYMENT.PAYMENT_METHOD), c.each(timeouts, PAYMENT.ESCROW_TIMEOUT_S),
+            c.each(expiries, PAYMENT.EXPIRES_AT), val(feeBps), val(now), val(now)))
+        .execute();
+    Transfers.apply(tx, moves, now);
   }
 
   /** The statuses of these payments, by id (those not found are left out). */
@@ -259,7 +312,9 @@ public final class PaymentStore {
   /** {@link #voidExpired(int)} as of {@code now}. */
   List<StoredPayment> voidExpired(int limit, OffsetDateTime now) {
     return Database.transaction(dsl, tx -> {
-      var due = Settlements.lockOpen(tx, PAYMENT.EXPIRES_AT.le(now), limit, true);
+      // Through the partial index of escrowed payments by expiry: its predicate is named plainly.
+      var due = Settlements.lockOpen(tx, PAYMENT.STATUS.eq(inline(PaymentStatus.escrowed))
+          .and(PAYMENT.EXPIRES_AT.le(now)), limit, true);
       return settling(tx, issued -> Settlements.voidAll(tx, due, VoidReason.timeout, now, issued));
     });
   }

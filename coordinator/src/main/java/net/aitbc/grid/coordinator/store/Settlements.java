@@ -25,6 +25,7 @@ import net.aitbc.grid.db.tables.records.PaymentRecord;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jooq.Table;
+import org.jooq.impl.SQLDataType;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,14 @@ import org.slf4j.LoggerFactory;
 final class Settlements {
   private static final Logger logger = LoggerFactory.getLogger(Settlements.class);
   private static final Columns COLUMNS = new Columns();
+  /**
+   * Escrowed, compared as text so that no plan can find payments by key through the partial index of
+   * escrowed payments instead of their own keys' indexes: that index keeps an entry of every payment
+   * ever escrowed until a VACUUM, and reading all of them in every completion batch made paid jobs
+   * slower the more of them had been paid (the sweep of timed-out escrows names its status plainly).
+   */
+  private static final Condition ESCROWED =
+      PAYMENT.STATUS.cast(SQLDataType.VARCHAR).eq(inline(PaymentStatus.escrowed.getLiteral()));
 
   private Settlements() {}
 
@@ -73,7 +82,7 @@ final class Settlements {
         .join(JOB).on(JOB.JOB_ID.eq(PAYMENT.JOB_ID))
         .leftJoin(WORKER_SESSION).on(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID))
         .leftJoin(WORKER_KEY).on(WORKER_KEY.WORKER_ID.eq(JOB.WORKER_ID))
-        .where(PAYMENT.STATUS.eq(inline(PaymentStatus.escrowed)).and(which))
+        .where(ESCROWED.and(which))
         .orderBy(PAYMENT.PAYMENT_ID)
         .limit(limit)
         .forUpdate()
@@ -132,7 +141,6 @@ final class Settlements {
       workers[i] = p.workerId();
       fees[i] = fee;
     }
-    Transfers.apply(tx, moves, now);
     Table<?> b = select(COLUMNS.each(ids, PAYMENT.PAYMENT_ID).as(PAYMENT.PAYMENT_ID),
         COLUMNS.each(owners, PAYMENT.WORKER_OWNER_ID).as(PAYMENT.WORKER_OWNER_ID),
         COLUMNS.each(workers, PAYMENT.WORKER_ID).as(PAYMENT.WORKER_ID),
@@ -145,10 +153,13 @@ final class Settlements {
         .set(PAYMENT.RELEASED_AT, now)
         .set(PAYMENT.UPDATED_AT, now)
         .from(b)
-        .where(PAYMENT.PAYMENT_ID.eq(b.field(PAYMENT.PAYMENT_ID)), PAYMENT.STATUS.eq(inline(PaymentStatus.escrowed)))
+        .where(PAYMENT.PAYMENT_ID.eq(b.field(PAYMENT.PAYMENT_ID)), ESCROWED)
         .returning()
         .fetch(Settlements::toPayment);
     issued.paymentsEnded(tx, released);
+    // The money moves last: the accounts it locks (escrow and fee are every payment's) stay locked
+    // from here to the commit.
+    Transfers.apply(tx, moves, now);
     return released;
   }
 
@@ -165,16 +176,16 @@ final class Settlements {
           TransferKind.void_, p.paymentId(), Transfers.voidKey(p.paymentId())));
       ids.add(p.paymentId());
     }
-    Transfers.apply(tx, moves, now);
     List<StoredPayment> refunded = tx.update(PAYMENT)
         .set(PAYMENT.STATUS, PaymentStatus.refunded)
         .set(PAYMENT.VOID_REASON, reason)
         .set(PAYMENT.REFUNDED_AT, now)
         .set(PAYMENT.UPDATED_AT, now)
-        .where(PAYMENT.PAYMENT_ID.in(ids), PAYMENT.STATUS.eq(inline(PaymentStatus.escrowed)))
+        .where(PAYMENT.PAYMENT_ID.in(ids), ESCROWED)
         .returning()
         .fetch(Settlements::toPayment);
     issued.paymentsEnded(tx, refunded);
+    Transfers.apply(tx, moves, now);
     return refunded;
   }
 

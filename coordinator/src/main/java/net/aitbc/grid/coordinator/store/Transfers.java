@@ -3,6 +3,7 @@ package net.aitbc.grid.coordinator.store;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static net.aitbc.grid.db.Tables.ACCOUNT;
 import static net.aitbc.grid.db.Tables.TRANSFER;
+import static org.jooq.impl.DSL.any;
 import static org.jooq.impl.DSL.row;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.val;
@@ -136,7 +137,7 @@ final class Transfers {
       keys.add(m.debit());
       keys.add(m.credit());
     }
-    Map<AccountKey, Long> ids = lock(tx, keys);
+    Map<AccountKey, Long> ids = ids(tx, keys, false);
     Set<String> made = insert(tx, byKey.values(), ids, now);
     // One change per account, applied in the order of the ids (TreeMap) like the locks.
     Map<Long, BigDecimal> deltas = new TreeMap<>();
@@ -147,6 +148,10 @@ final class Transfers {
     }
     deltas.values().removeIf(d -> d.signum() == 0);
     if (!deltas.isEmpty()) {
+      // Locked only now, after the transfers' rows: the escrow and fee accounts are every paid job's,
+      // and each transaction that changes them waits for the one before it to commit; the inserts
+      // above only share-lock them (their foreign keys), which never waits for a balance change.
+      lockIds(tx, deltas.keySet());
       changeBalances(tx, deltas, ids);
     }
     return made;
@@ -154,7 +159,12 @@ final class Transfers {
 
   /** The ids of these accounts, created if need be, each locked against concurrent balance changes. */
   static Map<AccountKey, Long> lock(DSLContext tx, Collection<AccountKey> keys) {
-    Map<AccountKey, Long> ids = selectLocked(tx, keys);
+    return ids(tx, keys, true);
+  }
+
+  /** The ids of these accounts, created if need be; with {@code locked}, locked in the order of the ids. */
+  private static Map<AccountKey, Long> ids(DSLContext tx, Collection<AccountKey> keys, boolean locked) {
+    Map<AccountKey, Long> ids = find(tx, keys, locked);
     if (ids.size() < keys.size()) {
       var insert = tx.insertInto(ACCOUNT, ACCOUNT.OWNER_ID, ACCOUNT.KIND, ACCOUNT.CURRENCY, ACCOUNT.CREDIT_LIMIT);
       for (AccountKey k : keys) {
@@ -164,24 +174,34 @@ final class Transfers {
         }
       }
       insert.onConflictDoNothing().execute();
-      ids = selectLocked(tx, keys);
+      ids = find(tx, keys, locked);
     }
     return ids;
   }
 
-  private static Map<AccountKey, Long> selectLocked(DSLContext tx, Collection<AccountKey> keys) {
+  private static Map<AccountKey, Long> find(DSLContext tx, Collection<AccountKey> keys, boolean locked) {
     List<Row3<String, AccountKind, Currency>> rows = new ArrayList<>(keys.size());
     for (AccountKey k : keys) {
       rows.add(row(k.ownerId(), k.kind(), k.currency()));
     }
     Map<AccountKey, Long> ids = new HashMap<>();
-    tx.select(ACCOUNT.ACCOUNT_ID, ACCOUNT.OWNER_ID, ACCOUNT.KIND, ACCOUNT.CURRENCY)
+    var query = tx.select(ACCOUNT.ACCOUNT_ID, ACCOUNT.OWNER_ID, ACCOUNT.KIND, ACCOUNT.CURRENCY)
         .from(ACCOUNT)
         .where(row(ACCOUNT.OWNER_ID, ACCOUNT.KIND, ACCOUNT.CURRENCY).in(rows))
-        .orderBy(ACCOUNT.ACCOUNT_ID)
-        .forNoKeyUpdate()
+        .orderBy(ACCOUNT.ACCOUNT_ID);
+    (locked ? query.forNoKeyUpdate() : query)
         .forEach(r -> ids.put(new AccountKey(r.value2(), r.value3(), r.value4()), r.value1()));
     return ids;
+  }
+
+  /** Locks these accounts against concurrent balance changes, in the order of their ids. */
+  private static void lockIds(DSLContext tx, Collection<Long> accountIds) {
+    tx.select(ACCOUNT.ACCOUNT_ID)
+        .from(ACCOUNT)
+        .where(ACCOUNT.ACCOUNT_ID.eq(any(accountIds.toArray(Long[]::new))))
+        .orderBy(ACCOUNT.ACCOUNT_ID)
+        .forNoKeyUpdate()
+        .execute();
   }
 
   private static Set<String> insert(DSLContext tx, Collection<Move> moves, Map<AccountKey, Long> ids,

@@ -1,7 +1,9 @@
 package net.aitbc.grid.ops.bench;
 
 import static net.aitbc.grid.db.Tables.JOB;
+import static net.aitbc.grid.db.Tables.PAYMENT;
 
+import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -9,12 +11,16 @@ import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.store.AccountStore;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.KeyStore;
+import net.aitbc.grid.db.enums.Currency;
 import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.db.enums.PaymentStatus;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
@@ -31,6 +37,9 @@ final class BenchDatabase implements AutoCloseable {
   private static final List<String> SETTINGS = List.of("server_version", "synchronous_commit", "fsync", "wal_level",
       "shared_buffers", "max_wal_size", "checkpoint_timeout", "max_connections", "wal_sync_method", "commit_delay",
       "autovacuum");
+
+  /** The client id of the benchmark's client key. */
+  static final String CLIENT_ID = "bench-client";
 
   private final String name;
   private final String url;
@@ -70,7 +79,7 @@ final class BenchDatabase implements AutoCloseable {
       ApiKeys generator = new ApiKeys();
       db.clientKey = generator.generate(Role.CLIENT);
       // No rate limit and no queue cap of its own: the benchmark measures throughput, not admission.
-      keys.add(db.clientKey, Role.CLIENT, "bench-client", new KeyLimits(1, 0.0, null, null));
+      keys.add(db.clientKey, Role.CLIENT, CLIENT_ID, new KeyLimits(1, 0.0, null, null));
       db.workerKey = generator.generate(Role.WORKER);
       keys.add(db.workerKey, Role.WORKER, "bench-workers", KeyLimits.DEFAULT);
     }
@@ -133,6 +142,24 @@ final class BenchDatabase implements AutoCloseable {
           dsl.fetchCount(JOB, JOB.STATE.in(JobState.QUEUED, JobState.RUNNING)));
     } catch (SQLException e) {
       throw new IllegalStateException("cannot count jobs in " + url + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Credits the bench client's account, as an admin's deposit does; returns its balance after. */
+  BigDecimal fund(BigDecimal amount, Currency currency) {
+    try (var ds = Database.pool(url, null, null, 1)) {
+      return new AccountStore(Database.dsl(ds)).deposit(CLIENT_ID, amount, currency, "bench-" + UUID.randomUUID())
+          .balance();
+    }
+  }
+
+  /** Payments in the database by status. */
+  Map<PaymentStatus, Integer> payments() {
+    try (Connection c = DriverManager.getConnection(url)) {
+      return DSL.using(c, SQLDialect.POSTGRES).select(PAYMENT.STATUS, DSL.count()).from(PAYMENT)
+          .groupBy(PAYMENT.STATUS).fetchMap(PAYMENT.STATUS, DSL.count());
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot count payments in " + url + ": " + e.getMessage(), e);
     }
   }
 

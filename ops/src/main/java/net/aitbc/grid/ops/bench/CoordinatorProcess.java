@@ -10,7 +10,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import net.aitbc.grid.ops.process.GridProcess;
 import net.aitbc.grid.ops.process.Ports;
 import org.jspecify.annotations.Nullable;
@@ -22,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class CoordinatorProcess implements AutoCloseable {
   private static final String READY = "coordinator listening on";
+  private static final Pattern COMMITTER = Pattern.compile("committer=\"([^\"]+)\"");
 
   private final GridProcess process;
   private final int grpcPort;
@@ -76,17 +81,7 @@ final class CoordinatorProcess implements AutoCloseable {
 
   /** Reads the heap (all heap pools summed), GC pauses and connected workers from /metrics. */
   Scrape scrape() {
-    String text;
-    try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-      text = r.statusCode() == 200 ? r.body() : "";
-    } catch (IOException e) {
-      text = "";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      text = "";
-    }
+    String text = metricsText();
     Double heapUsed = null;
     Double heapCommitted = null;
     Double pauses = null;
@@ -109,6 +104,44 @@ final class CoordinatorProcess implements AutoCloseable {
       }
     }
     return new Scrape(heapUsed, heapCommitted, pauses == null ? null : pauses.longValue(), pauseSeconds, workers);
+  }
+
+  /** A committer's group commits so far: transactions, the items in them, and their seconds. */
+  record Commits(double transactions, double items, double seconds) {
+    /** What happened between {@code before} and this. */
+    Commits since(Commits before) {
+      return new Commits(transactions - before.transactions, items - before.items, seconds - before.seconds);
+    }
+  }
+
+  /** Each group committer's commits so far (the grid.commit timer and grid.commit.batch summary), by name. */
+  Map<String, Commits> commits() {
+    Map<String, double[]> sums = new TreeMap<>();
+    List<String> names = List.of("grid_commit_seconds_count{", "grid_commit_batch_sum{", "grid_commit_seconds_sum{");
+    for (String line : metricsText().split("\n")) {
+      for (int i = 0; i < names.size(); i++) {
+        Matcher m = COMMITTER.matcher(line);
+        if (line.startsWith(names.get(i)) && m.find()) {
+          sums.computeIfAbsent(m.group(1), k -> new double[3])[i] = value(line);
+        }
+      }
+    }
+    Map<String, Commits> out = new TreeMap<>();
+    sums.forEach((k, v) -> out.put(k, new Commits(v[0], v[1], v[2])));
+    return out;
+  }
+
+  private String metricsText() {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + metricsPort + "/metrics"))
+          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? r.body() : "";
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   private static double add(@Nullable Double sum, double v) {

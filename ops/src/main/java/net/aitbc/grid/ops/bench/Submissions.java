@@ -181,10 +181,16 @@ final class Submissions {
     }
   }
 
-  /** An asynchronous CreateJob: completes with null when acknowledged. */
+  /** An asynchronous CreateJob of a no-op job: completes with null when acknowledged. */
   static CompletableFuture<@Nullable Failure> createJobAsync(JobServiceGrpc.JobServiceStub stub) {
+    return createJobAsync(stub, NOOP);
+  }
+
+  /** An asynchronous CreateJob of this request: completes with null when acknowledged. */
+  static CompletableFuture<@Nullable Failure> createJobAsync(JobServiceGrpc.JobServiceStub stub,
+      CreateJobRequest request) {
     CompletableFuture<@Nullable Failure> done = new CompletableFuture<>();
-    stub.withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS).createJob(NOOP, new StreamObserver<>() {
+    stub.withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS).createJob(request, new StreamObserver<>() {
       @Override
       public void onNext(CreateJobResponse value) {
         // The acknowledgement; onCompleted follows.

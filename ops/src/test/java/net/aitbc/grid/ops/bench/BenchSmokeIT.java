@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code grid bench}, {@code grid bench scale} and {@code grid bench compare} with tiny numbers
+ * {@code grid bench} and its subcommands (scale, compare, receipts, ledger, payments, transfers) with tiny numbers
  * against a fresh database: they finish, every phase did all its jobs without errors, the
  * database holds exactly what was acknowledged, and the JSON reads back. Timings are never
  * asserted: this machine is shared and its numbers are for the benchmark's report only.
@@ -109,6 +109,23 @@ class BenchSmokeIT {
     assertThat(ledger.status()).as(ledger.out() + ledger.err()).isZero();
     assertThat(ledger.out()).contains("Ed25519", "sealed 300 receipts into 6 blocks", "inclusion proof at 300 leaves",
         "consistency proof to 300 leaves");
+  }
+
+  @Test
+  void paymentsAndTransfersBenchmarksRunBothModesAndEveryPaymentIsReleased() {
+    // Exit 0 only if no call failed and every paid job's escrow ended released (warm-up's 40 and the 200).
+    CliRun paid = grid("payments", "--rounds", "1", "--n", "200", "--warmup-jobs", "40", "--workers", "2",
+        "--worker-credits", "50", "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB, "--coordinator-opts",
+        COORDINATOR_OPTS, "--log-dir", LOGS.resolve("payments").toString());
+    assertThat(paid.status()).as(paid.out() + paid.err()).isZero();
+    assertThat(paid.out()).contains("round 1, unpaid: ", "round 1, paid  : ", "(200 jobs, 0 errors)",
+        "240 released of 240", "ratio paid/unpaid");
+
+    // Fails unless exactly three transfers were made per paid job and every completion was accepted.
+    CliRun ledger = grid("transfers", "--rounds", "1", "--jobs", "300", "--batch", "50", "--threads", "2",
+        "--warmup-jobs", "50", "--db-url", SERVER, "--db-name", DB);
+    assertThat(ledger.status()).as(ledger.out() + ledger.err()).isZero();
+    assertThat(ledger.out()).contains("round 1, unpaid: 300 jobs", "round 1, paid  : 300 jobs", "transfers/s");
   }
 
   @Test
