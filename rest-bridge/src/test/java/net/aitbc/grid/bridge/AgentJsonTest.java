@@ -64,7 +64,8 @@ class AgentJsonTest {
   void anExecutionCarriesIdProgressAndANumericCostFromTheExactDecimal() {
     Execution e = Execution.newBuilder().setExecutionId(EXEC).setWorkflowId(WF).setClientId("client-a")
         .setStatus(ExecutionStatus.EXECUTION_STATUS_COMPLETED).setProgress(100).setCurrentStep(2).setTotalSteps(2)
-        .addSteps(StepState.newBuilder().setName("a").setStatus(StepStatus.STEP_STATUS_COMPLETED).addJobIds("ab".repeat(16))
+        .addSteps(StepState.newBuilder().setName("a").setStatus(StepStatus.STEP_STATUS_COMPLETED)
+            .addJobIds("ab".repeat(16))
             .setItems(1).setItemsCompleted(1).setCost("0.123456789012345678").setStartTime(STARTED).setEndTime(ENDED))
         .addSteps(StepState.newBuilder().setName("b").setStatus(StepStatus.STEP_STATUS_CANCELLED).addDependsOn("a")
             .setCost("0").setError("x"))
@@ -112,7 +113,8 @@ class AgentJsonTest {
 
   @Test
   void progressNamesItsStepItemAndJob() {
-    ObjectNode p = AgentJson.progress(EXEC, StepProgress.newBuilder().setStep("docs").setItem(2).setJobId("ab".repeat(16))
+    ObjectNode p = AgentJson.progress(EXEC, StepProgress.newBuilder().setStep("docs").setItem(2)
+        .setJobId("ab".repeat(16))
         .setProgress(JobProgress.newBuilder().setJobId("ab".repeat(16)).setAttempt(1).setPercent(50).setOutput("tok"))
         .build());
     assertThat(Json.text(p)).isEqualTo("{\"execution_id\":\"" + EXEC + "\",\"step\":\"docs\",\"item\":2,\"job_id\":\""

@@ -90,12 +90,14 @@ class AgentRequestsTest {
         "max_cost_budget must be a number such as 2.5 (0 for no bound), not a boolean");
     assertRefused(() -> create("{'name': 'wf', 'tags': 'rag'}"), 422, "tags must be a list of strings, not a string");
     assertRefused(() -> create("{'name': 'wf', 'tags': [1]}"), 422, "tags must hold strings, not an integer");
-    assertRefused(() -> create("{'name': 'wf', 'is_public': 'yes'}"), 422, "is_public must be true or false, not a string");
+    assertRefused(() -> create("{'name': 'wf', 'is_public': 'yes'}"), 422,
+        "is_public must be true or false, not a string");
     assertRefused(() -> create("{'name': 'wf', 'requires_verification': false}"), 422,
         "requires_verification cannot be false: every execution's receipt is signed (with verification_level saying"
             + " how much it proves); leave it out or set it to true");
     assertRefused(() -> AgentRequests.create(HttpData.ofUtf8("{\"name\": ")), 400,
-        "the request body is not valid JSON: Unexpected end-of-input within/between Object entries (line 1, column 10)");
+        "the request body is not valid JSON: Unexpected end-of-input within/between Object entries"
+            + " (line 1, column 10)");
     assertRefused(() -> AgentRequests.create(HttpData.empty()), 400, "the request body is empty: send a JSON object"
         + " such as {\"name\": \"wf\", \"steps\": {\"hello\": {\"type\": \"noop\", \"payload\": {\"echo\": \"hi\"}}}}");
   }
@@ -133,7 +135,8 @@ class AgentRequestsTest {
         "priority is an empty string: leave it out for normal, or give low, normal or high");
     assertRefused(() -> execute("{'priority': true}"), 422,
         "priority must be low, normal, high or a whole number 0 to 9, not a boolean");
-    assertRefused(() -> execute("{'timeout_seconds': '60'}"), 422, "timeout_seconds must be a whole number, not a string");
+    assertRefused(() -> execute("{'timeout_seconds': '60'}"), 422,
+        "timeout_seconds must be a whole number, not a string");
     assertRefused(() -> execute("{'timeout': 60}"), 422, "timeout is not a field of an execution request; it has"
         + " inputs, max_cost_budget, max_execution_time, priority, timeout_seconds, verification_level, workflow_id");
     assertRefused(() -> AgentRequests.cancelReason(HttpData.ofUtf8("{\"why\": 1}")), 422,
