@@ -94,6 +94,13 @@ final class DevCommand implements Callable<Integer> {
         "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json client pay <job_id> 1.5",
         "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json client payment-status <job_id>",
         "  curl -s -H 'X-Api-Key: " + key + "' " + url + "/v1/account",
+        "Run an agent workflow (workflow.json: the README's Agent workflows Example 1;"
+            + " inputs.json: {\"query\":\"hi\",\"documents\":[\"a\"]}):",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + key
+            + " aitbc --output json agent create --name demo --workflow-file workflow.json",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + key
+            + " aitbc --output json agent execute <workflow_id> --inputs inputs.json",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json agent status <execution_id>",
         "With buf curl (gRPC, server reflection):",
         "  buf curl --protocol grpc --http2-prior-knowledge -H 'x-api-key: " + key + "' \\",
         "    -d '{\"payload_json\":\"{\\\"type\\\":\\\"embedding\\\",\\\"prompt\\\":\\\"hello grid\\\"}\"}' \\",

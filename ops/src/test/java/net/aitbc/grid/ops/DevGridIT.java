@@ -225,6 +225,49 @@ class DevGridIT {
     assertThat(balance()).isEqualByComparingTo(start.subtract(new java.math.BigDecimal("1.5")));
   }
 
+  /** The first JSON block after "Example 1" in the README's "Agent workflows". */
+  private static String readmeExampleOne() throws Exception {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("..", "README.md"));
+    int at = readme.indexOf("```json", readme.indexOf("Example 1", readme.indexOf("## Agent workflows")));
+    return readme.substring(at + "```json".length(), readme.indexOf("```", at + 1));
+  }
+
+  @Test
+  void readmeExampleOneRunsThroughTheAgentRoutesAsTheBannerSays() throws Exception {
+    assertThat(DevCommand.banner(grid)).contains("aitbc --output json agent create --name demo --workflow-file",
+        "aitbc --output json agent execute <workflow_id> --inputs inputs.json",
+        "aitbc --output json agent status <execution_id>");
+    // agent create --name demo --workflow-file workflow.json: the CLI's fields merged with the file's.
+    com.fasterxml.jackson.databind.node.ObjectNode create = JSON.createObjectNode().put("name", "demo")
+        .put("description", "").put("verification_level", "basic")
+        .put("workflow_id", java.util.UUID.randomUUID().toString())
+        .put("max_execution_time", 3600).put("max_cost_budget", 0.0);
+    create.putObject("inputs");
+    create.setAll((com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(readmeExampleOne()));
+    JsonNode workflow = post("/api/v1/agents/workflows", create.toString());
+    String workflowId = workflow.get("id").asText();
+    assertThat(workflow.get("step_count").asInt()).isEqualTo(3);
+
+    // agent execute <workflow_id> --inputs inputs.json, then agent status <execution_id> until it completes.
+    HttpResponse<String> started = send(HttpRequest.newBuilder(uri("/api/v1/agents/workflows/" + workflowId
+        + "/execute")).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+            "{\"verification_level\": \"basic\", \"workflow_id\": \"" + workflowId + "\","
+                + " \"inputs\": {\"query\": \"hi\", \"documents\": [\"a\", \"b\"]}, \"priority\": \"normal\","
+                + " \"timeout_seconds\": 3600}")));
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+    String executionId = JSON.readTree(started.body()).get("id").asText();
+    JsonNode done = await().atMost(60, TimeUnit.SECONDS).pollInterval(100, TimeUnit.MILLISECONDS)
+        .until(() -> get("/api/v1/agents/executions/" + executionId), s -> !s.get("status").asText().matches(
+            "pending|running"));
+    assertThat(done.get("status").asText()).as(done.toString()).isEqualTo("completed");
+    assertThat(done.get("progress").asInt()).isEqualTo(100);
+    assertThat(done.get("total_cost").isNumber()).isTrue();
+    JsonNode result = done.get("final_result");
+    assertThat(result.get("query")).hasSize(384);
+    assertThat(result.get("documents")).hasSize(2).allSatisfy(d -> assertThat(d.get("embedding")).hasSize(384));
+    assertThat(result.get("report").asText()).isEqualTo("embedded 'hi' and [\"a\",\"b\"]");
+  }
+
   @Test
   void gridAccountsDepositsWithAnAdminKeyOnceAndShowsTheBalance() throws Exception {
     String admin = grid.coordinator().createKey(net.aitbc.grid.coordinator.auth.Role.ADMIN, "ops-test");

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running bridge: an Armeria HTTP server that speaks the aitbc CLI's REST dialect and forwards
- * every call to the coordinator (JobService, ReceiptService, ExplorerService, PaymentService) over one
- * gRPC channel.
+ * every call to the coordinator (JobService, ReceiptService, ExplorerService, PaymentService,
+ * WorkflowService) over one gRPC channel.
  * It keeps no state.
  */
 public final class Bridge implements AutoCloseable {
@@ -96,6 +96,14 @@ public final class Bridge implements AutoCloseable {
           .decorator(delegate -> delegate.decorate(ApiKey::require))
           .exceptionHandlers(HttpErrors.exceptionHandler())
           .build(routes);
+    }
+    AgentRoutes agents = new AgentRoutes(client);
+    for (String prefix : AgentRoutes.PREFIXES) {
+      sb.annotatedService()
+          .pathPrefix(prefix)
+          .decorator(delegate -> delegate.decorate(ApiKey::require))
+          .exceptionHandlers(HttpErrors.exceptionHandler())
+          .build(agents);
     }
     HealthService health = new HealthService(client, config.env());
     sb.route().get("/health").build(health);

@@ -69,7 +69,17 @@ final class HttpErrors {
     /** A refund or a release of a payment. */
     SETTLE,
     /** The caller's balances and transfers, and a worker's earnings. */
-    ACCOUNT
+    ACCOUNT,
+    /** {@code POST /api/v1/agents/workflows}. */
+    AGENT_CREATE,
+    /** {@code POST /api/v1/agents/workflows/{id}/execute}. */
+    AGENT_EXECUTE,
+    /** The workflow and execution lists. */
+    AGENT_LIST,
+    /** One workflow by its id. */
+    WORKFLOW,
+    /** One execution by its id: its status, cancel, events. */
+    EXECUTION
   }
 
   /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
@@ -129,8 +139,14 @@ final class HttpErrors {
     return switch (status.getCode()) {
       case INVALID_ARGUMENT -> switch (call) {
         // The ledger routes validate their queries as the CLI's server does: 422.
-        case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER, PAY, SETTLE, ACCOUNT ->
-            response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
+        case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER, PAY, SETTLE, ACCOUNT, AGENT_CREATE,
+            AGENT_LIST -> response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
+        // The body cannot name another workflow than the path's: a malformed id there names none.
+        case AGENT_EXECUTE -> description.startsWith("workflow_id ")
+            ? response(HttpStatus.NOT_FOUND, "workflow not found")
+            : response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
+        case WORKFLOW -> response(HttpStatus.NOT_FOUND, "workflow not found");
+        case EXECUTION -> response(HttpStatus.NOT_FOUND, "execution not found");
         // Every value of a list request is a query parameter, and a bad one is a 400, as the bridge's own are.
         case LIST -> response(HttpStatus.BAD_REQUEST, JobRequests.inRestTerms(call, description));
         // The job id is these routes' only argument: one that is not an id names no job (the CLI expects 404).
@@ -177,7 +193,9 @@ final class HttpErrors {
       case JOB_RECEIPT -> RECEIPT_NOT_AVAILABLE;
       case TRANSACTION -> "transaction not found";
       case BLOCK -> "block not found";
-      case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT -> description;
+      // The coordinator's words name what is missing: "workflow … not found", "execution … not found".
+      case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT, AGENT_CREATE, AGENT_EXECUTE, AGENT_LIST, WORKFLOW,
+          EXECUTION -> description;
       // The CLI's server's words; the CLI prints "No payment found" / "not found" on any 404.
       case PAYMENT, SETTLE -> "Payment not found";
       case JOB_PAYMENT -> "No payment found for this job";

@@ -7,12 +7,14 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.QueryParams;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.sse.ServerSentEvent;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.annotation.Delete;
 import com.linecorp.armeria.server.annotation.Get;
 import com.linecorp.armeria.server.annotation.Param;
 import com.linecorp.armeria.server.annotation.Path;
 import com.linecorp.armeria.server.annotation.Post;
+import io.grpc.stub.ClientResponseObserver;
 import net.aitbc.grid.bridge.HttpErrors.ApiError;
 import net.aitbc.grid.bridge.HttpErrors.Call;
 import net.aitbc.grid.v1.CancelJobRequest;
@@ -26,6 +28,9 @@ import net.aitbc.grid.v1.GetJobResultResponse;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.ListJobsRequest;
 import net.aitbc.grid.v1.ListJobsResponse;
+import net.aitbc.grid.v1.WatchJobRequest;
+import net.aitbc.grid.v1.WatchJobResponse;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The CLI's job routes under {@code /v1/jobs}. Each is one gRPC call (or stream) to the
@@ -104,9 +109,19 @@ final class JobRoutes {
   /** {@code GET /v1/jobs/{job_id}/events}: server-sent {@code job} and {@code progress} events until the job ends. */
   @Get("/v1/jobs/{job_id}/events")
   public HttpResponse events(ServiceRequestContext ctx, @Param("job_id") String jobId, RequestHeaders headers) {
-    // A watch lasts as long as the job does.
-    ctx.clearRequestTimeout();
-    return JobEventStream.open(ctx, coordinator.stream(ApiKey.of(headers)), jobId);
+    WatchJobRequest watch = WatchJobRequest.newBuilder().setJobId(jobId).build();
+    JobServiceGrpc.JobServiceStub stub = coordinator.stream(ApiKey.of(headers));
+    return EventStream.open(ctx, Call.WATCH, JobRoutes::event,
+        (ClientResponseObserver<WatchJobRequest, WatchJobResponse> o) -> stub.watchJob(watch, o));
+  }
+
+  /** A {@code job} event (a JobDetail) or a {@code progress} event. */
+  private static @Nullable ServerSentEvent event(WatchJobResponse message) {
+    return switch (message.getEventCase()) {
+      case JOB -> EventStream.event("job", Json.text(JobJson.detailedView(message.getJob())));
+      case PROGRESS -> EventStream.event("progress", Json.text(JobJson.progress(message.getProgress())));
+      case EVENT_NOT_SET -> null;
+    };
   }
 
   private JobServiceGrpc.JobServiceStub jobs(RequestHeaders headers) {

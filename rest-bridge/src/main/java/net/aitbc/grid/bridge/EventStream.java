@@ -14,18 +14,17 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.CompletableFuture;
-import net.aitbc.grid.v1.JobServiceGrpc;
-import net.aitbc.grid.v1.WatchJobRequest;
-import net.aitbc.grid.v1.WatchJobResponse;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One {@code GET /v1/jobs/{id}/events} stream: WatchJob's messages as server-sent events. The HTTP
- * answer waits for the first message, so that an unknown job still gets a plain 404. Messages are
- * requested from the coordinator one at a time, after the HTTP client took the previous one: a slow
- * client slows its watch down instead of filling memory.
+ * One server-sent event stream of a coordinator's server stream (WatchJob, WatchExecution): each
+ * message becomes an event. The HTTP answer waits for the first message, so that an unknown id still
+ * gets a plain 404. Messages are requested from the coordinator one at a time, after the HTTP client
+ * took the previous one: a slow client slows its watch down instead of filling memory.
  */
-final class JobEventStream implements ClientResponseObserver<WatchJobRequest, WatchJobResponse> {
+final class EventStream<Q, R> implements ClientResponseObserver<Q, R> {
   /** No proxy may cache or buffer a live stream. */
   private static final ResponseHeaders HEADERS = ResponseHeaders.builder(HttpStatus.OK)
       .contentType(MediaType.EVENT_STREAM)
@@ -35,41 +34,53 @@ final class JobEventStream implements ClientResponseObserver<WatchJobRequest, Wa
   private final CompletableFuture<HttpResponse> response = new CompletableFuture<>();
   private final StreamWriter<ServerSentEvent> events = StreamMessage.streaming();
   private final ServiceRequestContext ctx;
-  private volatile @Nullable ClientCallStreamObserver<WatchJobRequest> call;
+  private final HttpErrors.Call call;
+  private final Function<R, @Nullable ServerSentEvent> toEvent;
+  private volatile @Nullable ClientCallStreamObserver<Q> grpcCall;
 
-  private JobEventStream(ServiceRequestContext ctx) {
+  private EventStream(ServiceRequestContext ctx, HttpErrors.Call call, Function<R, @Nullable ServerSentEvent> toEvent) {
     this.ctx = ctx;
+    this.call = call;
+    this.toEvent = toEvent;
   }
 
-  /** Starts watching {@code jobId} and answers with the event stream, or with the error it failed with. */
-  static HttpResponse open(ServiceRequestContext ctx, JobServiceGrpc.JobServiceStub stub, String jobId) {
-    JobEventStream stream = new JobEventStream(ctx);
-    stub.watchJob(WatchJobRequest.newBuilder().setJobId(jobId).build(), stream);
+  /**
+   * Starts the watch ({@code start} makes the gRPC call with the observer it is given) and answers
+   * with the event stream, or with the error it failed with (mapped as {@code call}'s). {@code toEvent}
+   * turns a message into an event, or null for none.
+   */
+  static <Q, R> HttpResponse open(ServiceRequestContext ctx, HttpErrors.Call call,
+      Function<R, @Nullable ServerSentEvent> toEvent, Consumer<ClientResponseObserver<Q, R>> start) {
+    // A watch lasts as long as what it watches.
+    ctx.clearRequestTimeout();
+    EventStream<Q, R> stream = new EventStream<>(ctx, call, toEvent);
+    start.accept(stream);
     return HttpResponse.of(stream.response);
   }
 
+  /** An event named {@code name} whose data is {@code data}. */
+  static ServerSentEvent event(String name, String data) {
+    return ServerSentEvent.builder().event(name).data(data).build();
+  }
+
   @Override
-  public void beforeStart(ClientCallStreamObserver<WatchJobRequest> requestStream) {
-    call = requestStream;
+  public void beforeStart(ClientCallStreamObserver<Q> requestStream) {
+    grpcCall = requestStream;
     requestStream.disableAutoRequestWithInitial(1);
     // However the HTTP exchange ends (stream done, client gone, server closing), the watch ends too.
     ctx.log().whenComplete().thenRun(() -> requestStream.cancel("the HTTP exchange ended", null));
   }
 
   @Override
-  public void onNext(WatchJobResponse message) {
-    ServerSentEvent event = switch (message.getEventCase()) {
-      case JOB -> event("job", Json.text(JobJson.detailedView(message.getJob())));
-      case PROGRESS -> event("progress", Json.text(JobJson.progress(message.getProgress())));
-      case EVENT_NOT_SET -> null;
-    };
+  public void onNext(R message) {
+    ServerSentEvent event = toEvent.apply(message);
     if (event != null) {
       events.tryWrite(event);
     }
     if (!response.isDone()) {
       response.complete(ServerSentEvents.fromPublisher(HEADERS, events));
     }
-    ClientCallStreamObserver<WatchJobRequest> c = call;
+    ClientCallStreamObserver<Q> c = grpcCall;
     if (c != null) {
       events.whenConsumed().thenRun(() -> c.request(1));
     }
@@ -79,7 +90,7 @@ final class JobEventStream implements ClientResponseObserver<WatchJobRequest, Wa
   public void onError(Throwable t) {
     if (!response.isDone()) {
       events.abort();
-      response.complete(HttpErrors.fromFailure(t, HttpErrors.Call.WATCH));
+      response.complete(HttpErrors.fromFailure(t, call));
       return;
     }
     // Headers are gone already: say why the stream ends early, then end it.
@@ -96,9 +107,5 @@ final class JobEventStream implements ClientResponseObserver<WatchJobRequest, Wa
     if (!response.isDone()) {
       response.complete(ServerSentEvents.fromPublisher(HEADERS, events));
     }
-  }
-
-  private static ServerSentEvent event(String name, String data) {
-    return ServerSentEvent.builder().event(name).data(data).build();
   }
 }
