@@ -145,10 +145,15 @@ class WorkflowServiceIT {
     StatusRuntimeException missing = refusal(() -> execute(alice, wf, "{}"));
     assertThat(missing.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(missing.getStatus().getDescription()).startsWith("inputs.text: is required");
-    StatusRuntimeException tooLong = refusal(() -> alice.executeWorkflow(ExecuteWorkflowRequest.newBuilder()
+    // A timeout longer than the workflow's max_execution_time is cut to it.
+    var longer = alice.executeWorkflow(ExecuteWorkflowRequest.newBuilder()
         .setWorkflowId(wf).setInputsJson("{\"text\":\"t\"}")
-        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(61)).build()));
-    assertThat(tooLong.getStatus().getDescription()).contains("max_execution_time of 60 s");
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(3600)).build()).getExecution();
+    assertThat(longer.getDeadline().getSeconds() - longer.getCreateTime().getSeconds()).isBetween(59L, 61L);
+    StatusRuntimeException zero = refusal(() -> alice.executeWorkflow(ExecuteWorkflowRequest.newBuilder()
+        .setWorkflowId(wf).setInputsJson("{\"text\":\"t\"}")
+        .setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(0).setNanos(-1)).build()));
+    assertThat(zero.getStatus().getDescription()).startsWith("timeout must be at least 1 s");
     assertThat(refusal(() -> execute(alice, wf, "[1]")).getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(refusal(() -> execute(alice, "nope", "{}")).getStatus().getCode())
         .isEqualTo(Status.Code.INVALID_ARGUMENT);
