@@ -69,7 +69,9 @@ final class HttpErrors {
     /** A refund or a release of a payment. */
     SETTLE,
     /** The caller's balances and transfers, and a worker's earnings. */
-    ACCOUNT
+    ACCOUNT,
+    /** The agent network routes. */
+    NETWORK
   }
 
   /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
@@ -129,7 +131,7 @@ final class HttpErrors {
     return switch (status.getCode()) {
       case INVALID_ARGUMENT -> switch (call) {
         // The ledger routes validate their queries as the CLI's server does: 422.
-        case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER, PAY, SETTLE, ACCOUNT ->
+        case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER, PAY, SETTLE, ACCOUNT, NETWORK ->
             response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
         // Every value of a list request is a query parameter, and a bad one is a 400, as the bridge's own are.
         case LIST -> response(HttpStatus.BAD_REQUEST, JobRequests.inRestTerms(call, description));
@@ -177,7 +179,7 @@ final class HttpErrors {
       case JOB_RECEIPT -> RECEIPT_NOT_AVAILABLE;
       case TRANSACTION -> "transaction not found";
       case BLOCK -> "block not found";
-      case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT -> description;
+      case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT, NETWORK -> description;
       // The CLI's server's words; the CLI prints "No payment found" / "not found" on any 404.
       case PAYMENT, SETTLE -> "Payment not found";
       case JOB_PAYMENT -> "No payment found for this job";

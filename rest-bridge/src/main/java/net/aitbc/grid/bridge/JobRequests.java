@@ -171,6 +171,7 @@ final class JobRequests {
       case LIST -> LIST_FIELDS;
       case RECEIPTS, BLOCKS, PROOF, LEDGER -> LedgerRequests.FIELDS;
       case PAY, SETTLE, ACCOUNT -> PaymentRequests.FIELDS;
+      case NETWORK -> NetworkRequests.FIELDS;
       case READ, RESULT, CANCEL, WATCH, JOB_RECEIPT, TRANSACTION, VERIFY, BLOCK, PAYMENT, JOB_PAYMENT -> Map.of();
     };
     int end = 0;
