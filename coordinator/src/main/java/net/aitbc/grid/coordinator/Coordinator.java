@@ -46,11 +46,14 @@ import net.aitbc.grid.coordinator.store.AccountStore;
 import net.aitbc.grid.coordinator.store.EarningsStore;
 import net.aitbc.grid.coordinator.store.EngineStore;
 import net.aitbc.grid.coordinator.store.ExecutionStore;
+import net.aitbc.grid.coordinator.store.NetworkRunStore;
+import net.aitbc.grid.coordinator.store.NetworkStore;
 import net.aitbc.grid.coordinator.store.WorkflowListener;
 import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.workflow.ExecutionEvents;
+import net.aitbc.grid.coordinator.workflow.NetworkEngine;
 import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
@@ -146,7 +149,8 @@ public final class Coordinator implements AutoCloseable {
             core.stores.receipts(), core.ledger))
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
         .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.executionEvents,
-            core.events, core.scheduler, core.registry, core.revocations, core.executor))
+            core.events, core.scheduler, core.registry, core.revocations, core.executor, core.networks,
+            core.networkEngine))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Older grpcurl builds only speak v1alpha reflection.
@@ -238,6 +242,8 @@ public final class Coordinator implements AutoCloseable {
     private final ExecutionStore executions;
     private final ExecutionEvents executionEvents = new ExecutionEvents();
     private final WorkflowEngine engine;
+    private final NetworkStore networks;
+    private final NetworkEngine networkEngine;
     private final WorkflowListener workflowListener;
 
     private Core(CoordinatorConfig config, DSLContext dsl) {
@@ -266,11 +272,16 @@ public final class Coordinator implements AutoCloseable {
       this.executions = new ExecutionStore(dsl);
       this.engine = new WorkflowEngine(new EngineStore(dsl), new StepJobSubmitter(config, scheduler),
           stores.keys()::findById, config.sweepInterval());
-      this.workflowListener = new WorkflowListener(config.dbUrl(), config.dbUser(), config.dbPassword(), engine::wake,
-          executionEvents::changed, () -> {
-            engine.wake();
-            executionEvents.changedAll();
-          });
+      this.networks = new NetworkStore(dsl);
+      this.networkEngine = new NetworkEngine(new NetworkRunStore(dsl), executions, config.sweepInterval());
+      this.workflowListener = new WorkflowListener(config.dbUrl(), config.dbUser(), config.dbPassword(), () -> {
+        engine.wake();
+        networkEngine.wake();
+      }, executionEvents::changed, () -> {
+        engine.wake();
+        networkEngine.wake();
+        executionEvents.changedAll();
+      });
     }
 
     /** Reports every service as serving (health checks). */
@@ -288,6 +299,7 @@ public final class Coordinator implements AutoCloseable {
     @Override
     public void close() {
       workflowListener.close();
+      networkEngine.close();
       engine.close();
       scheduler.close();
       if (sealer != null) {

@@ -21,10 +21,10 @@ import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkflowServiceGrpc;
 
 /**
- * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService, WorkflowService and health
- * service, seen from the bridge: every call carries the HTTP client's API key as {@code x-api-key}
- * metadata, and every unary call a deadline. Calls do not wait for the channel to be ready, so that a
- * coordinator that is down gets a quick 503.
+ * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService, WorkflowService and
+ * health service, seen from the bridge: every call carries the HTTP client's API key as
+ * {@code x-api-key} metadata, and every unary call a deadline. Calls do not wait for the channel to be
+ * ready, so that a coordinator that is down gets a quick 503.
  */
 final class CoordinatorClient {
   private static final Metadata.Key<String> API_KEY = Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER);

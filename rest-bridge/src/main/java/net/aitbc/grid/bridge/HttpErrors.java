@@ -79,7 +79,9 @@ final class HttpErrors {
     /** One workflow by its id. */
     WORKFLOW,
     /** One execution by its id: its status, cancel, events. */
-    EXECUTION
+    EXECUTION,
+    /** The agent network routes. */
+    NETWORK
   }
 
   /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
@@ -140,7 +142,7 @@ final class HttpErrors {
       case INVALID_ARGUMENT -> switch (call) {
         // The ledger routes validate their queries as the CLI's server does: 422.
         case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER, PAY, SETTLE, ACCOUNT, AGENT_CREATE,
-            AGENT_LIST -> response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
+            AGENT_LIST, NETWORK -> response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
         // The body cannot name another workflow than the path's: a malformed id there names none.
         case AGENT_EXECUTE -> description.startsWith("workflow_id ")
             ? response(HttpStatus.NOT_FOUND, "workflow not found")
@@ -195,7 +197,7 @@ final class HttpErrors {
       case BLOCK -> "block not found";
       // The coordinator's words name what is missing: "workflow … not found", "execution … not found".
       case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT, AGENT_CREATE, AGENT_EXECUTE, AGENT_LIST, WORKFLOW,
-          EXECUTION -> description;
+          EXECUTION, NETWORK -> description;
       // The CLI's server's words; the CLI prints "No payment found" / "not found" on any 404.
       case PAYMENT, SETTLE -> "Payment not found";
       case JOB_PAYMENT -> "No payment found for this job";

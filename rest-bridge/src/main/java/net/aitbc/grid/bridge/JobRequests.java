@@ -172,6 +172,7 @@ final class JobRequests {
       case RECEIPTS, BLOCKS, PROOF, LEDGER -> LedgerRequests.FIELDS;
       case PAY, SETTLE, ACCOUNT -> PaymentRequests.FIELDS;
       case AGENT_CREATE, AGENT_EXECUTE, AGENT_LIST, WORKFLOW, EXECUTION -> AgentRequests.FIELDS;
+      case NETWORK -> NetworkRequests.FIELDS;
       case READ, RESULT, CANCEL, WATCH, JOB_RECEIPT, TRANSACTION, VERIFY, BLOCK, PAYMENT, JOB_PAYMENT -> Map.of();
     };
     int end = 0;

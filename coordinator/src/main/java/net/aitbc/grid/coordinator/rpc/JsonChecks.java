@@ -12,6 +12,7 @@ import java.math.BigDecimal;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Parses the JSON objects clients and workers send, and refuses what PostgreSQL's jsonb would
@@ -41,6 +42,26 @@ final class JsonChecks {
 
   /** Parses {@code text} as a storable JSON object; {@code field} names it in errors. */
   static ObjectNode object(String text, String field, int maxChars) throws Invalid {
+    JsonNode node = parse(text, field, maxChars);
+    if (node == null || !node.isObject()) {
+      throw new Invalid(field + " must be a JSON object, not "
+          + (node == null ? "nothing" : node.getNodeType().name().toLowerCase(Locale.ROOT)));
+    }
+    checkStorable(node, field);
+    return (ObjectNode) node;
+  }
+
+  /** Parses {@code text} as a storable JSON value of any kind; {@code field} names it in errors. */
+  static JsonNode value(String text, String field, int maxChars) throws Invalid {
+    JsonNode node = parse(text, field, maxChars);
+    if (node == null) {
+      throw new Invalid(field + " must be a JSON value, not nothing");
+    }
+    checkStorable(node, field);
+    return node;
+  }
+
+  private static @Nullable JsonNode parse(String text, String field, int maxChars) throws Invalid {
     if (text.length() > maxChars) {
       throw new Invalid(field + " is " + text.length() + " characters; the limit is " + maxChars);
     }
@@ -50,12 +71,7 @@ final class JsonChecks {
     } catch (JacksonException e) {
       throw new Invalid(field + " is not valid JSON: " + e.getOriginalMessage());
     }
-    if (node == null || !node.isObject()) {
-      throw new Invalid(field + " must be a JSON object, not "
-          + (node == null ? "nothing" : node.getNodeType().name().toLowerCase(Locale.ROOT)));
-    }
-    checkStorable(node, field);
-    return (ObjectNode) node;
+    return node == null || node.isMissingNode() ? null : node;
   }
 
   private static void checkStorable(JsonNode node, String path) throws Invalid {

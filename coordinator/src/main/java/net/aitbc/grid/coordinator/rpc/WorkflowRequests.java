@@ -118,19 +118,23 @@ final class WorkflowRequests {
   }
 
   private static int priority(ExecuteWorkflowRequest r) {
-    if (r.hasPriority()) {
-      if (r.getPriority() < 0 || r.getPriority() > 9) {
-        throw invalid("priority must be between 0 and 9, not " + r.getPriority());
+    return priority(r.hasPriority(), r.getPriority(), r.getPriorityName());
+  }
+
+  /** A priority given as a number (when {@code given}) or a name; 5 when neither. */
+  static int priority(boolean given, int priority, String name) {
+    if (given) {
+      if (priority < 0 || priority > 9) {
+        throw invalid("priority must be between 0 and 9, not " + priority);
       }
-      return r.getPriority();
+      return priority;
     }
-    if (r.getPriorityName().isBlank()) {
+    if (name.isBlank()) {
       return 5;
     }
-    Integer named = PRIORITY_NAMES.get(r.getPriorityName().strip().toLowerCase(java.util.Locale.ROOT));
+    Integer named = PRIORITY_NAMES.get(name.strip().toLowerCase(java.util.Locale.ROOT));
     if (named == null) {
-      throw invalid("priority_name must be low, normal or high, not '" + GrpcErrors.abbreviate(r.getPriorityName())
-          + "'");
+      throw invalid("priority_name must be low, normal or high, not '" + GrpcErrors.abbreviate(name) + "'");
     }
     return named;
   }
@@ -147,7 +151,7 @@ final class WorkflowRequests {
     return v;
   }
 
-  private static @Nullable String requestId(String text) {
+  static @Nullable String requestId(String text) {
     if (text.isEmpty()) {
       return null;
     }
@@ -155,7 +159,7 @@ final class WorkflowRequests {
     return text;
   }
 
-  private static void text(String value, String field, int max) {
+  static void text(String value, String field, int max) {
     try {
       JsonChecks.checkText(value, field, max);
     } catch (JsonChecks.Invalid e) {

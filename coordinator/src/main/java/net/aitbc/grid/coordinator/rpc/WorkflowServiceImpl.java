@@ -19,10 +19,12 @@ import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.ExecutionStore;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.NetworkStore;
 import net.aitbc.grid.coordinator.store.StoredExecution;
 import net.aitbc.grid.coordinator.store.StoredWorkflow;
 import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.workflow.ExecutionEvents;
+import net.aitbc.grid.coordinator.workflow.NetworkEngine;
 import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
 import net.aitbc.grid.v1.CancelExecutionRequest;
 import net.aitbc.grid.v1.CancelExecutionResponse;
@@ -56,7 +58,8 @@ import net.aitbc.grid.v1.WorkflowServiceGrpc;
  * Agent workflows: a client creates workflows and executes its own (and public ones); its executions
  * run in the {@link WorkflowEngine}, and only it sees them: another client's workflow or execution
  * is NOT_FOUND. Step types are checked against the built-in types and those that connected workers
- * offer now. Execution receipts and networks are a later stage's: UNIMPLEMENTED for now.
+ * offer now. Networks of workflows are {@link NetworkCalls}'. Execution receipts are a later stage's:
+ * UNIMPLEMENTED for now.
  */
 public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   /** Job types a definition may name whatever workers are connected. */
@@ -73,12 +76,16 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
   private final SessionRegistry registry;
   private final Revocations revocations;
   private final Executor blocking;
+  private final NetworkCalls networks;
   private final JobIds ids = new JobIds();
 
-  /** The service over these parts; {@code blocking} runs database reads for watchers. */
+  /**
+   * The service over these parts; {@code blocking} runs database reads for watchers, networks run in
+   * {@code networkEngine}.
+   */
   public WorkflowServiceImpl(WorkflowStore workflows, ExecutionStore executions, WorkflowEngine engine,
       ExecutionEvents events, JobEvents jobEvents, Scheduler scheduler, SessionRegistry registry,
-      Revocations revocations, Executor blocking) {
+      Revocations revocations, Executor blocking, NetworkStore networkStore, NetworkEngine networkEngine) {
     this.workflows = requireNonNull(workflows, "workflows");
     this.executions = requireNonNull(executions, "executions");
     this.engine = requireNonNull(engine, "engine");
@@ -88,6 +95,7 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
     this.registry = requireNonNull(registry, "registry");
     this.revocations = requireNonNull(revocations, "revocations");
     this.blocking = requireNonNull(blocking, "blocking");
+    this.networks = new NetworkCalls(networkStore, workflows, networkEngine);
   }
 
   @Override
@@ -216,22 +224,22 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
 
   @Override
   public void createNetwork(CreateNetworkRequest request, StreamObserver<CreateNetworkResponse> out) {
-    out.onError(unimplemented("agent networks"));
+    GrpcErrors.answer(out, () -> networks.create(request, caller()));
   }
 
   @Override
   public void executeNetwork(ExecuteNetworkRequest request, StreamObserver<ExecuteNetworkResponse> out) {
-    out.onError(unimplemented("agent networks"));
+    GrpcErrors.answer(out, () -> networks.execute(request, caller()));
   }
 
   @Override
   public void getNetworkStatus(GetNetworkStatusRequest request, StreamObserver<GetNetworkStatusResponse> out) {
-    out.onError(unimplemented("agent networks"));
+    GrpcErrors.answer(out, () -> networks.status(request, caller()));
   }
 
   @Override
   public void optimizeNetwork(OptimizeNetworkRequest request, StreamObserver<OptimizeNetworkResponse> out) {
-    out.onError(unimplemented("agent networks"));
+    GrpcErrors.answer(out, () -> networks.optimize(request, caller()));
   }
 
   private static RuntimeException unimplemented(String what) {

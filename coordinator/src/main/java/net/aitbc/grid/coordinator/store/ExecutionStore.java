@@ -42,39 +42,42 @@ public final class ExecutionStore {
   /** Stores a pending execution and its first wake-up; a retry with the same request id returns the first. */
   public Started start(NewExecution e) {
     OffsetDateTime now = JobStore.now();
-    return Database.transaction(dsl, tx -> {
-      Optional<StoredExecution> inserted = tx.insertInto(EXECUTION)
-          .set(EXECUTION.EXECUTION_ID, e.executionId())
-          .set(EXECUTION.WORKFLOW_ID, e.workflowId())
-          .set(EXECUTION.CLIENT_ID, e.clientId())
-          .set(EXECUTION.KEY_ID, e.keyId())
-          .set(EXECUTION.REQUEST_ID, e.requestId())
-          .set(EXECUTION.STATUS, ExecutionStatus.pending)
-          .set(EXECUTION.INPUTS, JSONB.valueOf(e.inputsJson()))
-          .set(EXECUTION.PRIORITY, (short) e.priority())
-          .set(EXECUTION.VERIFICATION_LEVEL, e.verificationLevel())
-          .set(EXECUTION.TIMEOUT_S, e.timeoutSeconds())
-          .set(EXECUTION.DEADLINE, now.plusSeconds(e.timeoutSeconds()))
-          .set(EXECUTION.MAX_COST_BUDGET, e.maxCostBudget())
-          .set(EXECUTION.TOTAL_COST, BigDecimal.ZERO)
-          .set(EXECUTION.PROGRESS, (short) 0)
-          .set(EXECUTION.CURRENT_STEP, 0)
-          .set(EXECUTION.TOTAL_STEPS, e.steps().size())
-          .set(EXECUTION.STEPS, Snapshots.write(e.steps()))
-          .set(EXECUTION.CREATED_AT, now)
-          .set(EXECUTION.UPDATED_AT, now)
-          .onConflict(EXECUTION.CLIENT_ID, EXECUTION.REQUEST_ID).where(EXECUTION.REQUEST_ID.isNotNull())
-          .doNothing()
-          .returning()
-          .fetchOptional(ExecutionStore::toExecution);
-      if (inserted.isPresent()) {
-        wake(tx, e.executionId(), now);
-        return new Started(inserted.get(), false);
-      }
-      return new Started(tx.selectFrom(EXECUTION)
-          .where(EXECUTION.CLIENT_ID.eq(e.clientId()), EXECUTION.REQUEST_ID.eq(e.requestId()))
-          .fetchSingle(ExecutionStore::toExecution), true);
-    });
+    return Database.transaction(dsl, tx -> start(tx, e, now));
+  }
+
+  /** {@link #start(NewExecution)} in the caller's transaction {@code tx}, at {@code now}. */
+  static Started start(DSLContext tx, NewExecution e, OffsetDateTime now) {
+    Optional<StoredExecution> inserted = tx.insertInto(EXECUTION)
+        .set(EXECUTION.EXECUTION_ID, e.executionId())
+        .set(EXECUTION.WORKFLOW_ID, e.workflowId())
+        .set(EXECUTION.CLIENT_ID, e.clientId())
+        .set(EXECUTION.KEY_ID, e.keyId())
+        .set(EXECUTION.REQUEST_ID, e.requestId())
+        .set(EXECUTION.STATUS, ExecutionStatus.pending)
+        .set(EXECUTION.INPUTS, JSONB.valueOf(e.inputsJson()))
+        .set(EXECUTION.PRIORITY, (short) e.priority())
+        .set(EXECUTION.VERIFICATION_LEVEL, e.verificationLevel())
+        .set(EXECUTION.TIMEOUT_S, e.timeoutSeconds())
+        .set(EXECUTION.DEADLINE, now.plusSeconds(e.timeoutSeconds()))
+        .set(EXECUTION.MAX_COST_BUDGET, e.maxCostBudget())
+        .set(EXECUTION.TOTAL_COST, BigDecimal.ZERO)
+        .set(EXECUTION.PROGRESS, (short) 0)
+        .set(EXECUTION.CURRENT_STEP, 0)
+        .set(EXECUTION.TOTAL_STEPS, e.steps().size())
+        .set(EXECUTION.STEPS, Snapshots.write(e.steps()))
+        .set(EXECUTION.CREATED_AT, now)
+        .set(EXECUTION.UPDATED_AT, now)
+        .onConflict(EXECUTION.CLIENT_ID, EXECUTION.REQUEST_ID).where(EXECUTION.REQUEST_ID.isNotNull())
+        .doNothing()
+        .returning()
+        .fetchOptional(ExecutionStore::toExecution);
+    if (inserted.isPresent()) {
+      wake(tx, e.executionId(), now);
+      return new Started(inserted.get(), false);
+    }
+    return new Started(tx.selectFrom(EXECUTION)
+        .where(EXECUTION.CLIENT_ID.eq(e.clientId()), EXECUTION.REQUEST_ID.eq(e.requestId()))
+        .fetchSingle(ExecutionStore::toExecution), true);
   }
 
   /** A client's execution. */

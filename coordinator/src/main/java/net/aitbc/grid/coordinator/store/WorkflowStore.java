@@ -9,7 +9,10 @@ import static org.jooq.impl.DSL.selectOne;
 import static org.jooq.impl.DSL.val;
 
 import java.time.OffsetDateTime;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import net.aitbc.grid.db.enums.ExecutionStatus;
@@ -75,6 +78,15 @@ public final class WorkflowStore {
         .fetchOptional(WorkflowStore::toWorkflow);
   }
 
+  /** The workflows among {@code ids} that {@code clientId} may read, by id (those it may not are absent). */
+  public Map<UUID, StoredWorkflow> find(Collection<UUID> ids, String clientId) {
+    Map<UUID, StoredWorkflow> out = new HashMap<>();
+    dsl.selectFrom(WORKFLOW)
+        .where(WORKFLOW.WORKFLOW_ID.in(ids), readableBy(clientId))
+        .forEach(r -> out.put(r.getWorkflowId(), toWorkflow(r)));
+    return out;
+  }
+
   /**
    * Which workflows a page lists; null parts filter nothing.
    *
@@ -115,7 +127,7 @@ public final class WorkflowStore {
     return WORKFLOW.CLIENT_ID.eq(clientId).or(WORKFLOW.IS_PUBLIC.isTrue());
   }
 
-  private static StoredWorkflow toWorkflow(WorkflowRecord r) {
+  static StoredWorkflow toWorkflow(WorkflowRecord r) {
     return new StoredWorkflow(r.getWorkflowId(), r.getClientId(), r.getName(), r.getDescription(), r.getDefinition(),
         r.getStepCount(), r.getVerificationLevel(), r.getMaxExecutionS(), r.getMaxCostBudget(),
         List.of(r.getTags()), r.getIsPublic(), r.getVersion(), r.getCreatedAt(), r.getUpdatedAt());
