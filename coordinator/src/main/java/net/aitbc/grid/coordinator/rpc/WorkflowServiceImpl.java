@@ -56,7 +56,8 @@ import net.aitbc.grid.v1.WorkflowServiceGrpc;
  * Agent workflows: a client creates workflows and executes its own (and public ones); its executions
  * run in the {@link WorkflowEngine}, and only it sees them: another client's workflow or execution
  * is NOT_FOUND. Step types are checked against the built-in types and those that connected workers
- * offer now. Execution receipts and networks are a later stage's: UNIMPLEMENTED for now.
+ * offer now. An ended execution has a signed receipt ({@link ExecutionReceiptReader}). Networks are a
+ * later stage's: UNIMPLEMENTED for now.
  */
 public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   /** Job types a definition may name whatever workers are connected. */
@@ -73,12 +74,13 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
   private final SessionRegistry registry;
   private final Revocations revocations;
   private final Executor blocking;
+  private final ExecutionReceiptReader receipts;
   private final JobIds ids = new JobIds();
 
   /** The service over these parts; {@code blocking} runs database reads for watchers. */
   public WorkflowServiceImpl(WorkflowStore workflows, ExecutionStore executions, WorkflowEngine engine,
       ExecutionEvents events, JobEvents jobEvents, Scheduler scheduler, SessionRegistry registry,
-      Revocations revocations, Executor blocking) {
+      Revocations revocations, Executor blocking, ExecutionReceiptReader receipts) {
     this.workflows = requireNonNull(workflows, "workflows");
     this.executions = requireNonNull(executions, "executions");
     this.engine = requireNonNull(engine, "engine");
@@ -88,6 +90,7 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
     this.registry = requireNonNull(registry, "registry");
     this.revocations = requireNonNull(revocations, "revocations");
     this.blocking = requireNonNull(blocking, "blocking");
+    this.receipts = requireNonNull(receipts, "receipts");
   }
 
   @Override
@@ -211,7 +214,8 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
   @Override
   public void getExecutionReceipt(GetExecutionReceiptRequest request,
       StreamObserver<GetExecutionReceiptResponse> out) {
-    out.onError(unimplemented("execution receipts"));
+    GrpcErrors.answer(out, () -> GetExecutionReceiptResponse.newBuilder()
+        .setReceipt(receipts.of(execution(request.getExecutionId(), caller().clientId()))).build());
   }
 
   @Override
