@@ -18,9 +18,10 @@ import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
+import net.aitbc.grid.v1.WorkflowServiceGrpc;
 
 /**
- * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService and health service, seen from the bridge: every call carries the
+ * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService, WorkflowService and health service, seen from the bridge: every call carries the
  * HTTP client's API key as {@code x-api-key} metadata, and every unary call a deadline. Calls do not
  * wait for the channel to be ready, so that a coordinator that is down gets a quick 503.
  */
@@ -61,6 +62,12 @@ final class CoordinatorClient {
   /** The PaymentService stub for unary calls on behalf of the holder of {@code apiKey}. */
   PaymentServiceGrpc.PaymentServiceStub payments(String apiKey) {
     return withKey(PaymentServiceGrpc.newStub(channel), apiKey)
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The WorkflowService stub for unary calls on behalf of the holder of {@code apiKey}. */
+  WorkflowServiceGrpc.WorkflowServiceStub workflows(String apiKey) {
+    return withKey(WorkflowServiceGrpc.newStub(channel), apiKey)
         .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
   }
 
