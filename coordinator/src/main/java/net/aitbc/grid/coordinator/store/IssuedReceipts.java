@@ -13,9 +13,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The receipts one transaction issues, gathered as it goes (a job's as it completes, a payment's as
  * it is released or refunded, an execution's as it ends) and stored together by {@link #store}, the
- * transaction's last step:
- * the ledger's counter row is then locked after every other row the transaction locks, and held
- * only until the commit. Without a maker (no signing key) nothing is issued.
+ * transaction's last step: the ledger's counter row is then locked after every other row the
+ * transaction locks, and held only until the commit. Without a maker (no signing key) nothing is
+ * issued.
  */
 final class IssuedReceipts {
   private final @Nullable ReceiptMaker maker;
@@ -41,7 +41,7 @@ final class IssuedReceipts {
     }
     Map<UUID, UUID> jobReceipts = new HashMap<>();
     for (NewReceipt r : receipts) {
-      if (r.paymentId() == null) {
+      if (r.paymentId() == null && r.jobId() != null) {
         jobReceipts.put(r.jobId(), r.receiptId());
       }
     }
