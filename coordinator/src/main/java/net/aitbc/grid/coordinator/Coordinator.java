@@ -33,6 +33,7 @@ import net.aitbc.grid.coordinator.metrics.MetricsHttpServer;
 import net.aitbc.grid.coordinator.rpc.ExplorerServiceImpl;
 import net.aitbc.grid.coordinator.rpc.JobServiceImpl;
 import net.aitbc.grid.coordinator.rpc.PaymentServiceImpl;
+import net.aitbc.grid.coordinator.rpc.ExecutionReceiptReader;
 import net.aitbc.grid.coordinator.rpc.ReceiptServiceImpl;
 import net.aitbc.grid.coordinator.rpc.StepJobSubmitter;
 import net.aitbc.grid.coordinator.rpc.WorkerServiceImpl;
@@ -150,7 +151,7 @@ public final class Coordinator implements AutoCloseable {
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
         .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.executionEvents,
             core.events, core.scheduler, core.registry, core.revocations, core.executor, core.networks,
-            core.networkEngine))
+            core.networkEngine, new ExecutionReceiptReader(core.stores.receipts(), core.ledger)))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Older grpcurl builds only speak v1alpha reflection.
@@ -269,8 +270,8 @@ public final class Coordinator implements AutoCloseable {
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
       this.escrowSweeper = new EscrowSweeper(payments, config.sweepInterval().multipliedBy(10));
       this.workflows = new WorkflowStore(dsl);
-      this.executions = new ExecutionStore(dsl);
-      this.engine = new WorkflowEngine(new EngineStore(dsl), new StepJobSubmitter(config, scheduler),
+      this.executions = new ExecutionStore(dsl, receipts);
+      this.engine = new WorkflowEngine(new EngineStore(dsl, receipts), new StepJobSubmitter(config, scheduler),
           stores.keys()::findById, config.sweepInterval());
       this.networks = new NetworkStore(dsl);
       this.networkEngine = new NetworkEngine(new NetworkRunStore(dsl), executions, config.sweepInterval());

@@ -8,8 +8,8 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The checks of a signed receipt, a job's (contract §6) or a payment's ({@link PaymentReceipts}),
- * and its leaf in the ledger.
+ * The checks of a signed receipt, a job's (contract §6), a payment's ({@link PaymentReceipts}) or an
+ * execution's ({@link ExecutionReceipts}), and its leaf in the ledger.
  */
 public final class Receipts {
   private static final String WORKER = "metadata.worker";
@@ -20,11 +20,15 @@ public final class Receipts {
    * Problems with a signed receipt (empty = valid), each naming the field: its signature against
    * {@code coordinator}, its fields and their types, and for a job's, the worker's attestation in
    * metadata.worker when there is one (same job, worker = provider, hash of metadata.result,
-   * signature verifies). A payment's is checked by {@link PaymentReceipts}' rules.
+   * signature verifies). A payment's is checked by {@link PaymentReceipts}' rules, an execution's by
+   * {@link ExecutionReceipts}'.
    */
   public static List<String> check(ObjectNode receipt, @Nullable VerifyingKey coordinator) {
     if (PaymentReceipts.isPayment(receipt)) {
       return PaymentReceipts.check(receipt, coordinator);
+    }
+    if (ExecutionReceipts.isExecution(receipt)) {
+      return ExecutionReceipts.check(receipt, coordinator);
     }
     List<String> problems = new ArrayList<>(Signatures.check(receipt, coordinator));
     Fields fields = new Fields("", problems);

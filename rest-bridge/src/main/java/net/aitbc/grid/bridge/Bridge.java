@@ -91,7 +91,7 @@ public final class Bridge implements AutoCloseable {
         .gracefulShutdown(GracefulShutdown.builder().quietPeriod(QUIET_PERIOD).timeout(SHUTDOWN_TIMEOUT).build())
         .errorHandler(HttpErrors.serverErrorHandler(config.maxRequestBytes()));
     for (Object routes : List.of(new JobRoutes(client), new ReceiptRoutes(client), new ExplorerRoutes(client),
-        new PaymentRoutes(client), new AgentNetworkRoutes(client))) {
+        new PaymentRoutes(client), new AgentNetworkRoutes(client), new AgentReceiptRoutes(client))) {
       sb.annotatedService()
           .decorator(delegate -> delegate.decorate(ApiKey::require))
           .exceptionHandlers(HttpErrors.exceptionHandler())

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import net.aitbc.grid.bridge.Grid.Reply;
+import net.aitbc.grid.v1.VerificationLevel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,15 @@ class NoReceiptsIT {
     assertThat(grid.get("/v1/jobs/" + jobId + "/receipt", grid.clientKey).assertError(404))
         .isEqualTo("receipt not available");
     assertThat(ok(grid, "/v1/jobs/" + jobId + "/receipts", grid.clientKey).get("items")).isEmpty();
+  }
+
+  @Test
+  void anEndedExecutionHasNoReceiptAndTheAgentRouteSaysWhy() {
+    // No steps: it completes at once.
+    String id = AgentWorkflows.execute(grid, grid.clientKey, "{}", VerificationLevel.VERIFICATION_LEVEL_BASIC);
+    assertThat(AgentWorkflows.ended(grid, grid.clientKey, id).getReceiptId()).isEmpty();
+    assertThat(grid.get("/api/v1/agents/executions/" + id + "/receipt", grid.clientKey).assertError(404))
+        .isEqualTo("execution " + id + " has no receipt: this coordinator issues no receipts (it has no signing key)");
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import net.aitbc.grid.coordinator.store.LedgerStore;
 import net.aitbc.grid.coordinator.store.LedgerStore.NodeKey;
@@ -71,6 +72,11 @@ public final class Ledger {
     sig.put("key_id", key.keyId());
     sig.put("sig", B64.encode(signature));
     return CanonicalJson.write(doc);
+  }
+
+  /** A sealed block. */
+  public Optional<StoredBlock> block(long height) {
+    return store.block(height);
   }
 
   /** Signs a block header (the sealer's signer). */

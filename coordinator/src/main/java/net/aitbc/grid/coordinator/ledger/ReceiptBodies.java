@@ -9,12 +9,15 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.store.CompletedJob;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.NewReceipt;
 import net.aitbc.grid.coordinator.store.ReceiptMaker;
 import net.aitbc.grid.coordinator.store.Requirements;
+import net.aitbc.grid.coordinator.store.StepJobReceipt;
+import net.aitbc.grid.coordinator.store.StoredExecution;
 import net.aitbc.grid.coordinator.store.StoredPayment;
 import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.ledger.CanonicalJson;
@@ -29,7 +32,8 @@ import org.jspecify.annotations.Nullable;
  * none), as {@code gpu_seconds}. The unit price is the one the worker advertised; the price is
  * {@code units × unit_price}, exact, rounded half-even to 6 decimals. Amounts are computed as
  * decimals and written as JSON floats, as the contract's canonical form has them. An ended
- * payment's is {@link PaymentReceipts}' form: its amounts exact, as decimal strings.
+ * payment's is {@link PaymentReceipts}' form: its amounts exact, as decimal strings; an ended
+ * execution's is {@link ExecutionBodies}'.
  */
 public final class ReceiptBodies implements ReceiptMaker {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -82,7 +86,7 @@ public final class ReceiptBodies implements ReceiptMaker {
 
     byte[] bytes = CanonicalJson.bytes(body);
     return new NewReceipt(receiptId, job.jobId(), job.clientId(), job.workerId(), null,
-        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt(), price);
+        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt(), price, null);
   }
 
   /**
@@ -129,7 +133,12 @@ public final class ReceiptBodies implements ReceiptMaker {
 
     byte[] bytes = CanonicalJson.bytes(body);
     return new NewReceipt(receiptId, p.jobId(), p.clientId(), released ? p.workerId() : null, p.paymentId(),
-        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), settledAt, null);
+        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), settledAt, null, null);
+  }
+
+  @Override
+  public NewReceipt execution(StoredExecution ended, List<StepJobReceipt> jobs) {
+    return ExecutionBodies.receipt(ids.next(), ended, jobs);
   }
 
   /**

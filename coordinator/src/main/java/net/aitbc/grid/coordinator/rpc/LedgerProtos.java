@@ -13,24 +13,28 @@ import net.aitbc.grid.v1.Receipt;
 final class LedgerProtos {
   private LedgerProtos() {}
 
-  /** A receipt, a job's or a payment's, signed (the signature is made now if it was not yet). */
+  /** A receipt, a job's, a payment's or an execution's, signed (the signature is made now if it was not yet). */
   static Receipt receipt(StoredReceipt r, Ledger ledger) {
     Receipt.Builder b = Receipt.newBuilder()
         .setReceiptId(JobIds.format(r.receiptId()))
-        .setJobId(JobIds.format(r.jobId()))
         .setClient(r.clientId())
         .setIssueTime(JobProtos.timestamp(r.createdAt()))
         .setReceiptJson(ledger.signed(r))
         .setLeafHash(ByteString.copyFrom(r.leafHash()));
+    if (r.jobId() != null) {
+      b.setJobId(JobIds.format(r.jobId()));
+    }
     if (r.workerId() != null) {
       b.setProvider(r.workerId());
     }
-    if (r.paymentId() == null) {
-      b.setStatus("COMPLETED");
-    } else {
-      // Released or refunded: what the signed body says.
-      b.setPaymentId(JobIds.format(r.paymentId())).setStatus(CanonicalJson.parse(r.body()).path("status").asText());
+    if (r.paymentId() != null) {
+      b.setPaymentId(JobIds.format(r.paymentId()));
     }
+    if (r.executionId() != null) {
+      b.setExecutionId(JobIds.format(r.executionId()));
+    }
+    // A payment's (released or refunded) and an execution's (how it ended): what the signed body says.
+    b.setStatus(r.ofJob() ? "COMPLETED" : CanonicalJson.parse(r.body()).path("status").asText());
     if (r.blockHeight() != null) {
       b.setLeafIndex(r.leafIndex()).setBlockHeight(r.blockHeight());
     }

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -17,11 +16,11 @@ import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.ledger.Ledger;
+import net.aitbc.grid.coordinator.ledger.ReceiptVerifier;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.ReceiptStore;
 import net.aitbc.grid.coordinator.store.StoredReceipt;
 import net.aitbc.grid.ledger.CanonicalJson;
-import net.aitbc.grid.ledger.Receipts;
 import net.aitbc.grid.v1.GetInclusionProofRequest;
 import net.aitbc.grid.v1.GetInclusionProofResponse;
 import net.aitbc.grid.v1.GetReceiptRequest;
@@ -133,16 +132,14 @@ public final class ReceiptServiceImpl extends ReceiptServiceGrpc.ReceiptServiceI
       if (!(parsed instanceof ObjectNode receipt)) {
         throw invalid("receipt_json must be a JSON object");
       }
-      Ledger l = requireLedger();
-      List<String> problems = new ArrayList<>(Receipts.check(receipt, l.verifyingKey()));
-      VerifyReceiptResponse.Builder b = VerifyReceiptResponse.newBuilder();
-      Optional<StoredReceipt> stored = receipts.byLeafHash(Receipts.leafHash(receipt), null);
-      if (stored.isEmpty()) {
-        problems.add("the ledger holds no receipt with this content");
-      } else if (stored.get().blockHeight() != null) {
-        b.setLeafIndex(stored.get().leafIndex()).setBlockHeight(stored.get().blockHeight());
+      ReceiptVerifier.Verdict v = new ReceiptVerifier(receipts, requireLedger()).verify(receipt);
+      VerifyReceiptResponse.Builder b = VerifyReceiptResponse.newBuilder()
+          .setLeafHash(ByteString.copyFrom(v.leafHash()));
+      if (v.leafIndex() != null && v.block() != null) {
+        b.setLeafIndex(v.leafIndex()).setBlockHeight(v.block().height())
+            .setBlockHash(ByteString.copyFrom(v.block().hash()));
       }
-      return b.setValid(problems.isEmpty()).addAllProblems(problems).build();
+      return b.setValid(v.problems().isEmpty()).addAllProblems(v.problems()).build();
     });
   }
 

@@ -68,6 +68,9 @@ final class WorkflowProtos {
     if (e.endedAt() != null) {
       b.setEndTime(JobProtos.timestamp(e.endedAt()));
     }
+    if (e.receiptId() != null) {
+      b.setReceiptId(JobIds.format(e.receiptId()));
+    }
     for (StepSnapshot s : e.steps()) {
       b.addSteps(step(s));
     }

@@ -58,8 +58,8 @@ import net.aitbc.grid.v1.WorkflowServiceGrpc;
  * Agent workflows: a client creates workflows and executes its own (and public ones); its executions
  * run in the {@link WorkflowEngine}, and only it sees them: another client's workflow or execution
  * is NOT_FOUND. Step types are checked against the built-in types and those that connected workers
- * offer now. Networks of workflows are {@link NetworkCalls}'. Execution receipts are a later stage's:
- * UNIMPLEMENTED for now.
+ * offer now. Networks of workflows are {@link NetworkCalls}'. An ended execution has a signed
+ * receipt ({@link ExecutionReceiptReader}).
  */
 public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServiceImplBase {
   /** Job types a definition may name whatever workers are connected. */
@@ -77,6 +77,7 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
   private final Revocations revocations;
   private final Executor blocking;
   private final NetworkCalls networks;
+  private final ExecutionReceiptReader receipts;
   private final JobIds ids = new JobIds();
 
   /**
@@ -85,7 +86,8 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
    */
   public WorkflowServiceImpl(WorkflowStore workflows, ExecutionStore executions, WorkflowEngine engine,
       ExecutionEvents events, JobEvents jobEvents, Scheduler scheduler, SessionRegistry registry,
-      Revocations revocations, Executor blocking, NetworkStore networkStore, NetworkEngine networkEngine) {
+      Revocations revocations, Executor blocking, NetworkStore networkStore, NetworkEngine networkEngine,
+      ExecutionReceiptReader receipts) {
     this.workflows = requireNonNull(workflows, "workflows");
     this.executions = requireNonNull(executions, "executions");
     this.engine = requireNonNull(engine, "engine");
@@ -96,6 +98,7 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
     this.revocations = requireNonNull(revocations, "revocations");
     this.blocking = requireNonNull(blocking, "blocking");
     this.networks = new NetworkCalls(networkStore, workflows, networkEngine);
+    this.receipts = requireNonNull(receipts, "receipts");
   }
 
   @Override
@@ -219,7 +222,8 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
   @Override
   public void getExecutionReceipt(GetExecutionReceiptRequest request,
       StreamObserver<GetExecutionReceiptResponse> out) {
-    out.onError(unimplemented("execution receipts"));
+    GrpcErrors.answer(out, () -> GetExecutionReceiptResponse.newBuilder()
+        .setReceipt(receipts.of(execution(request.getExecutionId(), caller().clientId()))).build());
   }
 
   @Override

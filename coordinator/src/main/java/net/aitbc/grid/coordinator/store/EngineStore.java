@@ -26,14 +26,16 @@ import org.jspecify.annotations.Nullable;
 /**
  * What the workflow engine reads and writes: due wake-ups, executions past their deadline, and one
  * execution at a time under its row lock, so that two coordinators never decide for the same
- * execution at once.
+ * execution at once. An execution the engine ends gets its receipt in that transaction.
  */
 public final class EngineStore {
   private final DSLContext dsl;
+  private final @Nullable ReceiptMaker receipts;
 
-  /** A store over this database. */
-  public EngineStore(DSLContext dsl) {
+  /** A store over this database; executions it ends get receipts when a {@code receipts} maker is given. */
+  public EngineStore(DSLContext dsl, @Nullable ReceiptMaker receipts) {
     this.dsl = requireNonNull(dsl, "dsl");
+    this.receipts = receipts;
   }
 
   /** Up to {@code limit} executions with wake-ups due now, the longest waiting first. */
@@ -59,7 +61,8 @@ public final class EngineStore {
 
   /**
    * Runs {@code work} on the execution under its row lock, then deletes the wake-ups that were due
-   * when it was locked, and commits. False, doing nothing, when another transaction holds it (its
+   * when it was locked, stores the receipt of an execution it ended (last, as every issuing
+   * transaction does), and commits. False, doing nothing, when another transaction holds it (its
    * wake-ups stay for the next pass) or there is no such execution.
    */
   public boolean advance(UUID executionId, Consumer<Locked> work) {
@@ -77,10 +80,12 @@ public final class EngineStore {
       List<Long> wakeups = tx.select(EXECUTION_WAKEUP.WAKEUP_ID).from(EXECUTION_WAKEUP)
           .where(EXECUTION_WAKEUP.EXECUTION_ID.eq(executionId), EXECUTION_WAKEUP.DUE_AT.le(now))
           .fetch(Record1::value1);
-      work.accept(new Locked(tx, execution, now));
+      IssuedReceipts issued = new IssuedReceipts(receipts);
+      work.accept(new Locked(tx, execution, now, issued));
       if (!wakeups.isEmpty()) {
         tx.deleteFrom(EXECUTION_WAKEUP).where(EXECUTION_WAKEUP.WAKEUP_ID.in(wakeups)).execute();
       }
+      issued.store(tx);
       return true;
     });
   }
@@ -106,11 +111,13 @@ public final class EngineStore {
     private final DSLContext tx;
     private final StoredExecution execution;
     private final OffsetDateTime now;
+    private final IssuedReceipts issued;
 
-    private Locked(DSLContext tx, StoredExecution execution, OffsetDateTime now) {
+    private Locked(DSLContext tx, StoredExecution execution, OffsetDateTime now, IssuedReceipts issued) {
       this.tx = tx;
       this.execution = execution;
       this.now = now;
+      this.issued = issued;
     }
 
     /** The execution as it was when locked. */
@@ -135,7 +142,8 @@ public final class EngineStore {
       return tx.select(JOB.JOB_ID, JOB.REQUEST_ID, JOB.STATE, JOB.ERROR, RECEIPT.PRICE, JOB.CREATED_AT,
               JOB.FINISHED_AT)
           .from(JOB)
-          .leftJoin(RECEIPT).on(RECEIPT.JOB_ID.eq(JOB.JOB_ID))
+          // The job's own receipt: its payments' receipts name the job too.
+          .leftJoin(RECEIPT).on(RECEIPT.JOB_ID.eq(JOB.JOB_ID), RECEIPT.PAYMENT_ID.isNull())
           .where(JOB.EXECUTION_ID.eq(execution.executionId()))
           .fetch(r -> new StepJobRow(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(),
               r.value7()));
@@ -150,8 +158,9 @@ public final class EngineStore {
     }
 
     /**
-     * Saves a decision when it differs from what is stored. An execution that ends also gets a
-     * wake-up, whose handling cancels its unfinished step jobs (after this commits).
+     * Saves a decision when it differs from what is stored. An execution that ends also gets its
+     * receipt (listing its step jobs as they stand now) and a wake-up, whose handling cancels its
+     * unfinished step jobs (after this commits).
      */
     public void save(Decided d) {
       StoredExecution e = execution;
@@ -179,6 +188,8 @@ public final class EngineStore {
       update.where(EXECUTION.EXECUTION_ID.eq(e.executionId())).execute();
       if (ends) {
         ExecutionStore.wake(tx, e.executionId(), now);
+        issued.executionEnded(tx, tx.selectFrom(EXECUTION).where(EXECUTION.EXECUTION_ID.eq(e.executionId()))
+            .fetchSingle(ExecutionStore::toExecution));
       }
     }
 

@@ -19,16 +19,19 @@ import org.jspecify.annotations.Nullable;
 /**
  * Executions as their clients see them: started, read, listed and cancelled. What the engine does
  * with them is {@link EngineStore}'s. Starting and cancelling each record a wake-up in the same
- * transaction, so that the engine acts on them even if this coordinator stops right after.
+ * transaction, so that the engine acts on them even if this coordinator stops right after; a cancel
+ * also issues the execution's receipt there (when a maker is given).
  */
 public final class ExecutionStore {
   static final List<ExecutionStatus> UNFINISHED = List.of(ExecutionStatus.pending, ExecutionStatus.running);
 
   private final DSLContext dsl;
+  private final @Nullable ReceiptMaker receipts;
 
-  /** A store over this database. */
-  public ExecutionStore(DSLContext dsl) {
+  /** A store over this database; executions it cancels get receipts when a {@code receipts} maker is given. */
+  public ExecutionStore(DSLContext dsl, @Nullable ReceiptMaker receipts) {
     this.dsl = requireNonNull(dsl, "dsl");
+    this.receipts = receipts;
   }
 
   /**
@@ -115,7 +118,8 @@ public final class ExecutionStore {
 
   /**
    * Cancels a client's unfinished execution, with {@code reason}; its wake-up has the engine cancel
-   * its unfinished step jobs. Empty when the client has no such execution.
+   * its unfinished step jobs. Its receipt lists the step jobs as they stand now (the unfinished ones
+   * are canceled after). Empty when the client has no such execution.
    */
   public Optional<Cancelled> cancel(UUID executionId, String clientId, String reason) {
     OffsetDateTime now = JobStore.now();
@@ -139,7 +143,10 @@ public final class ExecutionStore {
           .returning()
           .fetchSingle(ExecutionStore::toExecution);
       wake(tx, executionId, now);
-      return Optional.of(new Cancelled(cancelled, true));
+      IssuedReceipts issued = new IssuedReceipts(receipts);
+      StoredExecution withReceipt = issued.executionEnded(tx, cancelled);
+      issued.store(tx);
+      return Optional.of(new Cancelled(withReceipt, true));
     });
   }
 
@@ -155,6 +162,6 @@ public final class ExecutionStore {
         r.getInputs().data(), r.getPriority(), r.getVerificationLevel(), r.getTimeoutS(), r.getDeadline(),
         r.getMaxCostBudget(), r.getTotalCost(), r.getProgress(), r.getCurrentStep(), r.getTotalSteps(),
         r.getCurrentStepName(), Snapshots.read(r.getSteps()), JobMapper.text(r.getFinalResult()), r.getErrorMessage(),
-        r.getCreatedAt(), r.getStartedAt(), r.getEndedAt());
+        r.getCreatedAt(), r.getStartedAt(), r.getEndedAt(), r.getReceiptId());
   }
 }

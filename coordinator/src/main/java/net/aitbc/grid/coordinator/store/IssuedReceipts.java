@@ -1,5 +1,7 @@
 package net.aitbc.grid.coordinator.store;
 
+import static net.aitbc.grid.db.Tables.EXECUTION;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,9 +12,10 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The receipts one transaction issues, gathered as it goes (a job's as it completes, a payment's as
- * it is released or refunded) and stored together by {@link #store}, the transaction's last step:
- * the ledger's counter row is then locked after every other row the transaction locks, and held
- * only until the commit. Without a maker (no signing key) nothing is issued.
+ * it is released or refunded, an execution's as it ends) and stored together by {@link #store}, the
+ * transaction's last step: the ledger's counter row is then locked after every other row the
+ * transaction locks, and held only until the commit. Without a maker (no signing key) nothing is
+ * issued.
  */
 final class IssuedReceipts {
   private final @Nullable ReceiptMaker maker;
@@ -38,7 +41,7 @@ final class IssuedReceipts {
     }
     Map<UUID, UUID> jobReceipts = new HashMap<>();
     for (NewReceipt r : receipts) {
-      if (r.paymentId() == null) {
+      if (r.paymentId() == null && r.jobId() != null) {
         jobReceipts.put(r.jobId(), r.receiptId());
       }
     }
@@ -50,6 +53,24 @@ final class IssuedReceipts {
     for (StoredPayment p : ended) {
       receipts.add(m.payment(p, jobReceipts.get(p.jobId())));
     }
+  }
+
+  /**
+   * Adds the receipt of an execution that {@code tx} has just ended (as stored), naming its step jobs'
+   * receipts as they stand in {@code tx}, and names it on the execution's row. Returns the execution
+   * with its receipt; unchanged without a maker.
+   */
+  StoredExecution executionEnded(DSLContext tx, StoredExecution ended) {
+    ReceiptMaker m = maker;
+    if (m == null) {
+      return ended;
+    }
+    NewReceipt r = m.execution(ended, ReceiptStore.stepJobs(tx, ended.executionId()));
+    tx.update(EXECUTION).set(EXECUTION.RECEIPT_ID, r.receiptId())
+        .where(EXECUTION.EXECUTION_ID.eq(ended.executionId()))
+        .execute();
+    receipts.add(r);
+    return ended.withReceipt(r.receiptId());
   }
 
   /** Stores what was issued as the ledger's next leaves, in order: call it last, just before committing. */

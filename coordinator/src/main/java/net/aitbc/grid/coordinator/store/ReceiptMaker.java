@@ -1,9 +1,13 @@
 package net.aitbc.grid.coordinator.store;
 
+import java.util.List;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
-/** Makes the receipts of completed jobs and ended payments (the ledger's rules; the store only writes them). */
+/**
+ * Makes the receipts of completed jobs, ended payments and ended executions (the ledger's rules; the
+ * store only writes them).
+ */
 public interface ReceiptMaker {
   /** The receipt of {@code job}, issued at its finish time. */
   NewReceipt receipt(CompletedJob job);
@@ -13,4 +17,7 @@ public interface ReceiptMaker {
    * names the job's receipt, or is null while the job has none.
    */
   NewReceipt payment(StoredPayment payment, @Nullable UUID jobReceiptId);
+
+  /** The receipt of an execution just ended (as stored), naming its step jobs and their receipts. */
+  NewReceipt execution(StoredExecution ended, List<StepJobReceipt> jobs);
 }

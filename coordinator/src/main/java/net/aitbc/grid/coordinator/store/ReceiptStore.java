@@ -2,6 +2,7 @@ package net.aitbc.grid.coordinator.store;
 
 import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.BLOCK;
+import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.RECEIPT;
 import static org.jooq.impl.DSL.any;
@@ -23,11 +24,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Receipts, the ledger's leaves: a job's written with its completion, a payment's with its release or
- * refund; read by their owners, signed when first read.
+ * refund, an execution's with its end; read by their owners, signed when first read.
  */
 public final class ReceiptStore {
-  /** Job receipts: those that record no payment. */
-  private static final Condition OF_JOBS = RECEIPT.PAYMENT_ID.isNull();
+  /** Job receipts: those that record neither a payment nor an execution. */
+  private static final Condition OF_JOBS = RECEIPT.PAYMENT_ID.isNull().and(RECEIPT.EXECUTION_ID.isNull());
 
   private final DSLContext dsl;
   private final Field<Long> blockHeight = DSL.field(select(min(BLOCK.HEIGHT)).from(BLOCK)
@@ -52,12 +53,12 @@ public final class ReceiptStore {
     // One prepared row per receipt, sent together: array literals would escape every body twice.
     BatchBindStep batch = tx.batch(tx.insertInto(RECEIPT, RECEIPT.LEAF_IDX, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID,
             RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID, RECEIPT.PAYMENT_ID, RECEIPT.BODY, RECEIPT.LEAF_HASH,
-            RECEIPT.CREATED_AT, RECEIPT.PRICE)
-        .values((Long) null, null, null, null, null, null, null, null, null, null));
+            RECEIPT.CREATED_AT, RECEIPT.PRICE, RECEIPT.EXECUTION_ID)
+        .values((Long) null, null, null, null, null, null, null, null, null, null, null));
     for (int i = 0; i < n; i++) {
       NewReceipt r = receipts.get(i);
       batch = batch.bind(first + i, r.receiptId(), r.jobId(), r.clientId(), r.workerId(), r.paymentId(), r.body(),
-          r.leafHash(), r.createdAt(), r.price());
+          r.leafHash(), r.createdAt(), r.price(), r.executionId());
     }
     batch.execute();
   }
@@ -70,6 +71,30 @@ public final class ReceiptStore {
   /** The receipt of a payment's release or refund, if {@code clientId} (null: anyone) may read it. */
   public Optional<StoredReceipt> byPayment(UUID paymentId, @Nullable String clientId) {
     return one(RECEIPT.PAYMENT_ID.eq(paymentId), clientId);
+  }
+
+  /** The receipt of an execution's end, if {@code clientId} (null: anyone) may read it. */
+  public Optional<StoredReceipt> byExecution(UUID executionId, @Nullable String clientId) {
+    return one(RECEIPT.EXECUTION_ID.eq(executionId), clientId);
+  }
+
+  /**
+   * An execution's step jobs, each with its job receipt's id and leaf hash when it has one, read in
+   * {@code tx} (the one that ends the execution).
+   */
+  static List<StepJobReceipt> stepJobs(DSLContext tx, UUID executionId) {
+    return tx.select(JOB.JOB_ID, JOB.REQUEST_ID, JOB.STATE, RECEIPT.RECEIPT_ID, RECEIPT.LEAF_HASH)
+        .from(JOB)
+        .leftJoin(RECEIPT).on(RECEIPT.JOB_ID.eq(JOB.JOB_ID), OF_JOBS)
+        .where(JOB.EXECUTION_ID.eq(executionId))
+        .fetch(r -> new StepJobReceipt(r.value1(), r.value2(), r.value3(), r.value4(), r.value5()));
+  }
+
+  /** Receipts by id, any client's (those not stored are left out). */
+  public Map<UUID, StoredReceipt> byIds(Collection<UUID> receiptIds) {
+    return dsl.select(RECEIPT.fields()).select(blockHeight).from(RECEIPT)
+        .where(RECEIPT.RECEIPT_ID.eq(any(receiptIds.toArray(UUID[]::new))))
+        .fetchMap(r -> r.get(RECEIPT.RECEIPT_ID), ReceiptStore::toReceipt);
   }
 
   /** The ids of these jobs' receipts, by job (jobs without one are left out). */
@@ -120,6 +145,7 @@ public final class ReceiptStore {
   private static StoredReceipt toReceipt(Record r) {
     return new StoredReceipt(r.get(RECEIPT.RECEIPT_ID), r.get(RECEIPT.JOB_ID), r.get(RECEIPT.CLIENT_ID),
         r.get(RECEIPT.WORKER_ID), r.get(RECEIPT.PAYMENT_ID), r.get(RECEIPT.BODY), r.get(RECEIPT.LEAF_HASH), r.get(RECEIPT.SIGNATURE),
-        r.get(RECEIPT.CREATED_AT), r.get(RECEIPT.LEAF_IDX), r.get("block_height", Long.class));
+        r.get(RECEIPT.CREATED_AT), r.get(RECEIPT.LEAF_IDX), r.get("block_height", Long.class),
+        r.get(RECEIPT.EXECUTION_ID));
   }
 }

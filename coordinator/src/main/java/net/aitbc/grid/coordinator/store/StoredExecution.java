@@ -33,16 +33,24 @@ import org.jspecify.annotations.Nullable;
  * @param createdAt when it was started
  * @param startedAt when its first step job was created, or null
  * @param endedAt when it ended, or null
+ * @param receiptId its receipt, issued when it ended (null before, or when no signing key was configured)
  */
 public record StoredExecution(UUID executionId, UUID workflowId, String clientId, String keyId,
     ExecutionStatus status, String inputsJson, int priority, VerificationLevel verificationLevel, int timeoutSeconds,
     OffsetDateTime deadline, BigDecimal maxCostBudget, BigDecimal totalCost, int progress, int currentStep,
     int totalSteps, @Nullable String currentStepName, List<StepSnapshot> steps, @Nullable String finalResultJson,
     @Nullable String errorMessage, OffsetDateTime createdAt, @Nullable OffsetDateTime startedAt,
-    @Nullable OffsetDateTime endedAt) {
+    @Nullable OffsetDateTime endedAt, @Nullable UUID receiptId) {
   /** Copies the list. */
   public StoredExecution {
     steps = List.copyOf(steps);
+  }
+
+  /** The same execution with its receipt named. */
+  public StoredExecution withReceipt(@Nullable UUID receipt) {
+    return new StoredExecution(executionId, workflowId, clientId, keyId, status, inputsJson, priority,
+        verificationLevel, timeoutSeconds, deadline, maxCostBudget, totalCost, progress, currentStep, totalSteps,
+        currentStepName, steps, finalResultJson, errorMessage, createdAt, startedAt, endedAt, receipt);
   }
 
   /** Whether it has ended (completed, failed or cancelled). */

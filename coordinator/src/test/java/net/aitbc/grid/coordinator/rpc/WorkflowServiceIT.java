@@ -199,12 +199,14 @@ class WorkflowServiceIT {
   }
 
   @Test
-  void workerKeysAreRefusedAndReceiptsAreNotServedYet() {
+  void workerKeysAreRefusedAndAReceiptIsAskedForByExecutionId() {
     var worker = Workflows.client(grid, grid.workerKey());
     assertThat(refusal(() -> worker.listWorkflows(ListWorkflowsRequest.getDefaultInstance())).getStatus().getCode())
         .isEqualTo(Status.Code.PERMISSION_DENIED);
-    assertThat(refusal(() -> alice.getExecutionReceipt(GetExecutionReceiptRequest.getDefaultInstance()))
-        .getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+    StatusRuntimeException noId = refusal(() -> alice.getExecutionReceipt(
+        GetExecutionReceiptRequest.getDefaultInstance()));
+    assertThat(noId.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(noId.getStatus().getDescription()).isEqualTo("execution_id must be 32 hex characters, not ''");
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.testing.ExecutionInvariants;
 import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.coordinator.testing.PaymentInvariants;
@@ -38,13 +39,15 @@ import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.PaymentStatus;
 import net.aitbc.grid.v1.StepStatus;
 import net.aitbc.grid.v1.WorkflowServiceGrpc.WorkflowServiceBlockingStub;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Executions over a real coordinator, PostgreSQL and hand-spoken workers: results passed along,
  * branches in parallel, for_each, budgets, cancel, retries and paid steps. Each test has its own
- * client and its own job type, so that no job of one test reaches another's worker.
+ * client and its own job type, so that no job of one test reaches another's worker. After each, every
+ * ended execution has exactly one receipt (ExecutionInvariants).
  */
 class WorkflowExecutionIT {
   @RegisterExtension
@@ -67,6 +70,14 @@ class WorkflowExecutionIT {
   static Reply echo(Assignment a) {
     String prompt = parse(a.getPayloadJson()).path("prompt").asText();
     return new Complete(JsonNodeFactory.instance.objectNode().put("output", prompt + "!").toString(), UNITS);
+  }
+
+  @AfterEach
+  void everyEndedExecutionHasExactlyOneReceipt() {
+    grid.query(dsl -> {
+      ExecutionInvariants.check(dsl);
+      return null;
+    });
   }
 
   private JobState state(String jobId) {

@@ -16,6 +16,7 @@ import java.util.function.Function;
 import net.aitbc.grid.coordinator.Coordinator;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.testing.ExecutionInvariants;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.coordinator.testing.TestConfigs;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
@@ -93,6 +94,10 @@ class WorkflowRestartIT {
         List<String> requests = query(db, dsl -> dsl.select(JOB.REQUEST_ID).from(JOB)
             .where(JOB.EXECUTION_ID.eq(JobIds.parse(executionId).orElseThrow())).fetch(r -> r.value1()));
         assertThat(requests).hasSize(3).doesNotHaveDuplicates();
+        query(db, dsl -> {
+          ExecutionInvariants.check(dsl);
+          return null;
+        });
       }
     }
   }
@@ -125,6 +130,10 @@ class WorkflowRestartIT {
         Execution e = ended(after, key, executionId);
         assertThat(e.getStatus()).isEqualTo(ExecutionStatus.EXECUTION_STATUS_FAILED);
         assertThat(e.getErrorMessage()).isEqualTo("step a failed: canceled elsewhere");
+        query(db, dsl -> {
+          ExecutionInvariants.check(dsl);
+          return null;
+        });
       }
     }
   }

@@ -21,9 +21,10 @@ final class ReceiptAudit {
   private ReceiptAudit() {}
 
   /**
-   * The receipt in what a file holds: the receipt itself, what {@code aitbc client result} or
-   * {@code aitbc client payment-receipt} prints ({@code {..,"receipt":{..}}}), or an explorer item
-   * ({@code {"payload":{..}}}). IllegalArgumentException saying what the file holds instead.
+   * The receipt in what a file holds: the receipt itself, what {@code aitbc client result}, {@code
+   * aitbc client payment-receipt} or {@code aitbc agent receipt} prints ({@code {..,"receipt":{..}}}),
+   * or an explorer item ({@code {"payload":{..}}}). IllegalArgumentException saying what the file
+   * holds instead.
    */
   static ObjectNode receiptIn(JsonNode doc) {
     if (!(doc instanceof ObjectNode object)) {
@@ -39,13 +40,13 @@ final class ReceiptAudit {
       }
       if (inner != null && inner.isNull()) {
         throw new IllegalArgumentException("its \"" + wrapper + "\" is null: no receipt was issued yet "
-            + "(a job has one once it completed, a payment once it was released or refunded; the coordinator "
-            + "issues none without a signing key)");
+            + "(a job has one once it completed, a payment once it was released or refunded, an execution once "
+            + "it ended; the coordinator issues none without a signing key)");
       }
     }
     throw new IllegalArgumentException("it holds no receipt: expected a signed receipt, {\"receipt\": {...}} as "
-        + "`aitbc client result` and `aitbc client payment-receipt` print it, or an explorer item "
-        + "{\"payload\": {...}}");
+        + "`aitbc client result`, `aitbc client payment-receipt` and `aitbc agent receipt` print it, or an explorer "
+        + "item {\"payload\": {...}}");
   }
 
   /** Problems with the receipt itself (its signature by {@code key}, fields, the worker's signature), each prefixed "receipt ID: ". */

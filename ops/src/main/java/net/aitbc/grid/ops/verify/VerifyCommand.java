@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ledger.ExecutionReceipts;
 import net.aitbc.grid.ledger.Hex;
 import net.aitbc.grid.ledger.PaymentReceipts;
 import net.aitbc.grid.ledger.VerifyingKey;
@@ -69,9 +70,10 @@ public final class VerifyCommand {
   }
 
   @Command(name = "receipt", mixinStandardHelpOptions = true,
-      description = "Checks a receipt's signature (a job's or a payment's), a job receipt's worker signature and, "
-          + "given a proof (a file, or fetched with --url), that a signed block includes it. FILE holds a "
-          + "receipt, what `aitbc client result` or `aitbc client payment-receipt` prints, or an explorer item.")
+      description = "Checks a receipt's signature (a job's, a payment's or an agent execution's), a job receipt's "
+          + "worker signature and, given a proof (a file, or fetched with --url), that a signed block includes it. "
+          + "FILE holds a receipt, what `aitbc client result`, `aitbc client payment-receipt` or `aitbc agent "
+          + "receipt` prints, or an explorer item.")
   static final class Receipt implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -132,8 +134,17 @@ public final class VerifyCommand {
     }
   }
 
-  /** "receipt R of job J", or for a payment's "payment receipt R of payment P (job J, released)". */
+  /**
+   * "receipt R of job J"; for a payment's "payment receipt R of payment P (job J, released)"; for an
+   * execution's "execution receipt R of execution E (completed, 3 step jobs)".
+   */
   private static String describe(ObjectNode receipt) {
+    if (ExecutionReceipts.isExecution(receipt)) {
+      int steps = receipt.path("steps").size();
+      return "execution receipt " + ReceiptAudit.idOf(receipt) + " of execution "
+          + receipt.path("execution_id").asText("?") + " (" + receipt.path("status").asText("?") + ", " + steps
+          + (steps == 1 ? " step job)" : " step jobs)");
+    }
     String job = receipt.path("job_id").asText("?");
     if (PaymentReceipts.isPayment(receipt)) {
       return "payment receipt " + ReceiptAudit.idOf(receipt) + " of payment " + receipt.path("payment_id").asText("?")
@@ -142,10 +153,16 @@ public final class VerifyCommand {
     return "receipt " + ReceiptAudit.idOf(receipt) + " of job " + job;
   }
 
-  /** Who ran a job receipt's job and signed it; a payment's receipt has no worker signature. */
+  /**
+   * Who ran a job receipt's job and signed it; a payment's receipt has no worker signature, and an
+   * execution's names its step jobs' receipts (which carry them) by leaf hash.
+   */
   private static String signedBy(ObjectNode receipt) {
     if (PaymentReceipts.isPayment(receipt)) {
       return "";
+    }
+    if (ExecutionReceipts.isExecution(receipt)) {
+      return "; it names its step jobs' receipts by leaf hash (verify each with its own file)";
     }
     JsonNode worker = receipt.path("metadata").path("worker");
     return worker.isObject()

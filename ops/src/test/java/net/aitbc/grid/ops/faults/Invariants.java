@@ -30,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.testing.ExecutionInvariants;
 import net.aitbc.grid.coordinator.testing.PaymentInvariants;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobAttemptRecord;
@@ -183,13 +184,15 @@ final class Invariants {
 
   /**
    * The receipts and the ledger against the jobs, and the money (balances against deposits, limits,
-   * escrows settled once, each settled payment with exactly one receipt of its own): each holds at
-   * any moment, crash or not. Payments' receipts are leaves too, so they count in the ledger's density.
+   * escrows settled once, each settled payment with exactly one receipt of its own), and every ended
+   * workflow execution with exactly one receipt: each holds at any moment, crash or not. Payments' and
+   * executions' receipts are leaves too, so they count in the ledger's density.
    */
   static List<String> receipts(Grid grid, Map<String, JobRecord> jobs) {
     List<String> problems = new ArrayList<>();
     Map<UUID, Integer> perJob = new HashMap<>();
-    grid.query(db -> db.select(RECEIPT.JOB_ID).from(RECEIPT).where(RECEIPT.PAYMENT_ID.isNull()).fetch(RECEIPT.JOB_ID))
+    grid.query(db -> db.select(RECEIPT.JOB_ID).from(RECEIPT)
+        .where(RECEIPT.PAYMENT_ID.isNull(), RECEIPT.EXECUTION_ID.isNull()).fetch(RECEIPT.JOB_ID))
         .forEach(id -> perJob.merge(id, 1, Integer::sum));
     jobs.forEach((id, job) -> {
       int n = perJob.getOrDefault(job.getJobId(), 0);
@@ -233,6 +236,14 @@ final class Invariants {
       });
     } catch (AssertionError e) {
       problems.add("payments: " + e.getMessage());
+    }
+    try {
+      grid.query(db -> {
+        ExecutionInvariants.check(db);
+        return null;
+      });
+    } catch (AssertionError e) {
+      problems.add("executions: " + e.getMessage());
     }
     return problems;
   }

@@ -104,6 +104,25 @@ final class TestLedger implements AutoCloseable {
     return Signatures.sign(body, coordinator);
   }
 
+  /** The signed receipt of a completed execution whose step jobs are these job receipts' jobs. */
+  ObjectNode executionReceipt(List<ObjectNode> stepReceipts) {
+    int n = jobs.incrementAndGet();
+    ObjectNode body = NODES.objectNode();
+    body.put("version", "1.0").put("type", "execution").put("receipt_id", String.format("%032x", 0xe0e000L + n))
+        .put("execution_id", String.format("%032x", 0xe1000L + n)).put("workflow_id", String.format("%032x", 0xaf000L))
+        .put("client", "client-a").put("status", "completed").put("verification_level", "full")
+        .put("total_cost", "0.10000000").put("started_at", 1772712200L + n).put("completed_at", 1772712209L + n)
+        .put("result_sha256", CanonicalJson.sha256Hex(NODES.objectNode().put("answer", n)));
+    ArrayNode steps = body.putArray("steps");
+    for (int i = 0; i < stepReceipts.size(); i++) {
+      ObjectNode r = stepReceipts.get(i);
+      steps.addObject().put("step", "s" + i).put("item", 0).put("job_id", r.get("job_id").asText())
+          .put("state", "COMPLETED").put("receipt_id", r.get("receipt_id").asText())
+          .put("leaf_hash", Hex.encode(Receipts.leafHash(r)));
+    }
+    return Signatures.sign(body, coordinator);
+  }
+
   /** Seals {@code batch} into the next block. */
   void seal(List<ObjectNode> batch) {
     long height = blocks.size() + 1;

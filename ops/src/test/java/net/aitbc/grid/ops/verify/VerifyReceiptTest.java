@@ -97,6 +97,39 @@ class VerifyReceiptTest {
   }
 
   @Test
+  void anExecutionReceiptAsAgentReceiptPrintsItVerifiesWithItsInclusion() throws Exception {
+    ObjectNode receipt = ledger.executionReceipt(List.of(ledger.receipts.get(0L), ledger.receipts.get(1L)));
+    ledger.seal(List.of(receipt));
+    // What `aitbc agent receipt <EXEC_ID>` prints: the upstream's fields, then the signed receipt.
+    ObjectNode printed = NODES.objectNode().put("execution_id", receipt.get("execution_id").asText())
+        .put("status", "completed").put("receipt_id", receipt.get("receipt_id").asText()).putNull("miner_signature")
+        .put("verified", true);
+    printed.set("receipt", receipt);
+    String id = receipt.get("receipt_id").asText();
+    CliRun run = verify(write("er.json", printed), "--url", ledger.url(), "--api-key", TestLedger.API_KEY);
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).startsWith("OK execution receipt " + id + " of execution "
+        + receipt.get("execution_id").asText() + " (completed, 2 step jobs) is signed by " + ledger.coordinator.keyId()
+        + "; it names its step jobs' receipts by leaf hash (verify each with its own file); leaf 7 of block 3 "
+        + "(tree size 8)");
+
+    // Another step receipt's hash in place of the first: the signature, and the ledger's leaf, say so.
+    ObjectNode altered = receipt.deepCopy();
+    ((ObjectNode) altered.get("steps").get(0)).put("leaf_hash", altered.get("steps").get(1).get("leaf_hash").asText());
+    run = verify(write("a.json", altered), "--url", ledger.url(), "--api-key", TestLedger.API_KEY);
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("receipt " + id + ": signature.sig: the signature does not verify",
+        "leaf 7: the inclusion proof does not lead from the receipt's leaf hash to block 3's signed root");
+
+    // A field of the wrong form is named without any proof.
+    ObjectNode badCost = receipt.deepCopy().put("total_cost", "0.1");
+    run = verify(write("b.json", badCost));
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.out()).contains("receipt " + id
+        + ": total_cost: must be a decimal string with exactly 8 places, got \"0.1\"");
+  }
+
+  @Test
   void withoutAProofOnlyTheSignaturesAreChecked() throws Exception {
     CliRun run = verify(write("r.json", ledger.receipts.get(0L)));
     assertThat(run.status()).as(run.out() + run.err()).isZero();
