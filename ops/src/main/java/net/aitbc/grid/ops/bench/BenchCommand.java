@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code grid bench}: the grid's throughput and latency on loopback, measured the way the peers are. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
-    subcommands = {ScaleCommand.class, CompareCommand.class, ReceiptsCommand.class, LedgerCommand.class},
+    subcommands = {ScaleCommand.class, CompareCommand.class, ReceiptsCommand.class, LedgerCommand.class,
+        WorkflowsCommand.class},
     description = {
         "Measures the grid's throughput and latency on this machine, as the PostgreSQL job-queue peers are measured.",
         "It starts its own coordinator (a child JVM), REST bridge and bench workers on loopback over a database it",
@@ -28,7 +29,8 @@ import picocli.CommandLine.Spec;
         "  embedding          embedding jobs through a real worker against the model called directly",
         "A submission counts once acknowledged (committed), an outcome once its OutcomeAck (committed) arrives.",
         "What a submit phase leaves queued is drained, and reported as a drain, before the next phase.",
-        "Subcommands: scale (10,000 connected workers), compare (grid runs next to the peers' runs).",
+        "Subcommands: scale (10,000 connected workers), compare (grid runs next to the peers' runs), receipts, ledger,",
+        "workflows (workflow executions: throughput and overhead per step).",
         ""})
 public final class BenchCommand implements Callable<Integer> {
   /** Every phase, in the order they run. */
