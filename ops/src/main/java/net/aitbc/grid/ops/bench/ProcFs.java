@@ -42,6 +42,26 @@ final class ProcFs {
   }
 
   /**
+   * utime+stime of the threads of a process named {@code name} (Linux keeps 15 characters of a
+   * thread's name), or -1 when there is none.
+   */
+  static long threadTicks(long pid, String name) {
+    long total = -1;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path t : tasks) {
+        String stat = readOrNull(t.resolve("stat"));
+        if (stat != null && command(stat).equals(name.length() > 15 ? name.substring(0, 15) : name)) {
+          String[] f = fieldsAfterCommand(stat);
+          total = Math.max(total, 0) + Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        }
+      }
+    } catch (IOException e) {
+      return total;
+    }
+    return total;
+  }
+
+  /**
    * CPU of every process named {@code postgres}: utime+stime, plus cutime+cstime because the
    * postmaster accumulates the CPU of backends that already exited (common.js postgresTicks).
    */

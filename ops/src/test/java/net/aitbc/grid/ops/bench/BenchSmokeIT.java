@@ -1,5 +1,7 @@
 package net.aitbc.grid.ops.bench;
 
+import static net.aitbc.grid.db.Tables.EXECUTION;
+import static net.aitbc.grid.db.Tables.JOB;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +15,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
+import net.aitbc.grid.db.enums.ExecutionStatus;
 import net.aitbc.grid.ops.CliRun;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
@@ -22,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code grid bench} and its subcommands (scale, compare, receipts, ledger, payments, transfers) with tiny numbers
+ * {@code grid bench} and its subcommands (scale, compare, receipts, ledger, payments, transfers,
+ * workflows) with tiny numbers
  * against a fresh database: they finish, every phase did all its jobs without errors, the
  * database holds exactly what was acknowledged, and the JSON reads back. Timings are never
  * asserted: this machine is shared and its numbers are for the benchmark's report only.
@@ -126,6 +130,46 @@ class BenchSmokeIT {
         "--warmup-jobs", "50", "--db-url", SERVER, "--db-name", DB);
     assertThat(ledger.status()).as(ledger.out() + ledger.err()).isZero();
     assertThat(ledger.out()).contains("round 1, unpaid: 300 jobs", "round 1, paid  : 300 jobs", "transfers/s");
+  }
+
+  @Test
+  void workflowsRunsEveryExecutionToTheEndWithOneJobPerStep(@TempDir Path tmp) throws Exception {
+    Path json = tmp.resolve("workflows.json");
+    CliRun run = grid("workflows", "--executions", "30", "--rounds", "1", "--warmup-jobs", "20", "--latency-jobs", "10",
+        "--latency-rate", "100", "--warmup-executions", "5", "--solo-executions", "3", "--solo-rate", "20",
+        "--workers", "2", "--worker-credits", "20", "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB,
+        "--coordinator-opts", COORDINATOR_OPTS, "--log-dir", LOGS.resolve("workflows").toString(),
+        "--json", json.toString());
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("executions/s", "one job's dispatch latency (pickup)",
+        "target: step overhead below one job's dispatch latency");
+
+    JsonNode result = JSON.readTree(Files.readString(json));
+    JsonNode round = result.at("/rounds/0");
+    assertThat(round.path("errors").asInt()).isZero();
+    assertThat(round.at("/latency/pickup/n").asInt()).isEqualTo(10);
+    for (String r : List.of("solo", "concurrent")) {
+      int n = r.equals("solo") ? 3 : 30;
+      assertThat(round.at("/" + r + "/executions").asInt()).as(r).isEqualTo(n);
+      assertThat(round.at("/" + r + "/completed").asInt()).as(r).isEqualTo(n);
+      // Two step pairs per execution (a -> b, b -> c), seen in the database and by the workers.
+      assertThat(round.at("/" + r + "/step_overhead/n").asInt()).as(r).isEqualTo(2 * n);
+      assertThat(round.at("/" + r + "/handoff/n").asInt()).as(r).isEqualTo(2 * n);
+      assertThat(round.at("/" + r + "/e2e/n").asInt()).as(r).isEqualTo(n);
+    }
+    assertThat(round.at("/engine/samples").asInt()).isPositive();
+    assertThat(result.at("/medians/executions_per_s").asDouble()).isPositive();
+    assertThat(result.at("/medians/dispatch_p50_ms").isNumber()).isTrue();
+
+    // 38 executions (5 + 3 + 30), each completed with exactly one job per step.
+    String url = SERVER.replaceFirst("/[^/?]*(\\?|$)", "/" + DB + "$1");
+    try (Connection c = DriverManager.getConnection(url)) {
+      var db = DSL.using(c, SQLDialect.POSTGRES);
+      assertThat(db.fetchCount(EXECUTION, EXECUTION.STATUS.eq(ExecutionStatus.completed))).isEqualTo(38);
+      assertThat(db.fetchCount(JOB, JOB.EXECUTION_ID.isNotNull())).isEqualTo(3 * 38);
+      assertThat(db.fetchCount(db.selectDistinct(JOB.REQUEST_ID).from(JOB).where(JOB.EXECUTION_ID.isNotNull())))
+          .isEqualTo(3 * 38);
+    }
   }
 
   @Test

@@ -244,6 +244,18 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
     return started;
   }
 
+  /**
+   * Starts {@code grid worker --noop} with its embedded model (the {@code embedding} type) and waits
+   * until it has registered; its heap is larger than the lean default, for the model.
+   */
+  GridProcess startEmbeddingWorker(String id, int concurrency) {
+    GridProcess p = start("worker-" + id, List.of("-Xmx512m"), Map.of("AITBC_WORKER_KEY", workerKey),
+        "worker", "--coordinator", "127.0.0.1:" + coordinatorPort, "--worker-id", id,
+        "--concurrency", Integer.toString(concurrency), "--noop",
+        "--state-dir", logDir.resolve("worker-" + id + "-state").toString());
+    return p.awaitLog("\\] registered;", Duration.ofSeconds(60));
+  }
+
   /** Starts {@code grid bridge} on a free port; returns its port once it listens. */
   int startBridge() {
     int port = Ports.free();
