@@ -48,6 +48,7 @@ final class Decider {
       .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
       .build();
   private static final int CACHED_DEFINITIONS = 1024;
+  private static final Duration DEADLINE_GRACE = Duration.ofSeconds(10);
 
   private final StepJobs stepJobs;
   private final Function<String, java.util.Optional<Principal>> keys;
@@ -113,8 +114,10 @@ final class Decider {
             + ") was revoked", null);
         return;
       }
+      // A little past the deadline, so that the execution's timeout (not the job's own expiry, which
+      // a sweep could reach first) ends the step: the engine cancels its unfinished jobs then.
       Duration ttl = Duration.between(locked.now(), e.deadline());
-      ttl = ttl.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : ttl;
+      ttl = (ttl.isNegative() ? Duration.ZERO : ttl).plus(DEADLINE_GRACE);
       List<CompletableFuture<UUID>> submitted = new ArrayList<>(plan.start().size());
       for (Planner.StepJob job : plan.start()) {
         submitted.add(stepJobs.submit(principal, new StepJobs.Order(e.executionId(),

@@ -27,7 +27,8 @@ public interface StepJobs {
    * @param requestId its reserved request id ({@link StepKeys})
    * @param job what the planner rendered
    * @param priority its priority when its step names none
-   * @param ttl how long it may wait and run: the time left before the execution's deadline
+   * @param ttl how long it may wait and run: the time left before the execution's deadline, and a
+   *     little more (the execution's timeout cancels it first)
    */
   record Order(UUID executionId, String requestId, Planner.StepJob job, int priority, Duration ttl) {}
 
