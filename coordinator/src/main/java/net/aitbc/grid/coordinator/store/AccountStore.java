@@ -58,7 +58,7 @@ public final class AccountStore {
       if (!made) {
         var before = tx.select(TRANSFER.AMOUNT, TRANSFER.CURRENCY, ACCOUNT.OWNER_ID)
             .from(TRANSFER).join(ACCOUNT).on(ACCOUNT.ACCOUNT_ID.eq(TRANSFER.CREDIT_ACCOUNT_ID))
-            .where(TRANSFER.IDEMPOTENCY_KEY.eq(k))
+            .where(TRANSFER.TRANSFER_ID.eq(Transfers.id(k)))
             .fetchSingle();
         if (before.value1().compareTo(value) != 0 || before.value2() != currency || !before.value3().equals(owner)) {
           throw new PaymentRefused(Reason.CONFLICT, "idempotency key " + key + " was used for a deposit of "

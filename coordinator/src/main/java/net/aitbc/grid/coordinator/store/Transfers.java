@@ -235,7 +235,7 @@ final class Transfers {
             c.each(credits, TRANSFER.CREDIT_ACCOUNT_ID), c.each(currencies, TRANSFER.CURRENCY),
             c.each(amounts, TRANSFER.AMOUNT), c.each(kinds, TRANSFER.KIND), c.each(payments, TRANSFER.PAYMENT_ID),
             c.each(keys, TRANSFER.IDEMPOTENCY_KEY), val(now, TRANSFER.CREATED_AT)))
-        .onConflict(TRANSFER.IDEMPOTENCY_KEY)
+        .onConflict(TRANSFER.TRANSFER_ID)
         .doNothing()
         .returningResult(TRANSFER.IDEMPOTENCY_KEY)
         .fetchSet(Record1::value1);
