@@ -50,7 +50,7 @@ final class DevCommand implements Callable<Integer> {
   @Option(names = "--concurrency", defaultValue = "2", description = "jobs each worker runs at once")
   int concurrency;
 
-  @Option(names = "--workers", defaultValue = "1",
+  @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
       description = "workers to run, 1 to " + DevWorkers.MAX + ", each with its own worker id (dev-worker, "
           + "dev-worker-2, ...), key and state directory, all on the one embedded model (default ${DEFAULT-VALUE})")
   int workers;
