@@ -1,6 +1,8 @@
 package net.aitbc.grid.ops;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.worker.WorkerNode;
 import org.jspecify.annotations.Nullable;
@@ -11,8 +13,8 @@ import picocli.CommandLine.Option;
 /** {@code grid dev}: the whole grid in one process. */
 @Command(name = "dev", mixinStandardHelpOptions = true,
     description = "Runs everything in one process for a first look: PostgreSQL (embedded unless --db-url), "
-        + "the coordinator, the REST bridge on the aitbc CLI's default port, and one worker with the "
-        + "embedded embedding model (plus Ollama if one answers).")
+        + "the coordinator, the REST bridge on the aitbc CLI's default port, and one worker (or --workers N) with "
+        + "the embedded embedding model (plus Ollama if one answers).")
 final class DevCommand implements Callable<Integer> {
   @Mixin DbOptions db;
   @Mixin SigningKeyOptions signing;
@@ -45,14 +47,25 @@ final class DevCommand implements Callable<Integer> {
       description = "Ollama server the worker uses if it answers (default ${DEFAULT-VALUE})")
   String ollamaUrl;
 
-  @Option(names = "--concurrency", defaultValue = "2", description = "jobs the worker runs at once")
+  @Option(names = "--concurrency", defaultValue = "2", description = "jobs each worker runs at once")
   int concurrency;
+
+  @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+      description = "workers to run, 1 to " + DevWorkers.MAX + ", each with its own worker id (dev-worker, "
+          + "dev-worker-2, ...), key and state directory, all on the one embedded model (default ${DEFAULT-VALUE})")
+  int workers;
+
+  @Option(names = "--worker-swarm", paramLabel = "NAME",
+      description = "a swarm every worker joins by name when it registers (repeatable)")
+  List<String> workerSwarms = new ArrayList<>();
 
   @Override
   public Integer call() {
+    // Before anything starts: a bad count or name fails at once, naming its option.
+    DevGrid.Workers devWorkers = new DevGrid.Workers(workers, workerSwarms, null);
     DevGrid.Options options = new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
         httpPort, metricsPort, ollamaUrl, concurrency, durable,
-        new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice));
+        new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice), devWorkers);
     DevGrid grid = Startup.run("grid dev", stop -> DevGrid.start(options, stop));
     if (grid != null) {
       System.out.println(banner(grid));
@@ -66,17 +79,21 @@ final class DevCommand implements Callable<Integer> {
     String key = grid.clientKey();
     String url = "http://127.0.0.1:" + grid.httpPort();
     int port = grid.coordinator().grpcPort();
-    WorkerNode w = grid.worker();
     int metrics = grid.coordinator().metricsPort();
-    return String.join("\n",
+    List<String> lines = new ArrayList<>(List.of(
         "",
         "AITBC Grid dev mode is up.",
         "  REST bridge   " + url + "   (the aitbc CLI's default URL)",
         "  coordinator   127.0.0.1:" + port + "   (gRPC with reflection)"
             + (metrics < 0 ? "" : "   metrics http://127.0.0.1:" + metrics + "/metrics"),
-        "  database      " + grid.database(),
-        "  worker        " + w.workerId() + ": " + String.join(", ", w.capabilities().getJobTypesList()) + " with "
-            + String.join(", ", w.capabilities().getModelsList()),
+        "  database      " + grid.database()));
+    for (WorkerNode w : grid.workers()) {
+      List<String> swarms = w.config().swarms();
+      lines.add("  worker        " + w.workerId() + ": " + String.join(", ", w.capabilities().getJobTypesList())
+          + " with " + String.join(", ", w.capabilities().getModelsList())
+          + (swarms.isEmpty() ? "" : "; swarms " + String.join(", ", swarms)));
+    }
+    lines.addAll(List.of(
         "  client key    " + key,
         "  client funds  " + grid.clientBalance() + " " + DevGrid.DEV_CURRENCY + " in " + DevGrid.DEV_CLIENT
             + "'s account (credited " + DevGrid.DEV_FUNDS + " once, at its first start)",
@@ -111,6 +128,7 @@ final class DevCommand implements Callable<Integer> {
         "  AITBC_API_KEY=" + key + " grid verify receipt result.json --url " + url + " --public-key "
             + grid.publicKeyFile(),
         "",
-        "Ctrl-C stops everything.");
+        "Ctrl-C stops everything."));
+    return String.join("\n", lines);
   }
 }

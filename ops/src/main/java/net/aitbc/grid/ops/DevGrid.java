@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything in one process for a first look: PostgreSQL (embedded unless a URL is given), the
- * coordinator, the REST bridge, and one worker with the embedded model and noop jobs (plus Ollama
- * when one answers). Closing it stops the parts in reverse order.
+ * coordinator, the REST bridge, and one worker (or several, each its own) with the embedded model
+ * and noop jobs (plus Ollama when one answers). Closing it stops the parts in reverse order.
  */
 public final class DevGrid implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(DevGrid.class);
@@ -48,7 +48,7 @@ public final class DevGrid implements AutoCloseable {
   private final List<AutoCloseable> parts = new ArrayList<>();
   private final Coordinator coordinator;
   private final Bridge bridge;
-  private final WorkerNode worker;
+  private final List<WorkerNode> workers;
   private final String clientKey;
   private final String clientBalance;
   private final String database;
@@ -69,20 +69,66 @@ public final class DevGrid implements AutoCloseable {
    * @param httpPort the REST bridge's port (0: any free one)
    * @param metricsPort the Prometheus port (0: any free one, -1: none)
    * @param ollamaUrl an Ollama server to use if it answers, or null
-   * @param concurrency jobs the worker runs at once
+   * @param concurrency jobs each worker runs at once
    * @param durable whether the embedded PostgreSQL puts every commit on disk before it is
    *     acknowledged; null: durable with a data directory, fast without one
    * @param ledger the signing key and how blocks are sealed
+   * @param workers how many workers, and the swarms they join
    */
   public record Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
       @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
-      @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable, Ledger ledger) {
-    /** Options with the default ledger settings (a throwaway key, or the data directory's). */
+      @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable, Ledger ledger, Workers workers) {
+    /** Options with one worker in no swarm. */
+    public Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
+        @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
+        @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable, Ledger ledger) {
+      this(dbUrl, dbUser, dbPassword, dataDir, clientKey, grpcPort, httpPort, metricsPort, ollamaUrl, concurrency,
+          durable, ledger, Workers.DEFAULTS);
+    }
+
+    /** Options with the default ledger settings (a throwaway key, or the data directory's) and one worker. */
     public Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
         @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
         @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable) {
       this(dbUrl, dbUser, dbPassword, dataDir, clientKey, grpcPort, httpPort, metricsPort, ollamaUrl, concurrency,
           durable, Ledger.DEFAULTS);
+    }
+
+    /** These options with {@code workers} instead. */
+    public Options withWorkers(Workers workers) {
+      return new Options(dbUrl, dbUser, dbPassword, dataDir, clientKey, grpcPort, httpPort, metricsPort, ollamaUrl,
+          concurrency, durable, ledger, workers);
+    }
+  }
+
+  /**
+   * The dev workers ({@code grid dev --workers N --worker-swarm NAME}): each has its own worker id
+   * ({@code dev-worker}, then {@code dev-worker-2}, …), worker key (its id as owner), state directory
+   * and Ed25519 key; all run the one embedded model, loaded once.
+   *
+   * @param count how many, 1 to 16
+   * @param swarms the swarms each joins by name when it registers
+   * @param stateRoot where worker {@code id} keeps its key ({@code stateRoot/id}), or null: the first
+   *     worker in the default state directory (where the single dev worker always kept it), the
+   *     others next to it ({@code aitbc-dev-worker-2}, …)
+   */
+  public record Workers(int count, List<String> swarms, @Nullable Path stateRoot) {
+    /** One worker in no swarm, keeping its key where it always did. */
+    public static final Workers DEFAULTS = new Workers(1, List.of(), null);
+
+    /** Checks the count and the names, naming the options. */
+    public Workers {
+      if (count < 1 || count > DevWorkers.MAX) {
+        throw new IllegalArgumentException("--workers must be from 1 to " + DevWorkers.MAX + ", got " + count);
+      }
+      for (String swarm : swarms) {
+        try {
+          WorkerConfig.checkSwarmName(swarm);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("--worker-swarm: " + e.getMessage(), e);
+        }
+      }
+      swarms = List.copyOf(swarms);
     }
   }
 
@@ -149,18 +195,12 @@ public final class DevGrid implements AutoCloseable {
       parts.add(bridge);
       checkStop(stopRequested);
       String ollama = o.ollamaUrl() != null && answers(o.ollamaUrl() + "/api/tags") ? o.ollamaUrl() : null;
-      worker = Startup.startWorker(WorkerConfig.builder()
-          .coordinator("127.0.0.1:" + coordinator.grpcPort())
-          .apiKey(coordinator.createKey(Role.WORKER, "dev-worker"))
-          .workerId("dev-worker")
-          .concurrency(o.concurrency())
-          .ollamaUrl(ollama)
-          // noop jobs show workflows passing data between steps (their result echoes the payload's echo).
-          .noopBackend(true)
-          .drainTimeout(Duration.ofSeconds(5))
-          .build(), stopRequested);
-      parts.add(worker);
-      awaitRegistered(worker, Duration.ofSeconds(30), stopRequested);
+      DevWorkers started = DevWorkers.start(coordinator, o.workers(), o.concurrency(), ollama, stopRequested);
+      parts.add(started);
+      workers = started.nodes();
+      for (WorkerNode worker : workers) {
+        awaitRegistered(worker, Duration.ofSeconds(30), stopRequested);
+      }
     } catch (IOException e) {
       close();
       throw new UncheckedIOException("cannot prepare the signing key: " + e.getMessage(), e);
@@ -210,12 +250,12 @@ public final class DevGrid implements AutoCloseable {
     }
   }
 
-  /** "Up" means the worker can take jobs: wait until its session is open. */
+  /** "Up" means the workers can take jobs: wait until each one's session is open. */
   private static void awaitRegistered(WorkerNode worker, Duration timeout, BooleanSupplier stopRequested) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!worker.isRegistered() && !stopRequested.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        logger.warn("the worker has not registered within {}; jobs wait until it does", timeout);
+        logger.warn("[worker={}] has not registered within {}; jobs wait until it does", worker.workerId(), timeout);
         return;
       }
       try {
@@ -271,9 +311,14 @@ public final class DevGrid implements AutoCloseable {
     return bridge.port();
   }
 
-  /** The worker. */
+  /** The first worker, {@code dev-worker}. */
   public WorkerNode worker() {
-    return worker;
+    return workers.getFirst();
+  }
+
+  /** Every worker, the first one first. */
+  public List<WorkerNode> workers() {
+    return workers;
   }
 
   /** Where the database is and whether its commits are durable, in words. */
@@ -301,7 +346,7 @@ public final class DevGrid implements AutoCloseable {
     return jdbcUrl;
   }
 
-  /** Stops the worker (draining it), the bridge, the coordinator and the database, in that order. */
+  /** Stops the workers (draining them), the bridge, the coordinator and the database, in that order. */
   @Override
   public void close() {
     List<AutoCloseable> reversed = new ArrayList<>(parts);

@@ -2,6 +2,8 @@ package net.aitbc.grid.ops;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.worker.WorkerConfig;
 import net.aitbc.grid.worker.WorkerNode;
@@ -70,14 +72,36 @@ final class WorkerCommand implements Callable<Integer> {
       description = "inference model for jobs that name none (env AITBC_DEFAULT_MODEL)")
   @Nullable String defaultModel;
 
+  @Option(names = "--swarm", paramLabel = "NAME", split = ",", defaultValue = "${env:AITBC_WORKER_SWARMS}",
+      description = "a swarm to join by name when the worker registers: 1 to " + WorkerConfig.MAX_SWARM_NAME
+          + " letters, digits, '-', '_' or '.' (repeatable, or comma-separated; env AITBC_WORKER_SWARMS)")
+  List<String> swarms = new ArrayList<>();
+
   @Option(names = "--drain-timeout", defaultValue = "30s", converter = DurationConverter.class,
       description = "how long SIGTERM lets running jobs finish (default ${DEFAULT-VALUE})")
   Duration drainTimeout;
 
   @Override
   public Integer call() throws InterruptedException {
+    WorkerConfig built = config();
+    WorkerNode node = Startup.run("the worker", stop -> Startup.startWorker(built, stop));
+    if (node != null) {
+      node.awaitTermination(Duration.ofDays(36_500));
+    }
+    return 0;
+  }
+
+  /** The worker's configuration from the options; throws {@link IllegalArgumentException} naming a bad one. */
+  WorkerConfig config() {
     if (apiKey == null || apiKey.isBlank()) {
       throw new IllegalArgumentException("no API key: pass --api-key or set AITBC_WORKER_KEY");
+    }
+    for (String swarm : swarms) {
+      try {
+        WorkerConfig.checkSwarmName(swarm);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--swarm: " + e.getMessage(), e);
+      }
     }
     WorkerConfig.Builder config = WorkerConfig.builder()
         .coordinator(coordinator)
@@ -92,6 +116,7 @@ final class WorkerCommand implements Callable<Integer> {
         .openAiUrl(openAiUrl)
         .openAiApiKey(openAiKey)
         .defaultModel(defaultModel)
+        .swarms(swarms)
         .drainTimeout(drainTimeout);
     if (workerId != null && !workerId.isBlank()) {
       config.workerId(workerId);
@@ -99,11 +124,6 @@ final class WorkerCommand implements Callable<Integer> {
     if (stateDir != null) {
       config.stateDir(stateDir);
     }
-    WorkerConfig built = config.build();
-    WorkerNode node = Startup.run("the worker", stop -> Startup.startWorker(built, stop));
-    if (node != null) {
-      node.awaitTermination(Duration.ofDays(36_500));
-    }
-    return 0;
+    return config.build();
   }
 }

@@ -1,6 +1,7 @@
 package net.aitbc.grid.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -19,5 +20,23 @@ class WorkerCommandTest {
     assertThat(parse("--no-embedded").embedded).isFalse();
     assertThat(parse().noop).isFalse();
     assertThat(parse("--noop").noop).isTrue();
+  }
+
+  @Test
+  void swarmsAreRepeatableOrCommaSeparatedAndReachTheConfig() {
+    assertThat(parse("--api-key", "k").config().swarms()).isEmpty();
+    assertThat(parse("--api-key", "k", "--swarm", "embedding-eu", "--swarm", "gpu.v2_a").config().swarms())
+        .containsExactly("embedding-eu", "gpu.v2_a");
+    assertThat(parse("--api-key", "k", "--swarm", "a,b", "--swarm", "a").config().swarms()).containsExactly("a", "b");
+  }
+
+  @Test
+  void aBadSwarmNameIsRefusedNamingTheOption() {
+    assertThatThrownBy(() -> parse("--api-key", "k", "--swarm", "no spaces").config())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--swarm: swarm name must be 1 to 64 letters, digits, '-', '_' or '.', got 'no spaces'");
+    CliRun run = CliRun.grid("worker", "--api-key", "k", "--swarm", "x".repeat(65));
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.err()).contains("grid: --swarm: swarm name must be 1 to 64", "got 'xxxx");
   }
 }

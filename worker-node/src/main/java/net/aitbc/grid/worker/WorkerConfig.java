@@ -7,6 +7,11 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,6 +43,9 @@ import org.jspecify.annotations.Nullable;
  * @param drainTimeout how long {@code shutdown()} lets running jobs finish (default 30 s)
  * @param gpuDetection whether to look for GPUs with {@code nvidia-smi} (default true)
  * @param noopBackend whether to run {@code noop} jobs, for benchmarks and tests (default false)
+ * @param swarms the swarms the worker joins by name when it registers ({@code Register.swarms}),
+ *     each 1 to 64 letters, digits, {@code -}, {@code _} or {@code .}; repeats are dropped
+ *     (default none)
  */
 public record WorkerConfig(
     String coordinator,
@@ -57,10 +65,16 @@ public record WorkerConfig(
     Duration reconnectMax,
     Duration drainTimeout,
     boolean gpuDetection,
-    boolean noopBackend) {
+    boolean noopBackend,
+    List<String> swarms) {
 
   /** The key file's name in {@link #stateDir()}. */
   public static final String KEY_FILE = "worker-ed25519.key";
+
+  /** The longest swarm name, as worker_service.proto allows. */
+  public static final int MAX_SWARM_NAME = 64;
+
+  private static final Pattern SWARM_NAME = Pattern.compile("[A-Za-z0-9._-]{1," + MAX_SWARM_NAME + "}");
 
   /** Checks every field, so a bad setting fails at start rather than on the first reconnect. */
   public WorkerConfig {
@@ -85,6 +99,24 @@ public record WorkerConfig(
     check(!drainTimeout.isNegative(), "drainTimeout must not be negative");
     checkUrl(ollamaUrl, "ollamaUrl");
     checkUrl(openAiUrl, "openAiUrl");
+    requireNonNull(swarms, "swarms");
+    for (String swarm : swarms) {
+      checkSwarmName(swarm);
+    }
+    swarms = List.copyOf(new LinkedHashSet<>(swarms));
+  }
+
+  /**
+   * Throws {@link IllegalArgumentException} unless {@code name} is a swarm name: 1 to {@value
+   * #MAX_SWARM_NAME} letters, digits, {@code -}, {@code _} or {@code .}.
+   */
+  public static void checkSwarmName(@Nullable String name) {
+    check(
+        name != null && SWARM_NAME.matcher(name).matches(),
+        "swarm name must be 1 to "
+            + MAX_SWARM_NAME
+            + " letters, digits, '-', '_' or '.', got "
+            + (name == null ? "none" : "'" + name + "'"));
   }
 
   /** The worker's signing key file: {@value #KEY_FILE} in the state directory. */
@@ -154,6 +186,8 @@ public record WorkerConfig(
         + gpuDetection
         + ", noopBackend="
         + noopBackend
+        + ", swarms="
+        + swarms
         + "]";
   }
 
@@ -198,6 +232,7 @@ public record WorkerConfig(
     private Duration drainTimeout = Duration.ofSeconds(30);
     private boolean gpuDetection = true;
     private boolean noopBackend;
+    private List<String> swarms = List.of();
 
     private Builder() {}
 
@@ -220,6 +255,7 @@ public record WorkerConfig(
       drainTimeout = c.drainTimeout;
       gpuDetection = c.gpuDetection;
       noopBackend = c.noopBackend;
+      swarms = c.swarms;
     }
 
     /** The coordinator's gRPC address, {@code host:port}. */
@@ -319,6 +355,12 @@ public record WorkerConfig(
       return this;
     }
 
+    /** The swarms to join by name when registering; see {@link WorkerConfig#swarms()}. */
+    public Builder swarms(Collection<String> swarms) {
+      this.swarms = new ArrayList<>(swarms);
+      return this;
+    }
+
     /** Whether to run {@code nvidia-smi}. */
     public Builder gpuDetection(boolean gpuDetection) {
       this.gpuDetection = gpuDetection;
@@ -348,7 +390,8 @@ public record WorkerConfig(
           reconnectMax,
           drainTimeout,
           gpuDetection,
-          noopBackend);
+          noopBackend,
+          swarms);
     }
 
     private static String hostName() {

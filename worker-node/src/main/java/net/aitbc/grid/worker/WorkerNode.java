@@ -96,7 +96,8 @@ public final class WorkerNode implements AutoCloseable {
     }
     String version = version();
     logger.info(
-        "[worker={}] starting {} for {}: backends={} types={} models={} gpus={} concurrency={}",
+        "[worker={}] starting {} for {}: backends={} types={} models={} gpus={} concurrency={}"
+            + " swarms={}",
         config.workerId(),
         version,
         config.coordinator(),
@@ -104,7 +105,8 @@ public final class WorkerNode implements AutoCloseable {
         router.jobTypes(),
         router.models(),
         gpus.gpus().size(),
-        config.concurrency());
+        config.concurrency(),
+        config.swarms());
     CoordinatorSession session;
     try {
       session = new CoordinatorSession(config, version, capabilities, router, key);

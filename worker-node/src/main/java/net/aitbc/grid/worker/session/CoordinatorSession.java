@@ -83,6 +83,7 @@ public final class CoordinatorSession {
             .setVersion(version)
             .setCapabilities(capabilities)
             .setPublicKey(ByteString.copyFrom(key.verifyingKey().raw()))
+            .addAllSwarms(config.swarms())
             .build();
     this.channel =
         NettyChannelBuilder.forTarget(config.coordinator())
