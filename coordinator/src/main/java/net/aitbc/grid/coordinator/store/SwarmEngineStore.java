@@ -146,9 +146,9 @@ public final class SwarmEngineStore {
    * @param jobId the member job
    * @param resultSha256 its result's hash
    * @param groupNo its group
-   * @param vote "agree" or "dissent"
+   * @param vote "agree" or "dissent" with the largest group, or null when groups tie for largest
    */
-  public record Vote(UUID jobId, String resultSha256, int groupNo, String vote) {}
+  public record Vote(UUID jobId, String resultSha256, int groupNo, @Nullable String vote) {}
 
   /** One task, locked in a transaction that is open while the engine decides for it. */
   public static final class Locked {
