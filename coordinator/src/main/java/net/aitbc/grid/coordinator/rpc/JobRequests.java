@@ -231,7 +231,7 @@ final class JobRequests {
     return Duration.ofSeconds(seconds, nanos);
   }
 
-  private static Requirements requirements(Constraints c) {
+  static Requirements requirements(Constraints c) {
     try {
       JsonChecks.checkText(c.getGpu(), "constraints.gpu", 200);
       JsonChecks.checkText(c.getCuda(), "constraints.cuda", 20);

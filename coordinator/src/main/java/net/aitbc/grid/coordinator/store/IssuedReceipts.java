@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.store;
 
 import static net.aitbc.grid.db.Tables.EXECUTION;
+import static net.aitbc.grid.db.Tables.SWARM_TASK;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -79,7 +80,16 @@ final class IssuedReceipts {
    * its receipt; unchanged without a maker.
    */
   StoredSwarmTask swarmTaskEnded(DSLContext tx, StoredSwarmTask ended) {
-    return ended;
+    ReceiptMaker m = maker;
+    if (m == null) {
+      return ended;
+    }
+    NewReceipt r = m.swarmTask(ended, ReceiptStore.memberJobs(tx, ended.taskId()));
+    tx.update(SWARM_TASK).set(SWARM_TASK.RECEIPT_ID, r.receiptId())
+        .where(SWARM_TASK.TASK_ID.eq(ended.taskId()))
+        .execute();
+    receipts.add(r);
+    return ended.withReceipt(r.receiptId());
   }
 
   /** Stores what was issued as the ledger's next leaves, in order: call it last, just before committing. */

@@ -56,6 +56,14 @@ public record StoredSwarmTask(UUID taskId, String clientId, String keyId, @Nulla
     candidates = List.copyOf(candidates);
   }
 
+  /** The same task with its receipt named. */
+  public StoredSwarmTask withReceipt(@Nullable UUID receipt) {
+    return new StoredSwarmTask(taskId, clientId, keyId, requestId, swarmId, status, strategy, jobType, payloadJson,
+        probe, constraintsJson, collaborators, parts, threshold, similarity, timeoutSeconds, deadline, candidates,
+        progress, leaderWorkerId, leaderRule, resultJson, resultSha256, consensusReached, decisionJson, errorMessage,
+        receipt, createdAt, startedAt, endedAt);
+  }
+
   /** Whether it has ended (completed, failed or cancelled). */
   public boolean ended() {
     return status != ExecutionStatus.pending && status != ExecutionStatus.running;

@@ -84,6 +84,13 @@ public final class SwarmTaskStore {
     });
   }
 
+  /** A client's task by its request id. */
+  public Optional<StoredSwarmTask> findByRequest(String clientId, String requestId) {
+    return dsl.selectFrom(SWARM_TASK)
+        .where(SWARM_TASK.CLIENT_ID.eq(clientId), SWARM_TASK.REQUEST_ID.eq(requestId))
+        .fetchOptional(SwarmTaskStore::toTask);
+  }
+
   /** A client's task. */
   public Optional<StoredSwarmTask> find(UUID taskId, String clientId) {
     return dsl.selectFrom(SWARM_TASK)

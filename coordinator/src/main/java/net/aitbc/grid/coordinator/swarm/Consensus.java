@@ -9,7 +9,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
+import net.aitbc.grid.coordinator.store.StoredSwarmTask;
+import net.aitbc.grid.coordinator.store.SwarmMemberJob;
+import net.aitbc.grid.db.enums.JobState;
+import net.aitbc.grid.ledger.CanonicalJson;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -75,6 +80,35 @@ public final class Consensus {
   public record Decision(boolean reached, double threshold, List<Group> groups, int chosen,
       @Nullable UUID chosenJobId, @Nullable String chosenSha256, List<String> agreeing, List<String> dissenting,
       List<String> missing, String rule, String explanation, int total, List<Vote> votes) {}
+
+  /**
+   * The entries of a task's slots, in slot order: each slot's latest member job with its result
+   * ({@code results} by job, parsed as receipts hash them) when it completed; a slot with no member
+   * job yet counts as its chosen worker without a result.
+   */
+  public static List<Entry> entries(StoredSwarmTask task, List<SwarmMemberJob> members,
+      Map<UUID, @Nullable String> results) {
+    SwarmMemberJob[] latest = new SwarmMemberJob[task.parts()];
+    for (SwarmMemberJob m : members) {
+      if (m.slot() < latest.length && (latest[m.slot()] == null || latest[m.slot()].replacement() < m.replacement())) {
+        latest[m.slot()] = m;
+      }
+    }
+    List<Entry> out = new ArrayList<>(latest.length);
+    for (int s = 0; s < latest.length; s++) {
+      SwarmMemberJob m = latest[s];
+      if (m == null) {
+        out.add(new Entry(task.candidates().get(Math.min(s, task.candidates().size() - 1)).workerId(), NO_JOB, null));
+        continue;
+      }
+      String text = m.state() == JobState.COMPLETED ? results.get(m.jobId()) : null;
+      out.add(new Entry(m.workerId(), m.jobId(), text == null ? null : CanonicalJson.parse(text)));
+    }
+    return out;
+  }
+
+  /** The job id of a slot that has no member job yet. */
+  public static final UUID NO_JOB = new UUID(0, 0);
 
   /** Decides over the slots' members ({@code entries}, one per slot, in slot order). */
   public static Decision decide(List<Entry> entries, double threshold, Comparison rule) {

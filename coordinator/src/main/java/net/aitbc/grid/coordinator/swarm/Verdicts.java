@@ -68,7 +68,7 @@ final class Verdicts {
   private static void consensus(SwarmEngineStore.Locked locked, Slots slots, Map<UUID, @Nullable String> texts,
       @Nullable String timedOut) {
     StoredSwarmTask t = slots.task();
-    Consensus.Decision d = Consensus.decide(entries(slots, texts), t.threshold().doubleValue(),
+    Consensus.Decision d = Consensus.decide(Consensus.entries(t, slots.members(), texts), t.threshold().doubleValue(),
         Comparison.forType(t.jobType(), t.similarity()));
     List<SwarmEngineStore.Vote> votes = new ArrayList<>();
     for (Consensus.Vote v : d.votes()) {
@@ -89,18 +89,6 @@ final class Verdicts {
     }
     String result = texts.get(d.chosenJobId());
     save(locked, slots, ExecutionStatus.completed, result, true, decision, null);
-  }
-
-  private static List<Consensus.Entry> entries(Slots slots, Map<UUID, @Nullable String> texts) {
-    List<Consensus.Entry> entries = new ArrayList<>();
-    for (SwarmMemberJob m : slots.latest()) {
-      if (m == null) {
-        continue;
-      }
-      String text = m.state() == JobState.COMPLETED ? texts.get(m.jobId()) : null;
-      entries.add(new Consensus.Entry(m.workerId(), m.jobId(), text == null ? null : parse(text)));
-    }
-    return entries;
   }
 
   private static void leader(SwarmEngineStore.Locked locked, Slots slots, Map<UUID, @Nullable String> texts,
