@@ -258,9 +258,11 @@ public final class SwarmServiceImpl extends SwarmServiceGrpc.SwarmServiceImplBas
   @Override
   public void computeConsensus(ComputeConsensusRequest request, StreamObserver<ComputeConsensusResponse> out) {
     GrpcErrors.answer(out, () -> {
-      StoredSwarmTask t = task(request.getTaskId(), taskCaller());
-      double threshold = request.hasConsensusThreshold()
-          ? SwarmRequests.share(request.getConsensusThreshold(), "consensus_threshold") : t.threshold().doubleValue();
+      Principal principal = taskCaller();
+      Double given = request.hasConsensusThreshold()
+          ? SwarmRequests.share(request.getConsensusThreshold(), "consensus_threshold") : null;
+      StoredSwarmTask t = task(request.getTaskId(), principal);
+      double threshold = given != null ? given : t.threshold().doubleValue();
       if (t.strategy() != SwarmStrategy.consensus) {
         throw Status.FAILED_PRECONDITION.withDescription("task " + JobIds.format(t.taskId()) + " ran the "
             + SwarmRequests.strategyName(t.strategy()) + " strategy: it has no consensus to compute").asRuntimeException();
