@@ -141,6 +141,21 @@ class SwarmStrategiesIT {
   }
 
   @Test
+  void aLeaderThatFailsIsSucceededByItsStandIn() {
+    String type = "standin-test";
+    worker("s1", type, a -> new ScriptedWorker.Fail("out of memory", false));
+    worker("s2", type, a -> echo(a, "s2"));
+    SwarmTask t = ended(swarm, coordinate(swarm, "{'type':'" + type + "','echo':'x'}", 2, "leader-election"));
+
+    assertThat(t.getStatus()).isEqualTo(ExecutionStatus.EXECUTION_STATUS_COMPLETED);
+    assertThat(t.getLeader().getWorkerId()).isEqualTo("s2");
+    assertThat(t.getLeader().getRule()).startsWith("stand-in after s1 ended without a result (out of memory)");
+    assertThat(t.getMembersList()).extracting(m -> m.getWorkerId() + ":" + m.getJobState())
+        .containsExactly("s1:JOB_STATE_FAILED", "s2:JOB_STATE_COMPLETED");
+    assertThat(Workflows.parse(t.getResultJson()).path("worker_id").asText()).isEqualTo("s2");
+  }
+
+  @Test
   void distributedSplitsTheListAndJoinsThePartsInOrder() {
     String type = "split-test";
     for (String id : List.of("d1", "d2")) {
