@@ -168,6 +168,19 @@ final class Dispatcher implements AutoCloseable {
     return null;
   }
 
+  /**
+   * The session of the worker a job is pinned to, with one of its credits reserved for it, when that
+   * worker is connected here, idle and can run it; null when the job must queue.
+   */
+  @Nullable WorkerSession placePinned(NewJob job) {
+    WorkerSession s = job.pin() == null ? null : registry.ofWorker(job.pin().workerId()).orElse(null);
+    if (s == null || s.closed() || !idleProfiles.contains(s.profile()) || !s.offer().runs(job.type(), job.model())
+        || !job.requirements().satisfiedBy(s.offer())) {
+      return null;
+    }
+    return s.reserve(1) == 1 ? s : null;
+  }
+
   /** A job was queued: the idle workers that could run it are idle no more, and must claim it. */
   void queued(NewJob job) {
     if (job.pin() != null) {

@@ -22,12 +22,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 import net.aitbc.grid.db.enums.ExecutionStatus;
 import net.aitbc.grid.db.enums.JobState;
 import org.jooq.DSLContext;
 import org.jooq.JSONB;
+import org.jooq.Query;
 import org.jooq.Record1;
 import org.jspecify.annotations.Nullable;
 
@@ -157,6 +160,10 @@ public final class SwarmEngineStore {
     private final OffsetDateTime now;
     private final IssuedReceipts issued;
     private final Duration pinGrace;
+    // Votes, then reputations and latencies by worker id (so that tasks deciding at once on two
+    // coordinators lock the same rows in the same order), sent in one round trip with the decision.
+    private final List<Query> pending = new ArrayList<>();
+    private final SortedMap<String, List<Query>> byWorker = new TreeMap<>();
 
     private Locked(DSLContext tx, StoredSwarmTask task, OffsetDateTime now, IssuedReceipts issued,
         Duration pinGrace) {
@@ -215,28 +222,27 @@ public final class SwarmEngineStore {
           .execute();
     }
 
-    /** Records how a decision judged each member's result. */
+    /** Records how a decision judged each member's result (written with the decision). */
     public void votes(List<Vote> votes) {
       for (Vote v : votes) {
-        tx.update(SWARM_TASK_MEMBER)
+        pending.add(tx.update(SWARM_TASK_MEMBER)
             .set(SWARM_TASK_MEMBER.RESULT_SHA256, v.resultSha256())
             .set(SWARM_TASK_MEMBER.GROUP_NO, (short) v.groupNo())
             .set(SWARM_TASK_MEMBER.VOTE, v.vote())
-            .where(SWARM_TASK_MEMBER.TASK_ID.eq(task.taskId()), SWARM_TASK_MEMBER.JOB_ID.eq(v.jobId()))
-            .execute();
+            .where(SWARM_TASK_MEMBER.TASK_ID.eq(task.taskId()), SWARM_TASK_MEMBER.JOB_ID.eq(v.jobId())));
       }
     }
 
     /**
      * Moves a worker's reputation after an accepted consensus: up by {@link #GAIN} of what it lacks
-     * of 1 when it agreed, down by {@link #LOSS} of it when it dissented. One statement, so that tasks
-     * decided at once on other coordinators add up.
+     * of 1 when it agreed, down by {@link #LOSS} of it when it dissented (written with the decision).
+     * One statement, so that tasks decided at once on other coordinators add up.
      */
     public void judged(String workerId, String ownerId, boolean agreed) {
       var r = WORKER_REPUTATION.REPUTATION;
       BigDecimal first = agreed ? new BigDecimal("0.5").add(GAIN.multiply(new BigDecimal("0.5")))
           : new BigDecimal("0.5").subtract(LOSS.multiply(new BigDecimal("0.5")));
-      tx.insertInto(WORKER_REPUTATION)
+      byWorker.computeIfAbsent(workerId, w -> new ArrayList<>()).add(tx.insertInto(WORKER_REPUTATION)
           .set(WORKER_REPUTATION.WORKER_ID, workerId)
           .set(WORKER_REPUTATION.OWNER_ID, ownerId)
           .set(WORKER_REPUTATION.REPUTATION, first)
@@ -250,15 +256,17 @@ public final class SwarmEngineStore {
               : r.minus(inline(LOSS).times(r)))
           .set(WORKER_REPUTATION.AGREEMENTS, WORKER_REPUTATION.AGREEMENTS.plus(agreed ? 1 : 0))
           .set(WORKER_REPUTATION.DISSENTS, WORKER_REPUTATION.DISSENTS.plus(agreed ? 0 : 1))
-          .set(WORKER_REPUTATION.UPDATED_AT, now)
-          .execute();
+          .set(WORKER_REPUTATION.UPDATED_AT, now));
     }
 
-    /** Folds a member job's run time into its worker's measured latency (a moving average). */
+    /**
+     * Folds a member job's run time into its worker's measured latency, a moving average (written with
+     * the decision).
+     */
     public void ran(String workerId, String ownerId, long runMs) {
       int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(0, runMs));
       var l = WORKER_REPUTATION.LATENCY_MS;
-      tx.insertInto(WORKER_REPUTATION)
+      byWorker.computeIfAbsent(workerId, w -> new ArrayList<>()).add(tx.insertInto(WORKER_REPUTATION)
           .set(WORKER_REPUTATION.WORKER_ID, workerId)
           .set(WORKER_REPUTATION.OWNER_ID, ownerId)
           .set(WORKER_REPUTATION.REPUTATION, new BigDecimal("0.5"))
@@ -272,8 +280,7 @@ public final class SwarmEngineStore {
               org.jooq.impl.DSL.round(l.cast(BigDecimal.class).times(inline(BigDecimal.ONE.subtract(LATENCY_WEIGHT)))
                   .plus(inline(LATENCY_WEIGHT.multiply(BigDecimal.valueOf(ms))))).cast(Integer.class),
               inline(ms)))
-          .set(WORKER_REPUTATION.UPDATED_AT, now)
-          .execute();
+          .set(WORKER_REPUTATION.UPDATED_AT, now));
     }
 
     /**
@@ -281,6 +288,12 @@ public final class SwarmEngineStore {
      * and a wake-up, whose handling cancels its unfinished member jobs (after this commits).
      */
     public void save(Decided d) {
+      byWorker.values().forEach(pending::addAll);
+      byWorker.clear();
+      if (!pending.isEmpty()) {
+        tx.batch(pending).execute();
+        pending.clear();
+      }
       StoredSwarmTask t = task;
       boolean same = d.status() == t.status() && d.progress() == t.progress()
           && Objects.equals(d.leaderWorkerId(), t.leaderWorkerId()) && Objects.equals(d.leaderRule(), t.leaderRule())
