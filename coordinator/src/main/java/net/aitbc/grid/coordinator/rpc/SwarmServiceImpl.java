@@ -103,6 +103,7 @@ public final class SwarmServiceImpl extends SwarmServiceGrpc.SwarmServiceImplBas
       return JoinResponse.newBuilder()
           .setSwarmId(JobIds.format(joined.swarm().swarmId()))
           .setStatus("joined")
+          .setRole(joined.member().role())
           .setMember(member)
           .setSwarm(SwarmProtos.swarm(view, false))
           .setExisting(joined.existing())

@@ -330,15 +330,14 @@ public final class SwarmEngineStore {
       SwarmTaskStore.wake(tx, task.taskId(), due);
     }
 
-    /** Member jobs' ids that are still unfinished among {@code members}. */
-    public static List<UUID> unfinished(List<SwarmMemberJob> members) {
-      List<UUID> out = new ArrayList<>();
-      for (SwarmMemberJob m : members) {
-        if (m.unfinished()) {
-          out.add(m.jobId());
-        }
-      }
-      return out;
+    /**
+     * The task's jobs that are queued or running, found by the task they name: with those of a pass
+     * that made them and did not commit its member rows.
+     */
+    public List<UUID> unfinishedJobs() {
+      return tx.select(JOB.JOB_ID).from(JOB)
+          .where(JOB.SWARM_TASK_ID.eq(task.taskId()), JOB.STATE.in(JobState.QUEUED, JobState.RUNNING))
+          .fetch(Record1::value1);
     }
   }
 }

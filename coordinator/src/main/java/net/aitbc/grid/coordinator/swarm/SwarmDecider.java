@@ -52,12 +52,11 @@ final class SwarmDecider {
 
   void advance(SwarmEngineStore.Locked locked) {
     StoredSwarmTask t = locked.task();
-    List<SwarmMemberJob> members = locked.members();
     if (t.ended()) {
-      cancelUnfinished(t, members);
+      cancelUnfinished(t, locked.unfinishedJobs());
       return;
     }
-    Slots slots = new Slots(t, members);
+    Slots slots = new Slots(t, locked.members());
     if (!locked.now().isBefore(t.deadline())) {
       Verdicts.end(locked, slots, "timed out after " + t.timeoutSeconds() + " s");
       return;
@@ -175,13 +174,11 @@ final class SwarmDecider {
     return true;
   }
 
-  private void cancelUnfinished(StoredSwarmTask t, List<SwarmMemberJob> members) {
+  private void cancelUnfinished(StoredSwarmTask t, List<UUID> unfinished) {
     String reason = "swarm task " + JobIds.format(t.taskId()) + " " + t.status()
         + (t.errorMessage() == null ? "" : ": " + t.errorMessage());
-    for (SwarmMemberJob m : members) {
-      if (m.unfinished()) {
-        jobs.cancel(m.jobId(), t.clientId(), reason);
-      }
+    for (UUID jobId : unfinished) {
+      jobs.cancel(jobId, t.clientId(), reason);
     }
   }
 }

@@ -51,6 +51,7 @@ class SwarmMembershipIT {
     JoinResponse joined = dave.join(JoinRequest.newBuilder().setRole("task-coordinator").setCapability("GPU")
         .setRegion("EU").setPriority("high").build());
     assertThat(joined.getStatus()).isEqualTo("joined");
+    assertThat(joined.getRole()).isEqualTo("task-coordinator");
     assertThat(joined.getSwarmId()).hasSize(32);
     assertThat(joined.getExisting()).isFalse();
     assertThat(joined.getSwarm().getName()).isEqualTo("gpu-eu");

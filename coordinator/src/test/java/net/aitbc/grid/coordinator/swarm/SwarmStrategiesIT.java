@@ -85,7 +85,9 @@ class SwarmStrategiesIT {
       k2.credit(1);
       String taskId = coordinate(swarm, "{'type':'" + type + "','echo':'same'}", 3, "consensus");
       Assignment held = k2.nextAssignment();
-      SwarmTask running = Swarms.get(swarm, taskId);
+      // The member rows commit with the engine's pass, a moment after the jobs reach their workers.
+      SwarmTask running = await().atMost(Duration.ofSeconds(10)).until(() -> Swarms.get(swarm, taskId),
+          r -> r.getMembersCount() == 3);
       List<String> collaborators = running.getMembersList().stream().map(SwarmTaskMember::getWorkerId).toList();
       assertThat(collaborators).hasSize(3).contains("k2");
       assertThat(held.getJobId()).isEqualTo(member(running, "k2").getJobId());
