@@ -218,6 +218,9 @@ public final class Coordinator implements AutoCloseable {
     core.health.enterTerminalState();
     server.shutdown();
     core.scheduler.drainWorkers(config.shutdownGrace());
+    // Member jobs still running are taken back as the scheduler stops: the next coordinator's engine,
+    // with its workers connected, acts on that, not this one's.
+    core.swarmEngine.close();
     core.scheduler.close();
     try {
       if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {

@@ -194,6 +194,15 @@ public final class SwarmEngineStore {
       return SwarmTaskStore.results(tx, jobIds);
     }
 
+    /**
+     * How long a slot whose member job ended without a result waits for another capable worker to
+     * connect before it is given up (the lease: a worker that restarts, or all of them after a
+     * coordinator restart, are back within it).
+     */
+    public Duration grace() {
+      return pinGrace;
+    }
+
     /** The worker a member job is pinned to, or null when there is no such job. */
     public @Nullable String pinnedWorker(UUID jobId) {
       return tx.select(JOB.PINNED_WORKER_ID).from(JOB).where(JOB.JOB_ID.eq(jobId)).fetchOne(Record1::value1);

@@ -98,6 +98,14 @@ final class Slots {
     return why != null ? why : m.error() != null ? m.error() : "job " + m.state().getLiteral().toLowerCase();
   }
 
+  /**
+   * When a member job ended without a result, or null when this pass ended it (its worker had gone:
+   * it has waited already).
+   */
+  @Nullable OffsetDateTime endedAt(SwarmMemberJob m) {
+    return gone.containsKey(m.jobId()) ? null : m.finishedAt();
+  }
+
   /** Whether slot {@code s}'s latest member job ended without a result and it was not given up. */
   boolean needsReplacement(int s) {
     return latest[s] != null && givenUp[s] == null && endedWithoutResult(latest[s]);

@@ -3,6 +3,7 @@ package net.aitbc.grid.coordinator.swarm;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -68,7 +69,7 @@ final class SwarmDecider {
         slots.gone(m, why);
       }
     }
-    List<Slots.Order> orders = plan(t, slots);
+    List<Slots.Order> orders = plan(t, slots, locked);
     if (!orders.isEmpty() && !submit(locked, slots, orders)) {
       return;
     }
@@ -81,7 +82,8 @@ final class SwarmDecider {
   }
 
   /** The member jobs to make now: each slot's first, and replacements of those that ended without a result. */
-  private List<Slots.Order> plan(StoredSwarmTask t, Slots slots) {
+  private List<Slots.Order> plan(StoredSwarmTask t, Slots slots, SwarmEngineStore.Locked locked) {
+    OffsetDateTime waitUntil = null;
     List<Slots.Order> orders = new ArrayList<>();
     Set<String> used = slots.usedWorkers();
     for (int s = 0; s < t.parts(); s++) {
@@ -99,12 +101,22 @@ final class SwarmDecider {
         }
         SwarmCandidate c = replacement(t, slots, used, s);
         if (c == null) {
-          slots.giveUp(s, "no other capable worker that is not a collaborator yet is connected");
+          // None now: one may connect soon (a restarting worker, every worker after a coordinator restart).
+          OffsetDateTime ended = slots.endedAt(latest);
+          OffsetDateTime until = ended == null ? null : ended.plus(locked.grace());
+          if (until != null && locked.now().isBefore(until)) {
+            waitUntil = waitUntil == null || until.isBefore(waitUntil) ? until : waitUntil;
+          } else {
+            slots.giveUp(s, "no other capable worker that is not a collaborator yet is connected");
+          }
           continue;
         }
         orders.add(slots.order(s, latest.replacement() + 1, c, latest));
         used.add(c.workerId());
       }
+    }
+    if (waitUntil != null) {
+      locked.wakeAt(waitUntil);
     }
     return orders;
   }
