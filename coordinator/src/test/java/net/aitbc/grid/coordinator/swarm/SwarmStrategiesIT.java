@@ -201,8 +201,20 @@ class SwarmStrategiesIT {
       assertThat(m.path("leaf_hash").asText()).hasSize(64);
       assertThat(m.path("vote").asText()).isEqualTo("agree");
     });
-    // Sealed into a block like any receipt.
+    // Sealed into a block like any receipt, and the coordinator's verification checks the member job
+    // receipts it names; an altered leaf hash is caught.
     await().atMost(Duration.ofSeconds(10)).until(() -> swarm.getTaskReceipt(GetTaskReceiptRequest.newBuilder()
         .setTaskId(t.getTaskId()).build()).getReceipt().hasBlockHeight());
+    var receipts = net.aitbc.grid.coordinator.testing.GrpcClients.withKey(
+        net.aitbc.grid.v1.ReceiptServiceGrpc.newBlockingStub(grid.channel()), grid.clientKey("carol"));
+    var verdict = receipts.verifyReceipt(net.aitbc.grid.v1.VerifyReceiptRequest.newBuilder()
+        .setReceiptJson(r.getReceiptJson()).build());
+    assertThat(verdict.getProblemsList()).isEmpty();
+    assertThat(verdict.getValid()).isTrue();
+    ObjectNode altered = body.deepCopy();
+    ((ObjectNode) altered.path("members").get(0)).put("leaf_hash", "00".repeat(32));
+    assertThat(receipts.verifyReceipt(net.aitbc.grid.v1.VerifyReceiptRequest.newBuilder()
+        .setReceiptJson(altered.toString()).build()).getProblemsList())
+        .anySatisfy(p -> assertThat(p).startsWith("members[0] (").contains("leaf_hash is not job receipt"));
   }
 }
