@@ -141,6 +141,11 @@ public final class SwarmStore {
    * and a region, is that capability in that region; any other is a capability of its own.
    */
   public void registered(String workerId, String ownerId, List<String> names, Set<String> jobTypes) {
+    if (names.isEmpty()) {
+      // The common case: one statement, on the path of every registration.
+      dsl.deleteFrom(SWARM_MEMBER).where(SWARM_MEMBER.WORKER_ID.eq(workerId)).execute();
+      return;
+    }
     OffsetDateTime now = JobStore.now();
     Database.transaction(dsl, tx -> {
       List<UUID> joined = new ArrayList<>(names.size());
@@ -170,8 +175,7 @@ public final class SwarmStore {
         }
       }
       tx.deleteFrom(SWARM_MEMBER)
-          .where(SWARM_MEMBER.WORKER_ID.eq(workerId), joined.isEmpty() ? SWARM_MEMBER.SWARM_ID.isNotNull()
-              : SWARM_MEMBER.SWARM_ID.notIn(joined))
+          .where(SWARM_MEMBER.WORKER_ID.eq(workerId), SWARM_MEMBER.SWARM_ID.notIn(joined))
           .execute();
       return null;
     });
