@@ -23,6 +23,7 @@ import net.aitbc.grid.ledger.ExecutionReceipts;
 import net.aitbc.grid.ledger.Hex;
 import net.aitbc.grid.ledger.Merkle;
 import net.aitbc.grid.ledger.Receipts;
+import net.aitbc.grid.ledger.SwarmReceipts;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,7 +32,7 @@ import org.jspecify.annotations.Nullable;
  * ledger's inclusion proof leads from it to the root its block's signed header states. An
  * execution's receipt also has each step job receipt it names checked: stored, that job's, with that
  * leaf hash, itself valid, and at verification level full (or zero-knowledge) countersigned by its
- * worker.
+ * worker. A swarm task's receipt has each member job receipt it names checked alike.
  */
 public final class ReceiptVerifier {
   private final ReceiptStore receipts;
@@ -74,6 +75,9 @@ public final class ReceiptVerifier {
     }
     if (ExecutionReceipts.isExecution(receipt)) {
       problems.addAll(steps(receipt));
+    }
+    if (SwarmReceipts.isSwarmTask(receipt)) {
+      problems.addAll(members(receipt));
     }
     return new Verdict(problems, leafHash, leafIndex, block);
   }
@@ -126,6 +130,31 @@ public final class ReceiptVerifier {
         continue;
       }
       problems.addAll(step(at, step, r, full));
+    }
+    return problems;
+  }
+
+  /** Problems with the member job receipts a swarm task's receipt names, each prefixed by its place. */
+  private List<String> members(ObjectNode receipt) {
+    List<String> problems = new ArrayList<>();
+    JsonNode members = receipt.path("members");
+    Set<UUID> ids = new HashSet<>();
+    members.forEach(m -> JobIds.parse(m.path("receipt_id").asText()).ifPresent(ids::add));
+    Map<UUID, StoredReceipt> stored = ids.isEmpty() ? Map.of() : receipts.byIds(ids);
+    for (int i = 0; i < members.size(); i++) {
+      JsonNode m = members.get(i);
+      UUID id = JobIds.parse(m.path("receipt_id").asText()).orElse(null);
+      if (id == null) {
+        continue;
+      }
+      String at = "members[" + i + "] (" + m.path("worker").asText("?") + ", slot " + m.path("slot").asText("?")
+          + "): ";
+      StoredReceipt r = stored.get(id);
+      if (r == null) {
+        problems.add(at + "the ledger holds no job receipt " + JobIds.format(id));
+        continue;
+      }
+      problems.addAll(step(at, m, r, false));
     }
     return problems;
   }

@@ -150,8 +150,10 @@ public final class Scheduler implements AutoCloseable {
   private CompletableFuture<Submitted> store(NewJob job, Admission.Ticket ticket, FairShare.Lane lane,
       FairShare.Tag tag, double weight) {
     NewJob tagged = job.withFairTag(tag.value());
-    // A job with a model list is always queued: only the queue's claim can match a list.
-    WorkerSession session = tagged.requirements().models().isEmpty() ? dispatcher.place(tagged) : null;
+    // A job with a model list is always queued: only the queue's claim can match a list. A pinned
+    // one goes straight to its worker only.
+    WorkerSession session = !tagged.requirements().models().isEmpty() ? null
+        : tagged.pin() != null ? dispatcher.placePinned(tagged) : dispatcher.place(tagged);
     NewJob placed = session == null ? tagged
         : tagged.withPlacement(new NewJob.Placement(session.id(), session.workerId()));
     return submissions.submit(placed).handle((s, error) -> {

@@ -15,11 +15,13 @@ import org.jspecify.annotations.Nullable;
 public final class SessionRegistry {
   private final Map<UUID, WorkerSession> sessions = new ConcurrentHashMap<>();
   private final Map<String, Set<WorkerSession>> byProfile = new ConcurrentHashMap<>();
+  private final Map<String, WorkerSession> byWorker = new ConcurrentHashMap<>();
 
   /** Adds a registered session. */
   public void add(WorkerSession session) {
     sessions.put(session.id(), session);
     byProfile.computeIfAbsent(session.profile(), p -> ConcurrentHashMap.newKeySet()).add(session);
+    byWorker.put(session.workerId(), session);
   }
 
   /** Removes a session; true if it was there. */
@@ -31,6 +33,7 @@ public final class SessionRegistry {
       set.remove(session);
       return set.isEmpty() ? null : set;
     });
+    byWorker.remove(session.workerId(), session);
     return true;
   }
 
@@ -38,6 +41,11 @@ public final class SessionRegistry {
   public Collection<WorkerSession> withProfile(String profile) {
     Set<WorkerSession> set = byProfile.get(profile);
     return set == null ? List.of() : set;
+  }
+
+  /** The latest connected session of a worker, if it is connected here. */
+  public Optional<WorkerSession> ofWorker(String workerId) {
+    return Optional.ofNullable(byWorker.get(workerId));
   }
 
   /** A connected session by id. */
