@@ -16,6 +16,7 @@ import net.aitbc.grid.ledger.CanonicalJson;
 import net.aitbc.grid.ledger.ExecutionReceipts;
 import net.aitbc.grid.ledger.Hex;
 import net.aitbc.grid.ledger.PaymentReceipts;
+import net.aitbc.grid.ledger.SwarmReceipts;
 import net.aitbc.grid.ledger.VerifyingKey;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
@@ -70,8 +71,8 @@ public final class VerifyCommand {
   }
 
   @Command(name = "receipt", mixinStandardHelpOptions = true,
-      description = "Checks a receipt's signature (a job's, a payment's or an agent execution's), a job receipt's "
-          + "worker signature and, given a proof (a file, or fetched with --url), that a signed block includes it. "
+      description = "Checks a receipt's signature (a job's, a payment's, an agent execution's or a swarm task's), "
+          + "a job receipt's worker signature and, given a proof (a file, or fetched with --url), that a signed block includes it. "
           + "FILE holds a receipt, what `aitbc client result`, `aitbc client payment-receipt` or `aitbc agent "
           + "receipt` prints, or an explorer item.")
   static final class Receipt implements Callable<Integer> {
@@ -136,9 +137,16 @@ public final class VerifyCommand {
 
   /**
    * "receipt R of job J"; for a payment's "payment receipt R of payment P (job J, released)"; for an
-   * execution's "execution receipt R of execution E (completed, 3 step jobs)".
+   * execution's "execution receipt R of execution E (completed, 3 step jobs)"; for a swarm task's "swarm task
+   * receipt R of task T (consensus, completed, 3 member jobs)".
    */
   private static String describe(ObjectNode receipt) {
+    if (SwarmReceipts.isSwarmTask(receipt)) {
+      int members = receipt.path("members").size();
+      return "swarm task receipt " + ReceiptAudit.idOf(receipt) + " of task " + receipt.path("task_id").asText("?")
+          + " (" + receipt.path("strategy").asText("?") + ", " + receipt.path("status").asText("?") + ", " + members
+          + (members == 1 ? " member job)" : " member jobs)");
+    }
     if (ExecutionReceipts.isExecution(receipt)) {
       int steps = receipt.path("steps").size();
       return "execution receipt " + ReceiptAudit.idOf(receipt) + " of execution "
@@ -163,6 +171,9 @@ public final class VerifyCommand {
     }
     if (ExecutionReceipts.isExecution(receipt)) {
       return "; it names its step jobs' receipts by leaf hash (verify each with its own file)";
+    }
+    if (SwarmReceipts.isSwarmTask(receipt)) {
+      return "; it names its member jobs' receipts by leaf hash (verify each with its own file)";
     }
     JsonNode worker = receipt.path("metadata").path("worker");
     return worker.isObject()
