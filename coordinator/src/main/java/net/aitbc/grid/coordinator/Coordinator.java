@@ -38,6 +38,9 @@ import net.aitbc.grid.coordinator.rpc.ReceiptServiceImpl;
 import net.aitbc.grid.coordinator.rpc.StepJobSubmitter;
 import net.aitbc.grid.coordinator.rpc.WorkerServiceImpl;
 import net.aitbc.grid.coordinator.rpc.WorkflowServiceImpl;
+import net.aitbc.grid.coordinator.rpc.MemberJobSubmitter;
+import net.aitbc.grid.coordinator.rpc.SwarmReceiptReader;
+import net.aitbc.grid.coordinator.rpc.SwarmServiceImpl;
 import net.aitbc.grid.coordinator.scheduler.EscrowSweeper;
 import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
@@ -53,6 +56,12 @@ import net.aitbc.grid.coordinator.store.WorkflowListener;
 import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Stores;
+import net.aitbc.grid.coordinator.store.SwarmEngineStore;
+import net.aitbc.grid.coordinator.store.SwarmReads;
+import net.aitbc.grid.coordinator.store.SwarmStore;
+import net.aitbc.grid.coordinator.store.SwarmTaskStore;
+import net.aitbc.grid.coordinator.swarm.SwarmEngine;
+import net.aitbc.grid.coordinator.swarm.SwarmWorkers;
 import net.aitbc.grid.coordinator.workflow.ExecutionEvents;
 import net.aitbc.grid.coordinator.workflow.NetworkEngine;
 import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
@@ -62,6 +71,7 @@ import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
+import net.aitbc.grid.v1.SwarmServiceGrpc;
 import net.aitbc.grid.v1.WorkflowServiceGrpc;
 import org.jooq.DSLContext;
 import org.jspecify.annotations.Nullable;
@@ -148,7 +158,9 @@ public final class Coordinator implements AutoCloseable {
         .addService(new ExplorerServiceImpl(core.stores.ledger(), core.ledger))
         .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl),
             core.stores.receipts(), core.ledger))
-        .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
+        .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics, core.swarms))
+        .addService(new SwarmServiceImpl(config, core.swarms, core.swarmReads, core.swarmTasks, core.swarmEngine,
+            core.scheduler, new SwarmReceiptReader(core.stores.receipts(), core.ledger)))
         .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.executionEvents,
             core.events, core.scheduler, core.registry, core.revocations, core.executor, core.networks,
             core.networkEngine, new ExecutionReceiptReader(core.stores.receipts(), core.ledger)))
@@ -246,6 +258,10 @@ public final class Coordinator implements AutoCloseable {
     private final NetworkStore networks;
     private final NetworkEngine networkEngine;
     private final WorkflowListener workflowListener;
+    private final SwarmStore swarms;
+    private final SwarmReads swarmReads;
+    private final SwarmTaskStore swarmTasks;
+    private final SwarmEngine swarmEngine;
 
     private Core(CoordinatorConfig config, DSLContext dsl) {
       SigningKey key = config.ledger().signingKey();
@@ -275,12 +291,20 @@ public final class Coordinator implements AutoCloseable {
           stores.keys()::findById, config.sweepInterval());
       this.networks = new NetworkStore(dsl);
       this.networkEngine = new NetworkEngine(new NetworkRunStore(dsl), executions, config.sweepInterval());
+      this.swarms = new SwarmStore(dsl);
+      this.swarmReads = new SwarmReads(dsl);
+      this.swarmTasks = new SwarmTaskStore(dsl, receipts);
+      this.swarmEngine = new SwarmEngine(new SwarmEngineStore(dsl, receipts, config.leaseDuration()),
+          new MemberJobSubmitter(config, scheduler), stores.keys()::findById, new SwarmWorkers(swarms, swarmReads),
+          config.sweepInterval());
       this.workflowListener = new WorkflowListener(config.dbUrl(), config.dbUser(), config.dbPassword(), () -> {
         engine.wake();
         networkEngine.wake();
+        swarmEngine.wake();
       }, executionEvents::changed, () -> {
         engine.wake();
         networkEngine.wake();
+        swarmEngine.wake();
         executionEvents.changedAll();
       });
     }
@@ -294,12 +318,14 @@ public final class Coordinator implements AutoCloseable {
       health.setStatus(ExplorerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(PaymentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(WorkflowServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(SwarmServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     }
 
     /** Stops the scheduler (idempotent), revocation checks and meters. */
     @Override
     public void close() {
       workflowListener.close();
+      swarmEngine.close();
       networkEngine.close();
       engine.close();
       scheduler.close();

@@ -8,8 +8,9 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The checks of a signed receipt, a job's (contract §6), a payment's ({@link PaymentReceipts}) or an
- * execution's ({@link ExecutionReceipts}), and its leaf in the ledger.
+ * The checks of a signed receipt, a job's (contract §6), a payment's ({@link PaymentReceipts}), an
+ * execution's ({@link ExecutionReceipts}) or a swarm task's ({@link SwarmReceipts}), and its leaf in
+ * the ledger.
  */
 public final class Receipts {
   private static final String WORKER = "metadata.worker";
@@ -21,7 +22,7 @@ public final class Receipts {
    * {@code coordinator}, its fields and their types, and for a job's, the worker's attestation in
    * metadata.worker when there is one (same job, worker = provider, hash of metadata.result,
    * signature verifies). A payment's is checked by {@link PaymentReceipts}' rules, an execution's by
-   * {@link ExecutionReceipts}'.
+   * {@link ExecutionReceipts}', a swarm task's by {@link SwarmReceipts}'.
    */
   public static List<String> check(ObjectNode receipt, @Nullable VerifyingKey coordinator) {
     if (PaymentReceipts.isPayment(receipt)) {
@@ -29,6 +30,9 @@ public final class Receipts {
     }
     if (ExecutionReceipts.isExecution(receipt)) {
       return ExecutionReceipts.check(receipt, coordinator);
+    }
+    if (SwarmReceipts.isSwarmTask(receipt)) {
+      return SwarmReceipts.check(receipt, coordinator);
     }
     List<String> problems = new ArrayList<>(Signatures.check(receipt, coordinator));
     Fields fields = new Fields("", problems);

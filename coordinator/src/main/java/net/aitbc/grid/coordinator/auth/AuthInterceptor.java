@@ -16,6 +16,7 @@ import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
+import net.aitbc.grid.v1.SwarmServiceGrpc;
 import net.aitbc.grid.v1.WorkflowServiceGrpc;
 import org.jspecify.annotations.Nullable;
 
@@ -37,7 +38,9 @@ public final class AuthInterceptor implements ServerInterceptor {
       ExplorerServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN),
       // Worker keys read their owner's earnings; PaymentServiceImpl refuses them the rest.
       PaymentServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN),
-      WorkflowServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN));
+      WorkflowServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
+      // Any key joins and lists swarms; SwarmServiceImpl keeps tasks to client and admin keys.
+      SwarmServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN));
   private final KeyCache keys;
 
   /** An interceptor that checks keys with {@code keys}. */

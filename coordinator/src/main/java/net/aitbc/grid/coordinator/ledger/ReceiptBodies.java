@@ -18,6 +18,8 @@ import net.aitbc.grid.coordinator.store.ReceiptMaker;
 import net.aitbc.grid.coordinator.store.Requirements;
 import net.aitbc.grid.coordinator.store.StepJobReceipt;
 import net.aitbc.grid.coordinator.store.StoredExecution;
+import net.aitbc.grid.coordinator.store.StoredSwarmTask;
+import net.aitbc.grid.coordinator.store.MemberJobReceipt;
 import net.aitbc.grid.coordinator.store.StoredPayment;
 import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.ledger.CanonicalJson;
@@ -139,6 +141,11 @@ public final class ReceiptBodies implements ReceiptMaker {
   @Override
   public NewReceipt execution(StoredExecution ended, List<StepJobReceipt> jobs) {
     return ExecutionBodies.receipt(ids.next(), ended, jobs);
+  }
+
+  @Override
+  public NewReceipt swarmTask(StoredSwarmTask ended, List<MemberJobReceipt> jobs) {
+    return SwarmBodies.receipt(ids.next(), ended, jobs);
   }
 
   /**

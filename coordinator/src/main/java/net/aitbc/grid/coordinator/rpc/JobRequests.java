@@ -15,6 +15,7 @@ import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.Money;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Requirements;
+import net.aitbc.grid.coordinator.swarm.SwarmKeys;
 import net.aitbc.grid.coordinator.workflow.StepKeys;
 import net.aitbc.grid.v1.Constraints;
 import net.aitbc.grid.v1.CreateJobRequest;
@@ -51,8 +52,23 @@ final class JobRequests {
     return toNewJob(r, principal, jobId, config, executionId);
   }
 
+  /**
+   * A swarm task's member job, made by the swarm engine: held to every rule a client's job is, and
+   * stored pinned to its worker with its request id, which only member jobs may use
+   * ({@link SwarmKeys#PREFIX}).
+   */
+  static NewJob toMemberJob(CreateJobRequest r, Principal principal, UUID jobId, CoordinatorConfig config,
+      NewJob.Pin pin) {
+    return toNewJob(r, principal, jobId, config, null, pin);
+  }
+
   private static NewJob toNewJob(CreateJobRequest r, Principal principal, UUID jobId, CoordinatorConfig config,
       @Nullable UUID executionId) {
+    return toNewJob(r, principal, jobId, config, executionId, null);
+  }
+
+  private static NewJob toNewJob(CreateJobRequest r, Principal principal, UUID jobId, CoordinatorConfig config,
+      @Nullable UUID executionId, NewJob.@Nullable Pin pin) {
     ObjectNode payload = payload(r.getPayloadJson());
     String type = type(r, payload);
     String model = model(payload);
@@ -71,9 +87,14 @@ final class JobRequests {
       throw invalid("request_id must not start with '" + StepKeys.PREFIX + "': that prefix is reserved for the jobs "
           + "of workflow steps");
     }
+    if (requestId != null && pin == null && requestId.startsWith(SwarmKeys.PREFIX)) {
+      throw invalid("request_id must not start with '" + SwarmKeys.PREFIX + "': that prefix is reserved for the "
+          + "member jobs of swarm tasks");
+    }
     // The text as the client wrote it (it parsed, and jsonb normalises it anyway): no second pass.
     return new NewJob(jobId, principal.clientId(), requestId, type, model, r.getPayloadJson(),
-        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, timeout, null, payment(r, ttl), executionId);
+        requirements(r.getConstraints()), priority, 0, maxAttempts, ttl, timeout, null, payment(r, ttl), executionId,
+        pin);
   }
 
   /**
@@ -210,7 +231,7 @@ final class JobRequests {
     return Duration.ofSeconds(seconds, nanos);
   }
 
-  private static Requirements requirements(Constraints c) {
+  static Requirements requirements(Constraints c) {
     try {
       JsonChecks.checkText(c.getGpu(), "constraints.gpu", 200);
       JsonChecks.checkText(c.getCuda(), "constraints.cuda", 20);

@@ -33,6 +33,9 @@ final class LedgerProtos {
     if (r.executionId() != null) {
       b.setExecutionId(JobIds.format(r.executionId()));
     }
+    if (r.swarmTaskId() != null) {
+      b.setSwarmTaskId(JobIds.format(r.swarmTaskId()));
+    }
     // A payment's (released or refunded) and an execution's (how it ended): what the signed body says.
     b.setStatus(r.ofJob() ? "COMPLETED" : CanonicalJson.parse(r.body()).path("status").asText());
     if (r.blockHeight() != null) {

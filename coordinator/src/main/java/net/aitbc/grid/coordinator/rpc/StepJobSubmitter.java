@@ -18,6 +18,7 @@ import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.PaymentRefused;
+import net.aitbc.grid.coordinator.store.Submitted;
 import net.aitbc.grid.coordinator.workflow.Planner;
 import net.aitbc.grid.coordinator.workflow.StepJobs;
 import net.aitbc.grid.coordinator.workflow.WorkflowDefinition.Step;
@@ -57,7 +58,17 @@ public final class StepJobSubmitter implements StepJobs {
     } catch (Refused e) {
       return CompletableFuture.failedFuture(e);
     }
-    return scheduler.submit(principal, job).handle((submitted, error) -> {
+    return outcome(scheduler.submit(principal, job), "[execution=" + JobIds.format(order.executionId()) + "] step job "
+        + order.requestId());
+  }
+
+  /**
+   * A submission's job id, or its refusal as the engines take it: {@link StepJobs.Deferred} when it
+   * may pass (a rate or queue limit, an overload, the database away or busy), else {@link
+   * StepJobs.Refused}; {@code what} names the job in the log of an unexpected refusal.
+   */
+  static CompletableFuture<UUID> outcome(CompletableFuture<Submitted> submission, String what) {
+    return submission.handle((submitted, error) -> {
       if (error == null) {
         return submitted.job().jobId();
       }
@@ -71,8 +82,7 @@ public final class StepJobSubmitter implements StepJobs {
           if (Database.classify(cause) != Database.Failure.PERMANENT) {
             yield new Deferred("the database is unavailable or busy: " + cause.getClass().getSimpleName(), RETRY);
           }
-          logger.error("[execution={}] step job {} refused unexpectedly", JobIds.format(order.executionId()),
-              order.requestId(), cause);
+          logger.error("{} refused unexpectedly", what, cause);
           yield new Refused("the job could not be stored (" + cause.getClass().getSimpleName() + ")");
         }
       });
@@ -113,7 +123,7 @@ public final class StepJobSubmitter implements StepJobs {
     return b.build();
   }
 
-  private static com.google.protobuf.Duration duration(Duration d) {
+  static com.google.protobuf.Duration duration(Duration d) {
     return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
   }
 }

@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
@@ -22,6 +23,7 @@ import net.aitbc.grid.coordinator.session.WorkerSession;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.Outcome;
 import net.aitbc.grid.coordinator.store.Recorded;
+import net.aitbc.grid.coordinator.store.SwarmStore;
 import net.aitbc.grid.ledger.VerifyingKey;
 import net.aitbc.grid.v1.ConnectRequest;
 import net.aitbc.grid.v1.ConnectResponse;
@@ -53,14 +55,16 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
   private final Scheduler scheduler;
   private final Revocations revocations;
   private final GridMetrics metrics;
+  private final SwarmStore swarms;
 
-  /** The service over this scheduler. */
+  /** The service over this scheduler; workers join the swarms they name in {@code swarms}. */
   public WorkerServiceImpl(CoordinatorConfig config, Scheduler scheduler, Revocations revocations,
-      GridMetrics metrics) {
+      GridMetrics metrics, SwarmStore swarms) {
     this.config = requireNonNull(config, "config");
     this.scheduler = requireNonNull(scheduler, "scheduler");
     this.revocations = requireNonNull(revocations, "revocations");
     this.metrics = requireNonNull(metrics, "metrics");
+    this.swarms = requireNonNull(swarms, "swarms");
   }
 
   @Override
@@ -161,6 +165,14 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
 
     private void register(Register r) {
       String problem = WorkerMessages.registerProblem(r);
+      List<String> swarmNames = List.of();
+      if (problem == null) {
+        try {
+          swarmNames = SwarmRequests.swarmNames(r);
+        } catch (IllegalArgumentException e) {
+          problem = e.getMessage();
+        }
+      }
       VerifyingKey key = null;
       if (problem == null && !r.getPublicKey().isEmpty()) {
         try {
@@ -184,6 +196,14 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
         throw new IllegalStateException("capabilities always print", e);
       } catch (RuntimeException e) {
         out.onError(GrpcErrors.toStatus(e));
+        return;
+      }
+      try {
+        // After open: only a worker whose key matches the one pinned to its id changes its memberships.
+        swarms.registered(s.workerId(), principal.clientId(), swarmNames, s.offer().jobTypes());
+      } catch (RuntimeException e) {
+        link.end(GrpcErrors.toStatus(e).getStatus());
+        scheduler.closed(s, "its swarm memberships could not be recorded");
         return;
       }
       if (config.issuesReceipts() && key != null) {

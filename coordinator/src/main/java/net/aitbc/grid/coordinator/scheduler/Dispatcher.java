@@ -49,6 +49,11 @@ final class Dispatcher implements AutoCloseable {
   // Until then, a profile whose claim came back short is still asked for each of its sessions: a job
   // kept from the worker it overran on is dry for that worker only.
   private volatile long everySessionUntilNanos = System.nanoTime();
+  // Workers that queued jobs are pinned to (swarm member jobs): asked even when their profile is dry,
+  // since the job is theirs alone. Read from the database once per tick (any coordinator may have
+  // queued them), and added to as this one queues them.
+  private final Set<String> pinned = ConcurrentHashMap.newKeySet();
+  private long pinnedReadNanos = System.nanoTime() - 1;
 
   Dispatcher(ClaimStore claims, SessionRegistry registry, JobEvents events, GridMetrics metrics, FairShare fairShare,
       Duration tick) {
@@ -95,8 +100,14 @@ final class Dispatcher implements AutoCloseable {
     // A profile that found no work this round is not asked again until the next round.
     Set<String> dry = new HashSet<>();
     boolean skipDry = System.nanoTime() - everySessionUntilNanos > 0;
+    if (System.nanoTime() - pinnedReadNanos >= 0) {
+      pinnedReadNanos = System.nanoTime() + tickNanos;
+      Set<String> now = claims.pinnedWorkers();
+      pinned.retainAll(now);
+      pinned.addAll(now);
+    }
     for (WorkerSession s : registry.all()) {
-      if (!running || (skipDry && dry.contains(s.profile())) || s.closed()) {
+      if (!running || (skipDry && dry.contains(s.profile()) && !pinned.contains(s.workerId())) || s.closed()) {
         continue;
       }
       int wanted = s.reserve(MAX_CLAIM);
@@ -159,6 +170,9 @@ final class Dispatcher implements AutoCloseable {
 
   /** A job was queued: the idle workers that could run it are idle no more, and must claim it. */
   void queued(NewJob job) {
+    if (job.pin() != null) {
+      pinned.add(job.pin().workerId());
+    }
     for (String profile : idleProfiles) {
       Iterator<WorkerSession> it = registry.withProfile(profile).iterator();
       if (!it.hasNext()) {

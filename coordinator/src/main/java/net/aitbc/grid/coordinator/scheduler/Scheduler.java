@@ -150,8 +150,10 @@ public final class Scheduler implements AutoCloseable {
   private CompletableFuture<Submitted> store(NewJob job, Admission.Ticket ticket, FairShare.Lane lane,
       FairShare.Tag tag, double weight) {
     NewJob tagged = job.withFairTag(tag.value());
-    // A job with a model list is always queued: only the queue's claim can match a list.
-    WorkerSession session = tagged.requirements().models().isEmpty() ? dispatcher.place(tagged) : null;
+    // A job with a model list is always queued: only the queue's claim can match a list; so is a
+    // pinned one, which only its worker's claim takes.
+    WorkerSession session = tagged.requirements().models().isEmpty() && tagged.pin() == null
+        ? dispatcher.place(tagged) : null;
     NewJob placed = session == null ? tagged
         : tagged.withPlacement(new NewJob.Placement(session.id(), session.workerId()));
     return submissions.submit(placed).handle((s, error) -> {

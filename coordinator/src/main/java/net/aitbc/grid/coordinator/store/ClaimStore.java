@@ -10,10 +10,13 @@ import static org.jooq.impl.DSL.val;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import net.aitbc.grid.db.enums.JobState;
 import org.jooq.DSLContext;
+import org.jooq.Record1;
 
 /** The claim: queued jobs handed to a worker session, in one statement. */
 public final class ClaimStore {
@@ -27,7 +30,8 @@ public final class ClaimStore {
   /**
    * Hands up to {@code limit} runnable queued jobs that a worker offering {@code offer} can run to
    * its session: best priority first, then in fair-share order. Jobs locked by a concurrent claim
-   * are skipped. The conditions mirror {@link Requirements#satisfiedBy}.
+   * are skipped. The conditions mirror {@link Requirements#satisfiedBy}; a job pinned to a worker
+   * goes to that worker only.
    */
   public List<ClaimedJob> claim(Offer offer, int limit, UUID sessionId, String workerId) {
     OffsetDateTime now = JobStore.now();
@@ -45,7 +49,9 @@ public final class ClaimStore {
             JOB.REQ_REGION.isNull().or(JOB.REQ_REGION.eq(offer.region())),
             JOB.REQ_MAX_PRICE.isNull().or(JOB.REQ_MAX_PRICE.ge(offer.price())),
             // A worker that let an attempt of the job overrun gets it again only after a while.
-            JOB.AVOID_WORKER_ID.isNull().or(JOB.AVOID_WORKER_ID.ne(workerId)).or(JOB.AVOID_UNTIL.le(now)))
+            JOB.AVOID_WORKER_ID.isNull().or(JOB.AVOID_WORKER_ID.ne(workerId)).or(JOB.AVOID_UNTIL.le(now)),
+            // A swarm task's member job goes to the one worker it is pinned to.
+            JOB.PINNED_WORKER_ID.isNull().or(JOB.PINNED_WORKER_ID.eq(workerId)))
         .orderBy(JOB.PRIORITY.desc(), JOB.FAIR_TAG)
         .limit(limit)
         .forUpdate()
@@ -65,5 +71,12 @@ public final class ClaimStore {
             JOB.EXPIRES_AT, JOB.FAIR_TAG, JOB.TIMEOUT_MS, JOB.PRIORITY)
         .fetch(r -> new ClaimedJob(r.value1(), r.value2(), r.value3(), r.value4(), r.value5().data(), r.value6(),
             r.value7(), r.value8(), r.value9(), Duration.ofMillis(r.value10()), r.value11()));
+  }
+
+  /** The workers that queued jobs are pinned to now (swarm tasks' member jobs). */
+  public Set<String> pinnedWorkers() {
+    return new HashSet<>(dsl.selectDistinct(JOB.PINNED_WORKER_ID).from(JOB)
+        .where(JOB.STATE.eq(inline(JobState.QUEUED)), JOB.PINNED_WORKER_ID.isNotNull())
+        .fetch(Record1::value1));
   }
 }

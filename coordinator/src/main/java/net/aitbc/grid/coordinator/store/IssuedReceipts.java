@@ -1,6 +1,7 @@
 package net.aitbc.grid.coordinator.store;
 
 import static net.aitbc.grid.db.Tables.EXECUTION;
+import static net.aitbc.grid.db.Tables.SWARM_TASK;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -68,6 +69,24 @@ final class IssuedReceipts {
     NewReceipt r = m.execution(ended, ReceiptStore.stepJobs(tx, ended.executionId()));
     tx.update(EXECUTION).set(EXECUTION.RECEIPT_ID, r.receiptId())
         .where(EXECUTION.EXECUTION_ID.eq(ended.executionId()))
+        .execute();
+    receipts.add(r);
+    return ended.withReceipt(r.receiptId());
+  }
+
+  /**
+   * Adds the receipt of a swarm task that {@code tx} has just ended (as stored), naming its member
+   * jobs' receipts as they stand in {@code tx}, and names it on the task's row. Returns the task with
+   * its receipt; unchanged without a maker.
+   */
+  StoredSwarmTask swarmTaskEnded(DSLContext tx, StoredSwarmTask ended) {
+    ReceiptMaker m = maker;
+    if (m == null) {
+      return ended;
+    }
+    NewReceipt r = m.swarmTask(ended, ReceiptStore.memberJobs(tx, ended.taskId()));
+    tx.update(SWARM_TASK).set(SWARM_TASK.RECEIPT_ID, r.receiptId())
+        .where(SWARM_TASK.TASK_ID.eq(ended.taskId()))
         .execute();
     receipts.add(r);
     return ended.withReceipt(r.receiptId());

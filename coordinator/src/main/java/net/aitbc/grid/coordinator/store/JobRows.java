@@ -72,6 +72,8 @@ final class JobRows {
     String[] workers = new String[n];
     UUID[] payments = new UUID[n];
     UUID[] executions = new UUID[n];
+    UUID[] swarmTasks = new UUID[n];
+    String[] pinned = new String[n];
     for (int i = 0; i < n; i++) {
       NewJob j = jobs.get(i);
       Requirements r = j.requirements();
@@ -93,6 +95,10 @@ final class JobRows {
       expires[i] = now.plus(j.ttl());
       payments[i] = paymentIds.get(j.jobId());
       executions[i] = j.executionId();
+      if (j.pin() != null) {
+        swarmTasks[i] = j.pin().swarmTaskId();
+        pinned[i] = j.pin().workerId();
+      }
       if (running) {
         sessions[i] = j.placement().sessionId();
         workers[i] = j.placement().workerId();
@@ -102,14 +108,16 @@ final class JobRows {
     return tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
             JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.PRIORITY,
             JOB.FAIR_TAG, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.EXPIRES_AT, JOB.SESSION_ID, JOB.WORKER_ID,
-            JOB.PAYMENT_ID, JOB.EXECUTION_ID, JOB.STATE, JOB.ATTEMPT, JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
+            JOB.PAYMENT_ID, JOB.EXECUTION_ID, JOB.SWARM_TASK_ID, JOB.PINNED_WORKER_ID, JOB.STATE, JOB.ATTEMPT,
+            JOB.STARTED_AT, JOB.CREATED_AT, JOB.RUN_AFTER)
         .select(select(c.each(ids, JOB.JOB_ID), c.each(clients, JOB.CLIENT_ID), c.each(requests, JOB.REQUEST_ID),
             c.each(types, JOB.TYPE), c.each(models, JOB.MODEL), c.each(payloads, JOB.PAYLOAD),
             c.each(gpus, JOB.REQ_GPU), c.each(cudas, JOB.REQ_CUDA), c.each(vrams, JOB.REQ_MIN_VRAM_MB),
             c.each(regions, JOB.REQ_REGION), c.each(prices, JOB.REQ_MAX_PRICE), c.each(priorities, JOB.PRIORITY),
             c.each(tags, JOB.FAIR_TAG), c.each(maxAttempts, JOB.MAX_ATTEMPTS), c.each(timeouts, JOB.TIMEOUT_MS),
             c.each(expires, JOB.EXPIRES_AT), c.each(sessions, JOB.SESSION_ID), c.each(workers, JOB.WORKER_ID),
-            c.each(payments, JOB.PAYMENT_ID), c.each(executions, JOB.EXECUTION_ID), val(state), val(running ? 1 : 0),
+            c.each(payments, JOB.PAYMENT_ID), c.each(executions, JOB.EXECUTION_ID),
+            c.each(swarmTasks, JOB.SWARM_TASK_ID), c.each(pinned, JOB.PINNED_WORKER_ID), val(state), val(running ? 1 : 0),
             val(running ? now : null, JOB.STARTED_AT), val(now), val(now)))
         .onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull())
         .doNothing()
@@ -122,14 +130,14 @@ final class JobRows {
     var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
         JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
         JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.CREATED_AT, JOB.RUN_AFTER,
-        JOB.EXPIRES_AT, JOB.PAYMENT_ID, JOB.EXECUTION_ID);
+        JOB.EXPIRES_AT, JOB.PAYMENT_ID, JOB.EXECUTION_ID, JOB.SWARM_TASK_ID, JOB.PINNED_WORKER_ID);
     for (NewJob j : jobs) {
       Requirements r = j.requirements();
       insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
           JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(), r.models().toArray(String[]::new),
           r.region(), r.maxPrice(), (short) j.priority(), j.fairTag(), JobState.QUEUED, j.maxAttempts(),
           (int) j.timeout().toMillis(), now, now, now.plus(j.ttl()), paymentIds.get(j.jobId()),
-          j.executionId());
+          j.executionId(), j.pin() == null ? null : j.pin().swarmTaskId(), j.pin() == null ? null : j.pin().workerId());
     }
     return insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull()).doNothing()
         .returningResult(JOB.JOB_ID).fetch(Record1::value1);

@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param placement the session to hand it to at once, or null to queue it
  * @param payment what the client pays for it as it is stored, or null when unpaid
  * @param executionId the workflow execution it is a step of, or null
+ * @param pin the swarm task it is a member job of and the one worker that may run it, or null
  */
 public record NewJob(
     UUID jobId,
@@ -40,7 +41,16 @@ public record NewJob(
     Duration timeout,
     @Nullable Placement placement,
     @Nullable JobPayment payment,
-    @Nullable UUID executionId) {
+    @Nullable UUID executionId,
+    @Nullable Pin pin) {
+  /** A job that no swarm task pins. */
+  public NewJob(UUID jobId, String clientId, @Nullable String requestId, String type, @Nullable String model,
+      String payloadJson, Requirements requirements, int priority, double fairTag, int maxAttempts, Duration ttl,
+      Duration timeout, @Nullable Placement placement, @Nullable JobPayment payment, @Nullable UUID executionId) {
+    this(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag, maxAttempts, ttl,
+        timeout, placement, payment, executionId, null);
+  }
+
   /** An unpaid job. */
   public NewJob(UUID jobId, String clientId, @Nullable String requestId, String type, @Nullable String model,
       String payloadJson, Requirements requirements, int priority, double fairTag, int maxAttempts, Duration ttl,
@@ -60,13 +70,13 @@ public record NewJob(
   /** The same job with its place in fair-share order. */
   public NewJob withFairTag(double tag) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, tag, maxAttempts,
-        ttl, timeout, placement, payment, executionId);
+        ttl, timeout, placement, payment, executionId, pin);
   }
 
   /** The same job, handed to a session as it is inserted. */
   public NewJob withPlacement(@Nullable Placement where) {
     return new NewJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, fairTag,
-        maxAttempts, ttl, timeout, where, payment, executionId);
+        maxAttempts, ttl, timeout, where, payment, executionId, pin);
   }
 
   /**
@@ -77,6 +87,14 @@ public record NewJob(
    * @param escrowTimeoutSeconds how long the escrow is held, 300 to 86,400
    */
   public record JobPayment(BigDecimal amount, Currency currency, int escrowTimeoutSeconds) {}
+
+  /**
+   * A swarm task's member job: only this worker may run it (the claim matches its worker id).
+   *
+   * @param swarmTaskId the task
+   * @param workerId the worker
+   */
+  public record Pin(UUID swarmTaskId, String workerId) {}
 
   /**
    * A session that takes a job the moment it is stored (it had a free credit and nothing queued).

@@ -19,7 +19,15 @@ import org.jspecify.annotations.Nullable;
  * @param price the price a job's receipt states, exact (what the job cost its workflow execution, if
  *     any); null for a payment's or an execution's receipt
  * @param executionId the execution whose end it records; null for a job's or a payment's receipt
+ * @param swarmTaskId the swarm task whose end it records; null for any other receipt
  */
 public record NewReceipt(UUID receiptId, @Nullable UUID jobId, String clientId, @Nullable String workerId,
     @Nullable UUID paymentId, String body, byte[] leafHash, OffsetDateTime createdAt, @Nullable BigDecimal price,
-    @Nullable UUID executionId) {}
+    @Nullable UUID executionId, @Nullable UUID swarmTaskId) {
+  /** A receipt that records no swarm task's end. */
+  public NewReceipt(UUID receiptId, @Nullable UUID jobId, String clientId, @Nullable String workerId,
+      @Nullable UUID paymentId, String body, byte[] leafHash, OffsetDateTime createdAt, @Nullable BigDecimal price,
+      @Nullable UUID executionId) {
+    this(receiptId, jobId, clientId, workerId, paymentId, body, leafHash, createdAt, price, executionId, null);
+  }
+}

@@ -5,7 +5,7 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Makes the receipts of completed jobs, ended payments and ended executions (the ledger's rules; the
+ * Makes the receipts of completed jobs, ended payments, ended executions and ended swarm tasks (the ledger's rules; the
  * store only writes them).
  */
 public interface ReceiptMaker {
@@ -20,4 +20,7 @@ public interface ReceiptMaker {
 
   /** The receipt of an execution just ended (as stored), naming its step jobs and their receipts. */
   NewReceipt execution(StoredExecution ended, List<StepJobReceipt> jobs);
+
+  /** The receipt of a swarm task just ended (as stored), naming its member jobs and their receipts. */
+  NewReceipt swarmTask(StoredSwarmTask ended, List<MemberJobReceipt> jobs);
 }

@@ -5,6 +5,7 @@ import static net.aitbc.grid.db.Tables.BLOCK;
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.LEDGER_ISSUED;
 import static net.aitbc.grid.db.Tables.RECEIPT;
+import static net.aitbc.grid.db.Tables.SWARM_TASK_MEMBER;
 import static org.jooq.impl.DSL.any;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.select;
@@ -27,8 +28,9 @@ import org.jspecify.annotations.Nullable;
  * refund, an execution's with its end; read by their owners, signed when first read.
  */
 public final class ReceiptStore {
-  /** Job receipts: those that record neither a payment nor an execution. */
-  private static final Condition OF_JOBS = RECEIPT.PAYMENT_ID.isNull().and(RECEIPT.EXECUTION_ID.isNull());
+  /** Job receipts: those that record no payment, execution or swarm task. */
+  private static final Condition OF_JOBS = RECEIPT.PAYMENT_ID.isNull().and(RECEIPT.EXECUTION_ID.isNull())
+      .and(RECEIPT.SWARM_TASK_ID.isNull());
 
   private final DSLContext dsl;
   private final Field<Long> blockHeight = DSL.field(select(min(BLOCK.HEIGHT)).from(BLOCK)
@@ -53,12 +55,12 @@ public final class ReceiptStore {
     // One prepared row per receipt, sent together: array literals would escape every body twice.
     BatchBindStep batch = tx.batch(tx.insertInto(RECEIPT, RECEIPT.LEAF_IDX, RECEIPT.RECEIPT_ID, RECEIPT.JOB_ID,
             RECEIPT.CLIENT_ID, RECEIPT.WORKER_ID, RECEIPT.PAYMENT_ID, RECEIPT.BODY, RECEIPT.LEAF_HASH,
-            RECEIPT.CREATED_AT, RECEIPT.PRICE, RECEIPT.EXECUTION_ID)
-        .values((Long) null, null, null, null, null, null, null, null, null, null, null));
+            RECEIPT.CREATED_AT, RECEIPT.PRICE, RECEIPT.EXECUTION_ID, RECEIPT.SWARM_TASK_ID)
+        .values((Long) null, null, null, null, null, null, null, null, null, null, null, null));
     for (int i = 0; i < n; i++) {
       NewReceipt r = receipts.get(i);
       batch = batch.bind(first + i, r.receiptId(), r.jobId(), r.clientId(), r.workerId(), r.paymentId(), r.body(),
-          r.leafHash(), r.createdAt(), r.price(), r.executionId());
+          r.leafHash(), r.createdAt(), r.price(), r.executionId(), r.swarmTaskId());
     }
     batch.execute();
   }
@@ -76,6 +78,28 @@ public final class ReceiptStore {
   /** The receipt of an execution's end, if {@code clientId} (null: anyone) may read it. */
   public Optional<StoredReceipt> byExecution(UUID executionId, @Nullable String clientId) {
     return one(RECEIPT.EXECUTION_ID.eq(executionId), clientId);
+  }
+
+  /** The receipt of a swarm task's end, if {@code clientId} (null: anyone) may read it. */
+  public Optional<StoredReceipt> bySwarmTask(UUID taskId, @Nullable String clientId) {
+    return one(RECEIPT.SWARM_TASK_ID.eq(taskId), clientId);
+  }
+
+  /**
+   * A swarm task's member jobs as its receipt names them, by slot then replacement, read in {@code tx}
+   * (the one that ends the task).
+   */
+  static List<MemberJobReceipt> memberJobs(DSLContext tx, UUID taskId) {
+    var m = SWARM_TASK_MEMBER;
+    return tx.select(m.SLOT, m.REPLACEMENT, m.JOB_ID, m.WORKER_ID, JOB.STATE, m.RESULT_SHA256, m.VOTE,
+            RECEIPT.RECEIPT_ID, RECEIPT.LEAF_HASH)
+        .from(m)
+        .join(JOB).on(JOB.JOB_ID.eq(m.JOB_ID))
+        .leftJoin(RECEIPT).on(RECEIPT.JOB_ID.eq(m.JOB_ID), OF_JOBS)
+        .where(m.TASK_ID.eq(taskId))
+        .orderBy(m.SLOT, m.REPLACEMENT)
+        .fetch(r -> new MemberJobReceipt(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(),
+            r.value7(), r.value8(), r.value9()));
   }
 
   /**
@@ -146,6 +170,6 @@ public final class ReceiptStore {
     return new StoredReceipt(r.get(RECEIPT.RECEIPT_ID), r.get(RECEIPT.JOB_ID), r.get(RECEIPT.CLIENT_ID),
         r.get(RECEIPT.WORKER_ID), r.get(RECEIPT.PAYMENT_ID), r.get(RECEIPT.BODY), r.get(RECEIPT.LEAF_HASH), r.get(RECEIPT.SIGNATURE),
         r.get(RECEIPT.CREATED_AT), r.get(RECEIPT.LEAF_IDX), r.get("block_height", Long.class),
-        r.get(RECEIPT.EXECUTION_ID));
+        r.get(RECEIPT.EXECUTION_ID), r.get(RECEIPT.SWARM_TASK_ID));
   }
 }

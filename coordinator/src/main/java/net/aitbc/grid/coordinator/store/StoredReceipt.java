@@ -23,9 +23,9 @@ import org.jspecify.annotations.Nullable;
  */
 public record StoredReceipt(UUID receiptId, @Nullable UUID jobId, String clientId, @Nullable String workerId,
     @Nullable UUID paymentId, String body, byte[] leafHash, byte @Nullable [] signature, OffsetDateTime createdAt,
-    long leafIndex, @Nullable Long blockHeight, @Nullable UUID executionId) {
-  /** Whether it is a job's receipt (neither a payment's nor an execution's). */
+    long leafIndex, @Nullable Long blockHeight, @Nullable UUID executionId, @Nullable UUID swarmTaskId) {
+  /** Whether it is a job's receipt (not a payment's, an execution's or a swarm task's). */
   public boolean ofJob() {
-    return paymentId == null && executionId == null;
+    return paymentId == null && executionId == null && swarmTaskId == null;
   }
 }

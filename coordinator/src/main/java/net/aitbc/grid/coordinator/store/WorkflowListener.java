@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Hears PostgreSQL's notifications of executions on a connection of its own (a pooled one would be
  * handed to others between statements): a wake-up of an execution or a network run recorded by any
- * coordinator, and a change of an execution. Reconnects when the connection fails; after every
+ * coordinator (or of a swarm task), and a change of an execution. Reconnects when the connection fails; after every
  * (re)connect it reports that notifications may have been missed, so that the engines drain and
  * watchers read again.
  */
@@ -32,6 +32,7 @@ public final class WorkflowListener implements AutoCloseable {
   private static final String WAKEUP = "aitbc_execution_wakeup";
   private static final String CHANGED = "aitbc_execution_changed";
   private static final String NETWORK_WAKEUP = "aitbc_network_wakeup";
+  private static final String SWARM_WAKEUP = "aitbc_swarm_wakeup";
   private static final int POLL_MS = 500;
   private static final long RECONNECT_MS = 1_000;
   // Waiting for notifications sends nothing: a connection that died quietly is found by a round trip.
@@ -46,8 +47,8 @@ public final class WorkflowListener implements AutoCloseable {
   private volatile boolean closed;
 
   /**
-   * Starts listening on the database at {@code url}: {@code onWakeup} hears of wake-ups (of executions
-   * and of network runs), {@code onChanged} of changed executions, {@code onConnected} of every
+   * Starts listening on the database at {@code url}: {@code onWakeup} hears of wake-ups (of executions,
+   * network runs and swarm tasks), {@code onChanged} of changed executions, {@code onConnected} of every
    * (re)connection. They are called on the listening thread and must not block.
    */
   public WorkflowListener(String url, @Nullable String user, @Nullable String password, Runnable onWakeup,
@@ -104,7 +105,7 @@ public final class WorkflowListener implements AutoCloseable {
 
   private void dispatch(PGNotification n) {
     switch (n.getName()) {
-      case WAKEUP, NETWORK_WAKEUP -> onWakeup.run();
+      case WAKEUP, NETWORK_WAKEUP, SWARM_WAKEUP -> onWakeup.run();
       case CHANGED -> {
         try {
           onChanged.accept(UUID.fromString(n.getParameter()));

@@ -16,12 +16,12 @@ import org.slf4j.LoggerFactory;
  * in PostgreSQL: on each wake, and every sweep interval, it advances those past their deadline and
  * drains the due wake-ups until none is left that this coordinator can take.
  */
-final class WakeLoop implements AutoCloseable {
+public final class WakeLoop implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(WakeLoop.class);
   private static final int BATCH = 100;
 
   /** What the loop advances. */
-  interface Work {
+  public interface Work {
     /** Up to {@code limit} ids past their deadline. */
     List<UUID> pastDeadline(int limit);
 
@@ -40,7 +40,7 @@ final class WakeLoop implements AutoCloseable {
   private volatile boolean closed;
 
   /** Starts the loop on its own thread, named {@code name}. */
-  WakeLoop(String name, Work work, Duration sweepInterval) {
+  public WakeLoop(String name, Work work, Duration sweepInterval) {
     this.name = requireNonNull(name, "name");
     this.work = requireNonNull(work, "work");
     this.sweepInterval = requireNonNull(sweepInterval, "sweepInterval");
@@ -48,7 +48,7 @@ final class WakeLoop implements AutoCloseable {
   }
 
   /** Something was woken: drain the wake-ups now. */
-  void wake() {
+  public void wake() {
     if (wakeups.availablePermits() == 0) {
       wakeups.release();
     }

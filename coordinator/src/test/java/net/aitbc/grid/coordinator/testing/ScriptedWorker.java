@@ -33,6 +33,7 @@ public final class ScriptedWorker implements AutoCloseable {
   private final Map<String, String> revoked = new ConcurrentHashMap<>();
   private final Thread thread;
   private volatile boolean closed;
+  private volatile boolean heartbeating;
 
   private ScriptedWorker(TestWorker worker, int credits, Function<Assignment, Reply> script) {
     this.worker = worker;
@@ -52,8 +53,19 @@ public final class ScriptedWorker implements AutoCloseable {
     return new ScriptedWorker(worker, credits, script);
   }
 
+  /** Heartbeats every 500 ms from now on, so that it outlives its lease while idle. */
+  public ScriptedWorker heartbeating() {
+    heartbeating = true;
+    return this;
+  }
+
   private void loop() {
+    long nextBeat = System.nanoTime();
     while (!closed) {
+      if (heartbeating && System.nanoTime() - nextBeat >= 0) {
+        worker.heartbeat();
+        nextBeat = System.nanoTime() + 500_000_000L;
+      }
       ConnectResponse m = worker.poll(Duration.ofMillis(100));
       if (m == null) {
         continue;
