@@ -134,10 +134,10 @@ class SwarmWorkersIT {
   @Test
   @Order(3)
   void aCollaboratorKilledMidTaskIsReplacedByAWorkerThatWasNotOne() throws Exception {
-    // Two of the three, each sleeping on its part: a distributed noop (the noop backend names its
-    // worker in its result, so noop results never agree by hash).
-    JsonNode started = cli.coordinate("{\"type\": \"noop\", \"sleep_ms\": 3000, \"echo\": \"swarm\", "
-        + "\"items\": [1, 2]}", 2, "distributed", 120).expect(202);
+    // Two of the three, each sleeping on the same noop; results compared by hash, the worker_id
+    // that the noop backend writes in its result left out.
+    JsonNode started = cli.coordinate("{\"type\": \"noop\", \"sleep_ms\": 3000, \"echo\": \"swarm\"}", 2,
+        "consensus", 120).expect(202);
     String taskId = started.get("task_id").asText();
     JsonNode running = await().atMost(TASK_TIMEOUT).pollInterval(Duration.ofMillis(20))
         .until(() -> cli.status(taskId).expect(200), s -> s.get("members").size() == 2
@@ -151,6 +151,7 @@ class SwarmWorkersIT {
     JsonNode t = cli.awaitEnded(taskId, TASK_TIMEOUT);
     double seconds = (System.nanoTime() - killedAt) / 1e9;
     assertThat(t.get("status").asText()).as(t.toString()).isEqualTo("completed");
+    assertThat(t.get("consensus_reached").asBoolean()).isTrue();
     assertThat(t.get("result").get("echo").asText()).isEqualTo("swarm");
     assertThat(t.get("members")).hasSize(3);
     JsonNode replacement = t.get("members").get(1);
