@@ -1,6 +1,9 @@
 package net.aitbc.grid.ops.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,8 +21,9 @@ import net.aitbc.grid.ledger.CanonicalJson;
  * code: two embedding results of 384 numbers (cosine similarity), two generated texts of 2,000
  * tokens that differ by sampling noise (word-bigram Jaccard), and a whole decision over three
  * results of each (each result's canonical hash, then the comparisons), with the parse of a stored
- * result. A timing loop without JMH: warm-up, then batches of iterations; the median batch's
- * nanoseconds per operation are reported.
+ * result. A timing loop without JMH: warm-up, then batches of calls; the median batch's CPU
+ * nanoseconds per call (the timing thread's CPU time, so that other work on a shared host does not
+ * count) are reported.
  */
 final class ComparisonTimings {
   /** The embedding model's dimensions. */
@@ -27,12 +31,17 @@ final class ComparisonTimings {
   /** Tokens of a generated text: words here, as the rule splits them. */
   static final int TOKENS = 2000;
   private static final int VOCABULARY = 600;
+  private static final Duration WARMUP = Duration.ofSeconds(1);
+  private static final Duration BATCH = Duration.ofMillis(200);
+  /** CPU time of the timing thread: what a call costs, whatever else the shared host runs meanwhile. */
+  private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+  private static final int MIN_CALLS = 5;
 
   private ComparisonTimings() {}
 
   /**
-   * Times every operation for {@code iterations} per batch, {@code batches} batches after one
-   * warm-up batch per operation; returns the figures by operation (nanoseconds per operation).
+   * Times every operation in {@code batches} batches of at most {@code iterations} calls; returns
+   * the figures by operation (nanoseconds per call).
    */
   static Map<String, Object> run(int iterations, int batches) {
     SplittableRandom random = new SplittableRandom(42);
@@ -100,19 +109,26 @@ final class ComparisonTimings {
     return out;
   }
 
-  /** The median over batches of the nanoseconds per call, after one unmeasured batch. */
+  /**
+   * The median over batches of the CPU nanoseconds per call. Warm-up first (at least {@link #WARMUP}
+   * of CPU); then each batch has as many calls as fill about {@link #BATCH}, at most {@code iterations}.
+   */
   private static double time(int iterations, int batches, IntToDoubleFunction op) {
     double sink = 0;
-    for (int i = 0; i < iterations; i++) {
-      sink += op.applyAsDouble(i);
+    int warm = 0;
+    long start = CPU.getCurrentThreadCpuTime();
+    while (warm < MIN_CALLS || CPU.getCurrentThreadCpuTime() - start < WARMUP.toNanos()) {
+      sink += op.applyAsDouble(warm++);
     }
+    double estimate = (CPU.getCurrentThreadCpuTime() - start) / (double) warm;
+    int n = (int) Math.clamp(Math.round(BATCH.toNanos() / estimate), MIN_CALLS, Math.max(MIN_CALLS, iterations));
     List<Double> perOp = new ArrayList<>(batches);
     for (int b = 0; b < batches; b++) {
-      long start = System.nanoTime();
-      for (int i = 0; i < iterations; i++) {
+      long t = CPU.getCurrentThreadCpuTime();
+      for (int i = 0; i < n; i++) {
         sink += op.applyAsDouble(i);
       }
-      perOp.add((System.nanoTime() - start) / (double) iterations);
+      perOp.add((CPU.getCurrentThreadCpuTime() - t) / (double) n);
     }
     if (sink == Double.MIN_VALUE) {
       // Never true: keeps the results alive, so that the JIT cannot drop the work.

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
             + "the coordinator's, created to ended; the slowest member is the task's slowest member job, created to "
             + "ended. Target: the task within 1.2 x its slowest member. Medians over --rounds.",
         "  comparison  the coordinator's comparison code called directly: cosine of two 384-number embeddings, "
-            + "bigram Jaccard of two 2,000-token texts, a decision over three results of each, and a result's parse.",
+            + "bigram Jaccard of two 2,000-token texts, a decision over three results of each, and a result's parse; "
+            + "CPU time per call of the timing thread.",
         ""})
 final class SwarmCommand implements Callable<Integer> {
   static final List<String> PARTS = List.of("e2e", "comparison");
@@ -53,11 +54,12 @@ final class SwarmCommand implements Callable<Integer> {
   int warmupRounds = 3;
 
   @Option(names = "--iterations", defaultValue = "20000",
-      description = "comparison: calls per timed batch (default ${DEFAULT-VALUE})")
+      description = "comparison: calls per timed batch at most; fewer for slow calls, so that a batch takes about "
+          + "200 ms of CPU (default ${DEFAULT-VALUE})")
   int iterations = 20_000;
 
   @Option(names = "--batches", defaultValue = "7",
-      description = "comparison: timed batches after one warm-up batch; the median is reported (default ${DEFAULT-VALUE})")
+      description = "comparison: timed batches after 1 s (CPU) of warm-up; the median is reported (default ${DEFAULT-VALUE})")
   int batches = 7;
 
   @Mixin CommonOptions common = new CommonOptions();
@@ -113,7 +115,7 @@ final class SwarmCommand implements Callable<Integer> {
       Map<String, Object> c = ComparisonTimings.run(iterations, batches);
       doc.put("comparison_ns", c);
       out.println();
-      out.printf(Locale.ROOT, "comparison (median of %d batches of %,d calls):%n", batches, iterations);
+      out.printf(Locale.ROOT, "comparison, CPU time per call (median of %d batches of up to %,d calls each):%n", batches, iterations);
       ComparisonTimings.lines(c).forEach(out::println);
     }
     out.flush();
