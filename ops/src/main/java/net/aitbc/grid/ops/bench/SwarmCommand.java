@@ -104,8 +104,10 @@ final class SwarmCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "  one plain job %s ms; %d plain jobs at once %s ms; consensus task %s ms (slowest member "
               + "%s ms, decision after the last member %s ms)%n", m.get("plain_ms"), collaborators,
           m.get("plain_at_once_ms"), m.get("swarm_ms"), m.get("slowest_member_ms"), m.get("decision_lag_ms"));
-      out.printf(Locale.ROOT, "  as the client saw them (polling every 5 ms): plain %s ms, at once %s ms, task %s ms%n",
-          m.get("plain_client_ms"), m.get("plain_at_once_client_ms"), m.get("swarm_client_ms"));
+      out.printf(Locale.ROOT, "  as the client saw them (polling every 5 ms): plain %s ms, at once %s ms, task %s ms; the "
+              + "CreateJob call %s ms, the Coordinate call %s ms%n", m.get("plain_client_ms"),
+          m.get("plain_at_once_client_ms"), m.get("swarm_client_ms"), m.get("create_call_ms"),
+          m.get("coordinate_call_ms"));
       out.printf(Locale.ROOT, "  task / slowest member %s x (target <= 1.2: %s); task / plain job %s x; task / plain jobs "
               + "at once %s x%n", m.get("swarm_over_slowest_member"),
           ((Double) m.get("swarm_over_slowest_member")) <= 1.2 ? "met" : "not met", m.get("swarm_over_plain"),
