@@ -172,4 +172,31 @@ class SwarmRefusalsIT {
           prefix + "/tasks/{task_id}/consensus", prefix + "/tasks/{task_id}/receipt");
     }
   }
+
+  @Test
+  void oddBodiesGetA4xxNamingWhatIsWrongNeverA500() {
+    String task = grid.post("/swarm/coordinate", grid.clientKey, "{\"task\": \"noop\", \"collaborators\": 1}").json()
+        .get("task_id").asText();
+    java.util.List<String> bodies = java.util.List.of("null", "[]", "\"x\"", "7", "{}", "{\"task\": null}",
+        "{\"task\": {}}", "{\"task\": \"{\"}", "{\"task\": \"{\\\"type\\\": \\\"embedding\\\", \\\"input\\\": []}\"}",
+        "{\"task\": \"noop\", \"collaborators\": 1e20}", "{\"task\": \"noop\", \"timeout_seconds\": 9223372036854775807}",
+        "{\"task\": \"noop\", \"timeout_seconds\": -1}", "{\"task\": \"noop\", \"consensus_threshold\": 1e400}",
+        "{\"task\": \"noop\", \"similarity\": -0.5}", "{\"task\": \"noop\", \"constraints\": 5}",
+        "{\"task\": \"noop\", \"swarm_id\": \"no such swarm\"}", "{\"task\": \"noop\", \"request_id\": \"\"}",
+        "{\"role\": \"monitor\", \"capability\": \"" + "x".repeat(100) + "\"}",
+        "{\"role\": \"monitor\", \"capability\": \"gpu\", \"region\": \"\u0000\"}",
+        "{\"consensus_threshold\": NaN}", "{\"consensus_threshold\": null}", "{\"reason\": 5}",
+        "[".repeat(2000), "{\"task\": \"noop\", \"task\": \"embedding\"}");
+    java.util.List<String> paths = java.util.List.of("/swarm/join", "/swarm/coordinate", "/v1/swarm/tasks/" + task
+        + "/consensus", "/swarm/tasks/" + task + "/cancel");
+    for (String path : paths) {
+      for (String body : bodies) {
+        Reply r = grid.post(path, grid.clientKey, body);
+        assertThat(r.status()).as(path + " " + body + " -> " + r.body()).isBetween(200, 499);
+        if (r.status() >= 400) {
+          assertThat(r.assertError(r.status())).as(path + " " + body).isNotBlank();
+        }
+      }
+    }
+  }
 }

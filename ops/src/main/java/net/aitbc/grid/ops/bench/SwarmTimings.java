@@ -179,16 +179,21 @@ final class SwarmTimings {
     }
     double slowest = 0;
     Timestamp lastMemberEnd = t.getCreateTime();
+    Timestamp firstMemberCreated = t.getEndTime();
     for (SwarmTaskMember m : t.getMembersList()) {
       Job job = jobs.getJob(GetJobRequest.newBuilder().setJobId(m.getJobId()).build()).getJob();
       slowest = Math.max(slowest, ms(job.getCreateTime(), job.getEndTime()));
       lastMemberEnd = compare(job.getEndTime(), lastMemberEnd) > 0 ? job.getEndTime() : lastMemberEnd;
+      firstMemberCreated = compare(job.getCreateTime(), firstMemberCreated) < 0 ? job.getCreateTime()
+          : firstMemberCreated;
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("swarm_ms", ms(t.getCreateTime(), t.getEndTime()));
     out.put("swarm_client_ms", client);
     out.put("coordinate_call_ms", call);
     out.put("slowest_member_ms", slowest);
+    // The task's creation to its first member job's: the engine's first pass.
+    out.put("start_lag_ms", ms(t.getCreateTime(), firstMemberCreated));
     // The task's end after its last member's: comparing, deciding, recording.
     out.put("decision_lag_ms", ms(lastMemberEnd, t.getEndTime()));
     out.put("agreeing", t.getDecision().getAgreeingWorkersCount());
