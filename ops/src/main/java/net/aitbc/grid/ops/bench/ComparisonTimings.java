@@ -31,7 +31,6 @@ final class ComparisonTimings {
   /** Tokens of a generated text: words here, as the rule splits them. */
   static final int TOKENS = 2000;
   private static final int VOCABULARY = 600;
-  private static final Duration WARMUP = Duration.ofSeconds(1);
   private static final Duration BATCH = Duration.ofMillis(200);
   /** CPU time of the timing thread: what a call costs, whatever else the shared host runs meanwhile. */
   private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
@@ -40,10 +39,10 @@ final class ComparisonTimings {
   private ComparisonTimings() {}
 
   /**
-   * Times every operation in {@code batches} batches of at most {@code iterations} calls; returns
-   * the figures by operation (nanoseconds per call).
+   * Times every operation in {@code batches} batches of at most {@code iterations} calls, each after
+   * {@code warmup} of CPU; returns the figures by operation (nanoseconds per call).
    */
-  static Map<String, Object> run(int iterations, int batches) {
+  static Map<String, Object> run(int iterations, int batches, Duration warmup) {
     SplittableRandom random = new SplittableRandom(42);
     double[] honest = unit(random);
     // Another machine's rounding, and a byzantine turn: both go through the whole comparison.
@@ -68,14 +67,14 @@ final class ComparisonTimings {
     List<Consensus.Entry> textEntries = entries(ta, tb, tc);
 
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("embedding_similarity", time(iterations, batches, i -> vectors.similarity(a, b)));
-    out.put("embedding_decision_3", time(iterations, batches,
+    out.put("embedding_similarity", time(iterations, batches, warmup, i -> vectors.similarity(a, b)));
+    out.put("embedding_decision_3", time(iterations, batches, warmup,
         i -> Consensus.decide(vectorEntries, 0.66, vectors).groups().size()));
-    out.put("embedding_parse", time(iterations, batches, i -> CanonicalJson.parse(roundedText).size()));
-    out.put("text_similarity", time(iterations, batches, i -> texts.similarity(ta, tb)));
-    out.put("text_decision_3", time(iterations, batches,
+    out.put("embedding_parse", time(iterations, batches, warmup, i -> CanonicalJson.parse(roundedText).size()));
+    out.put("text_similarity", time(iterations, batches, warmup, i -> texts.similarity(ta, tb)));
+    out.put("text_decision_3", time(iterations, batches, warmup,
         i -> Consensus.decide(textEntries, 0.66, texts).groups().size()));
-    out.put("text_parse", time(iterations, batches, i -> CanonicalJson.parse(textB).size()));
+    out.put("text_parse", time(iterations, batches, warmup, i -> CanonicalJson.parse(textB).size()));
     out.put("embedding_result_bytes", roundedText.length());
     out.put("text_result_bytes", textB.length());
     out.put("similarities", Map.of(
@@ -110,14 +109,15 @@ final class ComparisonTimings {
   }
 
   /**
-   * The median over batches of the CPU nanoseconds per call. Warm-up first (at least {@link #WARMUP}
-   * of CPU); then each batch has as many calls as fill about {@link #BATCH}, at most {@code iterations}.
+   * The median over batches of the CPU nanoseconds per call. Warm-up first ({@code warmup} of CPU, at
+   * least {@link #MIN_CALLS} calls); then each batch has as many calls as fill about {@link #BATCH},
+   * at most {@code iterations}.
    */
-  private static double time(int iterations, int batches, IntToDoubleFunction op) {
+  private static double time(int iterations, int batches, Duration warmup, IntToDoubleFunction op) {
     double sink = 0;
     int warm = 0;
     long start = CPU.getCurrentThreadCpuTime();
-    while (warm < MIN_CALLS || CPU.getCurrentThreadCpuTime() - start < WARMUP.toNanos()) {
+    while (warm < MIN_CALLS || CPU.getCurrentThreadCpuTime() - start < warmup.toNanos()) {
       sink += op.applyAsDouble(warm++);
     }
     double estimate = (CPU.getCurrentThreadCpuTime() - start) / (double) warm;

@@ -2,6 +2,7 @@ package net.aitbc.grid.ops.bench;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,8 +60,12 @@ final class SwarmCommand implements Callable<Integer> {
   int iterations = 20_000;
 
   @Option(names = "--batches", defaultValue = "7",
-      description = "comparison: timed batches after 1 s (CPU) of warm-up; the median is reported (default ${DEFAULT-VALUE})")
+      description = "comparison: timed batches after the warm-up; the median is reported (default ${DEFAULT-VALUE})")
   int batches = 7;
+
+  @Option(names = "--comparison-warmup", defaultValue = "1s", converter = Seconds.class,
+      description = "comparison: CPU time spent warming up each operation first (default ${DEFAULT-VALUE})")
+  Duration comparisonWarmup = Duration.ofSeconds(1);
 
   @Mixin CommonOptions common = new CommonOptions();
 
@@ -72,9 +77,10 @@ final class SwarmCommand implements Callable<Integer> {
         throw new IllegalArgumentException("unknown part '" + p + "'; parts are " + String.join(", ", PARTS));
       }
     }
-    if (collaborators < 1 || texts < 1 || rounds < 1 || warmupRounds < 0 || iterations < 1 || batches < 1) {
+    if (collaborators < 1 || texts < 1 || rounds < 1 || warmupRounds < 0 || iterations < 1 || batches < 1
+        || comparisonWarmup.isNegative()) {
       throw new IllegalArgumentException("--collaborators, --texts, --rounds, --iterations and --batches must be at "
-          + "least 1, --warmup-rounds at least 0");
+          + "least 1, --warmup-rounds and --comparison-warmup at least 0");
     }
     PrintWriter out = spec.commandLine().getOut();
     Map<String, Object> doc = new LinkedHashMap<>();
@@ -87,6 +93,7 @@ final class SwarmCommand implements Callable<Integer> {
     params.put("warmup_rounds", warmupRounds);
     params.put("iterations", iterations);
     params.put("batches", batches);
+    params.put("comparison_warmup_s", comparisonWarmup.toMillis() / 1000.0);
     params.put("coordinator_opts", common.coordinatorOpts);
     doc.put("params", params);
     doc.put("host", ProcFs.hostInfo());
@@ -115,7 +122,7 @@ final class SwarmCommand implements Callable<Integer> {
           m.get("swarm_over_plain_at_once"));
     }
     if (selected.contains("comparison")) {
-      Map<String, Object> c = ComparisonTimings.run(iterations, batches);
+      Map<String, Object> c = ComparisonTimings.run(iterations, batches, comparisonWarmup);
       doc.put("comparison_ns", c);
       out.println();
       out.printf(Locale.ROOT, "comparison, CPU time per call (median of %d batches of up to %,d calls each):%n", batches, iterations);

@@ -200,7 +200,7 @@ class BenchSmokeIT {
   void swarmRunsConsensusTasksOverRealWorkersAndTimesTheComparison(@TempDir Path tmp) throws Exception {
     Path json = tmp.resolve("swarm.json");
     CliRun run = grid("swarm", "--rounds", "1", "--warmup-rounds", "0", "--texts", "2", "--iterations", "50",
-        "--batches", "1", "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB,
+        "--batches", "1", "--comparison-warmup", "0s", "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB,
         "--coordinator-opts", COORDINATOR_OPTS, "--log-dir", LOGS.resolve("swarm").toString(), "--json", json.toString());
     assertThat(run.status()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("task / slowest member", "bigram Jaccard");
