@@ -26,6 +26,7 @@ import java.util.stream.IntStream;
 import net.aitbc.grid.coordinator.testing.TestDatabase;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.ledger.VerifyingKey;
+import net.aitbc.grid.ops.testing.SwarmCli;
 import net.aitbc.grid.worker.WorkerConfig;
 import net.aitbc.grid.worker.WorkerNode;
 import org.jooq.DSLContext;
@@ -39,7 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code grid dev --workers 3 --worker-swarm embedding-eu}: three distinct workers, each with its
  * own id, owner, state directory and Ed25519 key, all connected, and embedding jobs submitted
- * through the REST bridge spread over them, each receipt naming the worker that ran its job.
+ * through the REST bridge spread over them, each receipt naming the worker that ran its job; the
+ * CLI's {@code swarm} commands reach a consensus over three real results (README "Trying it with
+ * grid dev").
  */
 class DevWorkersIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -155,5 +158,41 @@ class DevWorkersIT {
     assertThat(Set.copyOf(vectors)).hasSize(1);
     System.out.println("[DevWorkersIT] jobs per worker: " + providers.values().stream()
         .collect(Collectors.groupingBy(p -> p, TreeMap::new, Collectors.counting())));
+  }
+
+  @Test
+  void theCliSwarmCommandsReachAConsensusOverThreeRealResults() {
+    try (SwarmCli cli = new SwarmCli(grid.httpPort(), KEY)) {
+      // aitbc swarm join --role task-coordinator --capability embedding --priority normal
+      JsonNode joined = cli.join("task-coordinator", "embedding", null, "normal").expect(201);
+      assertThat(joined.get("swarm_id").asText()).matches("[0-9a-f]{32}");
+      // aitbc swarm coordinate --task embedding --collaborators 3 --strategy consensus
+      JsonNode started = cli.coordinate("embedding", 3, "consensus", 3600).expect(202);
+      String taskId = started.get("task_id").asText();
+      // aitbc swarm status TASK_ID, until it ends
+      JsonNode t = cli.awaitEnded(taskId, java.time.Duration.ofSeconds(60));
+      assertThat(t.get("status").asText()).as(t.toString()).isEqualTo("completed");
+      assertThat(t.get("progress").asInt()).isEqualTo(100);
+      assertThat(t.get("total_collaborators").asInt()).isEqualTo(3);
+      assertThat(t.get("members")).extracting(m -> m.get("worker_id").asText()).containsExactlyInAnyOrderElementsOf(IDS);
+      assertThat(t.get("members")).allSatisfy(m -> assertThat(m.get("vote").asText()).isEqualTo("agree"));
+      JsonNode d = t.get("decision");
+      assertThat(d.get("consensus_reached").asBoolean()).isTrue();
+      assertThat(d.get("explanation").asText()).isEqualTo("3 of 3 results agree (share 1.000 >= threshold 0.660)");
+      assertThat(d.get("groups")).singleElement().satisfies(g -> assertThat(g.get("share").asDouble()).isEqualTo(1.0));
+      assertThat(t.get("result").get("embedding")).hasSize(384);
+
+      // aitbc swarm consensus TASK_ID (the CLI's default threshold, 0.7)
+      JsonNode again = cli.consensus(taskId, 0.7).expect(200);
+      assertThat(again.get("consensus_reached").asBoolean()).isTrue();
+      assertThat(again.get("agreeing_workers")).hasSize(3);
+
+      // The workers started with --worker-swarm embedding-eu gained reputation there.
+      JsonNode swarm = cli.list("embedding-eu").expect(200).get("swarms").get(0);
+      IDS.forEach(id -> assertThat(SwarmCli.member(swarm, id).get("reputation").asDouble()).isGreaterThan(0.5));
+      // aitbc swarm leave SWARM_ID
+      assertThat(cli.leave(joined.get("swarm_id").asText()).expect(200).get("status").asText()).isEqualTo("left");
+      System.out.println("[DevWorkersIT] " + d.get("explanation").asText() + " (" + d.get("rule").asText() + ")");
+    }
   }
 }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A running bridge: an Armeria HTTP server that speaks the aitbc CLI's REST dialect and forwards
  * every call to the coordinator (JobService, ReceiptService, ExplorerService, PaymentService,
- * WorkflowService) over one gRPC channel.
+ * WorkflowService, SwarmService) over one gRPC channel.
  * It keeps no state.
  */
 public final class Bridge implements AutoCloseable {
@@ -104,6 +104,14 @@ public final class Bridge implements AutoCloseable {
           .decorator(delegate -> delegate.decorate(ApiKey::require))
           .exceptionHandlers(HttpErrors.exceptionHandler())
           .build(agents);
+    }
+    SwarmRoutes swarms = new SwarmRoutes(client);
+    for (String prefix : SwarmRoutes.PREFIXES) {
+      sb.annotatedService()
+          .pathPrefix(prefix)
+          .decorator(delegate -> delegate.decorate(ApiKey::require))
+          .exceptionHandlers(HttpErrors.exceptionHandler())
+          .build(swarms);
     }
     HealthService health = new HealthService(client, config.env());
     sb.route().get("/health").build(health);

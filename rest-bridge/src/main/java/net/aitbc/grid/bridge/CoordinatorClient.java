@@ -18,11 +18,12 @@ import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
+import net.aitbc.grid.v1.SwarmServiceGrpc;
 import net.aitbc.grid.v1.WorkflowServiceGrpc;
 
 /**
- * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService, WorkflowService and
- * health service, seen from the bridge: every call carries the HTTP client's API key as
+ * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService, WorkflowService,
+ * SwarmService and health service, seen from the bridge: every call carries the HTTP client's API key as
  * {@code x-api-key} metadata, and every unary call a deadline. Calls do not wait for the channel to be
  * ready, so that a coordinator that is down gets a quick 503.
  */
@@ -74,6 +75,11 @@ final class CoordinatorClient {
   /** The WorkflowService stub without a deadline, for WatchExecution, which lasts as long as the execution. */
   WorkflowServiceGrpc.WorkflowServiceStub workflowStream(String apiKey) {
     return withKey(WorkflowServiceGrpc.newStub(channel), apiKey);
+  }
+
+  /** The SwarmService stub for unary calls on behalf of the holder of {@code apiKey}. */
+  SwarmServiceGrpc.SwarmServiceStub swarms(String apiKey) {
+    return withKey(SwarmServiceGrpc.newStub(channel), apiKey).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private static <S extends AbstractStub<S>> S withKey(S stub, String apiKey) {

@@ -81,7 +81,11 @@ final class HttpErrors {
     /** One execution by its id: its status, cancel, events. */
     EXECUTION,
     /** The agent network routes. */
-    NETWORK
+    NETWORK,
+    /** The swarm routes that name no task: join, coordinate, list, leave. */
+    SWARM,
+    /** One swarm task by its id: its status, consensus, cancel, receipt. */
+    SWARM_TASK
   }
 
   /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
@@ -142,7 +146,12 @@ final class HttpErrors {
       case INVALID_ARGUMENT -> switch (call) {
         // The ledger routes validate their queries as the CLI's server does: 422.
         case SUBMIT, RECEIPTS, TRANSACTION, VERIFY, PROOF, BLOCKS, BLOCK, LEDGER, PAY, SETTLE, ACCOUNT, AGENT_CREATE,
-            AGENT_LIST, NETWORK -> response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
+            AGENT_LIST, NETWORK, SWARM -> response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call,
+            description));
+        // The path's task id is not one of ours: it names no task. The body's fields are 422 as elsewhere.
+        case SWARM_TASK -> description.startsWith("task_id ")
+            ? response(HttpStatus.NOT_FOUND, "swarm task not found")
+            : response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
         // The body cannot name another workflow than the path's: a malformed id there names none.
         case AGENT_EXECUTE -> description.startsWith("workflow_id ")
             ? response(HttpStatus.NOT_FOUND, "workflow not found")
@@ -197,7 +206,7 @@ final class HttpErrors {
       case BLOCK -> "block not found";
       // The coordinator's words name what is missing: "workflow … not found", "execution … not found".
       case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT, AGENT_CREATE, AGENT_EXECUTE, AGENT_LIST, WORKFLOW,
-          EXECUTION, NETWORK -> description;
+          EXECUTION, NETWORK, SWARM, SWARM_TASK -> description;
       // The CLI's server's words; the CLI prints "No payment found" / "not found" on any 404.
       case PAYMENT, SETTLE -> "Payment not found";
       case JOB_PAYMENT -> "No payment found for this job";

@@ -173,6 +173,7 @@ final class JobRequests {
       case PAY, SETTLE, ACCOUNT -> PaymentRequests.FIELDS;
       case AGENT_CREATE, AGENT_EXECUTE, AGENT_LIST, WORKFLOW, EXECUTION -> AgentRequests.FIELDS;
       case NETWORK -> NetworkRequests.FIELDS;
+      case SWARM, SWARM_TASK -> SwarmRequests.FIELDS;
       case READ, RESULT, CANCEL, WATCH, JOB_RECEIPT, TRANSACTION, VERIFY, BLOCK, PAYMENT, JOB_PAYMENT -> Map.of();
     };
     int end = 0;
@@ -205,7 +206,8 @@ final class JobRequests {
     }
   }
 
-  private static Constraints constraints(JsonNode c) {
+  /** A job's {@code constraints} object (also a swarm task's). */
+  static Constraints constraints(JsonNode c) {
     if (!c.isObject()) {
       throw unprocessable("constraints must be a JSON object, not " + kind(c));
     }
@@ -262,7 +264,7 @@ final class JobRequests {
   }
 
   /** A true/false query value (also 1/0), false when absent. */
-  private static boolean flag(QueryParams q, String name) {
+  static boolean flag(QueryParams q, String name) {
     String text = q.get(name);
     if (text == null) {
       return false;

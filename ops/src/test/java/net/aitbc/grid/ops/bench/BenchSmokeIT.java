@@ -26,7 +26,7 @@ import picocli.CommandLine;
 
 /**
  * {@code grid bench} and its subcommands (scale, compare, receipts, ledger, payments, transfers,
- * workflows) with tiny numbers
+ * workflows, swarm) with tiny numbers
  * against a fresh database: they finish, every phase did all its jobs without errors, the
  * database holds exactly what was acknowledged, and the JSON reads back. Timings are never
  * asserted: this machine is shared and its numbers are for the benchmark's report only.
@@ -194,5 +194,26 @@ class BenchSmokeIT {
       assertThat(result.at("/phases/" + p + "/errors").asInt()).as(p).isZero();
       assertThat(result.at("/phases/" + p + "/e2e/n").asInt()).as(p).isEqualTo(30);
     }
+  }
+
+  @Test
+  void swarmRunsConsensusTasksOverRealWorkersAndTimesTheComparison(@TempDir Path tmp) throws Exception {
+    Path json = tmp.resolve("swarm.json");
+    CliRun run = grid("swarm", "--rounds", "1", "--warmup-rounds", "0", "--texts", "2", "--iterations", "50",
+        "--batches", "1", "--comparison-warmup", "0s", "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB,
+        "--coordinator-opts", COORDINATOR_OPTS, "--log-dir", LOGS.resolve("swarm").toString(), "--json", json.toString());
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("task / slowest member", "bigram Jaccard");
+
+    JsonNode result = JSON.readTree(Files.readString(json));
+    JsonNode round = result.at("/rounds/0");
+    assertThat(round.path("agreeing").asInt()).isEqualTo(3);
+    assertThat(round.path("plain_at_once_workers").asInt()).isBetween(1, 3);
+    assertThat(round.path("swarm_ms").asDouble()).isGreaterThanOrEqualTo(round.path("slowest_member_ms").asDouble());
+    assertThat(result.at("/medians/swarm_over_slowest_member").asDouble()).isPositive();
+    assertThat(result.at("/comparison_ns/embedding_similarity").asDouble()).isPositive();
+    assertThat(result.at("/comparison_ns/similarities/embedding_turned").asDouble()).isBetween(0.94, 0.96);
+    assertThat(result.at("/comparison_ns/similarities/text_5pct_noise").asDouble()).isGreaterThan(0.6);
+    assertThat(result.at("/comparison_ns/similarities/text_50pct_noise").asDouble()).isLessThan(0.6);
   }
 }
