@@ -9,7 +9,7 @@ import java.math.BigDecimal;
  * the result it covers, and the price the worker asked.
  *
  * @param worker the receipt's {@code metadata.worker}, canonical JSON: the statement the worker signed,
- *     its batch proof and signature
+ *     its batch proof and signature ({@code null} when unattested)
  * @param result the result in canonical JSON, as hashed to check the signature (the receipt's
  *     {@code metadata.result})
  * @param unitPrice the price per unit the worker advertised (or the coordinator's default)
@@ -20,5 +20,14 @@ public record Countersigned(String worker, String result, BigDecimal unitPrice) 
     requireNonNull(worker, "worker");
     requireNonNull(result, "result");
     requireNonNull(unitPrice, "unitPrice");
+  }
+
+  /**
+   * A completion that no worker signed (a REST miner's, which has no key): the receipt names the
+   * miner as its provider, and its {@code metadata.worker} is null, so it proves who recorded the job
+   * but not who ran it.
+   */
+  public static Countersigned unattested(String result, BigDecimal unitPrice) {
+    return new Countersigned("null", result, unitPrice);
   }
 }
