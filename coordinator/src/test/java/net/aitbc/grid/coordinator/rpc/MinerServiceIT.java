@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
@@ -15,7 +16,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.testing.GridFixture;
+import net.aitbc.grid.coordinator.testing.TestConfigs;
 import net.aitbc.grid.coordinator.testing.TestMiner;
+import net.aitbc.grid.ledger.Receipts;
 import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.Constraints;
@@ -87,7 +90,8 @@ class MinerServiceIT {
     JsonNode receipt = JSON.readTree(done.getReceiptJson());
     assertThat(receipt.get("provider").asText()).isEqualTo("m-basic");
     // No worker signature: a REST miner has no key.
-    assertThat(receipt.get("metadata").path("worker").isObject()).isFalse();
+    assertThat(receipt.get("metadata").has("worker")).isFalse();
+    assertThat(Receipts.check((ObjectNode) receipt, TestConfigs.SIGNING_KEY.verifyingKey())).isEmpty();
 
     Job finished = job(job.getJobId());
     assertThat(finished.getState()).isEqualTo(JobState.JOB_STATE_COMPLETED);
