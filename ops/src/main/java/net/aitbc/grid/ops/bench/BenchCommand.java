@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 /** {@code grid bench}: the grid's throughput and latency on loopback, measured the way the peers are. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
     subcommands = {ScaleCommand.class, CompareCommand.class, ReceiptsCommand.class, LedgerCommand.class,
-        PaymentsCommand.class, TransfersCommand.class, WorkflowsCommand.class},
+        PaymentsCommand.class, TransfersCommand.class, WorkflowsCommand.class, MinersCommand.class},
     description = {
         "Measures the grid's throughput and latency on this machine, as the PostgreSQL job-queue peers are measured.",
         "It starts its own coordinator (a child JVM), REST bridge and bench workers on loopback over a database it",
@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
         "What a submit phase leaves queued is drained, and reported as a drain, before the next phase.",
         "Subcommands: scale (10,000 connected workers), compare (grid runs next to the peers' runs), receipts and ledger",
         "(what receipts cost, sealing and proofs), payments (paid against unpaid jobs), transfers (the ledger's rate),",
-        "workflows (workflow executions: throughput and overhead per step).",
+        "workflows (workflow executions: throughput and overhead per step), miners (REST miners next to stream workers).",
         ""})
 public final class BenchCommand implements Callable<Integer> {
   /** Every phase, in the order they run. */
