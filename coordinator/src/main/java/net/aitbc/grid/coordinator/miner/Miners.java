@@ -182,6 +182,13 @@ public final class Miners implements AutoCloseable {
     CompletableFuture<Optional<PollLink.Delivery>> waiting = s.link().poll(capped);
     if (!waiting.isDone()) {
       s.creditWaitingPolls();
+      try {
+        // Claimed here, on the poll's own thread: miners' claims run side by side, not one by one
+        // in the dispatcher's round. Whatever comes later wakes the poll through the dispatcher.
+        scheduler.claimNow(s.session());
+      } catch (RuntimeException e) {
+        logger.debug("[miner={}] claim failed, the dispatcher retries: {}", minerId, e.toString());
+      }
     }
     CompletableFuture<Optional<Assigned>> answer = waiting.handleAsync((d, e) -> {
       s.touch();
@@ -373,6 +380,13 @@ public final class Miners implements AutoCloseable {
           m.retiring.remove(s);
         }
       }
+
+      @Override
+      public void drained() {
+        // The coordinator is going away and takes no more calls: a miner could not report what it
+        // holds, so its jobs go back to the queue now rather than at the end of the grace period.
+        close(s, "coordinator shutting down");
+      }
     });
     return s;
   }
@@ -380,7 +394,7 @@ public final class Miners implements AutoCloseable {
   /** An old session takes no more jobs, and ends once it holds none. */
   private void retire(Miner m, MinerSession old) {
     scheduler.draining(old.session());
-    old.link().drain("capabilities changed");
+    old.link().stopPolls();
     if (old.session().runningCount() == 0) {
       close(old, "capabilities changed");
     } else {

@@ -39,6 +39,9 @@ final class PollLink implements WorkerLink {
 
     /** The session is over (ended here, by the sweeper, or at shutdown). */
     void ended();
+
+    /** The coordinator asked the worker to drain (it is shutting down). */
+    void drained();
   }
 
   private final ArrayDeque<Delivery> mailbox = new ArrayDeque<>();
@@ -55,6 +58,9 @@ final class PollLink implements WorkerLink {
 
     @Override
     public void ended() {}
+
+    @Override
+    public void drained() {}
   };
   private boolean ended;
   private boolean draining;
@@ -146,6 +152,12 @@ final class PollLink implements WorkerLink {
 
   @Override
   public void drain(String reason) {
+    stopPolls();
+    listener.drained();
+  }
+
+  /** Polls get no more jobs: those waiting answer now, later ones at once. */
+  void stopPolls() {
     List<CompletableFuture<Optional<Delivery>>> woken;
     synchronized (this) {
       draining = true;
