@@ -23,13 +23,13 @@ import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.WorkerLink;
 import net.aitbc.grid.coordinator.session.WorkerSession;
-import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.coordinator.store.MinerStore;
 import net.aitbc.grid.coordinator.store.Outcome;
 import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.coordinator.store.Requirements;
 import net.aitbc.grid.coordinator.store.StoredJob;
 import net.aitbc.grid.db.enums.JobState;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +49,7 @@ public final class Miners implements AutoCloseable {
   private final Scheduler scheduler;
   private final MinerStore store;
   private final BiFunction<String, String, MinerSpec> revive;
-  private final Map<Key, Miner> miners = new ConcurrentHashMap<>();
+  private final Map<MinerState.Key, MinerState> miners = new ConcurrentHashMap<>();
   // Deliveries read the job's requirements: never on the dispatcher thread that assigned them.
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final GroupCommitter<MinerStore.Assignment, MinerStore.Assignment> assignments;
@@ -66,35 +66,6 @@ public final class Miners implements AutoCloseable {
     this.revive = requireNonNull(revive, "revive");
     // Who got which job is for `miner jobs` only: written in batches, and nobody waits for it.
     this.assignments = new GroupCommitter<>("miner-jobs", store::assigned, 1000, 100_000, 1, false);
-  }
-
-  /** A miner: its owner's client id and its own id. */
-  private record Key(String ownerId, String minerId) {}
-
-  /** One miner's sessions (guarded by its monitor). */
-  private static final class Miner {
-    final Key key;
-    MinerSession current;
-    MinerSpec spec;
-    final List<MinerSession> retiring = new ArrayList<>();
-    // Bumped by each deregistration, so that a call racing one does not open a session after it.
-    long generation;
-
-    Miner(Key key) {
-      this.key = key;
-    }
-
-    boolean live() {
-      return current != null && !current.closed();
-    }
-
-    List<MinerSession> sessions() {
-      List<MinerSession> all = new ArrayList<>(retiring);
-      if (current != null) {
-        all.add(current);
-      }
-      return all;
-    }
   }
 
   /**
@@ -133,7 +104,7 @@ public final class Miners implements AutoCloseable {
    */
   public Registration register(Principal owner, String minerId, MinerSpec spec) {
     store.register(owner.clientId(), minerId, spec.capabilitiesJson(), spec.describedJson());
-    Miner m = miners.computeIfAbsent(new Key(owner.clientId(), minerId), Miner::new);
+    MinerState m = miners.computeIfAbsent(new MinerState.Key(owner.clientId(), minerId), MinerState::new);
     synchronized (m) {
       if (m.live() && spec.equals(m.spec)) {
         m.current.touch();
@@ -152,14 +123,14 @@ public final class Miners implements AutoCloseable {
   /** Replaces a registered miner's spec, as {@link #register} does; {@link MinerRefused} when it is not registered. */
   public Registration update(Principal owner, String minerId, MinerSpec spec) {
     if (store.find(owner.clientId(), minerId).isEmpty()) {
-      throw notRegistered(minerId);
+      throw MinerRefused.notRegistered(minerId);
     }
     return register(owner, minerId, spec);
   }
 
   /** Renews the miner's lease; returns how many jobs it holds. */
   public int heartbeat(Principal owner, String minerId) {
-    Miner m = live(owner, minerId);
+    MinerState m = live(owner, minerId);
     synchronized (m) {
       int held = 0;
       for (MinerSession s : m.sessions()) {
@@ -172,7 +143,7 @@ public final class Miners implements AutoCloseable {
 
   /** Waits up to {@code wait} (at most {@link #maxPollWait()}) for a job for the miner. */
   public Poll poll(Principal owner, String minerId, Duration wait) {
-    Miner m = live(owner, minerId);
+    MinerState m = live(owner, minerId);
     MinerSession s;
     synchronized (m) {
       s = m.current;
@@ -198,7 +169,7 @@ public final class Miners implements AutoCloseable {
     return new Poll(answer, () -> waiting.complete(Optional.empty()));
   }
 
-  private Assigned deliver(Key key, PollLink.Delivery d) {
+  private Assigned deliver(MinerState.Key key, PollLink.Delivery d) {
     assignments.submit(new MinerStore.Assignment(key.ownerId(), key.minerId(), d.job().jobId(), d.job().attempt(),
         OffsetDateTime.now(ZoneOffset.UTC))).whenComplete((r, e) -> {
           if (e != null) {
@@ -215,7 +186,7 @@ public final class Miners implements AutoCloseable {
    * its session still holds it.
    */
   public void putBack(Principal owner, String minerId, Assigned job) {
-    Miner m = miners.get(new Key(owner.clientId(), minerId));
+    MinerState m = miners.get(new MinerState.Key(owner.clientId(), minerId));
     if (m == null) {
       return;
     }
@@ -235,7 +206,7 @@ public final class Miners implements AutoCloseable {
    */
   public CompletableFuture<Reported> report(Principal owner, String minerId, UUID jobId, int attempt,
       boolean completion, BiFunction<WorkerSession, Integer, Outcome> outcome) {
-    Miner m = live(owner, minerId);
+    MinerState m = live(owner, minerId);
     MinerSession holder = null;
     int held = 0;
     List<MinerSession> sessions;
@@ -261,8 +232,7 @@ public final class Miners implements AutoCloseable {
       throw notHeld(minerId, jobId, sessions, status);
     }
     if (attempt != 0 && attempt != held) {
-      throw new MinerRefused(MinerRefused.Kind.NOT_HELD, "miner " + minerId + " holds attempt " + held + " of job "
-          + JobIds.format(jobId) + ", not attempt " + attempt);
+      throw MinerRefused.otherAttempt(minerId, jobId, held, attempt);
     }
     MinerSession s = holder;
     s.touch();
@@ -274,26 +244,14 @@ public final class Miners implements AutoCloseable {
     return recorded.whenComplete((r, e) -> closeIfRetiredAndIdle(m, s)).thenApply(r -> new Reported(attemptHeld, r));
   }
 
-  private MinerRefused notHeld(String minerId, UUID jobId, List<MinerSession> sessions,
-      MinerStore.@org.jspecify.annotations.Nullable JobStatus found) {
+  private static MinerRefused notHeld(String minerId, UUID jobId, List<MinerSession> sessions,
+      MinerStore.@Nullable JobStatus found) {
     String taken = null;
     for (MinerSession s : sessions) {
       String why = s.link().revokedBecause(jobId);
       taken = why != null ? why : taken;
     }
-    Optional<MinerStore.JobStatus> status = Optional.ofNullable(found);
-    if (status.isEmpty()) {
-      return new MinerRefused(MinerRefused.Kind.NO_SUCH_JOB, "job " + JobIds.format(jobId) + " not found");
-    }
-    MinerStore.JobStatus st = status.get();
-    String because = taken != null ? " (taken from it: " + taken + ")" : "";
-    if (st.state() != JobState.QUEUED && st.state() != JobState.RUNNING) {
-      return new MinerRefused(MinerRefused.Kind.NOT_HELD, "job " + JobIds.format(jobId) + " is " + st.state()
-          + ": it takes no more outcomes" + because);
-    }
-    return new MinerRefused(MinerRefused.Kind.NOT_HELD, "miner " + minerId + " does not hold job "
-        + JobIds.format(jobId) + ": it is " + st.state() + (st.state() == JobState.RUNNING ? " on another worker"
-        : " again") + because);
+    return MinerRefused.notHeld(minerId, jobId, taken, found);
   }
 
   /**
@@ -302,7 +260,7 @@ public final class Miners implements AutoCloseable {
    */
   public int deregister(Principal owner, String minerId) {
     boolean registered = store.deregister(owner.clientId(), minerId);
-    Miner m = miners.get(new Key(owner.clientId(), minerId));
+    MinerState m = miners.get(new MinerState.Key(owner.clientId(), minerId));
     int returned = 0;
     boolean hadSession = false;
     if (m != null) {
@@ -319,7 +277,7 @@ public final class Miners implements AutoCloseable {
       }
     }
     if (!registered && !hadSession) {
-      throw notRegistered(minerId);
+      throw MinerRefused.notRegistered(minerId);
     }
     logger.info("[miner={}] deregistered by {}; {} jobs go back to the queue", minerId, owner.clientId(), returned);
     return returned;
@@ -332,9 +290,9 @@ public final class Miners implements AutoCloseable {
   }
 
   /** The miner with a live session: reopened from its registration if it has none here. */
-  private Miner live(Principal owner, String minerId) {
-    Key key = new Key(owner.clientId(), minerId);
-    Miner m = miners.get(key);
+  private MinerState live(Principal owner, String minerId) {
+    MinerState.Key key = new MinerState.Key(owner.clientId(), minerId);
+    MinerState m = miners.get(key);
     long generation = 0;
     if (m != null) {
       synchronized (m) {
@@ -344,12 +302,12 @@ public final class Miners implements AutoCloseable {
         generation = m.generation;
       }
     }
-    MinerStore.StoredMiner stored = store.find(owner.clientId(), minerId).orElseThrow(() -> notRegistered(minerId));
+    MinerStore.StoredMiner stored = store.find(owner.clientId(), minerId).orElseThrow(() -> MinerRefused.notRegistered(minerId));
     MinerSpec spec = revive.apply(stored.capabilitiesJson(), stored.describedJson());
-    m = miners.computeIfAbsent(key, Miner::new);
+    m = miners.computeIfAbsent(key, MinerState::new);
     synchronized (m) {
       if (m.generation != generation && m.current == null) {
-        throw notRegistered(minerId);
+        throw MinerRefused.notRegistered(minerId);
       }
       if (!m.live()) {
         m.current = open(m, owner, spec);
@@ -360,7 +318,7 @@ public final class Miners implements AutoCloseable {
     }
   }
 
-  private MinerSession open(Miner m, Principal owner, MinerSpec spec) {
+  private MinerSession open(MinerState m, Principal owner, MinerSpec spec) {
     PollLink link = new PollLink();
     var session = scheduler.open(m.key.minerId(), owner, spec.offer(), spec.concurrency(), 0, spec.capabilitiesJson(),
         null, link);
@@ -392,7 +350,7 @@ public final class Miners implements AutoCloseable {
   }
 
   /** An old session takes no more jobs, and ends once it holds none. */
-  private void retire(Miner m, MinerSession old) {
+  private void retire(MinerState m, MinerSession old) {
     scheduler.draining(old.session());
     old.link().stopPolls();
     if (old.session().runningCount() == 0) {
@@ -402,7 +360,7 @@ public final class Miners implements AutoCloseable {
     }
   }
 
-  private void closeIfRetiredAndIdle(Miner m, MinerSession s) {
+  private void closeIfRetiredAndIdle(MinerState m, MinerSession s) {
     synchronized (m) {
       if (m.retiring.contains(s) && s.session().runningCount() == 0) {
         m.retiring.remove(s);
@@ -414,10 +372,6 @@ public final class Miners implements AutoCloseable {
   private void close(MinerSession s, String why) {
     s.session().end(WorkerLink.Ending.DONE, why);
     scheduler.closed(s.session(), why);
-  }
-
-  private static MinerRefused notRegistered(String minerId) {
-    return new MinerRefused(MinerRefused.Kind.NOT_REGISTERED, "miner " + minerId + " is not registered");
   }
 
   /** Stops writing job lists (sessions end with the scheduler). */
