@@ -30,8 +30,10 @@ import net.aitbc.grid.coordinator.ledger.ReceiptBodies;
 import net.aitbc.grid.coordinator.ledger.Sealer;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.metrics.MetricsHttpServer;
+import net.aitbc.grid.coordinator.miner.Miners;
 import net.aitbc.grid.coordinator.rpc.ExplorerServiceImpl;
 import net.aitbc.grid.coordinator.rpc.JobServiceImpl;
+import net.aitbc.grid.coordinator.rpc.MinerServiceImpl;
 import net.aitbc.grid.coordinator.rpc.PaymentServiceImpl;
 import net.aitbc.grid.coordinator.rpc.ExecutionReceiptReader;
 import net.aitbc.grid.coordinator.rpc.ReceiptServiceImpl;
@@ -49,6 +51,7 @@ import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.AccountStore;
 import net.aitbc.grid.coordinator.store.EarningsStore;
 import net.aitbc.grid.coordinator.store.EngineStore;
+import net.aitbc.grid.coordinator.store.MinerStore;
 import net.aitbc.grid.coordinator.store.ExecutionStore;
 import net.aitbc.grid.coordinator.store.NetworkRunStore;
 import net.aitbc.grid.coordinator.store.NetworkStore;
@@ -68,6 +71,7 @@ import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.MinerServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
@@ -161,6 +165,8 @@ public final class Coordinator implements AutoCloseable {
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics, core.swarms))
         .addService(new SwarmServiceImpl(config, core.swarms, core.swarmReads, core.swarmTasks, core.swarmEngine,
             core.scheduler, new SwarmReceiptReader(core.stores.receipts(), core.ledger)))
+        .addService(new MinerServiceImpl(config, core.miners, core.scheduler, core.stores.receipts(), core.ledger,
+            core.executor))
         .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.executionEvents,
             core.events, core.scheduler, core.registry, core.revocations, core.executor, core.networks,
             core.networkEngine, new ExecutionReceiptReader(core.stores.receipts(), core.ledger)))
@@ -265,6 +271,7 @@ public final class Coordinator implements AutoCloseable {
     private final SwarmReads swarmReads;
     private final SwarmTaskStore swarmTasks;
     private final SwarmEngine swarmEngine;
+    private final Miners miners;
 
     private Core(CoordinatorConfig config, DSLContext dsl) {
       SigningKey key = config.ledger().signingKey();
@@ -285,6 +292,7 @@ public final class Coordinator implements AutoCloseable {
       Sealer s = sealer;
       this.scheduler = new Scheduler(config, stores, registry, events, metrics, s == null ? n -> { } : s::issued,
           payments);
+      this.miners = new Miners(config, scheduler, new MinerStore(dsl), MinerServiceImpl::revive);
       this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
       this.escrowSweeper = new EscrowSweeper(payments, config.sweepInterval().multipliedBy(10));
@@ -317,6 +325,7 @@ public final class Coordinator implements AutoCloseable {
       health.setStatus("", ServingStatus.SERVING);
       health.setStatus(JobServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(WorkerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+      health.setStatus(MinerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(ReceiptServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(ExplorerServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
       health.setStatus(PaymentServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -332,6 +341,7 @@ public final class Coordinator implements AutoCloseable {
       networkEngine.close();
       engine.close();
       scheduler.close();
+      miners.close();
       if (sealer != null) {
         sealer.close();
       }

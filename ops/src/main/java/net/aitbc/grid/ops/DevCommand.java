@@ -33,6 +33,11 @@ final class DevCommand implements Callable<Integer> {
       description = "accept this client key instead of making a new one (env AITBC_DEV_CLIENT_KEY)")
   @Nullable String clientKey;
 
+  @Option(names = "--worker-key", defaultValue = "${env:AITBC_DEV_WORKER_KEY}",
+      description = "accept this worker key for REST miners (aitbc miner ...) instead of making a new one "
+          + "(env AITBC_DEV_WORKER_KEY); the embedded workers have keys of their own")
+  @Nullable String workerKey;
+
   @Option(names = "--grpc-port", defaultValue = "9090", description = "coordinator port (default ${DEFAULT-VALUE})")
   int grpcPort;
 
@@ -65,7 +70,8 @@ final class DevCommand implements Callable<Integer> {
     DevGrid.Workers devWorkers = new DevGrid.Workers(workers, workerSwarms, null);
     DevGrid.Options options = new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
         httpPort, metricsPort, ollamaUrl, concurrency, durable,
-        new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice), devWorkers);
+        new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice), devWorkers,
+        workerKey);
     DevGrid grid = Startup.run("grid dev", stop -> DevGrid.start(options, stop));
     if (grid != null) {
       System.out.println(banner(grid));
@@ -95,6 +101,7 @@ final class DevCommand implements Callable<Integer> {
     }
     lines.addAll(List.of(
         "  client key    " + key,
+        "  worker key    " + grid.minerKey() + "   (for aitbc miner ...; owner " + DevGrid.DEV_MINERS + ")",
         "  client funds  " + grid.clientBalance() + " " + DevGrid.DEV_CURRENCY + " in " + DevGrid.DEV_CLIENT
             + "'s account (credited " + DevGrid.DEV_FUNDS + " once, at its first start)",
         "  signing key   " + grid.signingKeyId() + "   (" + grid.signingKeyOrigin() + ")",
@@ -107,6 +114,13 @@ final class DevCommand implements Callable<Integer> {
         "With the aitbc CLI:",
         "  AITBC_URL=" + url + " AITBC_API_KEY=" + key
             + " aitbc --output json client submit --type embedding --prompt 'hello grid'",
+        "Be a miner with the aitbc CLI (REST miners: a long poll, then the result; they run inference jobs):",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + grid.minerKey()
+            + " aitbc --output json miner register --gpu RTX4090 --memory 24 --miner-id m1",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json client submit --prompt 'hello miner'",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + grid.minerKey()
+            + " aitbc --output json miner mine --jobs 1 --miner-id m1",
+        "  AITBC_URL=" + url + " AITBC_API_KEY=" + grid.minerKey() + " aitbc --output json miner earnings --miner-id m1",
         "Pay for a job (held in escrow, released to the worker's owner when it completes, refunded if not):",
         "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json client pay <job_id> 1.5",
         "  AITBC_URL=" + url + " AITBC_API_KEY=" + key + " aitbc --output json client payment-status <job_id>",

@@ -36,6 +36,8 @@ public final class DevGrid implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(DevGrid.class);
   /** The client id of the dev client key. */
   public static final String DEV_CLIENT = "dev-client";
+  /** The owner (client id) of the dev worker key for REST miners. */
+  public static final String DEV_MINERS = "dev-miners";
   /** What the dev client is credited with at start, so that paying for jobs works on a first look. */
   public static final String DEV_FUNDS = "1000";
   /** The currency of {@link #DEV_FUNDS}. */
@@ -50,6 +52,7 @@ public final class DevGrid implements AutoCloseable {
   private final Bridge bridge;
   private final List<WorkerNode> workers;
   private final String clientKey;
+  private final String minerKey;
   private final String clientBalance;
   private final String database;
   private final String jdbcUrl;
@@ -74,16 +77,26 @@ public final class DevGrid implements AutoCloseable {
    *     acknowledged; null: durable with a data directory, fast without one
    * @param ledger the signing key and how blocks are sealed
    * @param workers how many workers, and the swarms they join
+   * @param workerKey the worker key to accept for REST miners (the aitbc CLI's {@code miner} commands),
+   *     or null to make one
    */
   public record Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
       @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
-      @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable, Ledger ledger, Workers workers) {
+      @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable, Ledger ledger, Workers workers,
+      @Nullable String workerKey) {
     /** Options with one worker in no swarm. */
     public Options(@Nullable String dbUrl, @Nullable String dbUser, @Nullable String dbPassword,
         @Nullable Path dataDir, @Nullable String clientKey, int grpcPort, int httpPort, int metricsPort,
         @Nullable String ollamaUrl, int concurrency, @Nullable Boolean durable, Ledger ledger) {
       this(dbUrl, dbUser, dbPassword, dataDir, clientKey, grpcPort, httpPort, metricsPort, ollamaUrl, concurrency,
-          durable, ledger, Workers.DEFAULTS);
+          durable, ledger, Workers.DEFAULTS, null);
+    }
+
+    /** Checks that the miners' key is not the client's (one key has one role). */
+    public Options {
+      if (workerKey != null && !workerKey.isBlank() && workerKey.equals(clientKey)) {
+        throw new IllegalArgumentException("--worker-key must differ from --client-key: a key has one role");
+      }
     }
 
     /** Options with the default ledger settings (a throwaway key, or the data directory's) and one worker. */
@@ -97,7 +110,13 @@ public final class DevGrid implements AutoCloseable {
     /** These options with {@code workers} instead. */
     public Options withWorkers(Workers workers) {
       return new Options(dbUrl, dbUser, dbPassword, dataDir, clientKey, grpcPort, httpPort, metricsPort, ollamaUrl,
-          concurrency, durable, ledger, workers);
+          concurrency, durable, ledger, workers, workerKey);
+    }
+
+    /** These options with this worker key for REST miners. */
+    public Options withWorkerKey(@Nullable String key) {
+      return new Options(dbUrl, dbUser, dbPassword, dataDir, clientKey, grpcPort, httpPort, metricsPort, ollamaUrl,
+          concurrency, durable, ledger, workers, key);
     }
   }
 
@@ -186,6 +205,12 @@ public final class DevGrid implements AutoCloseable {
         clientKey = o.clientKey();
       } else {
         clientKey = coordinator.createKey(Role.CLIENT, DEV_CLIENT);
+      }
+      if (o.workerKey() != null && !o.workerKey().isBlank()) {
+        coordinator.addKey(o.workerKey(), Role.WORKER, DEV_MINERS);
+        minerKey = o.workerKey();
+      } else {
+        minerKey = coordinator.createKey(Role.WORKER, DEV_MINERS);
       }
       clientBalance = fund(coordinator);
       bridge = Bridge.start(BridgeConfig.defaults()
@@ -299,6 +324,14 @@ public final class DevGrid implements AutoCloseable {
   /** The client key that was made or accepted. */
   public String clientKey() {
     return clientKey;
+  }
+
+  /**
+   * The worker key that was made or accepted for REST miners (the aitbc CLI's {@code miner} commands),
+   * owned by {@link #DEV_MINERS}; the embedded workers have keys of their own.
+   */
+  public String minerKey() {
+    return minerKey;
   }
 
   /** The running coordinator. */

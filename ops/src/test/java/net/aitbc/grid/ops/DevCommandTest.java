@@ -42,4 +42,12 @@ class DevCommandTest {
     assertThat(swarm.err()).contains("grid: --worker-swarm: swarm name must be 1 to 64 letters, digits, '-', '_' or"
         + " '.', got 'a b'");
   }
+
+  @Test
+  void theMinersWorkerKeyIsAnOptionOrAnEnvironmentVariableAndNotTheClientKey() {
+    assertThat(parse("--worker-key", "wk").workerKey).isEqualTo("wk");
+    CliRun same = CliRun.grid("dev", "--client-key", "k", "--worker-key", "k");
+    assertThat(same.status()).isEqualTo(1);
+    assertThat(same.err()).contains("--worker-key must differ from --client-key");
+  }
 }

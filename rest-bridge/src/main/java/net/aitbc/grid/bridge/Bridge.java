@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A running bridge: an Armeria HTTP server that speaks the aitbc CLI's REST dialect and forwards
  * every call to the coordinator (JobService, ReceiptService, ExplorerService, PaymentService,
- * WorkflowService, SwarmService) over one gRPC channel.
+ * WorkflowService, SwarmService, MinerService) over one gRPC channel.
  * It keeps no state.
  */
 public final class Bridge implements AutoCloseable {
@@ -91,7 +91,8 @@ public final class Bridge implements AutoCloseable {
         .gracefulShutdown(GracefulShutdown.builder().quietPeriod(QUIET_PERIOD).timeout(SHUTDOWN_TIMEOUT).build())
         .errorHandler(HttpErrors.serverErrorHandler(config.maxRequestBytes()));
     for (Object routes : List.of(new JobRoutes(client), new ReceiptRoutes(client), new ExplorerRoutes(client),
-        new PaymentRoutes(client), new AgentNetworkRoutes(client), new AgentReceiptRoutes(client))) {
+        new PaymentRoutes(client), new AgentNetworkRoutes(client), new AgentReceiptRoutes(client),
+        new MinerRoutes(client))) {
       sb.annotatedService()
           .decorator(delegate -> delegate.decorate(ApiKey::require))
           .exceptionHandlers(HttpErrors.exceptionHandler())

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.MinerServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.SwarmServiceGrpc;
@@ -23,7 +24,7 @@ import net.aitbc.grid.v1.WorkflowServiceGrpc;
 
 /**
  * The coordinator's JobService, ReceiptService, ExplorerService, PaymentService, WorkflowService,
- * SwarmService and health service, seen from the bridge: every call carries the HTTP client's API key as
+ * SwarmService, MinerService and health service, seen from the bridge: every call carries the HTTP client's API key as
  * {@code x-api-key} metadata, and every unary call a deadline. Calls do not wait for the channel to be
  * ready, so that a coordinator that is down gets a quick 503.
  */
@@ -47,6 +48,20 @@ final class CoordinatorClient {
   /** The JobService stub without a deadline, for WatchJob, which lasts as long as the job. */
   JobServiceGrpc.JobServiceStub stream(String apiKey) {
     return withKey(JobServiceGrpc.newStub(channel), apiKey);
+  }
+
+  /**
+   * The MinerService stub for unary calls on behalf of the holder of {@code apiKey}; {@code waiting}
+   * more than the deadline for a long poll.
+   */
+  MinerServiceGrpc.MinerServiceStub miners(String apiKey, Duration waiting) {
+    return withKey(MinerServiceGrpc.newStub(channel), apiKey)
+        .withDeadlineAfter(deadline.plus(waiting).toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** How long a unary call may take. */
+  Duration deadline() {
+    return deadline;
   }
 
   /** The ReceiptService stub for unary calls on behalf of the holder of {@code apiKey}. */

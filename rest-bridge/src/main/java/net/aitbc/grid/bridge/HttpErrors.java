@@ -85,7 +85,9 @@ final class HttpErrors {
     /** The swarm routes that name no task: join, coordinate, list, leave. */
     SWARM,
     /** One swarm task by its id: its status, consensus, cancel, receipt. */
-    SWARM_TASK
+    SWARM_TASK,
+    /** The miner routes (contract §7) but earnings. */
+    MINER
   }
 
   /** A request the bridge refuses by itself, before or instead of calling the coordinator. */
@@ -158,6 +160,9 @@ final class HttpErrors {
             : response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
         case WORKFLOW -> response(HttpStatus.NOT_FOUND, "workflow not found");
         case EXECUTION -> response(HttpStatus.NOT_FOUND, "execution not found");
+        // A result's or failure's path names the job: one that is not an id names none.
+        case MINER -> description.startsWith("job_id ") ? response(HttpStatus.NOT_FOUND, "job not found")
+            : response(HttpStatus.UNPROCESSABLE_ENTITY, JobRequests.inRestTerms(call, description));
         // Every value of a list request is a query parameter, and a bad one is a 400, as the bridge's own are.
         case LIST -> response(HttpStatus.BAD_REQUEST, JobRequests.inRestTerms(call, description));
         // The job id is these routes' only argument: one that is not an id names no job (the CLI expects 404).
@@ -206,7 +211,7 @@ final class HttpErrors {
       case BLOCK -> "block not found";
       // The coordinator's words name what is missing: "workflow … not found", "execution … not found".
       case RECEIPTS, VERIFY, PROOF, BLOCKS, LEDGER, PAY, ACCOUNT, AGENT_CREATE, AGENT_EXECUTE, AGENT_LIST, WORKFLOW,
-          EXECUTION, NETWORK, SWARM, SWARM_TASK -> description;
+          EXECUTION, NETWORK, SWARM, SWARM_TASK, MINER -> description;
       // The CLI's server's words; the CLI prints "No payment found" / "not found" on any 404.
       case PAYMENT, SETTLE -> "Payment not found";
       case JOB_PAYMENT -> "No payment found for this job";

@@ -126,21 +126,7 @@ final class JobRequests {
     if (offset != null) {
       b.setSkip(offset);
     }
-    Set<JobState> states = new LinkedHashSet<>();
-    for (String value : q.getAll("status")) {
-      for (String part : value.split(",", -1)) {
-        String name = part.trim().toLowerCase(Locale.ROOT);
-        if (name.isEmpty()) {
-          continue;
-        }
-        JobState state = STATES.get(name);
-        if (state == null) {
-          throw badRequest("status '" + abbreviate(part.trim()) + "' is not one of: " + String.join(", ", STATES.keySet()));
-        }
-        states.add(state);
-      }
-    }
-    b.addAllStates(states);
+    b.addAllStates(states(q));
     String type = q.get("type");
     if (type == null || type.isBlank()) {
       // The CLI sends `type`; the CLI's server reads `job_type`: take both.
@@ -160,6 +146,25 @@ final class JobRequests {
     return b.setIncludeResults(flag(q, "include_results")).build();
   }
 
+  /** The states {@code status} names (repeated, or comma-separated; any case); 400 for an unknown one. */
+  static Set<JobState> states(QueryParams q) {
+    Set<JobState> states = new LinkedHashSet<>();
+    for (String value : q.getAll("status")) {
+      for (String part : value.split(",", -1)) {
+        String name = part.trim().toLowerCase(Locale.ROOT);
+        if (name.isEmpty()) {
+          continue;
+        }
+        JobState state = STATES.get(name);
+        if (state == null) {
+          throw badRequest("status '" + abbreviate(part.trim()) + "' is not one of: " + String.join(", ", STATES.keySet()));
+        }
+        states.add(state);
+      }
+    }
+    return states;
+  }
+
   /**
    * A coordinator's INVALID_ARGUMENT description in the REST request's terms: a gRPC field name that
    * the bridge renamed, where it leads the description ({@code skip must …}, {@code payload_json.prompt
@@ -174,6 +179,7 @@ final class JobRequests {
       case AGENT_CREATE, AGENT_EXECUTE, AGENT_LIST, WORKFLOW, EXECUTION -> AgentRequests.FIELDS;
       case NETWORK -> NetworkRequests.FIELDS;
       case SWARM, SWARM_TASK -> SwarmRequests.FIELDS;
+      case MINER -> MinerRequests.FIELDS;
       case READ, RESULT, CANCEL, WATCH, JOB_RECEIPT, TRANSACTION, VERIFY, BLOCK, PAYMENT, JOB_PAYMENT -> Map.of();
     };
     int end = 0;

@@ -90,8 +90,10 @@ final class FuzzRequests {
     Random r = new Random(seed * 0x9E3779B97F4A7C15L + index);
     int pick = r.nextInt(100);
     Req req;
-    if (pick < 34) {
+    if (pick < 28) {
       req = submitBody(r);
+    } else if (pick < 34) {
+      req = minerCall(r);
     } else if (pick < 52) {
       req = oddIdOrPath(r);
     } else if (pick < 64) {
@@ -234,6 +236,58 @@ final class FuzzRequests {
         }
       }
     }
+    return req;
+  }
+
+  // ---- the miner routes ------------------------------------------------------------------------
+
+  private static final List<String> MINER_BODIES = List.of(
+      "{\"capabilities\": {\"gpu\": {\"model\": \"RTX4090\", \"memory_gb\": 24, \"cuda_cores\": 16384}, \"job_types\": [\"fuzz\"]}}",
+      "{\"capabilities\": {\"cpu\": {\"cores\": 4}, \"memory\": {\"gb\": 16}, \"job_types\": [\"fuzz\"]}}",
+      "{\"capabilities\": {\"gpu\": {\"memory_gb\": 1e400}}}", "{\"capabilities\": {\"gpu\": {\"memory_gb\": -1e30}}}",
+      "{\"capabilities\": {\"gpu\": {\"memory_mb\": 1e30}}}", "{\"capabilities\": {\"gpu\": [1]}}",
+      "{\"capabilities\": {\"gpus\": [1, \"x\", null, {\"name\": 5}]}}", "{\"capabilities\": {\"cuda\": \"abc\"}}",
+      "{\"capabilities\": {\"cuda\": 1e400}}", "{\"capabilities\": {\"price\": -1}}",
+      "{\"capabilities\": {\"price\": 1e400}}", "{\"capabilities\": {\"models\": [\"\\u0000\"]}}",
+      "{\"capabilities\": {\"job_types\": []}}", "{\"capabilities\": {\"job_types\": [\"" + "t".repeat(100) + "\"]}}",
+      "{\"capabilities\": {\"job_types\": [\"\\ud800\"]}}", "{\"capabilities\": null}", "{\"capabilities\": []}",
+      "{\"concurrency\": 1e10, \"capabilities\": {}}", "{\"concurrency\": -5, \"capabilities\": {}}",
+      "{\"concurrency\": 2.5, \"capabilities\": {}}", "{\"region\": 5, \"capabilities\": {}}",
+      "{\"max_wait_seconds\": 1e400}", "{\"max_wait_seconds\": -0.0}", "{\"max_wait_seconds\": 0.000000001}",
+      "{\"max_wait_seconds\": \"5\"}", "{\"max_wait_seconds\": 0}", "{\"max_wait_seconds\": -1}",
+      "{\"result\": {\"o\": 1}, \"metrics\": 5}", "{\"result\": \"x\"}", "{\"result\": {\"\\u0000\": 1}}",
+      "{\"attempt\": -1, \"result\": {}}", "{\"attempt\": 99999999999, \"result\": {}}", "{\"result\": {\"n\": 1e400}}",
+      "{\"retryable\": 1}", "{\"error_code\": 5}", "{\"error_message\": \"" + "m".repeat(10_000) + "\"}",
+      "{\"inflight\": \"x\"}", "{\"metadata\": []}", "{\"status\": \"\\u0000\"}", "", "[]", "null", "{",
+      "{\"capabilities\": {}}x", "{\"capabilities\": {}, \"capabilities\": {}}");
+
+  /** One of the miner routes, as the CLI or a broken script sends it, with odd miner ids, keys and bodies. */
+  private Req minerCall(Random r) {
+    String job = pick(r, List.of(knownJobId, "0".repeat(32), "not-a-job", "%00", "..", "x".repeat(300)));
+    String miner = pick(r, List.of("fuzz-miner", "m1", "cli-miner", "x".repeat(300), "%C3%A9", "a%09b"));
+    String query = pick(r, List.of("", "?limit=5&miner_id=" + miner, "?limit=0", "?limit=-1", "?limit=1e3",
+        "?status=bogus", "?status=completed,pending", "?min_reward=abc", "?min_reward=-1", "?min_reward=1e400",
+        "?type=" + "t".repeat(100), "?offset=-5", "?miner_id=other"));
+    Req req = switch (r.nextInt(8)) {
+      case 0 -> new Req("miner register", "POST", utf8("/v1/miners/register"));
+      case 1 -> new Req("miner heartbeat", "POST", utf8("/v1/miners/heartbeat"));
+      case 2 -> new Req("miner poll", "POST", utf8("/v1/miners/poll"));
+      case 3 -> new Req("miner result", "POST", utf8("/v1/miners/" + job + "/result"));
+      case 4 -> new Req("miner fail", "POST", utf8("/v1/miners/" + job + "/fail"));
+      case 5 -> new Req("miner jobs", pick(r, List.of("POST", "GET")), utf8("/v1/miners/" + miner + "/jobs" + query));
+      case 6 -> new Req("miner capabilities", "PUT", utf8("/v1/miners/" + miner + "/capabilities"));
+      default -> new Req("miner deregister", "DELETE", utf8("/v1/miners/" + miner + query));
+    };
+    req.key(pick(r, List.of(workerKey, workerKey, workerKey, clientKey, "")));
+    String id = pick(r, List.of("fuzz-miner", "fuzz-miner", "m1", "", " ", "x".repeat(300), "\u00e9", "a\tb", "-"));
+    if (!id.equals("-")) {
+      req.header("X-Miner-ID", id);
+    }
+    String body = pick(r, MINER_BODIES);
+    if (!body.isEmpty()) {
+      req.json(body);
+    }
+    req.label = req.label + " as " + abbreviate(id) + ", body " + abbreviate(body);
     return req;
   }
 

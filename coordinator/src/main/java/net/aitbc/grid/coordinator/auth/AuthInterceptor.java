@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import net.aitbc.grid.v1.ExplorerServiceGrpc;
 import net.aitbc.grid.v1.JobServiceGrpc;
+import net.aitbc.grid.v1.MinerServiceGrpc;
 import net.aitbc.grid.v1.PaymentServiceGrpc;
 import net.aitbc.grid.v1.ReceiptServiceGrpc;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
@@ -34,6 +35,8 @@ public final class AuthInterceptor implements ServerInterceptor {
   private final Map<String, Set<Role>> rolesByService = Map.of(
       JobServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
       WorkerServiceGrpc.SERVICE_NAME, Set.of(Role.WORKER),
+      // REST miners are workers too; the key's client id is the miner's owner.
+      MinerServiceGrpc.SERVICE_NAME, Set.of(Role.WORKER),
       ReceiptServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.ADMIN),
       ExplorerServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN),
       // Worker keys read their owner's earnings; PaymentServiceImpl refuses them the rest.

@@ -69,7 +69,11 @@ public final class ReceiptBodies implements ReceiptMaker {
     metadata.set("job_constraints", constraints(job.requirements()));
     metadata.set("result", CanonicalJson.fragment(job.countersigned().result()));
     metadata.set("metrics", metrics);
-    metadata.set("worker", CanonicalJson.fragment(job.countersigned().worker()));
+    String worker = job.countersigned().worker();
+    // A REST miner signs nothing: its receipts have no worker attestation (canonical JSON has no nulls).
+    if (worker != null) {
+      metadata.set("worker", CanonicalJson.fragment(worker));
+    }
 
     ObjectNode body = JSON.objectNode();
     body.put("version", "1.0");

@@ -110,34 +110,49 @@ final class Dispatcher implements AutoCloseable {
       if (!running || (skipDry && dry.contains(s.profile()) && !pinned.contains(s.workerId())) || s.closed()) {
         continue;
       }
-      int wanted = s.reserve(MAX_CLAIM);
-      if (wanted == 0) {
+      int got = claimFor(s);
+      if (got < 0) {
         continue;
       }
-      List<ClaimedJob> claimed;
-      try {
-        claimed = claims.claim(s.offer(), wanted, s.id(), s.workerId());
-      } catch (RuntimeException e) {
-        s.unreserve(wanted);
-        throw e;
-      }
-      if (claimed.size() < wanted) {
-        s.unreserve(wanted - claimed.size());
+      if (idleProfiles.contains(s.profile())) {
         dry.add(s.profile());
-        idleProfiles.add(s.profile());
-      } else {
-        idleProfiles.remove(s.profile());
       }
-      // If the stream closed meanwhile, the session's jobs are taken back with it.
-      s.assign(claimed);
-      for (ClaimedJob job : claimed) {
-        fairShare.handedOut(new FairShare.Lane(job.type(), job.priority()), job.fairTag());
-        metrics.dispatched(Duration.between(job.createdAt(), job.startedAt()));
-        events.changed(job.jobId());
-      }
-      assigned |= !claimed.isEmpty();
+      assigned |= got > 0;
     }
     return assigned;
+  }
+
+  /**
+   * Claims queued jobs for one session, as many as its credits, and hands them to it; returns how
+   * many it got, or -1 when it had no credit. A claim that comes back short marks its profile idle.
+   * Safe from any thread (a REST miner's poll claims on its own thread, beside the rounds).
+   */
+  int claimFor(WorkerSession s) {
+    int wanted = s.reserve(MAX_CLAIM);
+    if (wanted == 0) {
+      return -1;
+    }
+    List<ClaimedJob> claimed;
+    try {
+      claimed = claims.claim(s.offer(), wanted, s.id(), s.workerId());
+    } catch (RuntimeException e) {
+      s.unreserve(wanted);
+      throw e;
+    }
+    if (claimed.size() < wanted) {
+      s.unreserve(wanted - claimed.size());
+      idleProfiles.add(s.profile());
+    } else {
+      idleProfiles.remove(s.profile());
+    }
+    // If the stream closed meanwhile, the session's jobs are taken back with it.
+    s.assign(claimed);
+    for (ClaimedJob job : claimed) {
+      fairShare.handedOut(new FairShare.Lane(job.type(), job.priority()), job.fairTag());
+      metrics.dispatched(Duration.between(job.createdAt(), job.startedAt()));
+      events.changed(job.jobId());
+    }
+    return claimed.size();
   }
 
   /**

@@ -224,6 +224,16 @@ public final class Scheduler implements AutoCloseable {
    */
   public WorkerSession open(String workerId, Principal owner, Offer offer, int concurrency, String capabilitiesJson,
       byte @Nullable [] publicKey, WorkerLink link) {
+    return open(workerId, owner, offer, concurrency, config.maxPrefetch(), capabilitiesJson, publicKey, link);
+  }
+
+  /**
+   * Opens a session as {@link #open(String, Principal, Offer, int, String, byte[], WorkerLink)} does, whose
+   * worker may hold {@code prefetch} jobs beyond its concurrency (a REST miner: none, as it takes one job
+   * per poll).
+   */
+  public WorkerSession open(String workerId, Principal owner, Offer offer, int concurrency, int prefetch,
+      String capabilitiesJson, byte @Nullable [] publicKey, WorkerLink link) {
     if (publicKey != null) {
       Optional<byte[]> pinned = stores.workerKeys().pin(workerId, owner.clientId(), publicKey);
       if (pinned.isPresent()) {
@@ -233,7 +243,7 @@ public final class Scheduler implements AutoCloseable {
     UUID id = UUID.randomUUID();
     OffsetDateTime leaseEnd = now().plus(config.leaseDuration());
     stores.sessions().open(id, workerId, owner.clientId(), capabilitiesJson, leaseEnd);
-    int maxHeld = Math.max(1, concurrency) + config.maxPrefetch();
+    int maxHeld = Math.max(1, concurrency) + prefetch;
     WorkerSession session = new WorkerSession(id, workerId, owner, offer, maxHeld, link, leaseEnd);
     registry.add(session);
     logger.info("[{}] worker {} registered: types={} models={} concurrency={} holds at most {}", id, workerId,
@@ -249,6 +259,15 @@ public final class Scheduler implements AutoCloseable {
           session.maxHeld(), session.workerId());
     }
     dispatcher.wake();
+  }
+
+  /**
+   * Claims for the session now, on the caller's thread, what its credits allow, rather than waiting
+   * for the dispatcher's next round: a REST miner's poll, whose claims then run side by side with
+   * other miners' instead of one after another. Returns how many jobs it got.
+   */
+  public int claimNow(WorkerSession session) {
+    return Math.max(0, dispatcher.claimFor(session));
   }
 
   /** Forwards progress of an attempt the session holds to the job's watchers. */

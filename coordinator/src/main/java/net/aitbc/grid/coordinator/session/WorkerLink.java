@@ -5,8 +5,8 @@ import java.util.UUID;
 import net.aitbc.grid.coordinator.store.ClaimedJob;
 
 /**
- * How the coordinator reaches one connected worker, whatever carries it (today a gRPC stream;
- * the REST miners' long polls later). Implementations are the single writer of their transport and
+ * How the coordinator reaches one connected worker, whatever carries it (a gRPC stream, or a REST
+ * miner's long polls). Implementations are the single writer of their transport and
  * must not block: calls come from the dispatcher, committers and the sweeper.
  */
 public interface WorkerLink {

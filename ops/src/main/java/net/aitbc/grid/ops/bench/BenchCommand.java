@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
 /** {@code grid bench}: the grid's throughput and latency on loopback, measured the way the peers are. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
     subcommands = {ScaleCommand.class, CompareCommand.class, ReceiptsCommand.class, LedgerCommand.class,
-        PaymentsCommand.class, TransfersCommand.class, WorkflowsCommand.class, SwarmCommand.class},
+        PaymentsCommand.class, TransfersCommand.class, WorkflowsCommand.class, SwarmCommand.class,
+        MinersCommand.class},
     description = {
         "Measures the grid's throughput and latency on this machine, as the PostgreSQL job-queue peers are measured.",
         "It starts its own coordinator (a child JVM), REST bridge and bench workers on loopback over a database it",
@@ -32,7 +33,7 @@ import picocli.CommandLine.Spec;
         "Subcommands: scale (10,000 connected workers), compare (grid runs next to the peers' runs), receipts and ledger",
         "(what receipts cost, sealing and proofs), payments (paid against unpaid jobs), transfers (the ledger's rate),",
         "workflows (workflow executions: throughput and overhead per step), swarm (a consensus over real workers against",
-        "a plain job, and what comparing results costs).",
+        "a plain job, and what comparing results costs), miners (REST miners next to stream workers).",
         ""})
 public final class BenchCommand implements Callable<Integer> {
   /** Every phase, in the order they run. */

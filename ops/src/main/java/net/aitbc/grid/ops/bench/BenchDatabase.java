@@ -110,6 +110,15 @@ final class BenchDatabase implements AutoCloseable {
     return workerKey;
   }
 
+  /** A new worker key of {@code owner} without a call rate limit (REST miners make two calls per job). */
+  String addWorkerKey(String owner) {
+    String key = new ApiKeys().generate(Role.WORKER);
+    try (var ds = Database.pool(url, null, null, 1)) {
+      new KeyStore(Database.dsl(ds)).add(key, Role.WORKER, owner, new KeyLimits(1, 0.0, null, null));
+    }
+    return key;
+  }
+
   /**
    * Flushes dirty buffers so that a checkpoint is less likely to land inside the next phase
    * (common.js checkpoint). jOOQ has no CHECKPOINT statement, hence plain JDBC.

@@ -26,7 +26,7 @@ import picocli.CommandLine;
 
 /**
  * {@code grid bench} and its subcommands (scale, compare, receipts, ledger, payments, transfers,
- * workflows, swarm) with tiny numbers
+ * workflows, swarm, miners) with tiny numbers
  * against a fresh database: they finish, every phase did all its jobs without errors, the
  * database holds exactly what was acknowledged, and the JSON reads back. Timings are never
  * asserted: this machine is shared and its numbers are for the benchmark's report only.
@@ -215,5 +215,17 @@ class BenchSmokeIT {
     assertThat(result.at("/comparison_ns/similarities/embedding_turned").asDouble()).isBetween(0.94, 0.96);
     assertThat(result.at("/comparison_ns/similarities/text_5pct_noise").asDouble()).isGreaterThan(0.6);
     assertThat(result.at("/comparison_ns/similarities/text_50pct_noise").asDouble()).isLessThan(0.6);
+  }
+
+  @Test
+  void minersDrainAndWakeNextToStreamWorkers() {
+    // Exit 0 only if every drain did all its jobs without an error and every wake-up job was picked up.
+    CliRun run = grid("miners", "--n", "100", "--rounds", "1", "--miners", "3", "--warmup-jobs", "30",
+        "--latency-jobs", "20", "--latency-rate", "50", "--workers", "2", "--worker-credits", "50",
+        "--gate-max-wait", "0s", "--db-url", SERVER, "--db-name", DB, "--coordinator-opts", COORDINATOR_OPTS,
+        "--log-dir", LOGS.resolve("miners").toString());
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("miners r1", "stream-1 r1", "stream-N r1", "miners wake-up", "stream pickup",
+        "medians of 1 rounds: REST miners", "wake-up, from just before CreateJob");
   }
 }
