@@ -54,6 +54,7 @@ import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.workflow.ExecutionEvents;
+import net.aitbc.grid.coordinator.workflow.ExecutionStarts;
 import net.aitbc.grid.coordinator.workflow.NetworkEngine;
 import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
 import net.aitbc.grid.ledger.SigningKey;
@@ -149,8 +150,8 @@ public final class Coordinator implements AutoCloseable {
         .addService(new PaymentServiceImpl(core.payments, core.accounts, new EarningsStore(dsl),
             core.stores.receipts(), core.ledger))
         .addService(new WorkerServiceImpl(config, core.scheduler, core.revocations, core.metrics))
-        .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.executionEvents,
-            core.events, core.scheduler, core.registry, core.revocations, core.executor, core.networks,
+        .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.starts,
+            core.executionEvents, core.events, core.scheduler, core.registry, core.revocations, core.executor, core.networks,
             core.networkEngine, new ExecutionReceiptReader(core.stores.receipts(), core.ledger)))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
@@ -243,6 +244,7 @@ public final class Coordinator implements AutoCloseable {
     private final ExecutionStore executions;
     private final ExecutionEvents executionEvents = new ExecutionEvents();
     private final WorkflowEngine engine;
+    private final ExecutionStarts starts;
     private final NetworkStore networks;
     private final NetworkEngine networkEngine;
     private final WorkflowListener workflowListener;
@@ -272,7 +274,10 @@ public final class Coordinator implements AutoCloseable {
       this.workflows = new WorkflowStore(dsl);
       this.executions = new ExecutionStore(dsl, receipts);
       this.engine = new WorkflowEngine(new EngineStore(dsl, receipts), new StepJobSubmitter(config, scheduler),
-          stores.keys()::findById, config.sweepInterval());
+          config.sweepInterval());
+      // A step's outcome and the next step's jobs commit together, when the engine's rules allow.
+      scheduler.followStepJobsWith(engine.inline());
+      this.starts = new ExecutionStarts(executions, engine);
       this.networks = new NetworkStore(dsl);
       this.networkEngine = new NetworkEngine(new NetworkRunStore(dsl), executions, config.sweepInterval());
       this.workflowListener = new WorkflowListener(config.dbUrl(), config.dbUser(), config.dbPassword(), () -> {
@@ -301,6 +306,7 @@ public final class Coordinator implements AutoCloseable {
     public void close() {
       workflowListener.close();
       networkEngine.close();
+      starts.close();
       engine.close();
       scheduler.close();
       if (sealer != null) {

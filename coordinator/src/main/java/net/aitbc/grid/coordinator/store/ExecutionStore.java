@@ -6,7 +6,10 @@ import static net.aitbc.grid.db.Tables.EXECUTION_WAKEUP;
 
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import net.aitbc.grid.db.enums.ExecutionStatus;
@@ -46,6 +49,42 @@ public final class ExecutionStore {
   public Started start(NewExecution e) {
     OffsetDateTime now = JobStore.now();
     return Database.transaction(dsl, tx -> start(tx, e, now));
+  }
+
+  /**
+   * Starts executions in one transaction, as {@link #start(NewExecution)} does each, and, with
+   * {@code decide}, decides for the new ones in it ({@link EngineStore#advanceWithin}): their first
+   * step jobs commit with them. Answers each in order, as it stands after that; what is left to do
+   * once the transaction has committed, or rolled back, goes to {@code effects}, which the caller runs.
+   */
+  public List<Started> startAll(List<NewExecution> executions, EngineStore.@Nullable Decide decide, Effects effects) {
+    OffsetDateTime now = JobStore.now();
+    return Database.transaction(dsl, tx -> {
+      List<Started> started = new ArrayList<>(executions.size());
+      List<UUID> fresh = new ArrayList<>();
+      for (NewExecution e : executions) {
+        Started s = start(tx, e, now);
+        started.add(s);
+        if (!s.existing()) {
+          fresh.add(s.execution().executionId());
+        }
+      }
+      if (decide == null || fresh.isEmpty()) {
+        return started;
+      }
+      IssuedReceipts issued = new IssuedReceipts(receipts);
+      Map<UUID, StoredExecution> decided = new HashMap<>();
+      for (LockedExecution l : EngineStore.advanceWithin(tx, fresh, issued, effects, decide)) {
+        decided.put(l.execution().executionId(), l.current());
+      }
+      issued.store(tx);
+      List<Started> out = new ArrayList<>(started.size());
+      for (Started s : started) {
+        StoredExecution after = s.existing() ? null : decided.get(s.execution().executionId());
+        out.add(after == null ? s : new Started(after, false));
+      }
+      return out;
+    });
   }
 
   /** {@link #start(NewExecution)} in the caller's transaction {@code tx}, at {@code now}. */

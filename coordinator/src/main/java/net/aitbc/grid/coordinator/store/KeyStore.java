@@ -53,7 +53,12 @@ public final class KeyStore {
 
   /** The principal of the active key with this id (as {@link #list} shows it). */
   public Optional<Principal> findById(String keyId) {
-    return dsl.selectFrom(API_KEY)
+    return findById(dsl, keyId);
+  }
+
+  /** {@link #findById(String)} in the caller's transaction {@code tx}. */
+  static Optional<Principal> findById(DSLContext tx, String keyId) {
+    return tx.selectFrom(API_KEY)
         .where(API_KEY.KEY_ID.eq(keyId).and(API_KEY.REVOKED_AT.isNull()))
         .fetchOptional(r -> new Principal(r.getClientId(), fromDb(r.getRole()), keyId, limits(r)));
   }
