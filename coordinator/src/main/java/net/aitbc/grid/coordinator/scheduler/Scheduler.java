@@ -95,7 +95,14 @@ public final class Scheduler implements AutoCloseable {
             recorded = stores.outcomes().record(batch, backoff::after, stepsFollow, effects);
           } catch (RuntimeException e) {
             effects.rolledBack();
-            throw e;
+            if (stepsFollow == null || Database.isUnavailable(e)) {
+              throw e;
+            }
+            // Deciding for the executions failed it: the outcomes come first, the engine decides.
+            logger.warn("outcome: could not decide for executions with a batch of {} ({}); recording it alone",
+                batch.size(), e.toString());
+            effects = new Effects();
+            recorded = stores.outcomes().record(batch, backoff::after, null, effects);
           }
           int completed = 0;
           for (Recorded r : recorded) {

@@ -22,17 +22,9 @@ public final class Effects {
     afterCommit.add(r);
   }
 
-  /** Runs {@code r} if the transaction (or the part of it these effects belong to) rolls back. */
+  /** Runs {@code r} if the transaction rolls back. */
   public void afterRollback(Runnable r) {
     afterRollback.add(r);
-  }
-
-  /** Takes over {@code part}'s effects (a part of this transaction that was kept). */
-  void adopt(Effects part) {
-    afterCommit.addAll(part.afterCommit);
-    afterRollback.addAll(part.afterRollback);
-    part.afterCommit.clear();
-    part.afterRollback.clear();
   }
 
   /** The transaction committed: runs what was left for then; one failing does not stop the others. */

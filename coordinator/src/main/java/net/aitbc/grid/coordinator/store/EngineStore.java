@@ -5,8 +5,6 @@ import static net.aitbc.grid.db.Tables.EXECUTION;
 import static net.aitbc.grid.db.Tables.EXECUTION_WAKEUP;
 import static org.jooq.impl.DSL.min;
 
-import java.sql.Connection;
-import java.sql.Savepoint;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -17,8 +15,6 @@ import net.aitbc.grid.db.enums.ExecutionStatus;
 import org.jooq.DSLContext;
 import org.jooq.Record1;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the workflow engine reads and writes: due wake-ups, executions past their deadline, and
@@ -28,8 +24,6 @@ import org.slf4j.LoggerFactory;
  * transaction of the write that woke it ({@link #advanceWithin}); one that ends gets its receipt there.
  */
 public final class EngineStore {
-  private static final Logger logger = LoggerFactory.getLogger(EngineStore.class);
-
   private final DSLContext dsl;
   private final @Nullable ReceiptMaker receipts;
 
@@ -82,7 +76,7 @@ public final class EngineStore {
       advanced = Database.transaction(dsl, tx -> {
         IssuedReceipts issued = new IssuedReceipts(receipts);
         LockedExecution.Batch batch = new LockedExecution.Batch(tx, JobStore.now(), issued, effects);
-        List<LockedExecution> locked = batch.lock(List.of(executionId));
+        List<LockedExecution> locked = batch.lock(List.of(executionId), true);
         if (locked.isEmpty()) {
           return false;
         }
@@ -102,43 +96,27 @@ public final class EngineStore {
   /**
    * In the caller's transaction {@code tx}: locks those of {@code executionIds} that no other
    * transaction holds, has {@code decide} decide for each, inserts the step jobs those decisions
-   * asked for (in one statement), and deletes the due wake-ups of the executions decided for. Their
-   * receipts go to {@code issued}, what is left to do after the commit to {@code effects}. All under
-   * a savepoint: if any of it fails, all of it is undone and the wake-ups stay for the engine, while
-   * the caller's own writes go on. Returns the executions decided for.
+   * asked for (in one statement), saves the decisions (in another) and deletes the due wake-ups of
+   * the executions decided for. Their receipts go to {@code issued}, what is left to do after the
+   * commit to {@code effects}. {@code fresh}: the executions were inserted in {@code tx}, so they
+   * have no step jobs to read yet. A failure fails the caller's transaction: the caller tries its
+   * own writes again without this (the wake-ups then stay for the engine). Returns the executions
+   * decided for.
    */
-  static List<LockedExecution> advanceWithin(DSLContext tx, Collection<UUID> executionIds, IssuedReceipts issued,
-      Effects effects, Decide decide) {
+  static List<LockedExecution> advanceWithin(DSLContext tx, Collection<UUID> executionIds, boolean fresh,
+      IssuedReceipts issued, Effects effects, Decide decide) {
     if (executionIds.isEmpty()) {
       return List.of();
     }
-    Savepoint savepoint = tx.connectionResult(Connection::setSavepoint);
-    int mark = issued.mark();
-    Effects part = new Effects();
-    try {
-      LockedExecution.Batch batch = new LockedExecution.Batch(tx, JobStore.now(), issued, part);
-      List<LockedExecution> decided = new ArrayList<>();
-      for (LockedExecution l : batch.lock(executionIds)) {
-        if (decide.decide(l)) {
-          decided.add(l);
-        }
+    LockedExecution.Batch batch = new LockedExecution.Batch(tx, JobStore.now(), issued, effects);
+    List<LockedExecution> decided = new ArrayList<>();
+    for (LockedExecution l : batch.lock(executionIds, !fresh)) {
+      if (decide.decide(l)) {
+        decided.add(l);
       }
-      batch.finish(decided);
-      tx.connection(c -> c.releaseSavepoint(savepoint));
-      effects.adopt(part);
-      return decided;
-    } catch (RuntimeException e) {
-      if (Database.isUnavailable(e)) {
-        part.rolledBack();
-        throw e;
-      }
-      tx.connection(c -> c.rollback(savepoint));
-      issued.dropAfter(mark);
-      part.rolledBack();
-      logger.warn("could not advance {} executions in the transaction that woke them; the engine will: {}",
-          executionIds.size(), e.toString());
-      return List.of();
     }
+    batch.finish(decided);
+    return decided;
   }
 
   /**

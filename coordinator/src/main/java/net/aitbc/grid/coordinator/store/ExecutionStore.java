@@ -7,6 +7,7 @@ import static net.aitbc.grid.db.Tables.EXECUTION_WAKEUP;
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,39 +53,65 @@ public final class ExecutionStore {
   }
 
   /**
-   * Starts executions in one transaction, as {@link #start(NewExecution)} does each, and, with
-   * {@code decide}, decides for the new ones in it ({@link EngineStore#advanceWithin}): their first
-   * step jobs commit with them. Answers each in order, as it stands after that; what is left to do
-   * once the transaction has committed, or rolled back, goes to {@code effects}, which the caller runs.
+   * Starts executions in one transaction, as {@link #start(NewExecution)} does each (in three
+   * statements for the lot), and, with {@code decide}, decides for the new ones in it
+   * ({@link EngineStore#advanceWithin}): their first step jobs commit with them. Answers each in
+   * order, as it stands after that; what is left to do once the transaction has committed, or rolled
+   * back, goes to {@code effects}, which the caller runs. When deciding fails, the caller starts them
+   * again without {@code decide}.
    */
   public List<Started> startAll(List<NewExecution> executions, EngineStore.@Nullable Decide decide, Effects effects) {
     OffsetDateTime now = JobStore.now();
     return Database.transaction(dsl, tx -> {
-      List<Started> started = new ArrayList<>(executions.size());
-      List<UUID> fresh = new ArrayList<>();
-      for (NewExecution e : executions) {
-        Started s = start(tx, e, now);
-        started.add(s);
-        if (!s.existing()) {
-          fresh.add(s.execution().executionId());
+      Map<UUID, StoredExecution> inserted = insertAll(tx, executions, now);
+      Map<UUID, StoredExecution> decided = new HashMap<>();
+      if (!inserted.isEmpty()) {
+        wakeAll(tx, List.copyOf(inserted.keySet()), now);
+        if (decide != null) {
+          IssuedReceipts issued = new IssuedReceipts(receipts);
+          for (LockedExecution l : EngineStore.advanceWithin(tx, inserted.keySet(), true, issued, effects, decide)) {
+            decided.put(l.execution().executionId(), l.current());
+          }
+          issued.store(tx);
         }
       }
-      if (decide == null || fresh.isEmpty()) {
-        return started;
-      }
-      IssuedReceipts issued = new IssuedReceipts(receipts);
-      Map<UUID, StoredExecution> decided = new HashMap<>();
-      for (LockedExecution l : EngineStore.advanceWithin(tx, fresh, issued, effects, decide)) {
-        decided.put(l.execution().executionId(), l.current());
-      }
-      issued.store(tx);
-      List<Started> out = new ArrayList<>(started.size());
-      for (Started s : started) {
-        StoredExecution after = s.existing() ? null : decided.get(s.execution().executionId());
-        out.add(after == null ? s : new Started(after, false));
+      List<Started> out = new ArrayList<>(executions.size());
+      for (NewExecution e : executions) {
+        StoredExecution mine = inserted.get(e.executionId());
+        if (mine != null) {
+          out.add(new Started(decided.getOrDefault(e.executionId(), mine), false));
+        } else {
+          // Its request id named an execution started before (or earlier in this batch).
+          out.add(new Started(tx.selectFrom(EXECUTION)
+              .where(EXECUTION.CLIENT_ID.eq(e.clientId()), EXECUTION.REQUEST_ID.eq(e.requestId()))
+              .fetchSingle(ExecutionStore::toExecution), true));
+        }
       }
       return out;
     });
+  }
+
+  /** Inserts the executions whose request ids are free, in one statement; returns those inserted, by id. */
+  private static Map<UUID, StoredExecution> insertAll(DSLContext tx, List<NewExecution> executions,
+      OffsetDateTime now) {
+    var insert = tx.insertInto(EXECUTION, EXECUTION.EXECUTION_ID, EXECUTION.WORKFLOW_ID, EXECUTION.CLIENT_ID,
+        EXECUTION.KEY_ID, EXECUTION.REQUEST_ID, EXECUTION.STATUS, EXECUTION.INPUTS, EXECUTION.PRIORITY,
+        EXECUTION.VERIFICATION_LEVEL, EXECUTION.TIMEOUT_S, EXECUTION.DEADLINE, EXECUTION.MAX_COST_BUDGET,
+        EXECUTION.TOTAL_COST, EXECUTION.PROGRESS, EXECUTION.CURRENT_STEP, EXECUTION.TOTAL_STEPS, EXECUTION.STEPS,
+        EXECUTION.CREATED_AT, EXECUTION.UPDATED_AT);
+    for (NewExecution e : executions) {
+      insert = insert.values(e.executionId(), e.workflowId(), e.clientId(), e.keyId(), e.requestId(),
+          ExecutionStatus.pending, JSONB.valueOf(e.inputsJson()), (short) e.priority(), e.verificationLevel(),
+          e.timeoutSeconds(), now.plusSeconds(e.timeoutSeconds()), e.maxCostBudget(), BigDecimal.ZERO, (short) 0, 0,
+          e.steps().size(), Snapshots.write(e.steps()), now, now);
+    }
+    Map<UUID, StoredExecution> out = new HashMap<>();
+    insert.onConflict(EXECUTION.CLIENT_ID, EXECUTION.REQUEST_ID).where(EXECUTION.REQUEST_ID.isNotNull())
+        .doNothing()
+        .returning()
+        .fetch(ExecutionStore::toExecution)
+        .forEach(e -> out.put(e.executionId(), e));
+    return out;
   }
 
   /** {@link #start(NewExecution)} in the caller's transaction {@code tx}, at {@code now}. */
@@ -194,6 +221,15 @@ public final class ExecutionStore {
     tx.insertInto(EXECUTION_WAKEUP, EXECUTION_WAKEUP.EXECUTION_ID, EXECUTION_WAKEUP.DUE_AT)
         .values(executionId, due)
         .execute();
+  }
+
+  /** Records a wake-up of each of these executions, due at {@code due}, in one statement. */
+  static void wakeAll(DSLContext tx, Collection<UUID> executionIds, OffsetDateTime due) {
+    var insert = tx.insertInto(EXECUTION_WAKEUP, EXECUTION_WAKEUP.EXECUTION_ID, EXECUTION_WAKEUP.DUE_AT);
+    for (UUID id : executionIds) {
+      insert = insert.values(id, due);
+    }
+    insert.execute();
   }
 
   static StoredExecution toExecution(ExecutionRecord r) {

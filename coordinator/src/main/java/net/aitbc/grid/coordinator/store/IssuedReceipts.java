@@ -65,16 +65,6 @@ final class IssuedReceipts {
     return null;
   }
 
-  /** How many receipts were issued so far: a mark to go back to ({@link #dropAfter}). */
-  int mark() {
-    return receipts.size();
-  }
-
-  /** Forgets the receipts issued after {@code mark} (the part of the transaction that issued them rolled back). */
-  void dropAfter(int mark) {
-    receipts.subList(mark, receipts.size()).clear();
-  }
-
   /**
    * Adds the receipt of an execution that {@code tx} has just ended (as stored), naming its step jobs'
    * receipts as they stand in {@code tx} (or as issued here, not stored yet), and names it on the

@@ -53,14 +53,14 @@ public final class KeyStore {
 
   /** The principal of the active key with this id (as {@link #list} shows it). */
   public Optional<Principal> findById(String keyId) {
-    return findById(dsl, keyId);
+    return dsl.selectFrom(API_KEY)
+        .where(API_KEY.KEY_ID.eq(keyId).and(API_KEY.REVOKED_AT.isNull()))
+        .fetchOptional(KeyStore::principal);
   }
 
-  /** {@link #findById(String)} in the caller's transaction {@code tx}. */
-  static Optional<Principal> findById(DSLContext tx, String keyId) {
-    return tx.selectFrom(API_KEY)
-        .where(API_KEY.KEY_ID.eq(keyId).and(API_KEY.REVOKED_AT.isNull()))
-        .fetchOptional(r -> new Principal(r.getClientId(), fromDb(r.getRole()), keyId, limits(r)));
+  /** The principal of a stored key's row (read with its key id). */
+  static Principal principal(ApiKeyRecord r) {
+    return new Principal(r.getClientId(), fromDb(r.getRole()), r.getKeyId(), limits(r));
   }
 
   /** Revokes the key with this id (as {@link #list} shows it); false when no active key has it. */

@@ -1,20 +1,26 @@
 package net.aitbc.grid.coordinator.store;
 
+import static java.util.Objects.requireNonNull;
+import static net.aitbc.grid.db.Tables.API_KEY;
 import static net.aitbc.grid.db.Tables.EXECUTION;
 import static net.aitbc.grid.db.Tables.EXECUTION_WAKEUP;
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.RECEIPT;
 import static net.aitbc.grid.db.Tables.WORKFLOW;
+import static org.jooq.impl.DSL.array;
 import static org.jooq.impl.DSL.currentOffsetDateTime;
 import static org.jooq.impl.DSL.greatest;
+import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.val;
 
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,8 +31,11 @@ import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.EngineStore.Decided;
 import net.aitbc.grid.db.enums.ExecutionStatus;
 import org.jooq.DSLContext;
+import org.jooq.Field;
 import org.jooq.JSONB;
+import org.jooq.Record;
 import org.jooq.Record1;
+import org.jooq.Table;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,6 +45,8 @@ import org.jspecify.annotations.Nullable;
  * one statement.
  */
 public final class LockedExecution {
+  private static final Columns COLUMNS = new Columns();
+
   private final Batch batch;
   private final StoredExecution execution;
   private final List<StepJobRow> jobs;
@@ -100,9 +111,9 @@ public final class LockedExecution {
     return out;
   }
 
-  /** The active key that started it (read once per transaction), or empty when it was revoked since. */
+  /** The active key that started it, as it was when locked; empty when it was revoked since. */
   public Optional<Principal> startedBy() {
-    return batch.keys.computeIfAbsent(execution.keyId(), k -> KeyStore.findById(batch.tx, k));
+    return batch.keys.getOrDefault(execution.keyId(), Optional.empty());
   }
 
   /**
@@ -120,9 +131,10 @@ public final class LockedExecution {
   }
 
   /**
-   * Saves a decision when it differs from what is stored. An execution that ends also gets its
-   * receipt (listing its step jobs as they stand now), and, when step jobs of it may still run, a
-   * wake-up, whose handling cancels them (after this commits).
+   * Saves a decision when it differs from what is stored, with the transaction's other decisions
+   * (one statement). An execution that ends also gets its receipt (listing its step jobs as they
+   * stand then), and, when step jobs of it may still run, a wake-up, whose handling cancels them
+   * (after this commits).
    */
   public void save(Decided d) {
     StoredExecution e = current;
@@ -130,39 +142,20 @@ public final class LockedExecution {
         && d.progress() == e.progress() && d.currentStep() == e.currentStep()
         && Objects.equals(d.currentStepName(), e.currentStepName()) && d.steps().equals(e.steps())
         && d.finalResultJson() == null && d.errorMessage() == null;
-    if (same) {
-      return;
-    }
-    DSLContext tx = batch.tx;
-    OffsetDateTime now = batch.now;
-    boolean ends = d.status() != ExecutionStatus.pending && d.status() != ExecutionStatus.running;
-    current = tx.update(EXECUTION)
-        .set(EXECUTION.STATUS, d.status())
-        .set(EXECUTION.TOTAL_COST, d.totalCost())
-        .set(EXECUTION.PROGRESS, (short) d.progress())
-        .set(EXECUTION.CURRENT_STEP, d.currentStep())
-        .set(EXECUTION.CURRENT_STEP_NAME, d.currentStepName())
-        .set(EXECUTION.STEPS, Snapshots.write(d.steps()))
-        .set(EXECUTION.FINAL_RESULT, d.finalResultJson() == null ? null : JSONB.valueOf(d.finalResultJson()))
-        .set(EXECUTION.ERROR_MESSAGE, d.errorMessage())
-        .set(EXECUTION.STARTED_AT, e.startedAt() != null || d.status() == ExecutionStatus.pending ? e.startedAt()
-            : now)
-        .set(EXECUTION.ENDED_AT, ends ? now : null)
-        .set(EXECUTION.UPDATED_AT, now)
-        .where(EXECUTION.EXECUTION_ID.eq(e.executionId()))
-        .returning()
-        .fetchSingle(ExecutionStore::toExecution);
-    if (ends) {
-      if (d.jobsMayRun()) {
-        ExecutionStore.wake(tx, e.executionId(), now);
-      }
-      current = batch.issued.executionEnded(tx, current);
+    if (!same) {
+      batch.saves.put(e.executionId(), new Save(this, d));
     }
   }
 
   /** Wakes the execution again at {@code due} (a step job's submission was put off until then). */
   public void wakeAt(OffsetDateTime due) {
     ExecutionStore.wake(batch.tx, execution.executionId(), due);
+  }
+
+  private record Save(LockedExecution locked, Decided decided) {
+    boolean ends() {
+      return decided.status() != ExecutionStatus.pending && decided.status() != ExecutionStatus.running;
+    }
   }
 
   /** What one transaction locks and decides for, and what its decisions leave to write at the end. */
@@ -172,6 +165,7 @@ public final class LockedExecution {
     private final IssuedReceipts issued;
     private final Effects effects;
     private final List<NewStepJob> inserts = new ArrayList<>();
+    private final Map<UUID, Save> saves = new LinkedHashMap<>();
     private final Map<String, Optional<Principal>> keys = new HashMap<>();
 
     Batch(DSLContext tx, OffsetDateTime now, IssuedReceipts issued, Effects effects) {
@@ -182,27 +176,41 @@ public final class LockedExecution {
     }
 
     /**
-     * Locks those of these executions that no other transaction holds (never waiting for one) and
-     * reads their step jobs and due wake-ups: three statements for the lot. A step job completed in this transaction has its price from the receipt issued
-     * with it, not stored yet.
+     * Locks those of these executions that no other transaction holds (never waiting for one), with
+     * their due wake-ups and the active key that started each, in one statement; then, when
+     * {@code withJobs}, reads their step jobs in another. A step job completed in this transaction
+     * has its price from the receipt issued with it, not stored yet.
      */
-    List<LockedExecution> lock(Collection<UUID> executionIds) {
-      List<StoredExecution> executions = tx.selectFrom(EXECUTION)
+    List<LockedExecution> lock(Collection<UUID> executionIds, boolean withJobs) {
+      // Due by this coordinator's clock or the database's: a wake-up this very transaction wrote
+      // (a trigger's) is stamped with the database's time. Read in the locking statement, so that
+      // every wake-up read has its cause visible to the reads that follow.
+      Field<Long[]> due = array(select(EXECUTION_WAKEUP.WAKEUP_ID).from(EXECUTION_WAKEUP)
+          .where(EXECUTION_WAKEUP.EXECUTION_ID.eq(EXECUTION.EXECUTION_ID),
+              EXECUTION_WAKEUP.DUE_AT.le(greatest(val(now), currentOffsetDateTime())))).as("due_wakeups");
+      List<LockedExecution> out = new ArrayList<>(executionIds.size());
+      for (Record r : tx.select(EXECUTION.fields()).select(API_KEY.fields()).select(due)
+          .from(EXECUTION)
+          .leftJoin(API_KEY).on(API_KEY.KEY_ID.eq(EXECUTION.KEY_ID), API_KEY.REVOKED_AT.isNull())
           .where(EXECUTION.EXECUTION_ID.in(new HashSet<>(executionIds)))
-          .forNoKeyUpdate()
+          .forNoKeyUpdate().of(EXECUTION)
           .skipLocked()
-          .fetch(ExecutionStore::toExecution);
-      if (executions.isEmpty()) {
-        return List.of();
+          .fetch()) {
+        StoredExecution e = ExecutionStore.toExecution(r.into(EXECUTION));
+        keys.putIfAbsent(e.keyId(), r.get(API_KEY.KEY_ID) == null ? Optional.empty()
+            : Optional.of(KeyStore.principal(r.into(API_KEY))));
+        out.add(new LockedExecution(this, e, List.of(), Arrays.asList(r.get(due))));
       }
-      List<UUID> locked = executions.stream().map(StoredExecution::executionId).toList();
+      if (!withJobs || out.isEmpty()) {
+        return out;
+      }
       Map<UUID, List<StepJobRow>> jobs = new HashMap<>();
       tx.select(JOB.EXECUTION_ID, JOB.JOB_ID, JOB.REQUEST_ID, JOB.STATE, JOB.ERROR, RECEIPT.PRICE, JOB.CREATED_AT,
               JOB.FINISHED_AT)
           .from(JOB)
           // The job's own receipt: its payments' receipts name the job too.
           .leftJoin(RECEIPT).on(RECEIPT.JOB_ID.eq(JOB.JOB_ID), RECEIPT.PAYMENT_ID.isNull())
-          .where(JOB.EXECUTION_ID.in(locked))
+          .where(JOB.EXECUTION_ID.in(out.stream().map(l -> l.execution.executionId()).toList()))
           .forEach(r -> {
             BigDecimal price = r.value6();
             if (price == null) {
@@ -212,25 +220,18 @@ public final class LockedExecution {
             jobs.computeIfAbsent(r.value1(), k -> new ArrayList<>()).add(new StepJobRow(r.value2(), r.value3(),
                 r.value4(), r.value5(), price, r.value7(), r.value8()));
           });
-      Map<UUID, List<Long>> wakeups = new HashMap<>();
-      // Due by this coordinator's clock or the database's: a wake-up this very transaction wrote
-      // (a trigger's) is stamped with the database's time.
-      tx.select(EXECUTION_WAKEUP.EXECUTION_ID, EXECUTION_WAKEUP.WAKEUP_ID).from(EXECUTION_WAKEUP)
-          .where(EXECUTION_WAKEUP.EXECUTION_ID.in(locked),
-              EXECUTION_WAKEUP.DUE_AT.le(greatest(val(now), currentOffsetDateTime())))
-          .forEach(r -> wakeups.computeIfAbsent(r.value1(), k -> new ArrayList<>()).add(r.value2()));
-      List<LockedExecution> out = new ArrayList<>(executions.size());
-      for (StoredExecution e : executions) {
-        out.add(new LockedExecution(this, e, jobs.getOrDefault(e.executionId(), List.of()),
-            wakeups.getOrDefault(e.executionId(), List.of())));
+      List<LockedExecution> withRows = new ArrayList<>(out.size());
+      for (LockedExecution l : out) {
+        withRows.add(new LockedExecution(this, l.execution, jobs.getOrDefault(l.execution.executionId(), List.of()),
+            l.wakeups));
       }
-      return out;
+      return withRows;
     }
 
     /**
-     * Inserts the step jobs the decisions asked for and deletes the wake-ups of {@code decided} that
-     * were due when they were locked. A step job that is there already (its request id) fails it
-     * all: under the execution's lock, only an earlier decision could have made it.
+     * Inserts the step jobs the decisions asked for, saves the decisions, and deletes the wake-ups
+     * of {@code decided} that were due when they were locked. A step job that is there already (its
+     * request id) fails it all: under the execution's lock, only an earlier decision could have made it.
      */
     void finish(List<LockedExecution> decided) {
       if (!inserts.isEmpty()) {
@@ -247,6 +248,9 @@ public final class LockedExecution {
         }
         inserts.clear();
       }
+      if (!saves.isEmpty()) {
+        saveAll();
+      }
       List<Long> done = new ArrayList<>();
       for (LockedExecution l : decided) {
         done.addAll(l.wakeups);
@@ -254,6 +258,84 @@ public final class LockedExecution {
       if (!done.isEmpty()) {
         tx.deleteFrom(EXECUTION_WAKEUP).where(EXECUTION_WAKEUP.WAKEUP_ID.in(done)).execute();
       }
+    }
+
+    /** One UPDATE for every decision saved, joined to them as column arrays; then the ends' wake-ups and receipts. */
+    private void saveAll() {
+      int n = saves.size();
+      UUID[] ids = new UUID[n];
+      ExecutionStatus[] statuses = new ExecutionStatus[n];
+      BigDecimal[] costs = new BigDecimal[n];
+      Short[] progress = new Short[n];
+      Integer[] steps = new Integer[n];
+      String[] stepNames = new String[n];
+      JSONB[] snapshots = new JSONB[n];
+      JSONB[] results = new JSONB[n];
+      String[] errors = new String[n];
+      OffsetDateTime[] startedAt = new OffsetDateTime[n];
+      OffsetDateTime[] endedAt = new OffsetDateTime[n];
+      int i = 0;
+      for (Save save : saves.values()) {
+        StoredExecution e = save.locked().current;
+        Decided d = save.decided();
+        ids[i] = e.executionId();
+        statuses[i] = d.status();
+        costs[i] = d.totalCost();
+        progress[i] = (short) d.progress();
+        steps[i] = d.currentStep();
+        stepNames[i] = d.currentStepName();
+        snapshots[i] = Snapshots.write(d.steps());
+        results[i] = d.finalResultJson() == null ? null : JSONB.valueOf(d.finalResultJson());
+        errors[i] = d.errorMessage();
+        startedAt[i] = e.startedAt() != null || d.status() == ExecutionStatus.pending ? e.startedAt() : now;
+        endedAt[i] = save.ends() ? now : null;
+        i++;
+      }
+      Columns c = COLUMNS;
+      Table<?> decided = select(c.each(ids, EXECUTION.EXECUTION_ID).as(EXECUTION.EXECUTION_ID),
+          c.each(statuses, EXECUTION.STATUS).as(EXECUTION.STATUS),
+          c.each(costs, EXECUTION.TOTAL_COST).as(EXECUTION.TOTAL_COST),
+          c.each(progress, EXECUTION.PROGRESS).as(EXECUTION.PROGRESS),
+          c.each(steps, EXECUTION.CURRENT_STEP).as(EXECUTION.CURRENT_STEP),
+          c.each(stepNames, EXECUTION.CURRENT_STEP_NAME).as(EXECUTION.CURRENT_STEP_NAME),
+          c.each(snapshots, EXECUTION.STEPS).as(EXECUTION.STEPS),
+          c.each(results, EXECUTION.FINAL_RESULT).as(EXECUTION.FINAL_RESULT),
+          c.each(errors, EXECUTION.ERROR_MESSAGE).as(EXECUTION.ERROR_MESSAGE),
+          c.each(startedAt, EXECUTION.STARTED_AT).as(EXECUTION.STARTED_AT),
+          c.each(endedAt, EXECUTION.ENDED_AT).as(EXECUTION.ENDED_AT)).asTable("decided");
+      Map<UUID, StoredExecution> updated = new HashMap<>();
+      tx.update(EXECUTION)
+          .set(EXECUTION.STATUS, decided.field(EXECUTION.STATUS))
+          .set(EXECUTION.TOTAL_COST, decided.field(EXECUTION.TOTAL_COST))
+          .set(EXECUTION.PROGRESS, decided.field(EXECUTION.PROGRESS))
+          .set(EXECUTION.CURRENT_STEP, decided.field(EXECUTION.CURRENT_STEP))
+          .set(EXECUTION.CURRENT_STEP_NAME, decided.field(EXECUTION.CURRENT_STEP_NAME))
+          .set(EXECUTION.STEPS, decided.field(EXECUTION.STEPS))
+          .set(EXECUTION.FINAL_RESULT, decided.field(EXECUTION.FINAL_RESULT))
+          .set(EXECUTION.ERROR_MESSAGE, decided.field(EXECUTION.ERROR_MESSAGE))
+          .set(EXECUTION.STARTED_AT, decided.field(EXECUTION.STARTED_AT))
+          .set(EXECUTION.ENDED_AT, decided.field(EXECUTION.ENDED_AT))
+          .set(EXECUTION.UPDATED_AT, now)
+          .from(decided)
+          .where(EXECUTION.EXECUTION_ID.eq(decided.field(EXECUTION.EXECUTION_ID)))
+          .returning()
+          .fetch(ExecutionStore::toExecution)
+          .forEach(e -> updated.put(e.executionId(), e));
+      List<UUID> wake = new ArrayList<>();
+      for (Save save : saves.values()) {
+        LockedExecution l = save.locked();
+        l.current = requireNonNull(updated.get(l.execution.executionId()), "an execution locked here was not updated");
+        if (save.ends()) {
+          if (save.decided().jobsMayRun()) {
+            wake.add(l.execution.executionId());
+          }
+          l.current = issued.executionEnded(tx, l.current);
+        }
+      }
+      if (!wake.isEmpty()) {
+        ExecutionStore.wakeAll(tx, wake, now);
+      }
+      saves.clear();
     }
   }
 }

@@ -58,7 +58,8 @@ public final class OutcomeStore {
    * {@link #record(List, IntFunction)}, and, with {@code decide}, in the same transaction, decides for
    * the workflow executions whose step jobs it completed ({@link EngineStore#advanceWithin}): a step's
    * outcome and its next step's jobs commit together. What is left to do once the transaction has
-   * committed, or rolled back, goes to {@code effects}, which the caller runs.
+   * committed, or rolled back, goes to {@code effects}, which the caller runs. When that fails, the
+   * caller records the outcomes again without {@code decide}.
    */
   public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff,
       EngineStore.@Nullable Decide decide, Effects effects) {
@@ -76,7 +77,7 @@ public final class OutcomeStore {
           completions.isEmpty() ? Set.of() : completeAll(tx, completions, now, issued, executions), now, backoff,
           issued);
       if (decide != null) {
-        EngineStore.advanceWithin(tx, executions, issued, effects, decide);
+        EngineStore.advanceWithin(tx, executions, false, issued, effects, decide);
       }
       // Issued last: the ledger's counter stays locked from here to the commit.
       issued.store(tx);

@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
+import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.Effects;
 import net.aitbc.grid.coordinator.store.ExecutionStore;
 import net.aitbc.grid.coordinator.store.ExecutionStore.Started;
 import net.aitbc.grid.coordinator.store.NewExecution;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts executions as clients ask, group-committed: a burst of starts waits in a queue for a few
@@ -18,6 +21,7 @@ import net.aitbc.grid.coordinator.store.NewExecution;
  * the wake-ups stored with them.
  */
 public final class ExecutionStarts implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(ExecutionStarts.class);
   /** The most starts waiting; beyond it a start is refused as an overload, to be retried. */
   private static final int CAPACITY = 20_000;
   private static final int MAX_BATCH = 200;
@@ -35,7 +39,14 @@ public final class ExecutionStarts implements AutoCloseable {
         started = store.startAll(batch, decide, effects);
       } catch (RuntimeException e) {
         effects.rolledBack();
-        throw e;
+        if (Database.isUnavailable(e)) {
+          throw e;
+        }
+        // Deciding for them failed it: they start all the same, and the engine decides.
+        logger.warn("execution-start: could not decide for a batch of {} ({}); starting it alone", batch.size(),
+            e.toString());
+        effects = new Effects();
+        started = store.startAll(batch, null, effects);
       }
       // The first step jobs are told to their workers once the callers have their answers.
       return new GroupCommitter.Committed<>(started, effects::committed);
