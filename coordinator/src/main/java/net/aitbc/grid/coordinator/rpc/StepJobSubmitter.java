@@ -95,7 +95,8 @@ public final class StepJobSubmitter implements StepJobs {
     }
     Reservation r;
     try {
-      r = scheduler.reserve(principal, job);
+      r = scheduler.reserve(principal, job).orElseThrow(() -> new Deferred(
+          "its client's place in fair-share order is read when it is submitted", Duration.ZERO));
     } catch (Admission.Refused refused) {
       throw new Deferred(refused.getMessage(), refused.retryAfter());
     }

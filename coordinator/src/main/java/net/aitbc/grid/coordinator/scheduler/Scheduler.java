@@ -181,13 +181,19 @@ public final class Scheduler implements AutoCloseable {
    * Admits a job, gives it its place in fair-share order and, when a session has a free credit,
    * places it there, for the caller to insert in a transaction of its own (a workflow step's job, in
    * the transaction that records the step before it); the caller then reports the insert's outcome,
-   * once, to the reservation. Unlike {@link #submit}, a job with a payment is not taken.
+   * once, to the reservation. Unlike {@link #submit}, a job with a payment is not taken, and
+   * nothing is read from the database (the caller holds a connection already): empty when its
+   * place in fair-share order would have to be read there ({@link #submit} it then).
    *
    * @throws Admission.Refused when the client's limits refuse it now
    */
-  public Reservation reserve(Principal principal, NewJob job) {
+  public Optional<Reservation> reserve(Principal principal, NewJob job) {
     if (job.payment() != null) {
       throw new IllegalArgumentException("a job with a payment is submitted, not reserved");
+    }
+    FairShare.Lane lane = new FairShare.Lane(job.type(), job.priority());
+    if (!fairShare.knows(principal.clientId(), lane)) {
+      return Optional.empty();
     }
     Admission.Ticket ticket;
     try {
@@ -196,11 +202,10 @@ public final class Scheduler implements AutoCloseable {
       metrics.admissionRefused(refused.limit().tag());
       throw refused;
     }
-    FairShare.Lane lane = new FairShare.Lane(job.type(), job.priority());
     double weight = principal.limits().weight();
     try {
-      return new Reservation(job, ticket, lane, fairShare.next(principal.clientId(), lane, weight), weight,
-          dispatcher, fairShare, metrics);
+      return Optional.of(new Reservation(job, ticket, lane, fairShare.next(principal.clientId(), lane, weight), weight,
+          dispatcher, fairShare, metrics));
     } catch (RuntimeException e) {
       ticket.release();
       throw e;

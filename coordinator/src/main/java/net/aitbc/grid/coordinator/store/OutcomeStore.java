@@ -116,25 +116,31 @@ public final class OutcomeStore {
   private Set<AttemptRef> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now,
       IssuedReceipts issued, Set<UUID> executions) {
     Set<AttemptRef> done = new HashSet<>();
+    List<UUID> paid = new ArrayList<>();
     if (receipts == null) {
       update(tx, completions, now)
-          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.EXECUTION_ID)
+          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.EXECUTION_ID, JOB.PAYMENT_ID)
           .forEach(r -> {
             done.add(new AttemptRef(r.value1(), r.value2(), r.value3()));
             if (r.value4() != null) {
               executions.add(r.value4());
             }
+            if (r.value5() != null) {
+              paid.add(r.value1());
+            }
           });
     } else {
-      done.addAll(completeWithReceipts(tx, receipts, completions, now, issued, executions));
+      done.addAll(completeWithReceipts(tx, receipts, completions, now, issued, executions, paid));
     }
-    Settlements.postForJobs(tx, done.stream().map(AttemptRef::jobId).toList(), now, issued);
+    // A job's live payment is always the one its row names (set under the job's lock as the payment
+    // is made, and there is at most one): jobs naming none have nothing to settle, and no query.
+    Settlements.postForJobs(tx, paid, now, issued);
     return done;
   }
 
   /** Completes the batch's jobs and adds a receipt for each to {@code issued}; returns the attempts completed. */
   private Set<AttemptRef> completeWithReceipts(DSLContext tx, ReceiptMaker maker, List<Outcome.Completed> completions,
-      OffsetDateTime now, IssuedReceipts issued, Set<UUID> executions) {
+      OffsetDateTime now, IssuedReceipts issued, Set<UUID> executions, List<UUID> paid) {
     Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
     for (Outcome.Completed c : completions) {
       byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
@@ -144,11 +150,14 @@ public final class OutcomeStore {
     for (Record r : update(tx, completions, now)
         .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.CLIENT_ID, JOB.WORKER_ID, JOB.PAYLOAD, JOB.REQ_GPU,
             JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.CREATED_AT,
-            JOB.STARTED_AT, JOB.EXECUTION_ID)
+            JOB.STARTED_AT, JOB.EXECUTION_ID, JOB.PAYMENT_ID)
         .fetch()) {
       UUID jobId = r.get(JOB.JOB_ID);
       if (r.get(JOB.EXECUTION_ID) != null) {
         executions.add(r.get(JOB.EXECUTION_ID));
+      }
+      if (r.get(JOB.PAYMENT_ID) != null) {
+        paid.add(jobId);
       }
       AttemptRef ref = new AttemptRef(jobId, r.get(JOB.ATTEMPT), r.get(JOB.SESSION_ID));
       done.add(ref);

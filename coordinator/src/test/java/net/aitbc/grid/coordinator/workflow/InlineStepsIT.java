@@ -60,10 +60,19 @@ class InlineStepsIT {
   void eachStepsJobCommitsWithTheWriteThatMadeItDue() {
     WorkflowServiceBlockingStub workflows = Workflows.client(grid, grid.clientKey("inline"));
     try (TestWorker w = grid.worker("w-inline", "t-inline")) {
-      w.credit(2);
+      w.credit(4);
       String wf = create(workflows, "chain", """
           {'steps': {'a': {'type': 't-inline', 'payload': {'n': 1}},
                      'b': {'type': 't-inline', 'depends_on': ['a'], 'payload': {'prev': '{{steps.a.result.v}}'}}}}""");
+      // The first: its first step's job learns the client's place in fair-share order (an engine pass).
+      String first = Workflows.execute(workflows, wf, "{}");
+      for (int i = 0; i < 2; i++) {
+        Assignment s = w.nextAssignment();
+        w.complete(s.getJobId(), s.getAttempt(), "{\"v\":" + i + "}");
+        ackOf(w, s);
+      }
+      assertThat(ended(workflows, first).getStatus()).isEqualTo(ExecutionStatus.EXECUTION_STATUS_COMPLETED);
+
       Execution started = workflows.executeWorkflow(ExecuteWorkflowRequest.newBuilder().setWorkflowId(wf)
           .setInputsJson("{}").build()).getExecution();
       // Its first step's job was stored with it: the answer already shows it running.
