@@ -23,8 +23,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Executions as their clients see them: started, read, listed and cancelled. What the engine does
  * with them is {@link EngineStore}'s. Starting and cancelling each record a wake-up in the same
- * transaction, so that the engine acts on them even if this coordinator stops right after; a cancel
- * also issues the execution's receipt there (when a maker is given).
+ * transaction, so that the engine acts on them even if this coordinator stops right after (unless
+ * the start decided for the execution itself, {@link #startAll}); a cancel also issues the
+ * execution's receipt there (when a maker is given).
  */
 public final class ExecutionStore {
   static final List<ExecutionStatus> UNFINISHED = List.of(ExecutionStatus.pending, ExecutionStatus.running);
@@ -53,9 +54,10 @@ public final class ExecutionStore {
   }
 
   /**
-   * Starts executions in one transaction, as {@link #start(NewExecution)} does each (in three
+   * Starts executions in one transaction, as {@link #start(NewExecution)} does each (in two
    * statements for the lot), and, with {@code decide}, decides for the new ones in it
-   * ({@link EngineStore#advanceWithin}): their first step jobs commit with them. Answers each in
+   * ({@link EngineStore#advanceWithin}): their first step jobs commit with them, and only those not
+   * decided for get a wake-up. Answers each in
    * order, as it stands after that; what is left to do once the transaction has committed, or rolled
    * back, goes to {@code effects}, which the caller runs. When deciding fails, the caller starts them
    * again without {@code decide}.
@@ -66,13 +68,17 @@ public final class ExecutionStore {
       Map<UUID, StoredExecution> inserted = insertAll(tx, executions, now);
       Map<UUID, StoredExecution> decided = new HashMap<>();
       if (!inserted.isEmpty()) {
-        wakeAll(tx, List.copyOf(inserted.keySet()), now);
         if (decide != null) {
           IssuedReceipts issued = new IssuedReceipts(receipts);
           for (LockedExecution l : EngineStore.advanceWithin(tx, inserted.keySet(), true, issued, effects, decide)) {
             decided.put(l.execution().executionId(), l.current());
           }
           issued.store(tx);
+        }
+        // Only those not decided for here need the engine: their wake-ups commit with them.
+        List<UUID> undecided = inserted.keySet().stream().filter(id -> !decided.containsKey(id)).toList();
+        if (!undecided.isEmpty()) {
+          wakeAll(tx, undecided, now);
         }
       }
       List<Started> out = new ArrayList<>(executions.size());

@@ -30,6 +30,7 @@ import java.util.UUID;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.EngineStore.Decided;
 import net.aitbc.grid.db.enums.ExecutionStatus;
+import net.aitbc.grid.db.enums.JobState;
 import org.jooq.DSLContext;
 import org.jooq.Field;
 import org.jooq.JSONB;
@@ -103,12 +104,13 @@ public final class LockedExecution {
     return jobs;
   }
 
-  /** The results (JSON objects, or null when a job has none) of these jobs. */
+  /**
+   * The results (JSON objects, or null when a job has none) of these jobs of its own. Read with the
+   * results of the same steps' completed jobs in the other executions locked with it: executions of
+   * one workflow tend to reach a step together, and each would otherwise read its own.
+   */
   public Map<UUID, @Nullable String> results(Collection<UUID> jobIds) {
-    Map<UUID, @Nullable String> out = new HashMap<>();
-    batch.tx.select(JOB.JOB_ID, JOB.RESULT).from(JOB).where(JOB.JOB_ID.in(jobIds))
-        .forEach(r -> out.put(r.value1(), JobMapper.text(r.value2())));
-    return out;
+    return batch.results(this, jobIds);
   }
 
   /** The active key that started it, as it was when locked; empty when it was revoked since. */
@@ -167,6 +169,8 @@ public final class LockedExecution {
     private final List<NewStepJob> inserts = new ArrayList<>();
     private final Map<UUID, Save> saves = new LinkedHashMap<>();
     private final Map<String, Optional<Principal>> keys = new HashMap<>();
+    private final Map<UUID, @Nullable String> results = new HashMap<>();
+    private List<LockedExecution> locked = List.of();
 
     Batch(DSLContext tx, OffsetDateTime now, IssuedReceipts issued, Effects effects) {
       this.tx = tx;
@@ -202,6 +206,7 @@ public final class LockedExecution {
         out.add(new LockedExecution(this, e, List.of(), Arrays.asList(r.get(due))));
       }
       if (!withJobs || out.isEmpty()) {
+        locked = out;
         return out;
       }
       Map<UUID, List<StepJobRow>> jobs = new HashMap<>();
@@ -225,7 +230,49 @@ public final class LockedExecution {
         withRows.add(new LockedExecution(this, l.execution, jobs.getOrDefault(l.execution.executionId(), List.of()),
             l.wakeups));
       }
+      locked = withRows;
       return withRows;
+    }
+
+    /** The results of {@code jobIds} (jobs of {@code asking}), read once per transaction with their siblings'. */
+    Map<UUID, @Nullable String> results(LockedExecution asking, Collection<UUID> jobIds) {
+      Set<UUID> read = new HashSet<>();
+      Set<String> keys = new HashSet<>();
+      for (StepJobRow r : asking.jobs) {
+        if (jobIds.contains(r.jobId()) && !results.containsKey(r.jobId())) {
+          read.add(r.jobId());
+          keys.add(key(r.requestId()));
+        }
+      }
+      for (UUID id : jobIds) {
+        if (!results.containsKey(id)) {
+          read.add(id);
+        }
+      }
+      if (!read.isEmpty()) {
+        for (LockedExecution l : locked) {
+          for (StepJobRow r : l.jobs) {
+            if (r.state() == JobState.COMPLETED && !results.containsKey(r.jobId()) && keys.contains(key(r.requestId()))) {
+              read.add(r.jobId());
+            }
+          }
+        }
+        for (UUID id : read) {
+          results.put(id, null);
+        }
+        tx.select(JOB.JOB_ID, JOB.RESULT).from(JOB).where(JOB.JOB_ID.in(read))
+            .forEach(r -> results.put(r.value1(), JobMapper.text(r.value2())));
+      }
+      Map<UUID, @Nullable String> out = new HashMap<>();
+      for (UUID id : jobIds) {
+        out.put(id, results.get(id));
+      }
+      return out;
+    }
+
+    /** What a step job's request id says after its execution's id: its step and item. */
+    private static String key(String requestId) {
+      return requestId.substring(requestId.lastIndexOf(':') + 1);
     }
 
     /**
