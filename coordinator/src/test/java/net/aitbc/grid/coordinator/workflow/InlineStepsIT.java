@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.KeyStore;
 import net.aitbc.grid.coordinator.testing.ExecutionInvariants;
 import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
@@ -41,8 +43,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Executions decided for where they are woken, over a real coordinator with a pool of only two
  * database connections: an execution's start and its first step's job commit together, a step's
  * outcome and its next step's job too (the worker hears of it right after the outcome's ack, with no
- * engine pass between), the last step's outcome ends the execution, and a burst of starts waits for
- * the pool instead of being refused.
+ * engine pass between), the last step's outcome ends the execution, a key revoked since fails it
+ * there, and a burst of starts waits for the pool instead of being refused.
  */
 class InlineStepsIT {
   @RegisterExtension
@@ -105,6 +107,32 @@ class InlineStepsIT {
       assertThat(parse(e.getFinalResultJson())).isEqualTo(parse(json("{'b': {'v': 8}}")));
       int completed = grid.query(dsl -> dsl.fetchCount(JOB, JOB.EXECUTION_ID.eq(id), JOB.STATE.eq(JobState.COMPLETED)));
       assertThat(completed).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void aStepWhoseStarterWasRevokedSinceFailsTheExecution() {
+    String key = grid.clientKey("revoked");
+    WorkflowServiceBlockingStub workflows = Workflows.client(grid, key);
+    try (TestWorker w = grid.worker("w-revoked", "t-revoked")) {
+      w.credit(2);
+      String wf = create(workflows, "chain", """
+          {'steps': {'a': {'type': 't-revoked', 'payload': {}},
+                     'b': {'type': 't-revoked', 'depends_on': ['a'], 'payload': {}}}}""");
+      String id = Workflows.execute(workflows, wf, "{}");
+      Assignment a = w.nextAssignment();
+      boolean revoked = grid.query(dsl -> new KeyStore(dsl).revoke(ApiKeys.id(key)));
+      assertThat(revoked).isTrue();
+      w.complete(a.getJobId(), a.getAttempt(), "{}");
+      ackOf(w, a);
+      // The key is read with the execution's lock: b is never made, and the execution fails saying why.
+      UUID executionId = JobIds.parse(id).orElseThrow();
+      var stored = grid.query(dsl -> dsl.select(EXECUTION.STATUS, EXECUTION.ERROR_MESSAGE).from(EXECUTION)
+          .where(EXECUTION.EXECUTION_ID.eq(executionId)).fetchSingle());
+      assertThat(stored.value1()).isEqualTo(net.aitbc.grid.db.enums.ExecutionStatus.failed);
+      assertThat(stored.value2()).isEqualTo("the api key that started it (" + ApiKeys.id(key) + ") was revoked");
+      int jobs = grid.query(dsl -> dsl.fetchCount(JOB, JOB.EXECUTION_ID.eq(executionId)));
+      assertThat(jobs).isEqualTo(1);
     }
   }
 
