@@ -66,6 +66,7 @@ import net.aitbc.grid.coordinator.store.SwarmTaskStore;
 import net.aitbc.grid.coordinator.swarm.SwarmEngine;
 import net.aitbc.grid.coordinator.swarm.SwarmWorkers;
 import net.aitbc.grid.coordinator.workflow.ExecutionEvents;
+import net.aitbc.grid.coordinator.workflow.ExecutionStarts;
 import net.aitbc.grid.coordinator.workflow.NetworkEngine;
 import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
 import net.aitbc.grid.ledger.SigningKey;
@@ -167,9 +168,9 @@ public final class Coordinator implements AutoCloseable {
             core.scheduler, new SwarmReceiptReader(core.stores.receipts(), core.ledger)))
         .addService(new MinerServiceImpl(config, core.miners, core.scheduler, core.stores.receipts(), core.ledger,
             core.executor))
-        .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.executionEvents,
-            core.events, core.scheduler, core.registry, core.revocations, core.executor, core.networks,
-            core.networkEngine, new ExecutionReceiptReader(core.stores.receipts(), core.ledger)))
+        .addService(new WorkflowServiceImpl(core.workflows, core.executions, core.engine, core.starts,
+            core.executionEvents, core.events, core.scheduler, core.registry, core.revocations, core.executor,
+            core.networks, core.networkEngine, new ExecutionReceiptReader(core.stores.receipts(), core.ledger)))
         .addService(core.health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         // Older grpcurl builds only speak v1alpha reflection.
@@ -264,6 +265,7 @@ public final class Coordinator implements AutoCloseable {
     private final ExecutionStore executions;
     private final ExecutionEvents executionEvents = new ExecutionEvents();
     private final WorkflowEngine engine;
+    private final ExecutionStarts starts;
     private final NetworkStore networks;
     private final NetworkEngine networkEngine;
     private final WorkflowListener workflowListener;
@@ -299,7 +301,10 @@ public final class Coordinator implements AutoCloseable {
       this.workflows = new WorkflowStore(dsl);
       this.executions = new ExecutionStore(dsl, receipts);
       this.engine = new WorkflowEngine(new EngineStore(dsl, receipts), new StepJobSubmitter(config, scheduler),
-          stores.keys()::findById, config.sweepInterval());
+          config.sweepInterval());
+      // A step's outcome and the next step's jobs commit together, when the engine's rules allow.
+      scheduler.followStepJobsWith(engine.inline());
+      this.starts = new ExecutionStarts(executions, engine);
       this.networks = new NetworkStore(dsl);
       this.networkEngine = new NetworkEngine(new NetworkRunStore(dsl), executions, config.sweepInterval());
       this.swarms = new SwarmStore(dsl);
@@ -339,6 +344,7 @@ public final class Coordinator implements AutoCloseable {
       workflowListener.close();
       swarmEngine.close();
       networkEngine.close();
+      starts.close();
       engine.close();
       scheduler.close();
       miners.close();

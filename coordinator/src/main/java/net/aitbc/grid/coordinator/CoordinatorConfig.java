@@ -237,6 +237,12 @@ public record CoordinatorConfig(
       return this;
     }
 
+    /** Holds at most {@code size} database connections at once (at least 2). */
+    public Builder dbPoolSize(int size) {
+      this.dbPoolSize = size;
+      return this;
+    }
+
     /** Connects to the database as this user (null: from the URL). */
     public Builder dbCredentials(@Nullable String user, @Nullable String password) {
       this.dbUser = user;

@@ -194,7 +194,7 @@ public final class GridMetrics implements AutoCloseable {
    * (seconds, start to commit or failure) and {@code grid.commit.batch} (items), tagged with the
    * committer's name.
    */
-  public <I, O> Function<List<I>, List<O>> timed(String committer, Function<List<I>, List<O>> commit) {
+  public <I, R> Function<List<I>, R> timed(String committer, Function<List<I>, R> commit) {
     Timer time = Timer.builder("grid.commit")
         .description("One group-commit transaction, from its start to its commit")
         .tag("committer", committer)

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 /** The one mapping from failures to gRPC statuses. */
 final class GrpcErrors {
   private static final Logger logger = LoggerFactory.getLogger(GrpcErrors.class);
+  private static final java.time.Duration OVERLOAD_RETRY = java.time.Duration.ofSeconds(1);
 
   private GrpcErrors() {}
 
@@ -30,24 +31,16 @@ final class GrpcErrors {
     Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     return switch (cause) {
       case StatusRuntimeException s -> s;
-      case Admission.Refused r -> StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
-          .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
-          .setMessage(r.getMessage())
-          .addDetails(Any.pack(RetryInfo.newBuilder()
-              .setRetryDelay(com.google.protobuf.Duration.newBuilder()
-                  .setSeconds(r.retryAfter().getSeconds())
-                  .setNanos(r.retryAfter().getNano()))
-              .build()))
-          .build());
+      case Admission.Refused r -> exhausted(r.getMessage(), r.retryAfter());
+      // A queue is full: it drains within moments.
+      case GroupCommitter.Overloaded o ->
+          exhausted("the coordinator is overloaded: " + o.getMessage() + "; retry later", OVERLOAD_RETRY);
       case Ledger.Damaged d -> {
         logger.error("the ledger is damaged: {}", d.getMessage());
         yield Status.DATA_LOSS.withDescription(d.getMessage()).asRuntimeException();
       }
       case PaymentRefused p -> PaymentServiceImpl.status(p);
       case WorkerKeyMismatch m -> Status.PERMISSION_DENIED.withDescription(m.getMessage()).asRuntimeException();
-      case GroupCommitter.Overloaded o ->
-          Status.RESOURCE_EXHAUSTED.withDescription("the coordinator is overloaded: " + o.getMessage()
-              + "; retry later").asRuntimeException();
       case GroupCommitter.ShuttingDown s ->
           Status.UNAVAILABLE.withDescription(s.getMessage()).asRuntimeException();
       case DataAccessException d when Database.isUnavailable(d) -> {
@@ -59,6 +52,19 @@ final class GrpcErrors {
         yield Status.INTERNAL.withDescription("internal error").asRuntimeException();
       }
     };
+  }
+
+  /** RESOURCE_EXHAUSTED with {@code message}, and RetryInfo saying when to try again. */
+  private static StatusRuntimeException exhausted(String message, java.time.Duration retryAfter) {
+    return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+        .setCode(Code.RESOURCE_EXHAUSTED.getNumber())
+        .setMessage(message)
+        .addDetails(Any.pack(RetryInfo.newBuilder()
+            .setRetryDelay(com.google.protobuf.Duration.newBuilder()
+                .setSeconds(retryAfter.getSeconds())
+                .setNanos(retryAfter.getNano()))
+            .build()))
+        .build());
   }
 
   /** Answers a unary call with what {@code call} returns, or with the status its failure maps to. */

@@ -13,9 +13,11 @@ import net.aitbc.grid.coordinator.CoordinatorConfig;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.scheduler.Admission;
 import net.aitbc.grid.coordinator.scheduler.GroupCommitter;
+import net.aitbc.grid.coordinator.scheduler.Reservation;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.LockedExecution;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.PaymentRefused;
 import net.aitbc.grid.coordinator.store.Submitted;
@@ -87,6 +89,42 @@ public final class StepJobSubmitter implements StepJobs {
         }
       });
     });
+  }
+
+  @Override
+  public LockedExecution.NewStepJob prepare(Principal principal, Order order) {
+    NewJob job;
+    try {
+      job = JobRequests.toStepJob(request(order), principal, ids.next(), config, order.executionId());
+    } catch (StatusRuntimeException e) {
+      throw new Refused(e.getStatus().getDescription());
+    }
+    if (job.payment() != null) {
+      throw new Deferred("a paid step job is submitted with its payment", Duration.ZERO);
+    }
+    Reservation r;
+    try {
+      r = scheduler.reserve(principal, job).orElseThrow(() -> new Deferred(
+          "its client's place in fair-share order is read when it is submitted", Duration.ZERO));
+    } catch (Admission.Refused refused) {
+      throw new Deferred(refused.getMessage(), refused.retryAfter());
+    }
+    return new LockedExecution.NewStepJob() {
+      @Override
+      public NewJob job() {
+        return r.job();
+      }
+
+      @Override
+      public void committed(Submitted stored) {
+        r.committed(stored);
+      }
+
+      @Override
+      public void abandoned() {
+        r.abandoned();
+      }
+    };
   }
 
   @Override

@@ -24,8 +24,10 @@ import net.aitbc.grid.coordinator.store.StoredExecution;
 import net.aitbc.grid.coordinator.store.StoredWorkflow;
 import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.workflow.ExecutionEvents;
+import net.aitbc.grid.coordinator.workflow.ExecutionStarts;
 import net.aitbc.grid.coordinator.workflow.NetworkEngine;
 import net.aitbc.grid.coordinator.workflow.WorkflowEngine;
+import net.aitbc.grid.db.enums.ExecutionStatus;
 import net.aitbc.grid.v1.CancelExecutionRequest;
 import net.aitbc.grid.v1.CancelExecutionResponse;
 import net.aitbc.grid.v1.CreateNetworkRequest;
@@ -70,6 +72,7 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
   private final WorkflowStore workflows;
   private final ExecutionStore executions;
   private final WorkflowEngine engine;
+  private final ExecutionStarts starts;
   private final ExecutionEvents events;
   private final JobEvents jobEvents;
   private final Scheduler scheduler;
@@ -81,16 +84,17 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
   private final JobIds ids = new JobIds();
 
   /**
-   * The service over these parts; {@code blocking} runs database reads for watchers, networks run in
-   * {@code networkEngine}.
+   * The service over these parts; executions start through {@code starts}, {@code blocking} runs
+   * database reads for watchers, networks run in {@code networkEngine}.
    */
   public WorkflowServiceImpl(WorkflowStore workflows, ExecutionStore executions, WorkflowEngine engine,
-      ExecutionEvents events, JobEvents jobEvents, Scheduler scheduler, SessionRegistry registry,
+      ExecutionStarts starts, ExecutionEvents events, JobEvents jobEvents, Scheduler scheduler, SessionRegistry registry,
       Revocations revocations, Executor blocking, NetworkStore networkStore, NetworkEngine networkEngine,
       ExecutionReceiptReader receipts) {
     this.workflows = requireNonNull(workflows, "workflows");
     this.executions = requireNonNull(executions, "executions");
     this.engine = requireNonNull(engine, "engine");
+    this.starts = requireNonNull(starts, "starts");
     this.events = requireNonNull(events, "events");
     this.jobEvents = requireNonNull(jobEvents, "jobEvents");
     this.scheduler = requireNonNull(scheduler, "scheduler");
@@ -141,17 +145,25 @@ public final class WorkflowServiceImpl extends WorkflowServiceGrpc.WorkflowServi
 
   @Override
   public void executeWorkflow(ExecuteWorkflowRequest request, StreamObserver<ExecuteWorkflowResponse> out) {
-    GrpcErrors.answer(out, () -> {
+    try {
       Principal principal = caller();
       StoredWorkflow w = workflow(request.getWorkflowId(), principal);
-      ExecutionStore.Started started = executions.start(
-          WorkflowRequests.execution(request, principal, ids.next(), w));
-      if (!started.existing()) {
-        engine.wake();
-      }
-      return ExecuteWorkflowResponse.newBuilder().setExecution(WorkflowProtos.execution(started.execution()))
-          .setExisting(started.existing()).build();
-    });
+      starts.start(WorkflowRequests.execution(request, principal, ids.next(), w)).whenComplete((started, error) -> {
+        if (error != null) {
+          out.onError(GrpcErrors.toStatus(error));
+          return;
+        }
+        if (!started.existing() && started.execution().status() == ExecutionStatus.pending) {
+          // Not decided for as it was stored: the engine's.
+          engine.wake();
+        }
+        out.onNext(ExecuteWorkflowResponse.newBuilder().setExecution(WorkflowProtos.execution(started.execution()))
+            .setExisting(started.existing()).build());
+        out.onCompleted();
+      });
+    } catch (RuntimeException e) {
+      out.onError(GrpcErrors.toStatus(e));
+    }
   }
 
   @Override

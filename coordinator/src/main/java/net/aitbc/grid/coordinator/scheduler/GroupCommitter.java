@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * threads take whatever is queued (up to a batch) and commit it in one transaction. A future
  * completes only after its transaction has committed, so nothing is acknowledged early. A batch the
  * database refuses is split into its items; an item it keeps refusing fails after {@link #MAX_TRIES}
- * tries. Only an unreachable database is waited out for as long as it takes (when asked to).
+ * tries. Only an unreachable database is waited out for as long as it takes (when asked to). A
+ * commit may leave work to do once its callers have been answered ({@link Committed#then}).
  *
  * @param <I> what is written
  * @param <O> what each write returns
@@ -29,7 +30,7 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
   static final int MAX_TRIES = 3;
 
   private final String name;
-  private final Function<List<I>, List<O>> commit;
+  private final Function<List<I>, Committed<O>> commit;
   private final int maxBatch;
   private final boolean retryUnavailable;
   private final BlockingQueue<Pending<I, O>> queue;
@@ -50,8 +51,23 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
    */
   public GroupCommitter(String name, Function<List<I>, List<O>> commit, int maxBatch, int capacity,
       int parallelism, boolean retryUnavailable) {
+    this(commit.andThen(Committed::of), name, maxBatch, capacity, parallelism, retryUnavailable);
+  }
+
+  /**
+   * As {@link #GroupCommitter(String, Function, int, int, int, boolean)}, with a commit that returns
+   * what to do once the batch's callers have been answered.
+   */
+  public static <I, O> GroupCommitter<I, O> thenAfter(String name, Function<List<I>, Committed<O>> commit,
+      int maxBatch, int capacity, int parallelism, boolean retryUnavailable) {
+    return new GroupCommitter<>(requireNonNull(commit, "commit"), name, maxBatch, capacity, parallelism,
+        retryUnavailable);
+  }
+
+  private GroupCommitter(Function<List<I>, Committed<O>> commit, String name, int maxBatch, int capacity,
+      int parallelism, boolean retryUnavailable) {
     this.name = requireNonNull(name, "name");
-    this.commit = requireNonNull(commit, "commit");
+    this.commit = commit;
     this.maxBatch = maxBatch;
     this.retryUnavailable = retryUnavailable;
     this.queue = new ArrayBlockingQueue<>(capacity);
@@ -97,7 +113,7 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
   }
 
   private void commitBatch(List<Pending<I, O>> batch, List<I> items) {
-    List<O> outputs;
+    Committed<O> outputs;
     long pauseMillis = 50;
     int tries = 0;
     while (true) {
@@ -137,7 +153,12 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
       }
     }
     for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).future.complete(outputs.get(i));
+      batch.get(i).future.complete(outputs.outputs().get(i));
+    }
+    try {
+      outputs.then().run();
+    } catch (RuntimeException e) {
+      logger.error("{}: the work after a commit failed", name, e);
     }
   }
 
@@ -170,6 +191,21 @@ public final class GroupCommitter<I, O> implements AutoCloseable {
   }
 
   private record Pending<I, O>(I item, CompletableFuture<O> future) {}
+
+  /**
+   * What one transaction returned.
+   *
+   * @param outputs one per item, in order
+   * @param then what to do once the items' callers have been answered (after the commit)
+   */
+  public record Committed<O>(List<O> outputs, Runnable then) {
+    private static final Runnable NOTHING = () -> { };
+
+    /** Outputs with nothing to do after. */
+    public static <O> Committed<O> of(List<O> outputs) {
+      return new Committed<>(outputs, NOTHING);
+    }
+  }
 
   /** Too many items are waiting: the caller should retry later. */
   public static final class Overloaded extends RuntimeException {

@@ -21,6 +21,8 @@ import net.aitbc.grid.coordinator.session.WorkerLink;
 import net.aitbc.grid.coordinator.session.WorkerSession;
 import net.aitbc.grid.coordinator.store.AttemptRef;
 import net.aitbc.grid.coordinator.store.Database;
+import net.aitbc.grid.coordinator.store.Effects;
+import net.aitbc.grid.coordinator.store.EngineStore;
 import net.aitbc.grid.coordinator.store.Ended;
 import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.Offer;
@@ -61,6 +63,7 @@ public final class Scheduler implements AutoCloseable {
   // Reads a submission may need (a new lane's tags, an idempotent retry's job) run here, never on
   // the transport thread that a known client's submission runs on.
   private final ExecutorService reads = Executors.newVirtualThreadPerTaskExecutor();
+  private volatile EngineStore.@Nullable Decide stepsFollow;
 
   /**
    * Starts the committers, the dispatcher and the sweeper; {@code completionsCommitted} hears how
@@ -83,9 +86,24 @@ public final class Scheduler implements AutoCloseable {
         batch -> stores.jobs().insert(batch, payments)), 1000, 100_000, 2,
         false);
     // A worker has already done the work an outcome reports: keep it until the database takes it.
-    this.outcomes = new GroupCommitter<>("outcome",
+    // The step jobs that follow completed ones are told to their workers after the outcomes' acks.
+    this.outcomes = GroupCommitter.thenAfter("outcome",
         metrics.timed("outcome", batch -> {
-          List<Recorded> recorded = stores.outcomes().record(batch, backoff::after);
+          Effects effects = new Effects();
+          List<Recorded> recorded;
+          try {
+            recorded = stores.outcomes().record(batch, backoff::after, stepsFollow, effects);
+          } catch (RuntimeException e) {
+            effects.rolledBack();
+            if (stepsFollow == null || Database.isUnavailable(e)) {
+              throw e;
+            }
+            // Deciding for the executions failed it: the outcomes come first, the engine decides.
+            logger.warn("outcome: could not decide for executions with a batch of {} ({}); recording it alone",
+                batch.size(), e.toString());
+            effects = new Effects();
+            recorded = stores.outcomes().record(batch, backoff::after, null, effects);
+          }
           int completed = 0;
           for (Recorded r : recorded) {
             if (r.accepted() && r.state() == JobState.COMPLETED) {
@@ -93,7 +111,7 @@ public final class Scheduler implements AutoCloseable {
             }
           }
           completionsCommitted.accept(completed);
-          return recorded;
+          return new GroupCommitter.Committed<>(recorded, effects::committed);
         }), 1000, 100_000, 2, true);
     // Thousands of workers may go at once (a network split): their sessions close in few transactions.
     this.disconnects = new GroupCommitter<>("disconnect", metrics.timed("disconnect", this::takeBack), 1000, 1_000_000,
@@ -149,41 +167,58 @@ public final class Scheduler implements AutoCloseable {
 
   private CompletableFuture<Submitted> store(NewJob job, Admission.Ticket ticket, FairShare.Lane lane,
       FairShare.Tag tag, double weight) {
-    NewJob tagged = job.withFairTag(tag.value());
-    // A job with a model list is always queued: only the queue's claim can match a list. A pinned
-    // one goes straight to its worker only.
-    WorkerSession session = !tagged.requirements().models().isEmpty() ? null
-        : tagged.pin() != null ? dispatcher.placePinned(tagged) : dispatcher.place(tagged);
-    NewJob placed = session == null ? tagged
-        : tagged.withPlacement(new NewJob.Placement(session.id(), session.workerId()));
-    return submissions.submit(placed).handle((s, error) -> {
-      if (session != null && (error != null || s.placed() == null)) {
-        session.unreserve(1);
+    Reservation r = new Reservation(job, ticket, lane, tag, weight, dispatcher, fairShare, metrics);
+    return submissions.submit(r.job()).handle((s, error) -> {
+      if (error != null) {
+        r.abandoned();
+        throw error instanceof CompletionException ce ? ce : new CompletionException(error);
       }
-      if (error != null || s.existing() || s.refused() != null) {
-        ticket.release();
-        fairShare.undo(job.clientId(), lane, tag, weight);
-        if (error != null) {
-          throw error instanceof CompletionException ce ? ce : new CompletionException(error);
-        }
-        if (s.refused() != null) {
-          // Its payment was refused: neither the job nor the payment was stored.
-          throw new CompletionException(s.refused());
-        }
-        return s;
-      }
-      ticket.stored();
-      metrics.submitted();
-      if (s.placed() != null) {
-        // Committed as RUNNING on this session: only now may the worker hear of it.
-        session.assign(List.of(s.placed()));
-        fairShare.handedOut(lane, s.placed().fairTag());
-        metrics.dispatched(java.time.Duration.ZERO);
-      } else {
-        dispatcher.queued(placed);
-      }
-      return s;
+      return r.settle(s);
     });
+  }
+
+  /**
+   * Admits a job, gives it its place in fair-share order and, when a session has a free credit,
+   * places it there, for the caller to insert in a transaction of its own (a workflow step's job, in
+   * the transaction that records the step before it); the caller then reports the insert's outcome,
+   * once, to the reservation. Unlike {@link #submit}, a job with a payment is not taken, and
+   * nothing is read from the database (the caller holds a connection already): empty when its
+   * place in fair-share order would have to be read there ({@link #submit} it then).
+   *
+   * @throws Admission.Refused when the client's limits refuse it now
+   */
+  public Optional<Reservation> reserve(Principal principal, NewJob job) {
+    if (job.payment() != null) {
+      throw new IllegalArgumentException("a job with a payment is submitted, not reserved");
+    }
+    FairShare.Lane lane = new FairShare.Lane(job.type(), job.priority());
+    if (!fairShare.knows(principal.clientId(), lane)) {
+      return Optional.empty();
+    }
+    Admission.Ticket ticket;
+    try {
+      ticket = admission.admit(principal);
+    } catch (Admission.Refused refused) {
+      metrics.admissionRefused(refused.limit().tag());
+      throw refused;
+    }
+    double weight = principal.limits().weight();
+    try {
+      return Optional.of(new Reservation(job, ticket, lane, fairShare.next(principal.clientId(), lane, weight), weight,
+          dispatcher, fairShare, metrics));
+    } catch (RuntimeException e) {
+      ticket.release();
+      throw e;
+    }
+  }
+
+  /**
+   * Has the transaction that records outcomes also decide for the workflow executions whose step
+   * jobs it completed, with {@code decide} (set once, as the coordinator is wired: the engine comes
+   * after the scheduler).
+   */
+  public void followStepJobsWith(EngineStore.Decide decide) {
+    this.stepsFollow = requireNonNull(decide, "decide");
   }
 
   /** Takes a token for a call other than a submission, or throws {@link Admission.Refused}. */

@@ -6,7 +6,11 @@ import static net.aitbc.grid.db.Tables.EXECUTION_WAKEUP;
 
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import net.aitbc.grid.db.enums.ExecutionStatus;
@@ -19,8 +23,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Executions as their clients see them: started, read, listed and cancelled. What the engine does
  * with them is {@link EngineStore}'s. Starting and cancelling each record a wake-up in the same
- * transaction, so that the engine acts on them even if this coordinator stops right after; a cancel
- * also issues the execution's receipt there (when a maker is given).
+ * transaction, so that the engine acts on them even if this coordinator stops right after (unless
+ * the start decided for the execution itself, {@link #startAll}); a cancel also issues the
+ * execution's receipt there (when a maker is given).
  */
 public final class ExecutionStore {
   static final List<ExecutionStatus> UNFINISHED = List.of(ExecutionStatus.pending, ExecutionStatus.running);
@@ -46,6 +51,73 @@ public final class ExecutionStore {
   public Started start(NewExecution e) {
     OffsetDateTime now = JobStore.now();
     return Database.transaction(dsl, tx -> start(tx, e, now));
+  }
+
+  /**
+   * Starts executions in one transaction, as {@link #start(NewExecution)} does each (in two
+   * statements for the lot), and, with {@code decide}, decides for the new ones in it
+   * ({@link EngineStore#advanceWithin}): their first step jobs commit with them, and only those not
+   * decided for get a wake-up. Answers each in
+   * order, as it stands after that; what is left to do once the transaction has committed, or rolled
+   * back, goes to {@code effects}, which the caller runs. When deciding fails, the caller starts them
+   * again without {@code decide}.
+   */
+  public List<Started> startAll(List<NewExecution> executions, EngineStore.@Nullable Decide decide, Effects effects) {
+    OffsetDateTime now = JobStore.now();
+    return Database.transaction(dsl, tx -> {
+      Map<UUID, StoredExecution> inserted = insertAll(tx, executions, now);
+      Map<UUID, StoredExecution> decided = new HashMap<>();
+      if (!inserted.isEmpty()) {
+        if (decide != null) {
+          IssuedReceipts issued = new IssuedReceipts(receipts);
+          for (LockedExecution l : EngineStore.advanceWithin(tx, inserted.keySet(), true, issued, effects, decide)) {
+            decided.put(l.execution().executionId(), l.current());
+          }
+          issued.store(tx);
+        }
+        // Only those not decided for here need the engine: their wake-ups commit with them.
+        List<UUID> undecided = inserted.keySet().stream().filter(id -> !decided.containsKey(id)).toList();
+        if (!undecided.isEmpty()) {
+          wakeAll(tx, undecided, now);
+        }
+      }
+      List<Started> out = new ArrayList<>(executions.size());
+      for (NewExecution e : executions) {
+        StoredExecution mine = inserted.get(e.executionId());
+        if (mine != null) {
+          out.add(new Started(decided.getOrDefault(e.executionId(), mine), false));
+        } else {
+          // Its request id named an execution started before (or earlier in this batch).
+          out.add(new Started(tx.selectFrom(EXECUTION)
+              .where(EXECUTION.CLIENT_ID.eq(e.clientId()), EXECUTION.REQUEST_ID.eq(e.requestId()))
+              .fetchSingle(ExecutionStore::toExecution), true));
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Inserts the executions whose request ids are free, in one statement; returns those inserted, by id. */
+  private static Map<UUID, StoredExecution> insertAll(DSLContext tx, List<NewExecution> executions,
+      OffsetDateTime now) {
+    var insert = tx.insertInto(EXECUTION, EXECUTION.EXECUTION_ID, EXECUTION.WORKFLOW_ID, EXECUTION.CLIENT_ID,
+        EXECUTION.KEY_ID, EXECUTION.REQUEST_ID, EXECUTION.STATUS, EXECUTION.INPUTS, EXECUTION.PRIORITY,
+        EXECUTION.VERIFICATION_LEVEL, EXECUTION.TIMEOUT_S, EXECUTION.DEADLINE, EXECUTION.MAX_COST_BUDGET,
+        EXECUTION.TOTAL_COST, EXECUTION.PROGRESS, EXECUTION.CURRENT_STEP, EXECUTION.TOTAL_STEPS, EXECUTION.STEPS,
+        EXECUTION.CREATED_AT, EXECUTION.UPDATED_AT);
+    for (NewExecution e : executions) {
+      insert = insert.values(e.executionId(), e.workflowId(), e.clientId(), e.keyId(), e.requestId(),
+          ExecutionStatus.pending, JSONB.valueOf(e.inputsJson()), (short) e.priority(), e.verificationLevel(),
+          e.timeoutSeconds(), now.plusSeconds(e.timeoutSeconds()), e.maxCostBudget(), BigDecimal.ZERO, (short) 0, 0,
+          e.steps().size(), Snapshots.write(e.steps()), now, now);
+    }
+    Map<UUID, StoredExecution> out = new HashMap<>();
+    insert.onConflict(EXECUTION.CLIENT_ID, EXECUTION.REQUEST_ID).where(EXECUTION.REQUEST_ID.isNotNull())
+        .doNothing()
+        .returning()
+        .fetch(ExecutionStore::toExecution)
+        .forEach(e -> out.put(e.executionId(), e));
+    return out;
   }
 
   /** {@link #start(NewExecution)} in the caller's transaction {@code tx}, at {@code now}. */
@@ -155,6 +227,15 @@ public final class ExecutionStore {
     tx.insertInto(EXECUTION_WAKEUP, EXECUTION_WAKEUP.EXECUTION_ID, EXECUTION_WAKEUP.DUE_AT)
         .values(executionId, due)
         .execute();
+  }
+
+  /** Records a wake-up of each of these executions, due at {@code due}, in one statement. */
+  static void wakeAll(DSLContext tx, Collection<UUID> executionIds, OffsetDateTime due) {
+    var insert = tx.insertInto(EXECUTION_WAKEUP, EXECUTION_WAKEUP.EXECUTION_ID, EXECUTION_WAKEUP.DUE_AT);
+    for (UUID id : executionIds) {
+      insert = insert.values(id, due);
+    }
+    insert.execute();
   }
 
   static StoredExecution toExecution(ExecutionRecord r) {

@@ -56,17 +56,33 @@ final class IssuedReceipts {
     }
   }
 
+  /** The receipt issued here (not stored yet) for a job's completion, or null. */
+  @Nullable NewReceipt ofJob(UUID jobId) {
+    for (NewReceipt r : receipts) {
+      if (jobId.equals(r.jobId()) && r.paymentId() == null && r.executionId() == null) {
+        return r;
+      }
+    }
+    return null;
+  }
+
   /**
    * Adds the receipt of an execution that {@code tx} has just ended (as stored), naming its step jobs'
-   * receipts as they stand in {@code tx}, and names it on the execution's row. Returns the execution
-   * with its receipt; unchanged without a maker.
+   * receipts as they stand in {@code tx} (or as issued here, not stored yet), and names it on the
+   * execution's row. Returns the execution with its receipt; unchanged without a maker.
    */
   StoredExecution executionEnded(DSLContext tx, StoredExecution ended) {
     ReceiptMaker m = maker;
     if (m == null) {
       return ended;
     }
-    NewReceipt r = m.execution(ended, ReceiptStore.stepJobs(tx, ended.executionId()));
+    List<StepJobReceipt> jobs = new ArrayList<>();
+    for (StepJobReceipt j : ReceiptStore.stepJobs(tx, ended.executionId())) {
+      NewReceipt here = j.receiptId() == null ? ofJob(j.jobId()) : null;
+      jobs.add(here == null ? j : new StepJobReceipt(j.jobId(), j.requestId(), j.state(), here.receiptId(),
+          here.leafHash()));
+    }
+    NewReceipt r = m.execution(ended, jobs);
     tx.update(EXECUTION).set(EXECUTION.RECEIPT_ID, r.receiptId())
         .where(EXECUTION.EXECUTION_ID.eq(ended.executionId()))
         .execute();

@@ -93,18 +93,23 @@ public final class JobStore {
       if (no != null) {
         out.add(new Submitted(JobMapper.toJob(j, now, false, null), false, null, no));
       } else if (inserted.contains(j.jobId())) {
-        boolean running = j.placement() != null && j.requirements().models().isEmpty();
-        ClaimedJob first = running
-            ? new ClaimedJob(j.jobId(), 1, j.type(), j.model(), j.payloadJson(), now, now, now.plus(j.ttl()),
-                j.fairTag(), j.timeout(), j.priority())
-            : null;
-        out.add(new Submitted(JobMapper.toJob(j, now, running, paymentIds.get(j.jobId())), false, first));
+        out.add(inserted(j, now, paymentIds.get(j.jobId())));
       } else {
         JobRecord r = existing.get(idempotencyKey(j.clientId(), j.requestId()));
         out.add(new Submitted(JobMapper.toJob(r, true), true, null));
       }
     }
     return out;
+  }
+
+  /** What submitting {@code j} answers once it was inserted at {@code now} (placed: as its first attempt). */
+  static Submitted inserted(NewJob j, OffsetDateTime now, @Nullable UUID paymentId) {
+    boolean running = j.placement() != null && j.requirements().models().isEmpty();
+    ClaimedJob first = running
+        ? new ClaimedJob(j.jobId(), 1, j.type(), j.model(), j.payloadJson(), now, now, now.plus(j.ttl()),
+            j.fairTag(), j.timeout(), j.priority())
+        : null;
+    return new Submitted(JobMapper.toJob(j, now, running, paymentId), false, first);
   }
 
   /**

@@ -55,7 +55,12 @@ public final class KeyStore {
   public Optional<Principal> findById(String keyId) {
     return dsl.selectFrom(API_KEY)
         .where(API_KEY.KEY_ID.eq(keyId).and(API_KEY.REVOKED_AT.isNull()))
-        .fetchOptional(r -> new Principal(r.getClientId(), fromDb(r.getRole()), keyId, limits(r)));
+        .fetchOptional(KeyStore::principal);
+  }
+
+  /** The principal of a stored key's row (read with its key id). */
+  static Principal principal(ApiKeyRecord r) {
+    return new Principal(r.getClientId(), fromDb(r.getRole()), r.getKeyId(), limits(r));
   }
 
   /** Revokes the key with this id (as {@link #list} shows it); false when no active key has it. */

@@ -48,6 +48,21 @@ public final class OutcomeStore {
    * attempts left puts the job back in the queue after {@code backoff.apply(attempt)}.
    */
   public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff) {
+    Effects none = new Effects();
+    List<Recorded> answers = record(outcomes, backoff, null, none);
+    none.committed();
+    return answers;
+  }
+
+  /**
+   * {@link #record(List, IntFunction)}, and, with {@code decide}, in the same transaction, decides for
+   * the workflow executions whose step jobs it completed ({@link EngineStore#advanceWithin}): a step's
+   * outcome and its next step's jobs commit together. What is left to do once the transaction has
+   * committed, or rolled back, goes to {@code effects}, which the caller runs. When that fails, the
+   * caller records the outcomes again without {@code decide}.
+   */
+  public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff,
+      EngineStore.@Nullable Decide decide, Effects effects) {
     OffsetDateTime now = JobStore.now();
     List<Outcome.Completed> completions = new ArrayList<>(outcomes.size());
     for (Outcome o : outcomes) {
@@ -57,8 +72,13 @@ public final class OutcomeStore {
     }
     return Database.transaction(dsl, tx -> {
       IssuedReceipts issued = new IssuedReceipts(receipts);
+      Set<UUID> executions = new HashSet<>();
       List<Recorded> answers = answer(tx, outcomes,
-          completions.isEmpty() ? Set.of() : completeAll(tx, completions, now, issued), now, backoff, issued);
+          completions.isEmpty() ? Set.of() : completeAll(tx, completions, now, issued, executions), now, backoff,
+          issued);
+      if (decide != null) {
+        EngineStore.advanceWithin(tx, executions, false, issued, effects, decide);
+      }
       // Issued last: the ledger's counter stays locked from here to the commit.
       issued.store(tx);
       return answers;
@@ -94,19 +114,33 @@ public final class OutcomeStore {
    * the receipts of both to {@code issued}; returns the attempts it completed.
    */
   private Set<AttemptRef> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now,
-      IssuedReceipts issued) {
-    Set<AttemptRef> done = receipts == null
-        ? new HashSet<>(update(tx, completions, now)
-            .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID)
-            .fetch(r -> new AttemptRef(r.value1(), r.value2(), r.value3())))
-        : completeWithReceipts(tx, receipts, completions, now, issued);
-    Settlements.postForJobs(tx, done.stream().map(AttemptRef::jobId).toList(), now, issued);
+      IssuedReceipts issued, Set<UUID> executions) {
+    Set<AttemptRef> done = new HashSet<>();
+    List<UUID> paid = new ArrayList<>();
+    if (receipts == null) {
+      update(tx, completions, now)
+          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.EXECUTION_ID, JOB.PAYMENT_ID)
+          .forEach(r -> {
+            done.add(new AttemptRef(r.value1(), r.value2(), r.value3()));
+            if (r.value4() != null) {
+              executions.add(r.value4());
+            }
+            if (r.value5() != null) {
+              paid.add(r.value1());
+            }
+          });
+    } else {
+      done.addAll(completeWithReceipts(tx, receipts, completions, now, issued, executions, paid));
+    }
+    // A job's live payment is always the one its row names (set under the job's lock as the payment
+    // is made, and there is at most one): jobs naming none have nothing to settle, and no query.
+    Settlements.postForJobs(tx, paid, now, issued);
     return done;
   }
 
   /** Completes the batch's jobs and adds a receipt for each to {@code issued}; returns the attempts completed. */
   private Set<AttemptRef> completeWithReceipts(DSLContext tx, ReceiptMaker maker, List<Outcome.Completed> completions,
-      OffsetDateTime now, IssuedReceipts issued) {
+      OffsetDateTime now, IssuedReceipts issued, Set<UUID> executions, List<UUID> paid) {
     Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
     for (Outcome.Completed c : completions) {
       byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
@@ -116,9 +150,15 @@ public final class OutcomeStore {
     for (Record r : update(tx, completions, now)
         .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.CLIENT_ID, JOB.WORKER_ID, JOB.PAYLOAD, JOB.REQ_GPU,
             JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.CREATED_AT,
-            JOB.STARTED_AT)
+            JOB.STARTED_AT, JOB.EXECUTION_ID, JOB.PAYMENT_ID)
         .fetch()) {
       UUID jobId = r.get(JOB.JOB_ID);
+      if (r.get(JOB.EXECUTION_ID) != null) {
+        executions.add(r.get(JOB.EXECUTION_ID));
+      }
+      if (r.get(JOB.PAYMENT_ID) != null) {
+        paid.add(jobId);
+      }
       AttemptRef ref = new AttemptRef(jobId, r.get(JOB.ATTEMPT), r.get(JOB.SESSION_ID));
       done.add(ref);
       Outcome.Completed c = byAttempt.get(ref);

@@ -21,11 +21,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.Function;
 import net.aitbc.grid.coordinator.auth.Principal;
-import net.aitbc.grid.coordinator.store.EngineStore;
 import net.aitbc.grid.coordinator.store.EngineStore.Decided;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.LockedExecution;
 import net.aitbc.grid.coordinator.store.StepJobRow;
 import net.aitbc.grid.coordinator.store.StoredExecution;
 import net.aitbc.grid.coordinator.workflow.Planner.Plan;
@@ -36,9 +35,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides for one locked execution, from its step jobs' rows alone: plans again, enforces the time
- * and cost budgets, submits the step jobs the plan asks for (those made before are found by their
+ * and cost budgets, creates the step jobs the plan asks for (those made before are found by their
  * request ids), and ends the execution when the plan or a budget says so. An ended execution's
  * unfinished step jobs are canceled when it is next woken (the wake-up its ending wrote).
+ *
+ * <p>It decides the same way wherever it runs: in the engine's own transaction ({@link #advance}),
+ * where step jobs are submitted like any job, or in the transaction of the write that woke the
+ * execution ({@link #decideInline}: a step's outcome, the execution's start), where they are
+ * inserted with that write. There, whatever the engine would have to wait for (a client's limits,
+ * a paid step, cancelling jobs) is left to the engine.
  */
 final class Decider {
   private static final Logger logger = LoggerFactory.getLogger(Decider.class);
@@ -51,7 +56,6 @@ final class Decider {
   private static final Duration DEADLINE_GRACE = Duration.ofSeconds(10);
 
   private final StepJobs stepJobs;
-  private final Function<String, java.util.Optional<Principal>> keys;
   // Workflows never change once stored: a definition is parsed once per coordinator.
   private final Map<UUID, WorkflowDefinition> definitions = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
@@ -60,33 +64,52 @@ final class Decider {
     }
   };
 
-  /** {@code keys} finds the active key with an id (the one that started an execution). */
-  Decider(StepJobs stepJobs, Function<String, java.util.Optional<Principal>> keys) {
+  /** Creates step jobs through {@code stepJobs}. */
+  Decider(StepJobs stepJobs) {
     this.stepJobs = requireNonNull(stepJobs, "stepJobs");
-    this.keys = requireNonNull(keys, "keys");
   }
 
-  void advance(EngineStore.Locked locked) {
+  /** Decides in the engine's transaction: whatever it decides is written. */
+  void advance(LockedExecution locked) {
+    decide(locked, false);
+  }
+
+  /**
+   * Decides in the transaction of the write that woke the execution; false when what it would do
+   * is the engine's (nothing was written then).
+   */
+  boolean decideInline(LockedExecution locked) {
+    return decide(locked, true);
+  }
+
+  private boolean decide(LockedExecution locked, boolean inline) {
     StoredExecution e = locked.execution();
     List<StepJobRow> rows = locked.jobs();
     if (e.ended()) {
+      if (inline) {
+        // Cancelling its unfinished jobs writes in transactions of their own: the engine's work.
+        return false;
+      }
       cancelUnfinished(e, rows);
-      return;
+      return true;
     }
     StepRows jobs = new StepRows(rows);
     Plan plan = Planner.plan(definition(e.workflowId(), locked), (ObjectNode) parse(e.inputsJson()), jobs.views(),
         results(locked, jobs));
     String overBudget = overBudget(e, plan, locked.now());
     if (overBudget != null) {
-      end(locked, plan, jobs, ExecutionStatus.failed, null, overBudget, null);
-      return;
+      end(locked, plan, jobs, ExecutionStatus.failed, null, overBudget, null, false);
+      return true;
     }
     switch (plan.outcome()) {
-      case FAILED -> end(locked, plan, jobs, ExecutionStatus.failed, null, plan.error(), null);
+      case FAILED -> end(locked, plan, jobs, ExecutionStatus.failed, null, plan.error(), null, false);
       case COMPLETED -> end(locked, plan, jobs, ExecutionStatus.completed,
-          requireNonNull(plan.result(), "result").toString(), null, null);
-      case RUNNING -> run(locked, plan, jobs);
+          requireNonNull(plan.result(), "result").toString(), null, null, false);
+      case RUNNING -> {
+        return run(locked, plan, jobs, inline);
+      }
     }
+    return true;
   }
 
   /** Why a budget ends the execution now, or null: the time budget unless it has completed, then the cost budget. */
@@ -103,65 +126,134 @@ final class Decider {
     return null;
   }
 
-  /** Submits the step jobs the plan asks for and saves where the execution stands. */
-  private void run(EngineStore.Locked locked, Plan plan, StepRows jobs) {
+  /** Creates the step jobs the plan asks for and saves where the execution stands; false: left to the engine. */
+  private boolean run(LockedExecution locked, Plan plan, StepRows jobs, boolean inline) {
     StoredExecution e = locked.execution();
-    Map<String, Map<Integer, UUID>> started = new HashMap<>();
+    Map<String, Map<Integer, UUID>> started = Map.of();
     if (!plan.start().isEmpty()) {
-      Principal principal = keys.apply(e.keyId()).orElse(null);
+      Principal principal = locked.startedBy().orElse(null);
       if (principal == null) {
         end(locked, plan, jobs, ExecutionStatus.failed, null, "the api key that started it (" + e.keyId()
-            + ") was revoked", null);
-        return;
+            + ") was revoked", null, false);
+        return true;
       }
       // A little past the deadline, so that the execution's timeout (not the job's own expiry, which
       // a sweep could reach first) ends the step: the engine cancels its unfinished jobs then.
       Duration ttl = Duration.between(locked.now(), e.deadline());
       ttl = (ttl.isNegative() ? Duration.ZERO : ttl).plus(DEADLINE_GRACE);
-      List<CompletableFuture<UUID>> submitted = new ArrayList<>(plan.start().size());
+      List<StepJobs.Order> orders = new ArrayList<>(plan.start().size());
       for (Planner.StepJob job : plan.start()) {
-        submitted.add(stepJobs.submit(principal, new StepJobs.Order(e.executionId(),
-            StepKeys.requestId(e.executionId(), job), job, e.priority(), ttl)));
+        orders.add(new StepJobs.Order(e.executionId(), StepKeys.requestId(e.executionId(), job), job, e.priority(),
+            ttl));
       }
-      Duration retryAfter = null;
-      for (int i = 0; i < submitted.size(); i++) {
-        Planner.StepJob job = plan.start().get(i);
-        try {
-          started.computeIfAbsent(job.step().name(), s -> new HashMap<>()).put(job.item(), submitted.get(i).join());
-        } catch (CompletionException failure) {
-          switch (failure.getCause()) {
-            case StepJobs.Refused refused -> {
-              String why = (job.step().forEach() == null ? "" : "item " + job.item() + ": ") + refused.getMessage();
-              end(locked, plan, jobs, ExecutionStatus.failed, null, "step " + job.step().name() + " failed: " + why,
-                  new Failed(job.step().name(), why));
-              return;
-            }
-            case StepJobs.Deferred deferred -> retryAfter = retryAfter == null
-                || deferred.retryAfter().compareTo(retryAfter) > 0 ? deferred.retryAfter() : retryAfter;
-            default -> throw failure;
+      Created created = inline ? insert(locked, principal, orders) : submit(principal, orders);
+      switch (created) {
+        case Created.NotNow n -> {
+          return false;
+        }
+        case Created.Refused r -> {
+          Planner.StepJob job = r.job();
+          String why = (job.step().forEach() == null ? "" : "item " + job.item() + ": ") + r.reason();
+          end(locked, plan, jobs, ExecutionStatus.failed, null, "step " + job.step().name() + " failed: " + why,
+              new Failed(job.step().name(), why), r.othersMayRun());
+          return true;
+        }
+        case Created.Started s -> {
+          started = s.ids();
+          if (s.retryAfter() != null) {
+            logger.debug("[execution={}] step jobs put off for {} ms", JobIds.format(e.executionId()),
+                s.retryAfter().toMillis());
+            locked.wakeAt(locked.now().plus(s.retryAfter()));
           }
         }
       }
-      if (retryAfter != null) {
-        logger.debug("[execution={}] step jobs put off for {} ms", JobIds.format(e.executionId()),
-            retryAfter.toMillis());
-        locked.wakeAt(locked.now().plus(retryAfter));
-      }
     }
     locked.save(new Decided(ExecutionStatus.running, plan.totalCost(), plan.progress(), plan.completedSteps(),
-        plan.currentStep(), StepSnapshots.of(plan, jobs, started, locked.now(), null), null, null));
+        plan.currentStep(), StepSnapshots.of(plan, jobs, started, locked.now(), null), null, null, true));
+    return true;
+  }
+
+  /** What came of creating a decision's step jobs. */
+  private sealed interface Created {
+    /** Created (or found created), by step and item; the rest are put off for {@code retryAfter}, or null. */
+    record Started(Map<String, Map<Integer, UUID>> ids, @Nullable Duration retryAfter) implements Created {}
+
+    /** {@code job} was refused for good; others of the decision may have been created. */
+    record Refused(Planner.StepJob job, String reason, boolean othersMayRun) implements Created {}
+
+    /** Not now, and not here: the engine decides again. */
+    record NotNow() implements Created {}
+  }
+
+  /** The engine's way: each job submitted like any job, waited for. */
+  private Created submit(Principal principal, List<StepJobs.Order> orders) {
+    List<CompletableFuture<UUID>> submitted = new ArrayList<>(orders.size());
+    for (StepJobs.Order order : orders) {
+      submitted.add(stepJobs.submit(principal, order));
+    }
+    Map<String, Map<Integer, UUID>> started = new HashMap<>();
+    Duration retryAfter = null;
+    for (int i = 0; i < submitted.size(); i++) {
+      Planner.StepJob job = orders.get(i).job();
+      try {
+        started.computeIfAbsent(job.step().name(), s -> new HashMap<>()).put(job.item(), submitted.get(i).join());
+      } catch (CompletionException failure) {
+        switch (failure.getCause()) {
+          case StepJobs.Refused refused -> {
+            return new Created.Refused(job, refused.getMessage(), orders.size() > 1);
+          }
+          case StepJobs.Deferred deferred -> retryAfter = retryAfter == null
+              || deferred.retryAfter().compareTo(retryAfter) > 0 ? deferred.retryAfter() : retryAfter;
+          default -> throw failure;
+        }
+      }
+    }
+    return new Created.Started(started, retryAfter);
+  }
+
+  /**
+   * The inline way: every job prepared, then inserted with the transaction's write; when one cannot
+   * be (put off, or only submittable), none is, and the engine decides again.
+   */
+  private Created insert(LockedExecution locked, Principal principal, List<StepJobs.Order> orders) {
+    List<LockedExecution.NewStepJob> prepared = new ArrayList<>(orders.size());
+    try {
+      for (StepJobs.Order order : orders) {
+        try {
+          prepared.add(stepJobs.prepare(principal, order));
+        } catch (StepJobs.Refused refused) {
+          prepared.forEach(LockedExecution.NewStepJob::abandoned);
+          return new Created.Refused(order.job(), refused.getMessage(), false);
+        } catch (StepJobs.Deferred deferred) {
+          prepared.forEach(LockedExecution.NewStepJob::abandoned);
+          return new Created.NotNow();
+        }
+      }
+    } catch (RuntimeException e) {
+      prepared.forEach(LockedExecution.NewStepJob::abandoned);
+      throw e;
+    }
+    locked.insert(prepared);
+    Map<String, Map<Integer, UUID>> started = new HashMap<>();
+    for (int i = 0; i < orders.size(); i++) {
+      Planner.StepJob job = orders.get(i).job();
+      started.computeIfAbsent(job.step().name(), s -> new HashMap<>()).put(job.item(), prepared.get(i).job().jobId());
+    }
+    return new Created.Started(started, null);
   }
 
   /** A step failed outside the plan (its job was refused for good). */
   record Failed(String step, String error) {}
 
-  private static void end(EngineStore.Locked locked, Plan plan, StepRows jobs, ExecutionStatus status,
-      @Nullable String result, @Nullable String error, @Nullable Failed failed) {
+  /** Ends the execution; {@code othersMayRun}: step jobs not among its rows may have been created. */
+  private static void end(LockedExecution locked, Plan plan, StepRows jobs, ExecutionStatus status,
+      @Nullable String result, @Nullable String error, @Nullable Failed failed, boolean othersMayRun) {
     StoredExecution e = locked.execution();
     var steps = StepSnapshots.of(plan, jobs, Map.of(), locked.now(), failed).stream()
         .map(s -> s.endedWithExecution()).toList();
+    boolean mayRun = othersMayRun || locked.jobs().stream().anyMatch(StepJobRow::unfinished);
     locked.save(new Decided(status, plan.totalCost(), status == ExecutionStatus.completed ? 100 : plan.progress(),
-        plan.completedSteps(), null, steps, result, error));
+        plan.completedSteps(), null, steps, result, error, mayRun));
     logger.info("[execution={}] {}{}", JobIds.format(e.executionId()), status, error == null ? "" : ": " + error);
   }
 
@@ -175,7 +267,7 @@ final class Decider {
     }
   }
 
-  private WorkflowDefinition definition(UUID workflowId, EngineStore.Locked locked) {
+  private WorkflowDefinition definition(UUID workflowId, LockedExecution locked) {
     synchronized (definitions) {
       WorkflowDefinition d = definitions.get(workflowId);
       if (d != null) {
@@ -191,7 +283,7 @@ final class Decider {
   }
 
   /** Completed step jobs' results, read a step at a time, and only when a reference or the output needs them. */
-  private static Planner.Results results(EngineStore.Locked locked, StepRows jobs) {
+  private static Planner.Results results(LockedExecution locked, StepRows jobs) {
     Map<String, Map<Integer, JsonNode>> read = new HashMap<>();
     return (step, item) -> read.computeIfAbsent(step, s -> {
       Map<Integer, StepJobRow> mine = jobs.of(s);

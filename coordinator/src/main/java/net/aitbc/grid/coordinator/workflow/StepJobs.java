@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.store.LockedExecution;
 
 /**
  * How the engine creates and cancels step jobs: as ordinary jobs of the execution's client, through
@@ -16,6 +17,14 @@ public interface StepJobs {
    * when its request id was used already), or fails with {@link Refused} or {@link Deferred}.
    */
   CompletableFuture<UUID> submit(Principal principal, Order order);
+
+  /**
+   * Prepares one step job for the deciding transaction to insert ({@link LockedExecution#insert}):
+   * checked, admitted, tagged and maybe placed. Throws {@link Refused} or {@link Deferred} as
+   * {@link #submit} fails, and {@link Deferred} too for a job that only {@link #submit} can store (one
+   * with a payment).
+   */
+  LockedExecution.NewStepJob prepare(Principal principal, Order order);
 
   /** Cancels a step job that has not finished, telling it and its worker {@code reason}. */
   void cancel(UUID jobId, String clientId, String reason);

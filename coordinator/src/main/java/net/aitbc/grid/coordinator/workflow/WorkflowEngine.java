@@ -4,15 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Function;
-import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.EngineStore;
 
 /**
  * Runs executions: drains their wake-ups (written by whatever ended a step job, by starting and
- * cancelling, and by the engine itself), decides for each under its row lock ({@link Decider}),
+ * cancelling, and by the engine itself) that were not decided for where they were written
+ * ({@link #inline}), decides for each under its row lock ({@link Decider}),
  * and every sweep interval also wakes the executions past their deadline and any wake-up it was not
  * told of. Everything it knows is in PostgreSQL, so a restart resumes every execution, and two
  * coordinators never decide for one execution at once.
@@ -20,14 +18,16 @@ import net.aitbc.grid.coordinator.store.EngineStore;
 public final class WorkflowEngine implements AutoCloseable {
   private final WakeLoop loop;
 
+  private final Decider decider;
+
   /**
-   * Starts the engine over {@code store}; step jobs go through {@code stepJobs} as the key found by
-   * {@code keys} (by key id) from the ones that started their executions.
+   * Starts the engine over {@code store}; step jobs go through {@code stepJobs} as the key that
+   * started their execution, while it is active.
    */
-  public WorkflowEngine(EngineStore store, StepJobs stepJobs, Function<String, Optional<Principal>> keys,
-      Duration sweepInterval) {
+  public WorkflowEngine(EngineStore store, StepJobs stepJobs, Duration sweepInterval) {
     requireNonNull(store, "store");
-    Decider decider = new Decider(stepJobs, keys);
+    Decider decider = new Decider(stepJobs);
+    this.decider = decider;
     this.loop = new WakeLoop("workflow-engine", new WakeLoop.Work() {
       @Override
       public List<UUID> pastDeadline(int limit) {
@@ -44,6 +44,14 @@ public final class WorkflowEngine implements AutoCloseable {
         return store.advance(id, decider::advance);
       }
     }, sweepInterval);
+  }
+
+  /**
+   * The engine's decision, for the transaction of a write that wakes an execution (a step's outcome,
+   * its start) to make at once when it is mechanical: the engine's rules, applied in that transaction.
+   */
+  public EngineStore.Decide inline() {
+    return decider::decideInline;
   }
 
   /** Something woke an execution: drain the wake-ups now. */
