@@ -19,9 +19,6 @@ import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.session.WorkerLink;
 import net.aitbc.grid.coordinator.session.WorkerSession;
-import net.aitbc.grid.coordinator.store.AttemptRef;
-import net.aitbc.grid.coordinator.store.Database;
-import net.aitbc.grid.coordinator.store.Effects;
 import net.aitbc.grid.coordinator.store.EngineStore;
 import net.aitbc.grid.coordinator.store.Ended;
 import net.aitbc.grid.coordinator.store.NewJob;
@@ -31,8 +28,6 @@ import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.store.Submitted;
-import net.aitbc.grid.coordinator.store.TakeBackStore;
-import net.aitbc.grid.db.enums.JobState;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,14 +51,13 @@ public final class Scheduler implements AutoCloseable {
   private final FairShare fairShare;
   private final Endings endings;
   private final GroupCommitter<NewJob, Submitted> submissions;
-  private final GroupCommitter<Outcome, Recorded> outcomes;
+  private final OutcomeReports outcomes;
   private final GroupCommitter<UUID, UUID> disconnects;
   private final Dispatcher dispatcher;
   private final ExpirySweeper sweeper;
   // Reads a submission may need (a new lane's tags, an idempotent retry's job) run here, never on
   // the transport thread that a known client's submission runs on.
   private final ExecutorService reads = Executors.newVirtualThreadPerTaskExecutor();
-  private volatile EngineStore.@Nullable Decide stepsFollow;
 
   /**
    * Starts the committers, the dispatcher and the sweeper; {@code completionsCommitted} hears how
@@ -85,39 +79,12 @@ public final class Scheduler implements AutoCloseable {
     this.submissions = new GroupCommitter<>("submit", metrics.timed("submit",
         batch -> stores.jobs().insert(batch, payments)), 1000, 100_000, 2,
         false);
-    // A worker has already done the work an outcome reports: keep it until the database takes it.
-    // The step jobs that follow completed ones are told to their workers after the outcomes' acks.
-    this.outcomes = GroupCommitter.thenAfter("outcome",
-        metrics.timed("outcome", batch -> {
-          Effects effects = new Effects();
-          List<Recorded> recorded;
-          try {
-            recorded = stores.outcomes().record(batch, backoff::after, stepsFollow, effects);
-          } catch (RuntimeException e) {
-            effects.rolledBack();
-            if (stepsFollow == null || Database.isUnavailable(e)) {
-              throw e;
-            }
-            // Deciding for the executions failed it: the outcomes come first, the engine decides.
-            logger.warn("outcome: could not decide for executions with a batch of {} ({}); recording it alone",
-                batch.size(), e.toString());
-            effects = new Effects();
-            recorded = stores.outcomes().record(batch, backoff::after, null, effects);
-          }
-          int completed = 0;
-          for (Recorded r : recorded) {
-            if (r.accepted() && r.state() == JobState.COMPLETED) {
-              completed++;
-            }
-          }
-          completionsCommitted.accept(completed);
-          return new GroupCommitter.Committed<>(recorded, effects::committed);
-        }), 1000, 100_000, 2, true);
     // Thousands of workers may go at once (a network split): their sessions close in few transactions.
     this.disconnects = new GroupCommitter<>("disconnect", metrics.timed("disconnect", this::takeBack), 1000, 1_000_000,
         1, false);
     this.dispatcher = new Dispatcher(stores.claims(), registry, events, metrics, fairShare, config.sweepInterval());
     this.endings = new Endings(registry, events, metrics, dispatcher::wake);
+    this.outcomes = new OutcomeReports(stores, metrics, backoff, endings, reads, completionsCommitted);
     this.sweeper = new ExpirySweeper(config, stores, registry, admission, metrics, backoff, endings, this::closed,
         dispatcher);
   }
@@ -218,7 +185,7 @@ public final class Scheduler implements AutoCloseable {
    * after the scheduler).
    */
   public void followStepJobsWith(EngineStore.Decide decide) {
-    this.stepsFollow = requireNonNull(decide, "decide");
+    outcomes.followStepJobsWith(decide);
   }
 
   /** Takes a token for a call other than a submission, or throws {@link Admission.Refused}. */
@@ -318,68 +285,7 @@ public final class Scheduler implements AutoCloseable {
    * keeps refusing is answered not accepted, and its attempt goes back to the queue.
    */
   public CompletableFuture<Recorded> report(WorkerSession session, Outcome outcome) {
-    WorkerSession.RunningAttempt attempt = session.running(outcome.jobId())
-        .filter(r -> r.attempt() == outcome.attempt()).orElse(null);
-    session.reported(outcome.jobId(), outcome.attempt());
-    Outcome stamped = outcome;
-    if (attempt != null) {
-      long runMs = java.time.Duration.between(attempt.startedAt(), now()).toMillis();
-      metrics.ran(attempt.type(), runMs);
-      if (outcome instanceof Outcome.Completed c) {
-        stamped = withTimes(c, attempt, runMs);
-      }
-    }
-    return outcomes.submit(stamped).handle((r, error) -> {
-      session.finished(outcome.jobId(), outcome.attempt());
-      if (error != null) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof GroupCommitter.ShuttingDown || Database.isUnavailable(cause)) {
-          throw error instanceof CompletionException ce ? ce : new CompletionException(error);
-        }
-        return unrecorded(session, outcome, cause);
-      }
-      if (!r.accepted()) {
-        metrics.refused();
-      } else if (r.state() != null) {
-        endings.changed(outcome.jobId(), r.state());
-      }
-      return r;
-    });
-  }
-
-  /** The database refused an outcome for good: say so loudly, and put the attempt back in the queue. */
-  private Recorded unrecorded(WorkerSession session, Outcome outcome, Throwable cause) {
-    logger.error("[{}] job {} attempt {}: the outcome from worker {} cannot be recorded ({}); taking the attempt back",
-        session.id(), outcome.jobId(), outcome.attempt(), session.workerId(), cause.toString());
-    metrics.outcomeUnrecorded();
-    AttemptRef ref = new AttemptRef(outcome.jobId(), outcome.attempt(), session.id());
-    reads.execute(() -> {
-      try {
-        endings.settle(stores.takeBacks().takeBack(List.of(ref), TakeBackStore.Why.UNRECORDED, null, backoff::after),
-            "outcome not recorded");
-      } catch (RuntimeException e) {
-        // The session no longer holds the attempt: the sweeper's reconciliation takes it back.
-        logger.warn("[{}] job {}: could not take the attempt back now: {}", session.id(), outcome.jobId(),
-            e.toString());
-      }
-    });
-    return new Recorded(false, null, "not recorded: the database refused it (" + cause.getClass().getSimpleName()
-        + "); the attempt goes back to the queue");
-  }
-
-  /**
-   * The worker's metrics (a JSON object, checked by the transport) with the coordinator's queue and
-   * run times added. Added as text: jsonb keeps the last of duplicate keys, so these win over any
-   * the worker sent, and no parse and print per outcome.
-   */
-  private static Outcome.Completed withTimes(Outcome.Completed c, WorkerSession.RunningAttempt r, long runMs) {
-    String given = c.metricsJson().strip();
-    String times = "\"queue_ms\":" + java.time.Duration.between(r.createdAt(), r.startedAt()).toMillis()
-        + ",\"run_ms\":" + runMs + "}";
-    int end = given.lastIndexOf('}');
-    boolean empty = end < 0 || given.substring(given.indexOf('{') + 1, end).isBlank();
-    String merged = empty ? "{" + times : given.substring(0, end) + "," + times;
-    return c.withMetrics(merged);
+    return outcomes.report(session, outcome);
   }
 
   /** The worker is draining: it gets no more jobs. */
