@@ -25,6 +25,7 @@ import net.aitbc.grid.coordinator.auth.KeyCache;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Revocations;
 import net.aitbc.grid.coordinator.auth.Role;
+import net.aitbc.grid.coordinator.cluster.Cluster;
 import net.aitbc.grid.coordinator.ledger.Ledger;
 import net.aitbc.grid.coordinator.ledger.ReceiptBodies;
 import net.aitbc.grid.coordinator.ledger.Sealer;
@@ -49,13 +50,14 @@ import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.store.Database;
 import net.aitbc.grid.coordinator.store.AccountStore;
+import net.aitbc.grid.coordinator.store.ClusterStore;
 import net.aitbc.grid.coordinator.store.EarningsStore;
 import net.aitbc.grid.coordinator.store.EngineStore;
 import net.aitbc.grid.coordinator.store.MinerStore;
 import net.aitbc.grid.coordinator.store.ExecutionStore;
 import net.aitbc.grid.coordinator.store.NetworkRunStore;
 import net.aitbc.grid.coordinator.store.NetworkStore;
-import net.aitbc.grid.coordinator.store.WorkflowListener;
+import net.aitbc.grid.coordinator.store.NotificationListener;
 import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Stores;
@@ -189,6 +191,11 @@ public final class Coordinator implements AutoCloseable {
     return metricsServer == null ? -1 : metricsServer.port();
   }
 
+  /** How many other coordinators on its database were alive at its last heartbeat. */
+  public int otherReplicas() {
+    return core.cluster.others();
+  }
+
   /** The configuration it runs with. */
   public CoordinatorConfig config() {
     return config;
@@ -252,7 +259,8 @@ public final class Coordinator implements AutoCloseable {
     private final AccountStore accounts;
     private final EscrowSweeper escrowSweeper;
     private final SessionRegistry registry = new SessionRegistry();
-    private final JobEvents events = new JobEvents();
+    private final Cluster cluster;
+    private final JobEvents events;
     private final GridMetrics metrics;
     private final Scheduler scheduler;
     private final Revocations revocations;
@@ -268,7 +276,7 @@ public final class Coordinator implements AutoCloseable {
     private final ExecutionStarts starts;
     private final NetworkStore networks;
     private final NetworkEngine networkEngine;
-    private final WorkflowListener workflowListener;
+    private final NotificationListener notificationListener;
     private final SwarmStore swarms;
     private final SwarmReads swarmReads;
     private final SwarmTaskStore swarmTasks;
@@ -290,10 +298,13 @@ public final class Coordinator implements AutoCloseable {
       } else {
         logger.info("issuing no receipts: no signing key is configured");
       }
+      this.cluster = new Cluster(new ClusterStore(dsl), config.host() + ":" + config.grpcPort(),
+          config.sweepInterval());
+      this.events = new JobEvents(cluster);
       this.metrics = new GridMetrics(registry::size, events::watchedJobs);
       Sealer s = sealer;
       this.scheduler = new Scheduler(config, stores, registry, events, metrics, s == null ? n -> { } : s::issued,
-          payments);
+          payments, cluster);
       this.miners = new Miners(config, scheduler, new MinerStore(dsl), MinerServiceImpl::revive);
       this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
@@ -313,16 +324,18 @@ public final class Coordinator implements AutoCloseable {
       this.swarmEngine = new SwarmEngine(new SwarmEngineStore(dsl, receipts, config.leaseDuration()),
           new MemberJobSubmitter(config, scheduler), stores.keys()::findById, new SwarmWorkers(swarms, swarmReads),
           config.sweepInterval());
-      this.workflowListener = new WorkflowListener(config.dbUrl(), config.dbUser(), config.dbPassword(), () -> {
+      this.notificationListener = new NotificationListener(config.dbUrl(), config.dbUser(), config.dbPassword(), () -> {
         engine.wake();
         networkEngine.wake();
         swarmEngine.wake();
-      }, executionEvents::changed, () -> {
+      }, executionEvents::changed, cluster::received, () -> {
         engine.wake();
         networkEngine.wake();
         swarmEngine.wake();
         executionEvents.changedAll();
+        cluster.reconnected();
       });
+      cluster.start(scheduler, events, registry);
     }
 
     /** Reports every service as serving (health checks). */
@@ -341,7 +354,8 @@ public final class Coordinator implements AutoCloseable {
     /** Stops the scheduler (idempotent), revocation checks and meters. */
     @Override
     public void close() {
-      workflowListener.close();
+      cluster.close();
+      notificationListener.close();
       swarmEngine.close();
       networkEngine.close();
       starts.close();

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import net.aitbc.grid.coordinator.auth.KeyLimits;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.store.ClusterStore;
 
 /**
  * Decides whether a call may enter: a token bucket per key bounds the rate of its submissions (and,
@@ -13,10 +14,15 @@ import net.aitbc.grid.coordinator.auth.Principal;
  * submission reserves its queue slot before it is stored, so concurrent submissions can never
  * overshoot the cap. A refusal says when to try again.
  *
- * <p>Counts live in this coordinator: with several coordinators, each holds its clients to the cap
- * on its own (the replicas issue makes them cluster-wide).
+ * <p>With other replicas on the database: queue caps count the queued jobs in the database every
+ * second, so a client's queue may overshoot its cap by what it submits through other replicas
+ * within one count; the buckets are charged every heartbeat with what other replicas admitted for
+ * the same key ({@link #charge}), so over any window a key gets at most its rate, plus one burst
+ * per replica and what the others admit within one heartbeat.
  */
 public final class Admission {
+  private static final String SUBMIT = "submit";
+  private static final String CALL = "call";
   private final double defaultRate;
   private final int defaultBurst;
   private final int defaultMaxQueued;
@@ -147,6 +153,24 @@ public final class Admission {
     }
   }
 
+  /** How many calls this coordinator has admitted so far, per key and kind (cumulative). */
+  public Map<ClusterStore.Usage, Long> admitted() {
+    Map<ClusterStore.Usage, Long> admitted = new HashMap<>();
+    submitBuckets.forEach((key, b) -> admitted.put(new ClusterStore.Usage(key, SUBMIT), b.admitted()));
+    callBuckets.forEach((key, b) -> admitted.put(new ClusterStore.Usage(key, CALL), b.admitted()));
+    return admitted;
+  }
+
+  /** Takes these many tokens per key and kind: calls other replicas admitted. */
+  public void charge(Map<ClusterStore.Usage, Long> calls) {
+    calls.forEach((usage, n) -> {
+      Bucket b = (SUBMIT.equals(usage.kind()) ? submitBuckets : callBuckets).get(usage.keyId());
+      if (b != null && n > 0) {
+        b.charge(n);
+      }
+    });
+  }
+
   /** How many jobs each client has stored so far; pass it to {@link #queueLengths} after a count. */
   public Map<String, Long> commitMarks() {
     Map<String, Long> marks = new HashMap<>();
@@ -182,14 +206,18 @@ public final class Admission {
   private static final class Bucket {
     private double tokens = Double.NaN;
     private long refilledAt = System.nanoTime();
+    private int burst;
+    private long admitted;
 
     /** Takes one token; returns 0, or the nanoseconds until one is there. */
     synchronized long take(double rate, int burst) {
       long now = System.nanoTime();
       tokens = Double.isNaN(tokens) ? burst : Math.min(burst, tokens + (now - refilledAt) * rate / 1e9);
       refilledAt = now;
+      this.burst = burst;
       if (tokens >= 1) {
         tokens -= 1;
+        admitted++;
         return 0;
       }
       return (long) Math.ceil((1 - tokens) / rate * 1e9);
@@ -199,7 +227,19 @@ public final class Admission {
     synchronized void refund() {
       if (!Double.isNaN(tokens)) {
         tokens += 1;
+        admitted--;
       }
+    }
+
+    /** Takes {@code n} tokens that other replicas spent; at most a burst into debt, so waits stay bounded. */
+    synchronized void charge(long n) {
+      if (!Double.isNaN(tokens)) {
+        tokens = Math.max(-burst, tokens - n);
+      }
+    }
+
+    synchronized long admitted() {
+      return admitted;
     }
   }
 }

@@ -39,6 +39,7 @@ final class Dispatcher implements AutoCloseable {
   private final JobEvents events;
   private final GridMetrics metrics;
   private final FairShare fairShare;
+  private final Peers peers;
   private final long tickNanos;
   private final AtomicBoolean wanted = new AtomicBoolean(true);
   // Profiles whose last claim found no more work: a job submitted while one is idle can go straight
@@ -56,12 +57,13 @@ final class Dispatcher implements AutoCloseable {
   private long pinnedReadNanos = System.nanoTime() - 1;
 
   Dispatcher(ClaimStore claims, SessionRegistry registry, JobEvents events, GridMetrics metrics, FairShare fairShare,
-      Duration tick) {
+      Peers peers, Duration tick) {
     this.claims = requireNonNull(claims, "claims");
     this.registry = requireNonNull(registry, "registry");
     this.events = requireNonNull(events, "events");
     this.metrics = requireNonNull(metrics, "metrics");
     this.fairShare = requireNonNull(fairShare, "fairShare");
+    this.peers = requireNonNull(peers, "peers");
     this.tickNanos = tick.toNanos();
     this.thread = Thread.ofPlatform().name("grid-dispatcher").daemon().start(this::run);
   }
@@ -196,8 +198,21 @@ final class Dispatcher implements AutoCloseable {
     return s.reserve(1) == 1 ? s : null;
   }
 
-  /** A job was queued: the idle workers that could run it are idle no more, and must claim it. */
+  /**
+   * Another replica queued jobs: every profile may have work again (which, the message does not
+   * say; a profile with none finds out with one claim).
+   */
+  void queuedElsewhere() {
+    idleProfiles.clear();
+    wake();
+  }
+
+  /**
+   * A job was queued: the idle workers that could run it are idle no more, and must claim it; so
+   * must those connected to other replicas.
+   */
   void queued(NewJob job) {
+    peers.queued();
     if (job.pin() != null) {
       pinned.add(job.pin().workerId());
     }

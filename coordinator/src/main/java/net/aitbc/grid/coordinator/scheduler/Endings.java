@@ -18,19 +18,27 @@ final class Endings {
   private final JobEvents events;
   private final GridMetrics metrics;
   private final Runnable wake;
+  private final Peers peers;
 
-  Endings(SessionRegistry registry, JobEvents events, GridMetrics metrics, Runnable wake) {
+  Endings(SessionRegistry registry, JobEvents events, GridMetrics metrics, Runnable wake, Peers peers) {
     this.registry = requireNonNull(registry, "registry");
     this.events = requireNonNull(events, "events");
     this.metrics = requireNonNull(metrics, "metrics");
     this.wake = requireNonNull(wake, "wake");
+    this.peers = requireNonNull(peers, "peers");
   }
 
   /** Settles these endings; {@code reason} is what the worker is told. */
   void settle(List<Ended> ended, String reason) {
     for (Ended e : ended) {
       if (e.sessionId() != null) {
-        registry.find(e.sessionId()).ifPresent(s -> s.revoke(e.jobId(), e.attempt(), reason));
+        var session = registry.find(e.sessionId());
+        if (session.isPresent()) {
+          session.get().revoke(e.jobId(), e.attempt(), reason);
+        } else {
+          // Its worker may be connected to another replica.
+          peers.revoke(e.sessionId(), e.jobId(), e.attempt(), reason);
+        }
       }
       changed(e.jobId(), e.state());
     }
@@ -41,6 +49,7 @@ final class Endings {
     if (state == JobState.QUEUED) {
       metrics.requeued();
       wake.run();
+      peers.queued();
     } else {
       metrics.finished(state);
     }

@@ -115,7 +115,7 @@ final class ExpirySweeper implements AutoCloseable {
     long now = System.nanoTime();
     if (now - lastRenewalNanos >= leaseNanos / 3) {
       OffsetDateTime until = now().plus(config.leaseDuration());
-      stores.sessions().renew(live, until);
+      stores.sessions().renew(live, config.leaseDuration());
       for (UUID id : live) {
         registry.find(id).ifPresent(s -> s.leaseRenewed(until));
       }
@@ -188,7 +188,7 @@ final class ExpirySweeper implements AutoCloseable {
       return;
     }
     lastForgetNanos = now;
-    stores.sessions().forgetClosed(now().minusDays(1));
+    stores.sessions().forgetClosed(java.time.Duration.ofDays(1));
     for (WorkerSession s : registry.all()) {
       s.forgetEarlyRevocations(config.leaseDuration().toNanos());
     }

@@ -19,7 +19,9 @@ import java.util.function.Function;
  * push a newcomer behind a backlog it does not compete with.
  *
  * <p>Clocks and fronts live in this coordinator; after a restart they are read back from the queued
- * jobs' tags (a lane's front from its earliest queued tag, a client's clock from its latest).
+ * jobs' tags (a lane's front from its earliest queued tag, a client's clock from its latest). With
+ * other replicas alive they are forgotten every heartbeat, and so read back again: the replicas'
+ * submissions move the same tags in the database.
  */
 final class FairShare {
   /** Jobs of one type at one priority. */
@@ -71,6 +73,12 @@ final class FairShare {
   /** Whether {@link #next} for this client and lane reads nothing from the database. */
   boolean knows(String clientId, Lane lane) {
     return fronts.containsKey(lane) && clocks.containsKey(new ClientLane(clientId, lane));
+  }
+
+  /** Forgets every clock and front: the next tag of each is read from the database. */
+  void forget() {
+    clocks.clear();
+    fronts.clear();
   }
 
   /** A job with this tag was handed out in this lane: its front is at least there. */

@@ -6,6 +6,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +20,7 @@ import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
 import net.aitbc.grid.coordinator.session.WorkerLink;
 import net.aitbc.grid.coordinator.session.WorkerSession;
+import net.aitbc.grid.coordinator.store.ClusterStore;
 import net.aitbc.grid.coordinator.store.EngineStore;
 import net.aitbc.grid.coordinator.store.Ended;
 import net.aitbc.grid.coordinator.store.NewJob;
@@ -62,10 +64,11 @@ public final class Scheduler implements AutoCloseable {
   /**
    * Starts the committers, the dispatcher and the sweeper; {@code completionsCommitted} hears how
    * many completions each outcome commit recorded (the ledger's sealer counts them); jobs submitted
-   * with a payment pay through {@code payments} as they are stored.
+   * with a payment pay through {@code payments} as they are stored; other replicas on the database
+   * hear through {@code peers} of what concerns them.
    */
   public Scheduler(CoordinatorConfig config, Stores stores, SessionRegistry registry, JobEvents events,
-      GridMetrics metrics, IntConsumer completionsCommitted, PaymentStore payments) {
+      GridMetrics metrics, IntConsumer completionsCommitted, PaymentStore payments, Peers peers) {
     requireNonNull(payments, "payments");
     this.config = requireNonNull(config, "config");
     this.stores = requireNonNull(stores, "stores");
@@ -82,8 +85,9 @@ public final class Scheduler implements AutoCloseable {
     // Thousands of workers may go at once (a network split): their sessions close in few transactions.
     this.disconnects = new GroupCommitter<>("disconnect", metrics.timed("disconnect", this::takeBack), 1000, 1_000_000,
         1, false);
-    this.dispatcher = new Dispatcher(stores.claims(), registry, events, metrics, fairShare, config.sweepInterval());
-    this.endings = new Endings(registry, events, metrics, dispatcher::wake);
+    this.dispatcher = new Dispatcher(stores.claims(), registry, events, metrics, fairShare, peers,
+        config.sweepInterval());
+    this.endings = new Endings(registry, events, metrics, dispatcher::wake, peers);
     this.outcomes = new OutcomeReports(stores, metrics, backoff, endings, reads, completionsCommitted);
     this.sweeper = new ExpirySweeper(config, stores, registry, admission, metrics, backoff, endings, this::closed,
         dispatcher);
@@ -244,7 +248,7 @@ public final class Scheduler implements AutoCloseable {
     }
     UUID id = UUID.randomUUID();
     OffsetDateTime leaseEnd = now().plus(config.leaseDuration());
-    stores.sessions().open(id, workerId, owner.clientId(), capabilitiesJson, leaseEnd);
+    stores.sessions().open(id, workerId, owner.clientId(), capabilitiesJson, config.leaseDuration());
     int maxHeld = Math.max(1, concurrency) + prefetch;
     WorkerSession session = new WorkerSession(id, workerId, owner, offer, maxHeld, link, leaseEnd);
     registry.add(session);
@@ -317,6 +321,34 @@ public final class Scheduler implements AutoCloseable {
     stores.sessions().close(sessionIds);
     endings.settle(stores.takeBacks().requeueFrom(sessionIds, backoff::after), "worker disconnected");
     return sessionIds;
+  }
+
+  // ---- other replicas
+
+  /** Another replica queued jobs: dispatch here may find some for workers connected here. */
+  public void queuedElsewhere() {
+    dispatcher.queuedElsewhere();
+  }
+
+  /**
+   * How many other replicas are alive. With any, fair-share clocks are read again from the queued
+   * jobs' tags at the next submission of each client (jobs submitted elsewhere moved them), so a
+   * client's share overshoots by at most what it submitted elsewhere in one heartbeat.
+   */
+  public void othersAlive(int others) {
+    if (others > 0) {
+      fairShare.forget();
+    }
+  }
+
+  /** How many calls this replica has admitted so far, per key and kind (cumulative). */
+  public Map<ClusterStore.Usage, Long> admitted() {
+    return admission.admitted();
+  }
+
+  /** Takes from this replica's token buckets what other replicas admitted since the last charge. */
+  public void chargeAdmittedElsewhere(Map<ClusterStore.Usage, Long> calls) {
+    admission.charge(calls);
   }
 
   // ---- shutdown

@@ -5,6 +5,7 @@ import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.WORKER_SESSION;
 import static org.jooq.impl.DSL.any;
 import static org.jooq.impl.DSL.array;
+import static org.jooq.impl.DSL.currentOffsetDateTime;
 import static org.jooq.impl.DSL.exists;
 import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.select;
@@ -22,6 +23,7 @@ import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.enums.VoidReason;
 import org.jooq.Condition;
 import org.jooq.DSLContext;
+import org.jooq.Field;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
@@ -67,11 +69,14 @@ public final class TakeBackStore {
     this.receipts = receipts;
   }
 
-  /** Takes running jobs away from sessions whose lease ran out (up to {@code limit}). */
+  /**
+   * Takes running jobs away from sessions whose lease ran out (up to {@code limit}), by the
+   * database's clock, which stamped the leases: a replica with a wrong clock takes back no live session's jobs.
+   */
   public List<Ended> requeueLost(IntFunction<Duration> backoff, int limit) {
     // Driven from the few running jobs, each looking up its session: the session table keeps growing.
     Condition lost = exists(selectOne().from(WORKER_SESSION)
-        .where(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID), WORKER_SESSION.LEASE_EXPIRES_AT.lt(JobStore.now())));
+        .where(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID), WORKER_SESSION.LEASE_EXPIRES_AT.lt(currentOffsetDateTime())));
     return takeBack(lost, Why.LOST, null, backoff, limit);
   }
 
@@ -135,7 +140,8 @@ public final class TakeBackStore {
 
   /** Expires up to {@code limit} queued and {@code limit} running jobs whose TTL has run out. */
   public List<Ended> expireDue(int limit) {
-    OffsetDateTime now = JobStore.now();
+    // By the database's clock, as every coordinator that sweeps sees it.
+    Field<OffsetDateTime> now = currentOffsetDateTime();
     List<Ended> ended = new ArrayList<>(expire(JOB.STATE.eq(inline(JobState.QUEUED)).and(JOB.EXPIRES_AT.le(now)),
         limit));
     ended.addAll(expire(JOB.STATE.eq(inline(JobState.RUNNING)).and(JOB.EXPIRES_AT.le(now)), limit));

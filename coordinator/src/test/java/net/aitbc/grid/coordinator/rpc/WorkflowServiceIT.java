@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
-import net.aitbc.grid.coordinator.store.WorkflowListener;
+import net.aitbc.grid.coordinator.store.NotificationListener;
 import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.coordinator.testing.ScriptedWorker;
@@ -313,7 +313,7 @@ class WorkflowServiceIT {
       Field<Integer> pid = DSL.field(DSL.name("pid"), Integer.class);
       List<Boolean> terminated = grid.query(dsl -> dsl.select(DSL.function(DSL.name("pg_terminate_backend"),
               Boolean.class, pid)).from(activity)
-          .where(DSL.field(DSL.name("application_name"), String.class).eq(WorkflowListener.APPLICATION_NAME),
+          .where(DSL.field(DSL.name("application_name"), String.class).eq(NotificationListener.APPLICATION_NAME),
               DSL.field(DSL.name("datname"), String.class).eq(DSL.currentCatalog()))
           .fetch(r -> r.value1()));
       assertThat(terminated).containsExactly(true);

@@ -97,7 +97,7 @@ class PaidBatchIT {
   void paidJobsOfEveryKindAreStoredAndEscrowedTogetherWithTheUnpaid() {
     String c = client("10");
     UUID session = UUID.randomUUID();
-    sessions.open(session, "w-batch", "owner-batch", "{}", OffsetDateTime.now().plusHours(1));
+    sessions.open(session, "w-batch", "owner-batch", "{}", java.time.Duration.ofHours(1));
     List<NewJob> batch = List.of(job(c, "1"), job(c, "2", null, new NewJob.Placement(session, "w-batch"), List.of()),
         job(c, "3", null, null, List.of("m")), job(c, null), job(c, "0.5", "req-" + c, null, List.of()));
     long transfers = dsl.fetchCount(TRANSFER);

@@ -73,7 +73,7 @@ class PaymentRaceIT {
     String owner = "owner";
     accounts.deposit(client, new BigDecimal("1000"), Currency.AITBC, "fund");
     UUID session = UUID.randomUUID();
-    stores.sessions().open(session, "w1", owner, "{}", OffsetDateTime.now().plusHours(1));
+    stores.sessions().open(session, "w1", owner, "{}", java.time.Duration.ofHours(1));
     List<NewJob> jobs = new ArrayList<>();
     for (int i = 0; i < RACES; i++) {
       jobs.add(new NewJob(new JobIds().next(), client, null, "noop", null, "{}", Requirements.NONE, 5, 0, 1,
@@ -175,7 +175,7 @@ class PaymentRaceIT {
     List<NewJob.Placement> places = new ArrayList<>();
     for (String o : owners) {
       UUID session = UUID.randomUUID();
-      stores.sessions().open(session, "w-" + o, o, "{}", OffsetDateTime.now().plusHours(1));
+      stores.sessions().open(session, "w-" + o, o, "{}", java.time.Duration.ofHours(1));
       places.add(new NewJob.Placement(session, "w-" + o));
     }
     for (int c = 0; c < clients; c++) {

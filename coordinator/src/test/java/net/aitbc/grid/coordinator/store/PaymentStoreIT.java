@@ -83,7 +83,7 @@ class PaymentStoreIT {
     NewJob.Placement placement = null;
     if (owner != null) {
       UUID session = UUID.randomUUID();
-      stores.sessions().open(session, "w-" + owner, owner, "{}", OffsetDateTime.now().plusHours(1));
+      stores.sessions().open(session, "w-" + owner, owner, "{}", java.time.Duration.ofHours(1));
       placement = new NewJob.Placement(session, "w-" + owner);
     }
     List<NewJob> jobs = new ArrayList<>();

@@ -19,20 +19,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hears PostgreSQL's notifications of executions on a connection of its own (a pooled one would be
- * handed to others between statements): a wake-up of an execution or a network run recorded by any
- * coordinator (or of a swarm task), and a change of an execution. Reconnects when the connection fails; after every
- * (re)connect it reports that notifications may have been missed, so that the engines drain and
- * watchers read again.
+ * Hears PostgreSQL's notifications on a connection of its own (a pooled one would be handed to
+ * others between statements): a wake-up of an execution or a network run recorded by any
+ * coordinator (or of a swarm task), a change of an execution, and the messages replicas send each
+ * other. Reconnects when the connection fails; after every (re)connect it reports that
+ * notifications may have been missed, so that the engines drain and watchers read again.
  */
-public final class WorkflowListener implements AutoCloseable {
-  private static final Logger logger = LoggerFactory.getLogger(WorkflowListener.class);
+public final class NotificationListener implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(NotificationListener.class);
   /** The application name of its connection, as pg_stat_activity shows it. */
-  public static final String APPLICATION_NAME = "aitbc-workflow-listener";
+  public static final String APPLICATION_NAME = "aitbc-listener";
   private static final String WAKEUP = "aitbc_execution_wakeup";
   private static final String CHANGED = "aitbc_execution_changed";
   private static final String NETWORK_WAKEUP = "aitbc_network_wakeup";
   private static final String SWARM_WAKEUP = "aitbc_swarm_wakeup";
+  private static final String CLUSTER = "aitbc_cluster";
   private static final int POLL_MS = 500;
   private static final long RECONNECT_MS = 1_000;
   // Waiting for notifications sends nothing: a connection that died quietly is found by a round trip.
@@ -42,17 +43,19 @@ public final class WorkflowListener implements AutoCloseable {
   private final Properties credentials = new Properties();
   private final Runnable onWakeup;
   private final Consumer<UUID> onChanged;
+  private final Consumer<String> onCluster;
   private final Runnable onConnected;
   private final Thread thread;
   private volatile boolean closed;
 
   /**
    * Starts listening on the database at {@code url}: {@code onWakeup} hears of wake-ups (of executions,
-   * network runs and swarm tasks), {@code onChanged} of changed executions, {@code onConnected} of every
-   * (re)connection. They are called on the listening thread and must not block.
+   * network runs and swarm tasks), {@code onChanged} of changed executions, {@code onCluster} of the
+   * replicas' messages, {@code onConnected} of every (re)connection. They are called on the listening
+   * thread and must not block.
    */
-  public WorkflowListener(String url, @Nullable String user, @Nullable String password, Runnable onWakeup,
-      Consumer<UUID> onChanged, Runnable onConnected) {
+  public NotificationListener(String url, @Nullable String user, @Nullable String password, Runnable onWakeup,
+      Consumer<UUID> onChanged, Consumer<String> onCluster, Runnable onConnected) {
     this.url = requireNonNull(url, "url");
     credentials.setProperty("ApplicationName", APPLICATION_NAME);
     if (user != null) {
@@ -63,8 +66,9 @@ public final class WorkflowListener implements AutoCloseable {
     }
     this.onWakeup = requireNonNull(onWakeup, "onWakeup");
     this.onChanged = requireNonNull(onChanged, "onChanged");
+    this.onCluster = requireNonNull(onCluster, "onCluster");
     this.onConnected = requireNonNull(onConnected, "onConnected");
-    this.thread = Thread.ofPlatform().name("workflow-listener").daemon().start(this::loop);
+    this.thread = Thread.ofPlatform().name("grid-listener").daemon().start(this::loop);
   }
 
   private void loop() {
@@ -73,9 +77,10 @@ public final class WorkflowListener implements AutoCloseable {
       try (Connection c = DriverManager.getConnection(url, credentials)) {
         Configuration listening = DSL.using(c, SQLDialect.POSTGRES).configuration();
         Routines.workflowListen(listening);
+        Routines.clusterListen(listening);
         PGConnection pg = c.unwrap(PGConnection.class);
         if (failing) {
-          logger.info("listening to workflow notifications again");
+          logger.info("listening to notifications again");
           failing = false;
         }
         onConnected.run();
@@ -95,7 +100,7 @@ public final class WorkflowListener implements AutoCloseable {
         }
       } catch (SQLException | RuntimeException e) {
         if (!closed && !failing) {
-          logger.warn("workflow notifications lost ({}); reconnecting every {} ms", e.toString(), RECONNECT_MS);
+          logger.warn("notifications lost ({}); reconnecting every {} ms", e.toString(), RECONNECT_MS);
           failing = true;
         }
         sleep();
@@ -106,6 +111,7 @@ public final class WorkflowListener implements AutoCloseable {
   private void dispatch(PGNotification n) {
     switch (n.getName()) {
       case WAKEUP, NETWORK_WAKEUP, SWARM_WAKEUP -> onWakeup.run();
+      case CLUSTER -> onCluster.accept(n.getParameter());
       case CHANGED -> {
         try {
           onChanged.accept(UUID.fromString(n.getParameter()));
