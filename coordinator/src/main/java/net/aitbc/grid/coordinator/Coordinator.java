@@ -15,6 +15,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -298,8 +299,9 @@ public final class Coordinator implements AutoCloseable {
       } else {
         logger.info("issuing no receipts: no signing key is configured");
       }
+      // A beat is a transaction: at most one a second, however often the sweeper runs.
       this.cluster = new Cluster(new ClusterStore(dsl), config.host() + ":" + config.grpcPort(),
-          config.sweepInterval());
+          config.sweepInterval().compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : config.sweepInterval());
       this.events = new JobEvents(cluster);
       this.metrics = new GridMetrics(registry::size, events::watchedJobs);
       Sealer s = sealer;
