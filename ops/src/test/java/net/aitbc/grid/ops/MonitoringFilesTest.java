@@ -2,6 +2,7 @@ package net.aitbc.grid.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.io.IOException;
@@ -13,15 +14,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.aitbc.grid.coordinator.metrics.GridMetrics;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The alert rules, their promtool tests and the Grafana dashboard name only metrics the
- * coordinator exports, and every alert has a promtool case where it fires and one where it does
- * not. (promtool itself checks and runs the rules in .ci/run.)
+ * coordinator exports, every alert has a promtool case where it fires and one where it does not,
+ * and the dashboard's queries parse. (promtool itself checks and runs the rules in .ci/run.)
  */
 class MonitoringFilesTest {
   private static final Path RULES = Path.of("prometheus", "grid-rules.yml");
@@ -87,6 +90,31 @@ class MonitoringFilesTest {
       }
     }
     assertThat(queries).isGreaterThan(10);
+  }
+
+  @Test
+  void dashboardQueriesParseAsPromQl(@TempDir Path tmp) throws Exception {
+    // promtool is what .ci/run installs before the Maven run; without it (a developer's machine
+    // that never ran .ci/run) this check is skipped.
+    Path promtool = Path.of("..", ".ci", ".tools", "bin", "promtool");
+    assumeTrue(Files.isExecutable(promtool), "no " + promtool + " (.ci/run installs it)");
+    // Each query as a recording rule, Grafana's variables replaced, so that promtool parses it.
+    StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
+    int n = 0;
+    for (Object p : list(map(yaml.unmarshal(Files.readString(DASHBOARD), Map.class)).get("panels"))) {
+      for (Object t : map(p).containsKey("targets") ? list(map(p).get("targets")) : List.of()) {
+        String expr = ((String) map(t).get("expr")).replace("$__rate_interval", "5m").replace("$instance", ".*");
+        rules.append("      - record: dashboard:query").append(n++).append("\n        expr: '")
+            .append(expr.replace("'", "''")).append("'\n");
+      }
+    }
+    Path file = Files.writeString(tmp.resolve("dashboard-rules.yml"), rules);
+    Process check = new ProcessBuilder(promtool.toString(), "check", "rules", file.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(check.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(check.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(check.exitValue()).as(out).isZero();
+    assertThat(out).contains("SUCCESS: " + n + " rules found");
   }
 
   /** The names in a scrape of the coordinator's meters, with the lazily registered ones made. */
