@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,6 +55,7 @@ import net.aitbc.grid.coordinator.store.AccountStore;
 import net.aitbc.grid.coordinator.store.ClusterStore;
 import net.aitbc.grid.coordinator.store.EarningsStore;
 import net.aitbc.grid.coordinator.store.EngineStore;
+import net.aitbc.grid.coordinator.store.LedgerStore;
 import net.aitbc.grid.coordinator.store.MinerStore;
 import net.aitbc.grid.coordinator.store.ExecutionStore;
 import net.aitbc.grid.coordinator.store.NetworkRunStore;
@@ -304,6 +306,13 @@ public final class Coordinator implements AutoCloseable {
           config.sweepInterval().compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : config.sweepInterval());
       this.events = new JobEvents(cluster);
       this.metrics = new GridMetrics(registry::size, events::watchedJobs);
+      if (ledger != null) {
+        LedgerStore blocks = stores.ledger();
+        metrics.ledgerLag(() -> {
+          OffsetDateTime oldest = blocks.unsealed().oldest();
+          return oldest == null ? 0 : Math.max(0, Duration.between(oldest, OffsetDateTime.now()).toMillis() / 1000.0);
+        });
+      }
       Sealer s = sealer;
       this.scheduler = new Scheduler(config, stores, registry, events, metrics, s == null ? n -> { } : s::issued,
           payments, cluster);

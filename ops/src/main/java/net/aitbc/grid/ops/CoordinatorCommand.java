@@ -72,7 +72,7 @@ final class CoordinatorCommand implements Callable<Integer> {
 
   @Option(names = "--payment-fee-bps", defaultValue = "${env:AITBC_PAYMENT_FEE_BPS:-250}",
       description = "the platform's fee on each released payment, in basis points, 0 to 9999 "
-          + "(env AITBC_PAYMENT_FEE_BPS; default ${DEFAULT-VALUE}, i.e. 2.5 %)")
+          + "(env AITBC_PAYMENT_FEE_BPS; default ${DEFAULT-VALUE}, i.e. 2.5 %%)")
   int paymentFeeBps;
 
   @Override

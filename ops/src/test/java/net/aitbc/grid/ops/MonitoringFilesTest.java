@@ -125,6 +125,7 @@ class MonitoringFilesTest {
       metrics.ran("embedding", 5);
       metrics.streamMessage(true, "HEARTBEAT");
       metrics.<String, Object>timed("submit", batch -> null).apply(List.of("job"));
+      metrics.ledgerLag(() -> 0);
       // The GC pause timer appears with the first collection the JVM reports.
       System.gc();
       await().atMost(Duration.ofSeconds(10)).until(() -> metrics.scrape().contains("jvm_gc_pause_seconds_sum"));

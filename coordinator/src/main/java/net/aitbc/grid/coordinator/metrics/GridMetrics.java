@@ -204,15 +204,33 @@ public final class GridMetrics implements AutoCloseable {
         .description("Items in one group-commit transaction")
         .tag("committer", committer)
         .register(registry);
+    Counter failures = Counter.builder("grid.commit.failures")
+        .description("Group-commit transactions that failed (each is retried or its callers told)")
+        .tag("committer", committer)
+        .register(registry);
     return batch -> {
       long start = System.nanoTime();
       try {
         return commit.apply(batch);
+      } catch (RuntimeException e) {
+        failures.increment();
+        throw e;
       } finally {
         time.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         size.record(batch.size());
       }
     };
+  }
+
+  /**
+   * Registers the age in seconds of the oldest receipt not yet sealed into a block (0 when none
+   * waits), read from {@code lag} at each scrape.
+   */
+  public void ledgerLag(Supplier<Number> lag) {
+    Gauge.builder("grid.ledger.unsealed.age", lag)
+        .description("Seconds the oldest receipt has waited to be sealed into a block")
+        .baseUnit("seconds")
+        .register(registry);
   }
 
   /** The Prometheus text exposition of every meter. */

@@ -6,7 +6,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.time.Duration;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -143,7 +142,7 @@ final class TransfersCommand implements Callable<Integer> {
       for (int t = 0; t < threads; t++) {
         Lane lane = new Lane("bench-client-" + t, "bench-worker-" + t, UUID.randomUUID());
         sessions.open(lane.session(), lane.worker(), "bench-owner-" + t, "{}",
-            OffsetDateTime.now().plus(Duration.ofHours(1)));
+            Duration.ofHours(1));
         accounts.deposit(lane.client(), new BigDecimal("1000000000"), Currency.AITBC, null);
         lanes.add(lane);
       }
