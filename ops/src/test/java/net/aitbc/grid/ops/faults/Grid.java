@@ -27,6 +27,7 @@ import net.aitbc.grid.coordinator.testing.TestDatabase;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.ops.process.GridProcess;
 import net.aitbc.grid.ops.process.Ports;
+import net.aitbc.grid.transport.CoordinatorChannels;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
@@ -196,10 +197,18 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
 
   /** Starts {@code grid coordinator} on this grid's port (the same one after a restart) and waits until it listens. */
   GridProcess startCoordinator() {
+    return startCoordinator(coordinatorPort);
+  }
+
+  /**
+   * Starts {@code grid coordinator} on {@code port} (a replica, when another runs on the grid's
+   * database) and waits until it listens.
+   */
+  GridProcess startCoordinator(int port) {
     coordinatorStarts++;
     String name = coordinatorStarts == 1 ? "coordinator" : "coordinator-" + coordinatorStarts;
     List<String> args = new ArrayList<>(List.of("coordinator", "--db-url", dbUrl, "--port",
-        Integer.toString(coordinatorPort), "--metrics-port", "-1", "--lease", "3s", "--heartbeat", "1s",
+        Integer.toString(port), "--metrics-port", "-1", "--lease", "3s", "--heartbeat", "1s",
         "--max-attempts", "10"));
     args.addAll(coordinatorOptions);
     // Every fault test runs with receipts, so that its invariants cover them (a key given in the
@@ -229,13 +238,30 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
 
   /** Starts workers at once, each with its own worker key (by worker id), and waits until each has registered. */
   List<GridProcess> startWorkers(int concurrency, Duration drainTimeout, Map<String, String> keyById) {
+    return startWorkers("127.0.0.1:" + coordinatorPort, concurrency, drainTimeout, keyById);
+  }
+
+  /**
+   * Starts workers at once that dial {@code coordinators} (one address, or a comma-separated list of
+   * replicas, tried in order), and waits until each has registered.
+   */
+  List<GridProcess> startWorkers(String coordinators, int concurrency, Duration drainTimeout, String... ids) {
+    Map<String, String> keys = new LinkedHashMap<>();
+    for (String id : ids) {
+      keys.put(id, workerKey);
+    }
+    return startWorkers(coordinators, concurrency, drainTimeout, keys);
+  }
+
+  private List<GridProcess> startWorkers(String coordinators, int concurrency, Duration drainTimeout,
+      Map<String, String> keyById) {
     List<GridProcess> started = new ArrayList<>();
     for (var e : keyById.entrySet()) {
       String id = e.getKey();
       started.add(start("worker-" + id,
           List.of("-Dorg.slf4j.simpleLogger.log.net.aitbc.grid.worker.session.StreamSession=debug"),
           Map.of("AITBC_WORKER_KEY", e.getValue()),
-          "worker", "--coordinator", "127.0.0.1:" + coordinatorPort, "--worker-id", id,
+          "worker", "--coordinator", coordinators, "--worker-id", id,
           "--concurrency", Integer.toString(concurrency), "--no-embedded", "--noop",
           "--state-dir", logDir.resolve("worker-" + id + "-state").toString(),
           "--drain-timeout", drainTimeout.toMillis() + "ms"));
@@ -287,6 +313,13 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
       channel = GrpcClients.channel(coordinatorPort);
     }
     return channel;
+  }
+
+  /** A channel to these coordinators (a comma-separated list of replicas, tried in order), closed after the test. */
+  ManagedChannel channel(String coordinators) {
+    ManagedChannel c = CoordinatorChannels.forTarget(coordinators, null).build();
+    resources.add(c::shutdownNow);
+    return c;
   }
 
   /** Runs a typed query on a new connection to the grid's database. */
