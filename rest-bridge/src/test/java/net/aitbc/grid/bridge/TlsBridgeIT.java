@@ -56,9 +56,9 @@ class TlsBridgeIT {
     coordinator = Coordinator.start(TestConfigs.builder(db.url()).tls(certs.server(true)).build());
     clientKey = coordinator.createKey(Role.CLIENT, "rest-client");
     // A replica list whose first address is down: the bridge moves on, checking the live one's
-    // certificate against the name it has in the list.
+    // certificate against the name it has in the list (the certificate does not name 127.0.0.2).
     bridge = Bridge.start(BridgeConfig.defaults().withListen("127.0.0.1", 0)
-        .withCoordinator("localhost:" + deadPort() + ",localhost:" + coordinator.grpcPort()).withEnv("test")
+        .withCoordinator("127.0.0.2:" + deadPort() + ",localhost:" + coordinator.grpcPort()).withEnv("test")
         .withTls(certs.server(false)).withCoordinatorTls(certs.trust()));
     https = certs.httpClient();
   }
