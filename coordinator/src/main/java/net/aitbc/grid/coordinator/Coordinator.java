@@ -3,6 +3,7 @@ package net.aitbc.grid.coordinator;
 import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -21,6 +22,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import net.aitbc.grid.coordinator.auth.ApiKeys;
 import net.aitbc.grid.coordinator.auth.AuthInterceptor;
 import net.aitbc.grid.coordinator.auth.KeyCache;
@@ -108,6 +110,16 @@ public final class Coordinator implements AutoCloseable {
 
   private Coordinator(CoordinatorConfig config) {
     this.config = config;
+    // First: a certificate or key that cannot be read or parsed fails the start before the database is touched.
+    NettyServerBuilder sb = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()),
+            config.tls() == null ? InsecureServerCredentials.create() : config.tls().credentials())
+        // Worker streams live for days: allow client keepalive pings, and ping idle peers.
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .keepAliveTime(60, TimeUnit.SECONDS)
+        .keepAliveTimeout(20, TimeUnit.SECONDS);
+    SSLContext metricsTls = config.tls() == null || config.metricsPort() < 0 ? null
+        : MetricsHttpServer.sslContext(config.tls());
     this.dataSource = Database.pool(config.dbUrl(), config.dbUser(), config.dbPassword(), config.dbPoolSize());
     try {
       Database.migrate(dataSource);
@@ -115,12 +127,6 @@ public final class Coordinator implements AutoCloseable {
       dataSource.close();
       throw new IllegalStateException("cannot prepare the database at " + config.dbUrl() + ": " + e.getMessage(), e);
     }
-    NettyServerBuilder sb = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()))
-        // Worker streams live for days: allow client keepalive pings, and ping idle peers.
-        .permitKeepAliveTime(10, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true)
-        .keepAliveTime(60, TimeUnit.SECONDS)
-        .keepAliveTimeout(20, TimeUnit.SECONDS);
     this.core = configure(sb, config, Database.dsl(dataSource));
     this.server = sb.build();
     try {
@@ -132,9 +138,12 @@ public final class Coordinator implements AutoCloseable {
     }
     core.serving();
     this.metricsServer = config.metricsPort() < 0 ? null
-        : new MetricsHttpServer(config.host(), config.metricsPort(), core.metrics);
-    logger.info("coordinator listening on {}:{} (gRPC){}", config.host(), grpcPort(),
-        metricsServer == null ? "" : ", metrics on http://" + config.host() + ":" + metricsServer.port() + "/metrics");
+        : new MetricsHttpServer(config.host(), config.metricsPort(), core.metrics, metricsTls);
+    logger.info("coordinator listening on {}:{} (gRPC{}){}", config.host(), grpcPort(),
+        config.tls() == null ? "" : " over TLS" + (config.tls().checksClientCertificates()
+            ? ", worker client certificates accepted" : ""),
+        metricsServer == null ? "" : ", metrics on " + (config.tls() == null ? "http" : "https") + "://"
+            + config.host() + ":" + metricsServer.port() + "/metrics");
   }
 
   /** Migrates the database and starts serving. */
@@ -149,7 +158,8 @@ public final class Coordinator implements AutoCloseable {
    */
   public static Core configure(ServerBuilder<?> sb, CoordinatorConfig config, DSLContext dsl) {
     Core core = new Core(config, dsl);
-    AuthInterceptor auth = new AuthInterceptor(core.keys);
+    AuthInterceptor auth = new AuthInterceptor(core.keys,
+        config.tls() != null && config.tls().checksClientCertificates());
     sb.executor(core.executor)
         .callExecutor(new ServerCallExecutorSupplier() {
           // A CreateJob whose key is known reads nothing from the database (what a submission may

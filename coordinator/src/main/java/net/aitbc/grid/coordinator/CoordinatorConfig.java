@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import net.aitbc.grid.ledger.SigningKey;
+import net.aitbc.grid.transport.ServerTls;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  * @param staleKeyGrace how long a key checked before the database went down is still trusted
  * @param ledger receipts and the ledger: the signing key (none: no receipts) and how blocks are sealed
  * @param paymentFeeBps the platform's fee on each released payment, in basis points (0 to 9,999)
+ * @param tls the certificate gRPC and metrics are served with, and the CA of worker client
+ *     certificates; null serves plaintext
  */
 public record CoordinatorConfig(
     String host,
@@ -63,7 +66,8 @@ public record CoordinatorConfig(
     Duration revocationDelay,
     Duration staleKeyGrace,
     Ledger ledger,
-    int paymentFeeBps) {
+    int paymentFeeBps,
+    @Nullable ServerTls tls) {
 
   /** The default gRPC port. */
   public static final int DEFAULT_GRPC_PORT = 9090;
@@ -196,6 +200,7 @@ public record CoordinatorConfig(
     private Duration staleKeyGrace = Duration.ofMinutes(1);
     private Ledger ledger = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"));
     private int paymentFeeBps = DEFAULT_PAYMENT_FEE_BPS;
+    private @Nullable ServerTls tls;
 
     private Builder(String dbUrl) {
       this.dbUrl = requireNonNull(dbUrl, "dbUrl");
@@ -227,6 +232,7 @@ public record CoordinatorConfig(
       staleKeyGrace = c.staleKeyGrace;
       ledger = c.ledger;
       paymentFeeBps = c.paymentFeeBps;
+      tls = c.tls;
     }
 
     /** Listens on {@code host:grpcPort}, with metrics on {@code metricsPort} (-1: none). */
@@ -329,12 +335,18 @@ public record CoordinatorConfig(
       return this;
     }
 
+    /** Serves gRPC and metrics over TLS with these files (null: plaintext). */
+    public Builder tls(@Nullable ServerTls tls) {
+      this.tls = tls;
+      return this;
+    }
+
     /** The configuration; throws IllegalArgumentException naming a bad value. */
     public CoordinatorConfig build() {
       return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize, leaseDuration,
           heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace,
           defaultRatePerSec, defaultBurst, defaultMaxQueued, maxPrefetch, defaultRunTimeout, runTimeouts,
-          revocationDelay, staleKeyGrace, ledger, paymentFeeBps);
+          revocationDelay, staleKeyGrace, ledger, paymentFeeBps, tls);
     }
   }
 }

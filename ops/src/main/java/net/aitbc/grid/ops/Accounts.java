@@ -4,10 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.transport.ClientTls;
+import net.aitbc.grid.transport.CoordinatorChannels;
 import net.aitbc.grid.v1.DepositRequest;
 import net.aitbc.grid.v1.DepositResponse;
 import net.aitbc.grid.v1.GetBalanceRequest;
@@ -28,10 +29,13 @@ final class Accounts implements AutoCloseable {
   private final ManagedChannel channel;
   private final PaymentServiceGrpc.PaymentServiceBlockingStub stub;
 
-  /** A connection to the coordinator at {@code target} ({@code host:port}) with {@code adminKey}. */
-  Accounts(String target, String adminKey) {
+  /**
+   * A connection to the coordinator at {@code target} (one address, a comma-separated list of
+   * replicas, or a gRPC target) with {@code adminKey}, over TLS when {@code tls} is not null.
+   */
+  Accounts(String target, @Nullable ClientTls tls, String adminKey) {
     requireNonNull(adminKey, "adminKey");
-    this.channel = NettyChannelBuilder.forTarget(requireNonNull(target, "target")).usePlaintext().build();
+    this.channel = CoordinatorChannels.forTarget(requireNonNull(target, "target"), tls).build();
     Metadata headers = new Metadata();
     headers.put(API_KEY, adminKey);
     this.stub = PaymentServiceGrpc.newBlockingStub(channel)

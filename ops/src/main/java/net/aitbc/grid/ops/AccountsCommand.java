@@ -23,8 +23,11 @@ final class AccountsCommand {
   /** Where the coordinator is and the admin key to use. */
   static final class Target {
     @Option(names = "--coordinator", defaultValue = "${env:AITBC_COORDINATOR:-127.0.0.1:9090}",
-        description = "the coordinator's gRPC address (env AITBC_COORDINATOR; default ${DEFAULT-VALUE})")
+        description = "the coordinator's gRPC address: host:port, replicas as host1:port,host2:port (tried in order), "
+            + "or dns:///name:port (env AITBC_COORDINATOR; default ${DEFAULT-VALUE})")
     String coordinator;
+
+    @picocli.CommandLine.Mixin TlsOptions.Client tls = new TlsOptions.Client();
 
     @Option(names = "--api-key", defaultValue = "${env:AITBC_ADMIN_KEY}",
         description = "an admin API key (env AITBC_ADMIN_KEY); make one with `grid keys create --role admin`")
@@ -34,7 +37,7 @@ final class AccountsCommand {
       if (apiKey == null || apiKey.isBlank()) {
         throw new IllegalArgumentException("an admin key is needed: --api-key or AITBC_ADMIN_KEY");
       }
-      return new Accounts(coordinator, apiKey.strip());
+      return new Accounts(coordinator, tls.clientTls(), apiKey.strip());
     }
   }
 

@@ -1,5 +1,6 @@
 package net.aitbc.grid.ops;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import net.aitbc.grid.coordinator.Coordinator;
@@ -31,7 +32,8 @@ final class CoordinatorCommand implements Callable<Integer> {
   int port;
 
   @Option(names = "--metrics-port", defaultValue = "${env:AITBC_METRICS_PORT:-9091}",
-      description = "Prometheus port, -1 for none (env AITBC_METRICS_PORT; default ${DEFAULT-VALUE})")
+      description = "Prometheus port, -1 for none; HTTPS with the gRPC certificate when --tls-cert is given "
+          + "(env AITBC_METRICS_PORT; default ${DEFAULT-VALUE})")
   int metricsPort;
 
   @Option(names = "--lease", defaultValue = "30s", converter = DurationConverter.class,
@@ -70,6 +72,20 @@ final class CoordinatorCommand implements Callable<Integer> {
       description = "the run timeout of one job type, e.g. inference=30m (repeatable; embedding=2m unless given)")
   java.util.Map<String, String> typeRunTimeouts = new java.util.LinkedHashMap<>();
 
+  @Option(names = "--tls-cert", paramLabel = "PEM", defaultValue = "${env:AITBC_COORDINATOR_TLS_CERT}",
+      description = "serve gRPC (and metrics) over TLS with this certificate chain; needs --tls-key "
+          + "(env AITBC_COORDINATOR_TLS_CERT; default: plaintext)")
+  @Nullable Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", defaultValue = "${env:AITBC_COORDINATOR_TLS_KEY}",
+      description = "the certificate's PKCS#8 private key (env AITBC_COORDINATOR_TLS_KEY)")
+  @Nullable Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "PEM", defaultValue = "${env:AITBC_COORDINATOR_TLS_CLIENT_CA}",
+      description = "ask callers for a client certificate (optional) and accept those this CA signed: a worker whose "
+          + "certificate's CN is its owner's client id needs no API key (env AITBC_COORDINATOR_TLS_CLIENT_CA)")
+  @Nullable Path tlsClientCa;
+
   @Option(names = "--payment-fee-bps", defaultValue = "${env:AITBC_PAYMENT_FEE_BPS:-250}",
       description = "the platform's fee on each released payment, in basis points, 0 to 9999 "
           + "(env AITBC_PAYMENT_FEE_BPS; default ${DEFAULT-VALUE}, i.e. 2.5 %%)")
@@ -85,7 +101,8 @@ final class CoordinatorCommand implements Callable<Integer> {
         .admission(rateLimit, burst, maxQueued)
         .maxPrefetch(maxPrefetch)
         .defaultRunTimeout(runTimeout)
-        .paymentFee(paymentFeeBps);
+        .paymentFee(paymentFeeBps)
+        .tls(TlsOptions.server(tlsCert, tlsKey, tlsClientCa, "--tls-cert", "--tls-key"));
     SigningKey key = signing.load();
     ledger.applyTo(builder).signingKey(key);
     DurationConverter durations = new DurationConverter();

@@ -310,7 +310,7 @@ public final class DevGrid implements AutoCloseable {
    * per database: a kept data directory is not credited again. Returns the client's balance.
    */
   private static String fund(Coordinator coordinator) {
-    try (Accounts accounts = new Accounts("127.0.0.1:" + coordinator.grpcPort(),
+    try (Accounts accounts = new Accounts("127.0.0.1:" + coordinator.grpcPort(), null,
         coordinator.createKey(Role.ADMIN, "dev-admin"))) {
       return accounts.deposit(DEV_CLIENT, DEV_FUNDS, DEV_CURRENCY, "grid-dev-funds:" + DEV_CLIENT).getBalance();
     }

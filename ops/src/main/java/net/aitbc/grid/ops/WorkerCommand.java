@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import net.aitbc.grid.transport.ClientTls;
 import net.aitbc.grid.worker.WorkerConfig;
 import net.aitbc.grid.worker.WorkerNode;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code grid worker}: the daemon a GPU owner runs. */
@@ -17,12 +19,16 @@ import picocli.CommandLine.Option;
         + "SIGTERM drains it: no new jobs, running ones finish (or are handed back), then it exits.")
 final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--coordinator", defaultValue = "${env:AITBC_COORDINATOR:-127.0.0.1:9090}",
-      description = "the coordinator's gRPC address (env AITBC_COORDINATOR; default ${DEFAULT-VALUE})")
+      description = "the coordinator's gRPC address: host:port, replicas as host1:port,host2:port (the worker moves "
+          + "to a live one by itself), or dns:///name:port (env AITBC_COORDINATOR; default ${DEFAULT-VALUE})")
   String coordinator;
 
   @Option(names = "--api-key", defaultValue = "${env:AITBC_WORKER_KEY}",
-      description = "a worker-role API key (env AITBC_WORKER_KEY); make one with `grid keys create --role worker`")
+      description = "a worker-role API key (env AITBC_WORKER_KEY); make one with `grid keys create --role worker`; "
+          + "not needed with a client certificate (--tls-cert)")
   @Nullable String apiKey;
+
+  @Mixin TlsOptions.Client tls = new TlsOptions.Client();
 
   @Option(names = "--worker-id", defaultValue = "${env:AITBC_WORKER_ID}",
       description = "stable worker id (env AITBC_WORKER_ID; default: the host name)")
@@ -93,8 +99,11 @@ final class WorkerCommand implements Callable<Integer> {
 
   /** The worker's configuration from the options; throws {@link IllegalArgumentException} naming a bad one. */
   WorkerConfig config() {
-    if (apiKey == null || apiKey.isBlank()) {
-      throw new IllegalArgumentException("no API key: pass --api-key or set AITBC_WORKER_KEY");
+    ClientTls clientTls = tls.clientTls();
+    boolean hasKey = apiKey != null && !apiKey.isBlank();
+    if (!hasKey && (clientTls == null || !clientTls.presentsCertificate())) {
+      throw new IllegalArgumentException("no API key: pass --api-key or set AITBC_WORKER_KEY (or authenticate with a "
+          + "client certificate: --tls-cert and --tls-key)");
     }
     for (String swarm : swarms) {
       try {
@@ -105,7 +114,8 @@ final class WorkerCommand implements Callable<Integer> {
     }
     WorkerConfig.Builder config = WorkerConfig.builder()
         .coordinator(coordinator)
-        .apiKey(apiKey)
+        .apiKey(hasKey ? apiKey : null)
+        .tls(clientTls)
         .concurrency(concurrency)
         .prefetch(prefetch)
         .region(region)

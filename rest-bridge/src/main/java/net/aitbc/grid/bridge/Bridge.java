@@ -8,13 +8,13 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.file.HttpFile;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import net.aitbc.grid.transport.CoordinatorChannels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,27 +54,33 @@ public final class Bridge implements AutoCloseable {
   /** Connects to the coordinator (lazily) and starts serving HTTP. */
   public static Bridge start(BridgeConfig config) {
     requireNonNull(config, "config");
-    ManagedChannel channel = NettyChannelBuilder.forTarget(config.coordinator())
-        .usePlaintext()
+    // Over every address of the target (pick_first): calls move to a live replica by themselves.
+    ManagedChannel channel = CoordinatorChannels.forTarget(config.coordinator(), config.coordinatorTls())
         .maxInboundMessageSize(MAX_GRPC_MESSAGE)
         .maxInboundMetadataSize(MAX_GRPC_METADATA)
         .build();
-    ServerBuilder sb = Server.builder()
-        .http(new InetSocketAddress(config.host(), config.port()))
-        // Its own registry rather than Micrometer's global one: bridges in one JVM do not share meters.
-        .meterRegistry(new SimpleMeterRegistry());
+    InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
+    // Its own registry rather than Micrometer's global one: bridges in one JVM do not share meters.
+    ServerBuilder sb = Server.builder().meterRegistry(new SimpleMeterRegistry());
+    if (config.tls() == null) {
+      sb.http(address);
+    } else {
+      sb.https(address).tls(config.tls().cert().toFile(), config.tls().key().toFile());
+    }
     configure(sb, config, channel);
     Server server = sb.build();
     try {
       server.start().join();
-    } catch (CompletionException e) {
+    } catch (CompletionException | IllegalStateException e) {
       server.stop();
       channel.shutdownNow();
-      throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port(), e.getCause());
+      throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port(),
+          e instanceof CompletionException ? e.getCause() : e);
     }
     Bridge bridge = new Bridge(server, channel);
-    logger.info("bridge listening on http://{}:{} (env {}), coordinator at {}", config.host(), bridge.port(),
-        config.env(), config.coordinator());
+    logger.info("bridge listening on {}://{}:{} (env {}), coordinator at {}{}", config.tls() == null ? "http" : "https",
+        config.host(), bridge.port(), config.env(), config.coordinator(),
+        config.coordinatorTls() == null ? "" : " over TLS");
     return bridge;
   }
 

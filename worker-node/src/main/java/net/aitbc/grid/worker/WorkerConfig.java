@@ -12,14 +12,19 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.regex.Pattern;
+import net.aitbc.grid.transport.ClientTls;
+import net.aitbc.grid.transport.CoordinatorChannels;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How a worker node runs. Build one with {@link #builder()}; only the API key has no default.
+ * How a worker node runs. Build one with {@link #builder()}; only the credentials (an API key, a
+ * client certificate, or both) have no default.
  *
- * @param coordinator the coordinator's gRPC address, {@code host:port} (default {@code
- *     127.0.0.1:9090})
- * @param apiKey a worker-role API key, sent as the {@code x-api-key} metadata entry (required)
+ * @param coordinator the coordinator's gRPC address: {@code host:port}, replicas as {@code
+ *     host1:port,host2:port} (tried in order; the worker moves to a live one by itself), or a
+ *     target such as {@code dns:///grid.example:9090} (default {@code 127.0.0.1:9090})
+ * @param apiKey a worker-role API key, sent as the {@code x-api-key} metadata entry; null when a
+ *     client certificate ({@code tls}) authenticates the worker
  * @param workerId the id the worker registers under, stable across restarts (default: the host
  *     name)
  * @param stateDir where the worker keeps what must outlive a restart: its Ed25519 key, {@value
@@ -46,10 +51,12 @@ import org.jspecify.annotations.Nullable;
  * @param swarms the swarms the worker joins by name when it registers ({@code Register.swarms}),
  *     each 1 to 64 letters, digits, {@code -}, {@code _} or {@code .}; repeats are dropped
  *     (default none)
+ * @param tls TLS to the coordinator, with a client certificate for mutual TLS when it has one;
+ *     null connects in plaintext (default)
  */
 public record WorkerConfig(
     String coordinator,
-    String apiKey,
+    @Nullable String apiKey,
     String workerId,
     Path stateDir,
     int concurrency,
@@ -66,7 +73,8 @@ public record WorkerConfig(
     Duration drainTimeout,
     boolean gpuDetection,
     boolean noopBackend,
-    List<String> swarms) {
+    List<String> swarms,
+    @Nullable ClientTls tls) {
 
   /** The key file's name in {@link #stateDir()}. */
   public static final String KEY_FILE = "worker-ed25519.key";
@@ -79,17 +87,17 @@ public record WorkerConfig(
   /** Checks every field, so a bad setting fails at start rather than on the first reconnect. */
   public WorkerConfig {
     requireNonNull(coordinator, "coordinator");
-    requireNonNull(apiKey, "apiKey");
     requireNonNull(workerId, "workerId");
     requireNonNull(stateDir, "stateDir");
     requireNonNull(region, "region");
     requireNonNull(reconnectMin, "reconnectMin");
     requireNonNull(reconnectMax, "reconnectMax");
     requireNonNull(drainTimeout, "drainTimeout");
+    CoordinatorChannels.checkTarget(coordinator);
     check(
-        !coordinator.isBlank() && coordinator.lastIndexOf(':') > 0,
-        "coordinator must be host:port, got " + coordinator);
-    check(!apiKey.isBlank(), "apiKey is required");
+        apiKey != null ? !apiKey.isBlank() : tls != null && tls.presentsCertificate(),
+        "a worker needs an API key or a client certificate (TLS to the coordinator with"
+            + " --tls-cert and --tls-key)");
     check(!workerId.isBlank(), "workerId must not be blank");
     check(concurrency >= 1, "concurrency must be at least 1, got " + concurrency);
     check(prefetch >= 0, "prefetch must be at least 0, got " + prefetch);
@@ -137,8 +145,8 @@ public record WorkerConfig(
   }
 
   /**
-   * A builder with every default set; call {@link Builder#apiKey(String)} before {@link
-   * Builder#build()}.
+   * A builder with every default set; call {@link Builder#apiKey(String)} (or give {@link
+   * Builder#tls(ClientTls)} a client certificate) before {@link Builder#build()}.
    */
   public static Builder builder() {
     return new Builder();
@@ -154,7 +162,9 @@ public record WorkerConfig(
   public String toString() {
     return "WorkerConfig[coordinator="
         + coordinator
-        + ", apiKey=***, workerId="
+        + ", apiKey="
+        + (apiKey == null ? null : "***")
+        + ", workerId="
         + workerId
         + ", stateDir="
         + stateDir
@@ -188,6 +198,8 @@ public record WorkerConfig(
         + noopBackend
         + ", swarms="
         + swarms
+        + ", tls="
+        + tls
         + "]";
   }
 
@@ -233,6 +245,7 @@ public record WorkerConfig(
     private boolean gpuDetection = true;
     private boolean noopBackend;
     private List<String> swarms = List.of();
+    private @Nullable ClientTls tls;
 
     private Builder() {}
 
@@ -256,16 +269,17 @@ public record WorkerConfig(
       gpuDetection = c.gpuDetection;
       noopBackend = c.noopBackend;
       swarms = c.swarms;
+      tls = c.tls;
     }
 
-    /** The coordinator's gRPC address, {@code host:port}. */
+    /** The coordinator's gRPC address; see {@link WorkerConfig#coordinator()}. */
     public Builder coordinator(String coordinator) {
       this.coordinator = coordinator;
       return this;
     }
 
-    /** The worker-role API key (required). */
-    public Builder apiKey(String apiKey) {
+    /** The worker-role API key; null when a client certificate authenticates the worker. */
+    public Builder apiKey(@Nullable String apiKey) {
       this.apiKey = apiKey;
       return this;
     }
@@ -361,17 +375,23 @@ public record WorkerConfig(
       return this;
     }
 
+    /** TLS to the coordinator (null: plaintext); see {@link WorkerConfig#tls()}. */
+    public Builder tls(@Nullable ClientTls tls) {
+      this.tls = tls;
+      return this;
+    }
+
     /** Whether to run {@code nvidia-smi}. */
     public Builder gpuDetection(boolean gpuDetection) {
       this.gpuDetection = gpuDetection;
       return this;
     }
 
-    /** The config; throws {@link IllegalArgumentException} naming the first bad field. */
+    /**
+     * The config; throws {@link IllegalArgumentException} naming the first bad field (or the
+     * missing credentials).
+     */
     public WorkerConfig build() {
-      if (apiKey == null) {
-        throw new IllegalArgumentException("apiKey is required");
-      }
       return new WorkerConfig(
           coordinator,
           apiKey,
@@ -391,7 +411,8 @@ public record WorkerConfig(
           drainTimeout,
           gpuDetection,
           noopBackend,
-          swarms);
+          swarms,
+          tls);
     }
 
     private static String hostName() {

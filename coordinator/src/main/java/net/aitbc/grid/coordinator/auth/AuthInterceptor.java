@@ -23,7 +23,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates every call of the grid's services by its {@code x-api-key} metadata and checks the
- * key's role against the service. Health and reflection need no key. The key is never logged.
+ * key's role against the service. Health and reflection need no key. The key is never logged. When
+ * client certificates are checked, a worker stream may authenticate with one instead (the rule is
+ * {@link ClientCertificates}'s).
  */
 public final class AuthInterceptor implements ServerInterceptor {
   /** The metadata entry that carries the API key. */
@@ -45,10 +47,15 @@ public final class AuthInterceptor implements ServerInterceptor {
       // Any key joins and lists swarms; SwarmServiceImpl keeps tasks to client and admin keys.
       SwarmServiceGrpc.SERVICE_NAME, Set.of(Role.CLIENT, Role.WORKER, Role.ADMIN));
   private final KeyCache keys;
+  private final boolean clientCertificates;
 
-  /** An interceptor that checks keys with {@code keys}. */
-  public AuthInterceptor(KeyCache keys) {
+  /**
+   * An interceptor that checks keys with {@code keys}, and takes worker client certificates when
+   * {@code clientCertificates} (TLS checks them against the coordinator's client CA).
+   */
+  public AuthInterceptor(KeyCache keys, boolean clientCertificates) {
     this.keys = requireNonNull(keys, "keys");
+    this.clientCertificates = clientCertificates;
   }
 
   /** The principal of the current call; only valid inside the grid's services. */
@@ -67,8 +74,18 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (allowed == null) {
       return next.startCall(call, headers);
     }
+    Principal certified;
+    try {
+      certified = clientCertificates && WorkerServiceGrpc.SERVICE_NAME.equals(call.getMethodDescriptor()
+          .getServiceName()) ? ClientCertificates.worker(call) : null;
+    } catch (IllegalArgumentException e) {
+      return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
+    }
     String key = headers.get(API_KEY);
     if (key == null || key.isBlank()) {
+      if (certified != null) {
+        return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, certified), call, headers, next);
+      }
       return refuse(call, Status.UNAUTHENTICATED.withDescription("missing api key: send it in x-api-key"));
     }
     Principal principal;
@@ -84,6 +101,10 @@ public final class AuthInterceptor implements ServerInterceptor {
     if (!allowed.contains(principal.role())) {
       return refuse(call, Status.PERMISSION_DENIED.withDescription(
           "a " + principal.role().label() + " key cannot call " + call.getMethodDescriptor().getServiceName()));
+    }
+    if (certified != null && !certified.clientId().equals(principal.clientId())) {
+      return refuse(call, Status.PERMISSION_DENIED.withDescription("the api key belongs to another owner than the "
+          + "client certificate (CN " + certified.clientId() + "): send one of them, or both for the same owner"));
     }
     return Contexts.interceptCall(Context.current().withValue(PRINCIPAL, principal), call, headers, next);
   }

@@ -3,21 +3,37 @@ package net.aitbc.grid.coordinator.metrics;
 import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import net.aitbc.grid.transport.ServerTls;
+import org.jspecify.annotations.Nullable;
 
-/** Serves {@code GET /metrics} in the Prometheus text format. */
+/** Serves {@code GET /metrics} in the Prometheus text format, over HTTPS when given a TLS context. */
 public final class MetricsHttpServer implements AutoCloseable {
   private final HttpServer server;
 
-  /** Starts serving on {@code host:port} (0 picks a free port). */
-  public MetricsHttpServer(String host, int port, GridMetrics metrics) {
+  /** Starts serving on {@code host:port} (0 picks a free port), over HTTPS with {@code tls} unless it is null. */
+  public MetricsHttpServer(String host, int port, GridMetrics metrics, @Nullable SSLContext tls) {
     requireNonNull(metrics, "metrics");
     try {
-      server = HttpServer.create(new InetSocketAddress(host, port), 0);
+      InetSocketAddress address = new InetSocketAddress(host, port);
+      if (tls == null) {
+        server = HttpServer.create(address, 0);
+      } else {
+        HttpsServer https = HttpsServer.create(address, 0);
+        https.setHttpsConfigurator(new HttpsConfigurator(tls));
+        server = https;
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot listen for metrics on " + host + ":" + port, e);
     }
@@ -36,6 +52,21 @@ public final class MetricsHttpServer implements AutoCloseable {
       }
     });
     server.start();
+  }
+
+  /**
+   * The JDK TLS context of the gRPC listener's certificate and key, so that Prometheus scrapes over
+   * HTTPS with the same trust; client certificates are not asked for here. Netty reads the PEM files,
+   * as it does for gRPC.
+   */
+  public static SSLContext sslContext(ServerTls tls) {
+    try {
+      return ((JdkSslContext) SslContextBuilder.forServer(tls.cert().toFile(), tls.key().toFile())
+          .sslProvider(SslProvider.JDK).build()).context();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot use " + tls.cert() + " and " + tls.key() + " for TLS: "
+          + e.getMessage(), e);
+    }
   }
 
   /** The port it listens on. */

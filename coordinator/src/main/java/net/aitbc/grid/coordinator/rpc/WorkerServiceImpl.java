@@ -220,7 +220,8 @@ public final class WorkerServiceImpl extends WorkerServiceGrpc.WorkerServiceImpl
               .setMaxHeld(s.maxHeld())
               .setSignOutcomes(signatures != null))
           .build());
-      AutoCloseable revocation = revocations.watch(principal.keyId(), () -> {
+      // A client certificate has no key in the database to revoke: its CA and lifetime bound it.
+      AutoCloseable revocation = principal.fromCertificate() ? () -> { } : revocations.watch(principal.keyId(), () -> {
         s.end(WorkerLink.Ending.KEY_REVOKED, "the worker's api key was revoked");
         scheduler.closed(s, "api key revoked");
       });

@@ -5,6 +5,9 @@ import io.grpc.Metadata;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
+import net.aitbc.grid.transport.ClientTls;
+import net.aitbc.grid.transport.CoordinatorChannels;
+import org.jspecify.annotations.Nullable;
 
 /** Real gRPC clients over TCP for tests. */
 public final class GrpcClients {
@@ -15,6 +18,11 @@ public final class GrpcClients {
   /** A plaintext channel to a local port. */
   public static ManagedChannel channel(int port) {
     return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  }
+
+  /** A channel to {@code target} (see {@link CoordinatorChannels}), over TLS unless {@code tls} is null. */
+  public static ManagedChannel channel(String target, @Nullable ClientTls tls) {
+    return CoordinatorChannels.forTarget(target, tls).build();
   }
 
   /** The stub, sending this API key with every call. */

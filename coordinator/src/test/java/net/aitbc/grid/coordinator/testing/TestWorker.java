@@ -29,6 +29,7 @@ import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.Registered;
 import net.aitbc.grid.v1.WorkerCapabilities;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Speaks the worker protocol by hand over a real gRPC stream, so that tests can play a worker
@@ -43,9 +44,10 @@ public final class TestWorker implements AutoCloseable {
   private SigningKey key = keyFor("");
   private String workerId = "";
 
-  private TestWorker(int port, String key) {
-    channel = GrpcClients.channel(port);
-    out = GrpcClients.withKey(WorkerServiceGrpc.newStub(channel), key).connect(new StreamObserver<>() {
+  private TestWorker(ManagedChannel channel, @Nullable String key) {
+    this.channel = channel;
+    WorkerServiceGrpc.WorkerServiceStub stub = WorkerServiceGrpc.newStub(channel);
+    out = (key == null ? stub : GrpcClients.withKey(stub, key)).connect(new StreamObserver<>() {
       @Override
       public void onNext(ConnectResponse value) {
         received.add(value);
@@ -77,7 +79,15 @@ public final class TestWorker implements AutoCloseable {
    * for Registered. Completions are then signed when the coordinator asks for it.
    */
   public static TestWorker connect(int port, String key, Register register) {
-    TestWorker w = new TestWorker(port, key);
+    return connect(GrpcClients.channel(port), key, register);
+  }
+
+  /**
+   * Like {@link #connect(int, String, Register)} over {@code channel} (closed with the worker),
+   * sending no key when {@code key} is null (a client certificate may stand for it).
+   */
+  public static TestWorker connect(ManagedChannel channel, @Nullable String key, Register register) {
+    TestWorker w = new TestWorker(channel, key);
     w.workerId = register.getWorkerId();
     w.key = keyFor(register.getWorkerId());
     if (register.getPublicKey().isEmpty()) {
@@ -91,7 +101,12 @@ public final class TestWorker implements AutoCloseable {
 
   /** Opens a stream without registering, to test what the coordinator refuses. */
   public static TestWorker open(int port, String key) {
-    return new TestWorker(port, key);
+    return open(GrpcClients.channel(port), key);
+  }
+
+  /** Opens a stream over {@code channel} without registering, with no key when {@code key} is null. */
+  public static TestWorker open(ManagedChannel channel, @Nullable String key) {
+    return new TestWorker(channel, key);
   }
 
   /** What the coordinator answered to Register. */

@@ -6,7 +6,6 @@ import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.random.RandomGenerator;
 import net.aitbc.grid.ledger.SigningKey;
+import net.aitbc.grid.transport.CoordinatorChannels;
 import net.aitbc.grid.v1.Register;
 import net.aitbc.grid.v1.WorkerCapabilities;
 import net.aitbc.grid.v1.WorkerServiceGrpc;
@@ -85,9 +85,10 @@ public final class CoordinatorSession {
             .setPublicKey(ByteString.copyFrom(key.verifyingKey().raw()))
             .addAllSwarms(config.swarms())
             .build();
+    // Over every address of the target (pick_first): when the coordinator in use goes away, the
+    // next stream opens on the first live one.
     this.channel =
-        NettyChannelBuilder.forTarget(config.coordinator())
-            .usePlaintext()
+        CoordinatorChannels.forTarget(config.coordinator(), config.tls())
             .keepAliveTime(30, TimeUnit.SECONDS)
             .keepAliveWithoutCalls(true)
             // An assignment over the 4 MiB default would fail the stream on every retry of that
@@ -96,7 +97,9 @@ public final class CoordinatorSession {
             .userAgent("aitbc-grid-worker/" + version)
             .build();
     Metadata headers = new Metadata();
-    headers.put(API_KEY, config.apiKey());
+    if (config.apiKey() != null) {
+      headers.put(API_KEY, config.apiKey());
+    }
     this.stub =
         WorkerServiceGrpc.newStub(channel)
             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
@@ -254,7 +257,8 @@ public final class CoordinatorSession {
                   ms);
           case UNAUTHENTICATED, PERMISSION_DENIED ->
               logger.error(
-                  "[worker={}] coordinator refused the API key ({}: {}); retrying in {} ms",
+                  "[worker={}] coordinator refused the worker's credentials ({}: {}); retrying in {}"
+                      + " ms",
                   config.workerId(),
                   code,
                   status.getDescription(),
