@@ -93,14 +93,15 @@ class ReplicaFaultsIT {
     grid.startWorkers(aFirst, 8, Duration.ofSeconds(5), "a1", "a2");
     grid.startWorkers(bFirst, 8, Duration.ofSeconds(5), "b1", "b2");
     LoadGenerator clientOfA = grid.closeLater(new LoadGenerator(JOBS_PER_CLIENT, 32, () -> 20)
-        .grpc(grid.channel(aFirst), grid.clientKey(), 400).start());
+        .grpc(grid.channel(aFirst), grid.clientKey(), 100).start());
     LoadGenerator clientOfB = grid.closeLater(new LoadGenerator(JOBS_PER_CLIENT, 32, () -> 20)
-        .grpc(grid.channel(bFirst), grid.clientKey(), 400).start());
+        .grpc(grid.channel(bFirst), grid.clientKey(), 100).start());
 
+    // 100 jobs a second per client: the load lasts past both restarts (each takes seconds here).
     for (GridProcess replica : List.of(a, b)) {
       int acked = clientOfA.acknowledgedCount() + clientOfB.acknowledgedCount();
       await("load before the restart").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-          .until(() -> clientOfA.acknowledgedCount() + clientOfB.acknowledgedCount() > acked + 500);
+          .until(() -> clientOfA.acknowledgedCount() + clientOfB.acknowledgedCount() > acked + 300);
       report.fault("SIGTERM and restart of " + replica.name(), grid.count(JobState.RUNNING),
           grid.count(JobState.QUEUED));
       replica.terminate();
