@@ -80,7 +80,7 @@ public final class EarningsStore {
     Map<Currency, BigDecimal> pending = new EnumMap<>(Currency.class);
     dsl.select(PAYMENT.CURRENCY, sum(PAYMENT.AMOUNT))
         .from(PAYMENT)
-        .join(JOB).on(JOB.JOB_ID.eq(PAYMENT.JOB_ID))
+        .join(JOB).on(JOB.PAYMENT_ID.eq(PAYMENT.PAYMENT_ID))
         .join(WORKER_SESSION).on(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID))
         .where(running)
         .groupBy(PAYMENT.CURRENCY)

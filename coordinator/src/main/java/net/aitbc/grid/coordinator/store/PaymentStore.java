@@ -27,6 +27,7 @@ import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.enums.PaymentStatus;
 import net.aitbc.grid.db.enums.TransferKind;
 import net.aitbc.grid.db.enums.VoidReason;
+import org.jooq.Condition;
 import org.jooq.DSLContext;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -42,8 +43,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PaymentStore {
   private static final Logger logger = LoggerFactory.getLogger(PaymentStore.class);
-  private static final List<PaymentStatus> LIVE =
-      List.of(PaymentStatus.pending, PaymentStatus.escrowed, PaymentStatus.released);
+  /** Inlined, so that every plan can find a job's live payment through the partial unique index of them. */
+  private static final Condition LIVE = PAYMENT.STATUS.in(inline(PaymentStatus.pending),
+      inline(PaymentStatus.escrowed), inline(PaymentStatus.released));
 
   private final DSLContext dsl;
   private final int feeBps;
@@ -106,7 +108,7 @@ public final class PaymentStore {
     JobState job = row.value1();
     @Nullable String owner = row.value2();
     Optional<StoredPayment> live = tx.selectFrom(PAYMENT)
-        .where(PAYMENT.JOB_ID.eq(p.jobId()), PAYMENT.STATUS.in(LIVE))
+        .where(PAYMENT.JOB_ID.eq(p.jobId()), LIVE)
         .fetchOptional(Settlements::toPayment);
     if (live.isPresent()) {
       StoredPayment s = live.get();
@@ -140,7 +142,7 @@ public final class PaymentStore {
         .set(PAYMENT.CREATED_AT, now)
         .set(PAYMENT.UPDATED_AT, now)
         .execute();
-    Transfers.apply(tx, List.of(new Move(AccountKey.client(p.clientId(), p.currency()),
+    Transfers.applyNew(tx, List.of(new Move(AccountKey.client(p.clientId(), p.currency()),
         AccountKey.escrow(p.currency()), amount, TransferKind.escrow, p.paymentId(),
         Transfers.escrowKey(p.paymentId()))), now);
     tx.update(JOB).set(JOB.PAYMENT_ID, p.paymentId()).where(JOB.JOB_ID.eq(p.jobId())).execute();
@@ -197,7 +199,7 @@ public final class PaymentStore {
             c.each(methods, PAYMENT.PAYMENT_METHOD), c.each(timeouts, PAYMENT.ESCROW_TIMEOUT_S),
             c.each(expiries, PAYMENT.EXPIRES_AT), val(feeBps), val(now), val(now)))
         .execute();
-    Transfers.apply(tx, moves, now);
+    Transfers.applyNew(tx, moves, now);
   }
 
   /** The statuses of these payments, by id (those not found are left out). */
@@ -213,13 +215,13 @@ public final class PaymentStore {
         .fetchOptional(Settlements::toPayment);
   }
 
-  /** The latest payment for a client's job. */
+  /** The latest payment for a client's job (the one the job names). */
   public Optional<StoredPayment> findByJob(UUID jobId, String clientId) {
-    return dsl.selectFrom(PAYMENT)
-        .where(PAYMENT.JOB_ID.eq(jobId), PAYMENT.CLIENT_ID.eq(clientId))
-        .orderBy(PAYMENT.CREATED_AT.desc())
-        .limit(1)
-        .fetchOptional(Settlements::toPayment);
+    return dsl.select(PAYMENT.fields())
+        .from(JOB)
+        .join(PAYMENT).on(PAYMENT.PAYMENT_ID.eq(JOB.PAYMENT_ID))
+        .where(JOB.JOB_ID.eq(jobId), PAYMENT.JOB_ID.eq(jobId), PAYMENT.CLIENT_ID.eq(clientId))
+        .fetchOptional(r -> Settlements.toPayment(r.into(PAYMENT)));
   }
 
   /**

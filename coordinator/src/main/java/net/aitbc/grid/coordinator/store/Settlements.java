@@ -66,9 +66,12 @@ final class Settlements {
   record Open(UUID paymentId, UUID jobId, String clientId, BigDecimal amount, Currency currency, int feeBps,
       @Nullable String workerOwnerId, @Nullable String workerId) {}
 
-  /** The payments of these jobs: one array bound, whatever their number (an IN list renders a bind each). */
+  /**
+   * The latest payments of these jobs (an escrowed one is always its job's latest), found through the
+   * jobs' keys: one array bound, whatever their number (an IN list renders a bind each).
+   */
   private static Condition ofJobs(Collection<UUID> jobIds) {
-    return PAYMENT.JOB_ID.eq(any(jobIds.toArray(UUID[]::new)));
+    return JOB.JOB_ID.eq(any(jobIds.toArray(UUID[]::new))).and(PAYMENT.PAYMENT_ID.eq(JOB.PAYMENT_ID));
   }
 
   /**
@@ -159,7 +162,7 @@ final class Settlements {
     issued.paymentsEnded(tx, released);
     // The money moves last: the accounts it locks (escrow and fee are every payment's) stay locked
     // from here to the commit.
-    Transfers.apply(tx, moves, now);
+    Transfers.applyNew(tx, moves, now);
     return released;
   }
 
@@ -185,7 +188,7 @@ final class Settlements {
         .returning()
         .fetch(Settlements::toPayment);
     issued.paymentsEnded(tx, refunded);
-    Transfers.apply(tx, moves, now);
+    Transfers.applyNew(tx, moves, now);
     return refunded;
   }
 

@@ -11,6 +11,7 @@ import static org.jooq.impl.DSL.val;
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -127,6 +128,20 @@ final class Transfers {
    * transaction must then roll back, and nothing has moved.
    */
   static Set<String> apply(DSLContext tx, Collection<Move> moves, OffsetDateTime now) {
+    return apply(tx, moves, now, false);
+  }
+
+  /**
+   * {@link #apply} for moves that cannot have been made before (a payment's escrow in the
+   * transaction that creates it; the post, fee or void of an escrow this transaction has locked and
+   * settled): a plain INSERT, which skips the speculative insertion of {@code ON CONFLICT}; a
+   * transfer that did exist would fail the transaction on its primary key.
+   */
+  static void applyNew(DSLContext tx, Collection<Move> moves, OffsetDateTime now) {
+    apply(tx, moves, now, true);
+  }
+
+  private static Set<String> apply(DSLContext tx, Collection<Move> moves, OffsetDateTime now, boolean fresh) {
     if (moves.isEmpty()) {
       return Set.of();
     }
@@ -138,7 +153,7 @@ final class Transfers {
       keys.add(m.credit());
     }
     Map<AccountKey, Long> ids = ids(tx, keys, false);
-    Set<String> made = insert(tx, byKey.values(), ids, now);
+    Set<String> made = insert(tx, byKey.values(), ids, now, fresh);
     // One change per account, applied in the order of the ids (TreeMap) like the locks.
     Map<Long, BigDecimal> deltas = new TreeMap<>();
     for (String key : made) {
@@ -205,7 +220,7 @@ final class Transfers {
   }
 
   private static Set<String> insert(DSLContext tx, Collection<Move> moves, Map<AccountKey, Long> ids,
-      OffsetDateTime now) {
+      OffsetDateTime now, boolean fresh) {
     int n = moves.size();
     UUID[] transferIds = new UUID[n];
     Long[] debits = new Long[n];
@@ -228,13 +243,18 @@ final class Transfers {
       i++;
     }
     Columns c = COLUMNS;
-    return tx.insertInto(TRANSFER, TRANSFER.TRANSFER_ID, TRANSFER.DEBIT_ACCOUNT_ID, TRANSFER.CREDIT_ACCOUNT_ID,
+    var insert = tx.insertInto(TRANSFER, TRANSFER.TRANSFER_ID, TRANSFER.DEBIT_ACCOUNT_ID, TRANSFER.CREDIT_ACCOUNT_ID,
             TRANSFER.CURRENCY, TRANSFER.AMOUNT, TRANSFER.KIND, TRANSFER.PAYMENT_ID, TRANSFER.IDEMPOTENCY_KEY,
             TRANSFER.CREATED_AT)
         .select(select(c.each(transferIds, TRANSFER.TRANSFER_ID), c.each(debits, TRANSFER.DEBIT_ACCOUNT_ID),
             c.each(credits, TRANSFER.CREDIT_ACCOUNT_ID), c.each(currencies, TRANSFER.CURRENCY),
             c.each(amounts, TRANSFER.AMOUNT), c.each(kinds, TRANSFER.KIND), c.each(payments, TRANSFER.PAYMENT_ID),
-            c.each(keys, TRANSFER.IDEMPOTENCY_KEY), val(now, TRANSFER.CREATED_AT)))
+            c.each(keys, TRANSFER.IDEMPOTENCY_KEY), val(now, TRANSFER.CREATED_AT)));
+    if (fresh) {
+      insert.execute();
+      return new LinkedHashSet<>(Arrays.asList(keys));
+    }
+    return insert
         .onConflict(TRANSFER.TRANSFER_ID)
         .doNothing()
         .returningResult(TRANSFER.IDEMPOTENCY_KEY)
