@@ -8,17 +8,30 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.store.Database;
+import net.aitbc.grid.coordinator.store.Effects;
+import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.NewSwarmTask;
 import net.aitbc.grid.coordinator.store.SwarmEngineStore;
+import net.aitbc.grid.coordinator.store.SwarmTaskStore;
 import net.aitbc.grid.coordinator.workflow.WakeLoop;
+import net.aitbc.grid.db.enums.ExecutionStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Runs swarm tasks: drains their wake-ups (written by whatever ended a member job, by starting and
- * cancelling, and by the engine itself), decides for each under its row lock ({@link SwarmDecider}),
- * and every sweep interval also wakes the tasks past their deadline or waiting on a worker that has
- * gone. Everything it knows is in PostgreSQL, so a restart resumes every task, and two coordinators
+ * Runs swarm tasks: starts them ({@link #start}, making their first member jobs as they are stored),
+ * drains their wake-ups (written by member jobs that ended without being decided for in the
+ * transaction that recorded it ({@link #inline}), by starts it could not decide for, by cancels and
+ * by the engine itself), decides for each under its row lock ({@link SwarmDecider}), and every sweep
+ * interval also wakes the tasks past their deadline or waiting on a worker that has gone. Everything it knows is in PostgreSQL, so a restart resumes every task, and two coordinators
  * never decide for one task at once.
  */
 public final class SwarmEngine implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(SwarmEngine.class);
+
+  private final SwarmEngineStore store;
+  private final SwarmDecider decider;
   private final WakeLoop loop;
 
   /**
@@ -27,8 +40,9 @@ public final class SwarmEngine implements AutoCloseable {
    */
   public SwarmEngine(SwarmEngineStore store, MemberJobs jobs, Function<String, Optional<Principal>> keys,
       SwarmWorkers workers, Duration sweepInterval) {
-    requireNonNull(store, "store");
+    this.store = requireNonNull(store, "store");
     SwarmDecider decider = new SwarmDecider(jobs, keys, workers);
+    this.decider = decider;
     this.loop = new WakeLoop("swarm-engine", new WakeLoop.Work() {
       @Override
       public List<UUID> pastDeadline(int limit) {
@@ -45,6 +59,42 @@ public final class SwarmEngine implements AutoCloseable {
         return store.advance(id, decider::advance);
       }
     }, sweepInterval);
+  }
+
+  /**
+   * Starts a task as {@code principal} asked (or finds the one its request id started): stores it
+   * and, where the engine's rules allow, its first member jobs in the same transaction, which are
+   * told to their workers once it has committed; a task left pending is the engine's, woken here.
+   */
+  public SwarmTaskStore.Started start(NewSwarmTask task, Principal principal) {
+    Effects effects = new Effects();
+    SwarmTaskStore.Started started;
+    try {
+      started = store.start(task, l -> decider.decideInline(l, principal), effects);
+    } catch (RuntimeException e) {
+      effects.rolledBack();
+      if (Database.isUnavailable(e)) {
+        throw e;
+      }
+      // Deciding for it failed the start: it starts all the same, and the engine decides.
+      logger.warn("[swarm task={}] could not make its member jobs as it started ({}); starting it alone",
+          JobIds.format(task.taskId()), e.toString());
+      effects = new Effects();
+      started = store.start(task, null, effects);
+    }
+    effects.committed();
+    if (!started.existing() && started.task().status() == ExecutionStatus.pending) {
+      loop.wake();
+    }
+    return started;
+  }
+
+  /**
+   * The engine's decision, for the transaction that records member jobs' outcomes to make at once
+   * when it is mechanical (where a task stands, its verdict once every slot has a result).
+   */
+  public SwarmEngineStore.Within inline() {
+    return store.within(l -> decider.decideInline(l, null));
   }
 
   /** Something woke a task: drain the wake-ups now. */
