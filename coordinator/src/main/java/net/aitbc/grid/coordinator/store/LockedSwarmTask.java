@@ -38,9 +38,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * One swarm task, locked in a transaction that is open while the engine decides for it: the
  * engine's own, or the one of the write that woke it (its start, a member's outcome). What a
- * decision writes beyond member rows (votes, reputations, latencies, where the task stands) waits
- * for the end of the transaction's decisions, so that tasks decided together lock the reputations
- * they move in one worker order, and goes in one round trip.
+ * decision writes beyond new member jobs (member rows, votes, reputations, latencies, where the task
+ * stands) waits for the end of the transaction's decisions, so that tasks decided together lock the
+ * reputations they move in one worker order, and goes in few round trips.
  */
 public final class LockedSwarmTask {
   private final Batch batch;
@@ -120,7 +120,7 @@ public final class LockedSwarmTask {
 
   /**
    * Inserts these member jobs of the task now (one statement); each hears whether the transaction
-   * committed them. Record their member rows with {@link #addMember} after.
+   * committed them. Record their member rows with {@link #addMember}.
    */
   public void insert(List<? extends NewMemberJob> jobs) {
     List<NewJob> rows = new ArrayList<>(jobs.size());
@@ -148,10 +148,13 @@ public final class LockedSwarmTask {
     }
   }
 
-  /** Records a member job made for a slot (a retry of the same slot and replacement changes nothing). */
+  /**
+   * Records a member job made for a slot (a retry of the same slot and replacement changes nothing),
+   * with the decision.
+   */
   public void addMember(int slot, int replacement, UUID jobId, String workerId, String ownerId,
       @Nullable Integer partFrom, @Nullable Integer partTo) {
-    batch.tx.insertInto(SWARM_TASK_MEMBER)
+    batch.members.add(batch.tx.insertInto(SWARM_TASK_MEMBER)
         .set(SWARM_TASK_MEMBER.TASK_ID, task.taskId())
         .set(SWARM_TASK_MEMBER.SLOT, (short) slot)
         .set(SWARM_TASK_MEMBER.REPLACEMENT, (short) replacement)
@@ -161,8 +164,7 @@ public final class LockedSwarmTask {
         .set(SWARM_TASK_MEMBER.PART_FROM, partFrom)
         .set(SWARM_TASK_MEMBER.PART_TO, partTo)
         .set(SWARM_TASK_MEMBER.CREATED_AT, batch.now)
-        .onConflictDoNothing()
-        .execute();
+        .onConflictDoNothing());
   }
 
   /** Records how a decision judged each member's result (written with the decision). */
@@ -258,8 +260,9 @@ public final class LockedSwarmTask {
     private final IssuedReceipts issued;
     private final Effects effects;
     private final Duration pinGrace;
-    // Votes, then reputations and latencies by worker id (so that tasks deciding at once, here or on
-    // other coordinators, lock the same rows in the same order), sent in one round trip.
+    // Member rows, votes, then reputations and latencies by worker id (so that tasks deciding at
+    // once, here or on other coordinators, lock the same rows in the same order), in one round trip.
+    private final List<Query> members = new ArrayList<>();
     private final List<Query> pending = new ArrayList<>();
     private final SortedMap<String, List<Query>> byWorker = new TreeMap<>();
 
@@ -307,17 +310,21 @@ public final class LockedSwarmTask {
     }
 
     /**
-     * Writes what the decisions of {@code decided} left: votes and reputations in one round trip,
-     * then where each task stands (with the wake-ups and receipts of those that ended), and deletes
-     * the wake-ups that were due when they were locked.
+     * Writes what the decisions of {@code decided} left: member rows, votes and reputations in one
+     * round trip, then where each task stands (with the wake-ups and receipts of those that ended),
+     * and deletes the wake-ups that were due when they were locked.
      */
     void finish(List<LockedSwarmTask> decided) {
+      pending.addAll(0, members);
+      members.clear();
       byWorker.values().forEach(pending::addAll);
       byWorker.clear();
-      if (!pending.isEmpty()) {
+      if (pending.size() == 1) {
+        pending.getFirst().execute();
+      } else if (!pending.isEmpty()) {
         tx.batch(pending).execute();
-        pending.clear();
       }
+      pending.clear();
       List<Long> done = new ArrayList<>();
       for (LockedSwarmTask l : decided) {
         if (l.saved != null) {
