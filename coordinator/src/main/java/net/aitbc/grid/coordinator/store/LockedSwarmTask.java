@@ -6,10 +6,13 @@ import static net.aitbc.grid.db.Tables.SWARM_TASK_MEMBER;
 import static net.aitbc.grid.db.Tables.SWARM_WAKEUP;
 import static org.jooq.impl.DSL.array;
 import static org.jooq.impl.DSL.currentOffsetDateTime;
+import static org.jooq.impl.DSL.function;
 import static org.jooq.impl.DSL.greatest;
+import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.val;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -43,6 +46,9 @@ import org.jspecify.annotations.Nullable;
  * reputations they move in one worker order, and goes in few round trips.
  */
 public final class LockedSwarmTask {
+  /** The SQLSTATE of a lock not taken within the lock timeout. */
+  private static final String LOCK_NOT_AVAILABLE = "55P03";
+
   private final Batch batch;
   private final StoredSwarmTask task;
   private final List<Long> wakeups;
@@ -56,6 +62,16 @@ public final class LockedSwarmTask {
     this.current = task;
     this.wakeups = wakeups;
     this.fresh = fresh;
+  }
+
+  /** Whether {@code e} is a lock not taken within the transaction's lock timeout. */
+  static boolean lockNotTaken(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof SQLException s && LOCK_NOT_AVAILABLE.equals(s.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -284,6 +300,20 @@ public final class LockedSwarmTask {
           .where(SWARM_TASK.TASK_ID.in(new HashSet<>(taskIds)))
           .forNoKeyUpdate().of(SWARM_TASK)
           .skipLocked()
+          .fetch());
+    }
+
+    /**
+     * Locks the task once no other transaction holds it, if it is unfinished then, waiting up to
+     * {@code wait} (this transaction's lock timeout from here on), with its due wake-ups.
+     */
+    List<LockedSwarmTask> lockWaiting(UUID taskId, Duration wait) {
+      tx.select(function("set_config", String.class, inline("lock_timeout"), inline(wait.toMillis() + "ms"),
+          inline(true))).fetch();
+      return locked(tx.select(SWARM_TASK.fields()).select(due())
+          .from(SWARM_TASK)
+          .where(SWARM_TASK.TASK_ID.eq(taskId), SWARM_TASK.STATUS.in(SwarmTaskStore.UNFINISHED))
+          .forNoKeyUpdate().of(SWARM_TASK)
           .fetch());
     }
 

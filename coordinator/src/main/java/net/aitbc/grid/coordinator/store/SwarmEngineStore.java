@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -156,26 +157,33 @@ public final class SwarmEngineStore {
     });
   }
 
-  /** Decisions for swarm tasks made with {@code decide} in the transactions of the writes that woke them. */
-  public Within within(Decide decide) {
-    return new Within(requireNonNull(decide, "decide"));
+  /**
+   * Decisions for swarm tasks made with {@code decide} in the transactions of the writes that woke
+   * them; {@code held} hears, once such a transaction has committed, of the tasks it left because
+   * another transaction held them.
+   */
+  public Within within(Decide decide, Consumer<Set<UUID>> held) {
+    return new Within(requireNonNull(decide, "decide"), requireNonNull(held, "held"));
   }
 
   /** The engine's decisions, for a transaction that wakes swarm tasks (their members' outcomes) to make in it. */
   public final class Within {
     private final Decide decide;
+    private final Consumer<Set<UUID>> held;
 
-    private Within(Decide decide) {
+    private Within(Decide decide, Consumer<Set<UUID>> held) {
       this.decide = decide;
+      this.held = held;
     }
 
     /**
      * In the caller's transaction {@code tx}, at {@code now}: locks those of {@code taskIds} that no
-     * other transaction holds (never waiting: one that another holds, a sibling member's outcome or
-     * the engine, is the engine's, from the wake-up its outcome wrote), decides for each, writes the
-     * decisions and deletes the due wake-ups of the tasks decided for. Their receipts go to {@code issued}, what is left to do after the commit
-     * to {@code effects}. A failure fails the caller's transaction: the caller tries its own writes
-     * again without this (the wake-ups then stay for the engine).
+     * other transaction holds, decides for each, writes the decisions and deletes the due wake-ups of
+     * the tasks decided for. Never waits for a task another transaction holds (a sibling member's
+     * outcome committing side by side, the engine): that one is told to {@code held} after the
+     * commit, and its wake-up stays. Receipts go to {@code issued}, what is left to do after the
+     * commit to {@code effects}. A failure fails the caller's transaction: the caller tries its own
+     * writes again without this (the wake-ups then stay for the engine).
      */
     void advance(DSLContext tx, Collection<UUID> taskIds, OffsetDateTime now, IssuedReceipts issued,
         Effects effects) {
@@ -184,14 +192,52 @@ public final class SwarmEngineStore {
       }
       LockedSwarmTask.Batch batch = new LockedSwarmTask.Batch(tx, now, issued, effects, pinGrace);
       List<LockedSwarmTask> decided = new ArrayList<>();
+      Set<UUID> others = new HashSet<>(taskIds);
       for (LockedSwarmTask l : batch.lock(taskIds)) {
+        others.remove(l.task().taskId());
         if (decide.decide(l)) {
           decided.add(l);
         }
       }
       batch.finish(decided);
+      if (!others.isEmpty()) {
+        effects.afterCommit(() -> held.accept(others));
+      }
     }
   }
+
+  /**
+   * Decides for an unfinished task with {@code decide} in a transaction of its own, waiting up to
+   * {@code wait} for the transaction that holds it (a sibling member's outcome, which commits in
+   * moments: this one holds nothing that any holder of a task waits for). False when it did not
+   * decide (the task had ended, was held past the wait, or was left to the engine): its wake-ups stay.
+   */
+  public boolean decideWhenFree(UUID taskId, Decide decide, Duration wait) {
+    Effects effects = new Effects();
+    boolean decided;
+    try {
+      decided = Database.transaction(dsl, tx -> {
+        IssuedReceipts issued = new IssuedReceipts(receipts);
+        LockedSwarmTask.Batch batch = new LockedSwarmTask.Batch(tx, JobStore.now(), issued, effects, pinGrace);
+        List<LockedSwarmTask> locked = batch.lockWaiting(taskId, wait);
+        if (locked.isEmpty() || !decide.decide(locked.getFirst())) {
+          return false;
+        }
+        batch.finish(locked);
+        issued.store(tx);
+        return true;
+      });
+    } catch (RuntimeException e) {
+      effects.rolledBack();
+      if (LockedSwarmTask.lockNotTaken(e)) {
+        return false;
+      }
+      throw e;
+    }
+    effects.committed();
+    return decided;
+  }
+
   /**
    * What the engine decided for a task.
    *

@@ -6,6 +6,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.Database;
@@ -30,9 +33,14 @@ import org.slf4j.LoggerFactory;
 public final class SwarmEngine implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(SwarmEngine.class);
 
+  /** How long a follow-up waits for the transaction that holds its task (a sibling member's outcome). */
+  private static final Duration FOLLOW_UP_WAIT = Duration.ofSeconds(1);
+
   private final SwarmEngineStore store;
   private final SwarmDecider decider;
   private final WakeLoop loop;
+  // Follow-ups wait for a lock: each on a virtual thread of its own, none on a committer's.
+  private final ExecutorService followUps = Executors.newVirtualThreadPerTaskExecutor();
 
   /**
    * Starts the engine over {@code store}; member jobs go through {@code jobs} as the key found by
@@ -91,10 +99,33 @@ public final class SwarmEngine implements AutoCloseable {
 
   /**
    * The engine's decision, for the transaction that records member jobs' outcomes to make at once
-   * when it is mechanical (where a task stands, its verdict once every slot has a result).
+   * when it is mechanical (where a task stands, its verdict once every slot has a result). A task
+   * that transaction found held by another (two members' outcomes committing side by side, neither
+   * seeing the other's) is followed up as soon as it has committed: decided in a transaction that
+   * waits for the holder, not later from the wake-up.
    */
   public SwarmEngineStore.Within inline() {
-    return store.within(l -> decider.decideInline(l, null));
+    return store.within(l -> decider.decideInline(l, null), held -> {
+      try {
+        for (UUID id : held) {
+          followUps.execute(() -> followUp(id));
+        }
+      } catch (RejectedExecutionException closed) {
+        // Stopping: the wake-ups stay for the next engine.
+      }
+    });
+  }
+
+  private void followUp(UUID taskId) {
+    try {
+      if (store.decideWhenFree(taskId, l -> decider.decideInline(l, null), FOLLOW_UP_WAIT)) {
+        return;
+      }
+    } catch (RuntimeException e) {
+      logger.debug("[swarm task={}] follow-up failed, the engine decides: {}", JobIds.format(taskId), e.toString());
+    }
+    // Its wake-up stays: the engine may have passed it by while this held it.
+    loop.wake();
   }
 
   /** Something woke a task: drain the wake-ups now. */
@@ -105,6 +136,7 @@ public final class SwarmEngine implements AutoCloseable {
   /** Stops the engine; what it was doing is done again by the next engine that wakes. */
   @Override
   public void close() {
+    followUps.shutdownNow();
     loop.close();
   }
 }
