@@ -55,6 +55,8 @@ public final class LockedSwarmTask {
   private final boolean fresh;
   private StoredSwarmTask current;
   private @Nullable Decided saved;
+  // The latest end of a member job read: a task never ends before the results it was decided on.
+  private OffsetDateTime lastFinished = OffsetDateTime.MIN;
 
   private LockedSwarmTask(Batch batch, StoredSwarmTask task, List<Long> wakeups, boolean fresh) {
     this.batch = batch;
@@ -106,7 +108,13 @@ public final class LockedSwarmTask {
 
   /** Its member jobs, by slot then replacement. */
   public List<SwarmMemberJob> members() {
-    return fresh ? List.of() : SwarmTaskStore.members(batch.tx, task.taskId());
+    List<SwarmMemberJob> members = fresh ? List.of() : SwarmTaskStore.members(batch.tx, task.taskId());
+    for (SwarmMemberJob m : members) {
+      if (m.finishedAt() != null && m.finishedAt().isAfter(lastFinished)) {
+        lastFinished = m.finishedAt();
+      }
+    }
+    return members;
   }
 
   /** The results (JSON objects, or null) of these jobs. */
@@ -258,7 +266,7 @@ public final class LockedSwarmTask {
         .set(SWARM_TASK.ERROR_MESSAGE, d.errorMessage())
         .set(SWARM_TASK.STARTED_AT, t.startedAt() != null || d.status() == ExecutionStatus.pending ? t.startedAt()
             : batch.now)
-        .set(SWARM_TASK.ENDED_AT, ends ? batch.now : null)
+        .set(SWARM_TASK.ENDED_AT, ends ? (lastFinished.isAfter(batch.now) ? lastFinished : batch.now) : null)
         .set(SWARM_TASK.UPDATED_AT, batch.now)
         .where(SWARM_TASK.TASK_ID.eq(t.taskId()))
         .returning()
