@@ -345,6 +345,8 @@ public final class Coordinator implements AutoCloseable {
       this.swarmEngine = new SwarmEngine(new SwarmEngineStore(dsl, receipts, config.leaseDuration()),
           new MemberJobSubmitter(config, scheduler), stores.keys()::findById, new SwarmWorkers(swarms, swarmReads),
           config.sweepInterval());
+      // A member's outcome and what it decides (a consensus, once the last member's is in) commit together.
+      scheduler.followMemberJobsWith(swarmEngine.inline());
       this.notificationListener = new NotificationListener(config.dbUrl(), config.dbUser(), config.dbPassword(), () -> {
         engine.wake();
         networkEngine.wake();

@@ -60,8 +60,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Swarms: any key joins, leaves and lists them; client and admin keys run tasks, which the {@link
- * SwarmEngine} carries out, and see only their own. A task's workers are chosen when it starts, from
- * those connected now ({@link SwarmWorkers}, {@link Ranking}); too few is FAILED_PRECONDITION at once.
+ * SwarmEngine} starts (with their first member jobs, where it can) and carries out, and see only
+ * their own. A task's workers are chosen when it starts, from those connected now ({@link
+ * SwarmWorkers}, {@link Ranking}); too few is FAILED_PRECONDITION at once.
  */
 public final class SwarmServiceImpl extends SwarmServiceGrpc.SwarmServiceImplBase {
   private static final int DEFAULT_LIMIT = 20;
@@ -186,12 +187,9 @@ public final class SwarmServiceImpl extends SwarmServiceGrpc.SwarmServiceImplBas
         throw Status.FAILED_PRECONDITION.withDescription(tooFew(c, capable.size(), needed)).asRuntimeException();
       }
       List<SwarmCandidate> chosen = Ranking.choose(capable, needed, Set.of());
-      SwarmTaskStore.Started started = tasks.start(new NewSwarmTask(taskId, principal.clientId(), principal.keyId(),
+      SwarmTaskStore.Started started = engine.start(new NewSwarmTask(taskId, principal.clientId(), principal.keyId(),
           c.requestId(), swarmId, c.strategy(), c.jobType(), c.payload().toString(), c.probe(), c.constraintsJson(),
-          c.collaborators(), c.parts(), c.threshold(), c.similarity(), c.timeoutSeconds(), chosen));
-      if (!started.existing()) {
-        engine.wake();
-      }
+          c.collaborators(), c.parts(), c.threshold(), c.similarity(), c.timeoutSeconds(), chosen), principal);
       return coordinated(started.task(), started.existing());
     });
   }

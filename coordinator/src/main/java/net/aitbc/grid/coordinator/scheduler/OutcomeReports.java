@@ -19,6 +19,7 @@ import net.aitbc.grid.coordinator.store.EngineStore;
 import net.aitbc.grid.coordinator.store.Outcome;
 import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.coordinator.store.Stores;
+import net.aitbc.grid.coordinator.store.SwarmEngineStore;
 import net.aitbc.grid.coordinator.store.TakeBackStore;
 import net.aitbc.grid.db.enums.JobState;
 import org.jspecify.annotations.Nullable;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The outcome path of {@link Scheduler}: what workers report is stamped with the coordinator's queue
  * and run times and group-committed (with, when set, the decisions for the workflow executions whose
- * step jobs completed); an outcome the database keeps refusing puts its attempt back in the queue.
+ * step jobs completed and for the swarm tasks whose member jobs completed); an outcome the database
+ * keeps refusing puts its attempt back in the queue.
  */
 final class OutcomeReports implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(OutcomeReports.class);
@@ -41,6 +43,7 @@ final class OutcomeReports implements AutoCloseable {
   private final IntConsumer completionsCommitted;
   private final GroupCommitter<Outcome, Recorded> committer;
   private volatile EngineStore.@Nullable Decide stepsFollow;
+  private volatile SwarmEngineStore.@Nullable Within membersFollow;
 
   OutcomeReports(Stores stores, GridMetrics metrics, Backoff backoff, Endings endings, Executor background,
       IntConsumer completionsCommitted) {
@@ -61,22 +64,28 @@ final class OutcomeReports implements AutoCloseable {
     this.stepsFollow = requireNonNull(decide, "decide");
   }
 
+  /** See {@link Scheduler#followMemberJobsWith}. */
+  void followMemberJobsWith(SwarmEngineStore.Within within) {
+    this.membersFollow = requireNonNull(within, "within");
+  }
+
   private GroupCommitter.Committed<Recorded> record(List<Outcome> batch) {
     EngineStore.Decide decide = stepsFollow;
+    SwarmEngineStore.Within swarms = membersFollow;
     Effects effects = new Effects();
     List<Recorded> recorded;
     try {
-      recorded = stores.outcomes().record(batch, backoff::after, decide, effects);
+      recorded = stores.outcomes().record(batch, backoff::after, decide, swarms, effects);
     } catch (RuntimeException e) {
       effects.rolledBack();
-      if (decide == null || Database.isUnavailable(e)) {
+      if ((decide == null && swarms == null) || Database.isUnavailable(e)) {
         throw e;
       }
-      // Deciding for the executions failed it: the outcomes come first, the engine decides.
-      logger.warn("outcome: could not decide for executions with a batch of {} ({}); recording it alone",
-          batch.size(), e.toString());
+      // Deciding for the executions or swarm tasks failed it: the outcomes come first, the engines decide.
+      logger.warn("outcome: could not decide for executions or swarm tasks with a batch of {} ({}); recording it "
+          + "alone", batch.size(), e.toString());
       effects = new Effects();
-      recorded = stores.outcomes().record(batch, backoff::after, null, effects);
+      recorded = stores.outcomes().record(batch, backoff::after, null, null, effects);
     }
     int completed = 0;
     for (Recorded r : recorded) {

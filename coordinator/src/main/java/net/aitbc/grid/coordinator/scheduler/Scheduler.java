@@ -30,6 +30,7 @@ import net.aitbc.grid.coordinator.store.PaymentStore;
 import net.aitbc.grid.coordinator.store.Recorded;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.store.Submitted;
+import net.aitbc.grid.coordinator.store.SwarmEngineStore;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -190,6 +191,14 @@ public final class Scheduler implements AutoCloseable {
    */
   public void followStepJobsWith(EngineStore.Decide decide) {
     outcomes.followStepJobsWith(decide);
+  }
+
+  /**
+   * Has the transaction that records outcomes also decide for the swarm tasks whose member jobs it
+   * completed, with {@code within} (set once, as the coordinator is wired).
+   */
+  public void followMemberJobsWith(SwarmEngineStore.Within within) {
+    outcomes.followMemberJobsWith(within);
   }
 
   /** Takes a token for a call other than a submission, or throws {@link Admission.Refused}. */

@@ -92,15 +92,21 @@ final class IssuedReceipts {
 
   /**
    * Adds the receipt of a swarm task that {@code tx} has just ended (as stored), naming its member
-   * jobs' receipts as they stand in {@code tx}, and names it on the task's row. Returns the task with
-   * its receipt; unchanged without a maker.
+   * jobs' receipts as they stand in {@code tx} (or as issued here, not stored yet), and names it on
+   * the task's row. Returns the task with its receipt; unchanged without a maker.
    */
   StoredSwarmTask swarmTaskEnded(DSLContext tx, StoredSwarmTask ended) {
     ReceiptMaker m = maker;
     if (m == null) {
       return ended;
     }
-    NewReceipt r = m.swarmTask(ended, ReceiptStore.memberJobs(tx, ended.taskId()));
+    List<MemberJobReceipt> members = new ArrayList<>();
+    for (MemberJobReceipt j : ReceiptStore.memberJobs(tx, ended.taskId())) {
+      NewReceipt here = j.receiptId() == null ? ofJob(j.jobId()) : null;
+      members.add(here == null ? j : new MemberJobReceipt(j.slot(), j.replacement(), j.jobId(), j.workerId(),
+          j.state(), j.resultSha256(), j.vote(), here.receiptId(), here.leafHash()));
+    }
+    NewReceipt r = m.swarmTask(ended, members);
     tx.update(SWARM_TASK).set(SWARM_TASK.RECEIPT_ID, r.receiptId())
         .where(SWARM_TASK.TASK_ID.eq(ended.taskId()))
         .execute();

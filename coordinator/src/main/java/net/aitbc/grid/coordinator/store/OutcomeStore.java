@@ -49,7 +49,7 @@ public final class OutcomeStore {
    */
   public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff) {
     Effects none = new Effects();
-    List<Recorded> answers = record(outcomes, backoff, null, none);
+    List<Recorded> answers = record(outcomes, backoff, null, null, none);
     none.committed();
     return answers;
   }
@@ -57,12 +57,14 @@ public final class OutcomeStore {
   /**
    * {@link #record(List, IntFunction)}, and, with {@code decide}, in the same transaction, decides for
    * the workflow executions whose step jobs it completed ({@link EngineStore#advanceWithin}): a step's
-   * outcome and its next step's jobs commit together. What is left to do once the transaction has
-   * committed, or rolled back, goes to {@code effects}, which the caller runs. When that fails, the
-   * caller records the outcomes again without {@code decide}.
+   * outcome and its next step's jobs commit together; with {@code swarms}, likewise for the swarm
+   * tasks whose member jobs it completed (a consensus is decided as its last member's result is
+   * recorded). What is left to do once the transaction has committed, or rolled back, goes to
+   * {@code effects}, which the caller runs. When that fails, the caller records the outcomes again
+   * without either.
    */
   public List<Recorded> record(List<Outcome> outcomes, IntFunction<Duration> backoff,
-      EngineStore.@Nullable Decide decide, Effects effects) {
+      EngineStore.@Nullable Decide decide, SwarmEngineStore.@Nullable Within swarms, Effects effects) {
     OffsetDateTime now = JobStore.now();
     List<Outcome.Completed> completions = new ArrayList<>(outcomes.size());
     for (Outcome o : outcomes) {
@@ -73,11 +75,15 @@ public final class OutcomeStore {
     return Database.transaction(dsl, tx -> {
       IssuedReceipts issued = new IssuedReceipts(receipts);
       Set<UUID> executions = new HashSet<>();
+      Set<UUID> swarmTasks = new HashSet<>();
       List<Recorded> answers = answer(tx, outcomes,
-          completions.isEmpty() ? Set.of() : completeAll(tx, completions, now, issued, executions), now, backoff,
-          issued);
+          completions.isEmpty() ? Set.of() : completeAll(tx, completions, now, issued, executions, swarmTasks), now,
+          backoff, issued);
       if (decide != null) {
         EngineStore.advanceWithin(tx, executions, false, issued, effects, decide);
+      }
+      if (swarms != null) {
+        swarms.advance(tx, swarmTasks, now, issued, effects);
       }
       // Issued last: the ledger's counter stays locked from here to the commit.
       issued.store(tx);
@@ -111,15 +117,16 @@ public final class OutcomeStore {
   /**
    * Completes every job of the batch whose attempt its session still holds, in one UPDATE joined to
    * the batch's rows (one primary-key lookup per row), releases their escrowed payments and adds
-   * the receipts of both to {@code issued}; returns the attempts it completed.
+   * the receipts of both to {@code issued}; returns the attempts it completed, and adds the executions
+   * and swarm tasks of the jobs completed to {@code executions} and {@code swarmTasks}.
    */
   private Set<AttemptRef> completeAll(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now,
-      IssuedReceipts issued, Set<UUID> executions) {
+      IssuedReceipts issued, Set<UUID> executions, Set<UUID> swarmTasks) {
     Set<AttemptRef> done = new HashSet<>();
     List<UUID> paid = new ArrayList<>();
     if (receipts == null) {
       update(tx, completions, now)
-          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.EXECUTION_ID, JOB.PAYMENT_ID)
+          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.EXECUTION_ID, JOB.PAYMENT_ID, JOB.SWARM_TASK_ID)
           .forEach(r -> {
             done.add(new AttemptRef(r.value1(), r.value2(), r.value3()));
             if (r.value4() != null) {
@@ -128,9 +135,12 @@ public final class OutcomeStore {
             if (r.value5() != null) {
               paid.add(r.value1());
             }
+            if (r.value6() != null) {
+              swarmTasks.add(r.value6());
+            }
           });
     } else {
-      done.addAll(completeWithReceipts(tx, receipts, completions, now, issued, executions, paid));
+      done.addAll(completeWithReceipts(tx, receipts, completions, now, issued, executions, swarmTasks, paid));
     }
     // A job's live payment is always the one its row names (set under the job's lock as the payment
     // is made, and there is at most one): jobs naming none have nothing to settle, and no query.
@@ -140,7 +150,7 @@ public final class OutcomeStore {
 
   /** Completes the batch's jobs and adds a receipt for each to {@code issued}; returns the attempts completed. */
   private Set<AttemptRef> completeWithReceipts(DSLContext tx, ReceiptMaker maker, List<Outcome.Completed> completions,
-      OffsetDateTime now, IssuedReceipts issued, Set<UUID> executions, List<UUID> paid) {
+      OffsetDateTime now, IssuedReceipts issued, Set<UUID> executions, Set<UUID> swarmTasks, List<UUID> paid) {
     Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
     for (Outcome.Completed c : completions) {
       byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
@@ -150,11 +160,14 @@ public final class OutcomeStore {
     for (Record r : update(tx, completions, now)
         .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.CLIENT_ID, JOB.WORKER_ID, JOB.PAYLOAD, JOB.REQ_GPU,
             JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.CREATED_AT,
-            JOB.STARTED_AT, JOB.EXECUTION_ID, JOB.PAYMENT_ID)
+            JOB.STARTED_AT, JOB.EXECUTION_ID, JOB.PAYMENT_ID, JOB.SWARM_TASK_ID)
         .fetch()) {
       UUID jobId = r.get(JOB.JOB_ID);
       if (r.get(JOB.EXECUTION_ID) != null) {
         executions.add(r.get(JOB.EXECUTION_ID));
+      }
+      if (r.get(JOB.SWARM_TASK_ID) != null) {
+        swarmTasks.add(r.get(JOB.SWARM_TASK_ID));
       }
       if (r.get(JOB.PAYMENT_ID) != null) {
         paid.add(jobId);

@@ -3,9 +3,7 @@ package net.aitbc.grid.coordinator.store;
 import static java.util.Objects.requireNonNull;
 import static net.aitbc.grid.db.Tables.JOB;
 import static net.aitbc.grid.db.Tables.SWARM_TASK;
-import static net.aitbc.grid.db.Tables.SWARM_TASK_MEMBER;
 import static net.aitbc.grid.db.Tables.SWARM_WAKEUP;
-import static net.aitbc.grid.db.Tables.WORKER_REPUTATION;
 import static net.aitbc.grid.db.Tables.WORKER_SESSION;
 import static org.jooq.impl.DSL.inline;
 import static org.jooq.impl.DSL.min;
@@ -17,36 +15,32 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Consumer;
 import net.aitbc.grid.db.enums.ExecutionStatus;
 import net.aitbc.grid.db.enums.JobState;
 import org.jooq.DSLContext;
-import org.jooq.JSONB;
-import org.jooq.Query;
 import org.jooq.Record1;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What the swarm engine reads and writes: due wake-ups, tasks past their deadline or waiting on a
- * worker that has gone, and one task at a time under its row lock, so that two coordinators never
- * decide for the same task at once. A decision's votes and the reputations it moves are written in
- * the transaction that records it; a task the engine ends gets its receipt there too.
+ * worker that has gone, and tasks under their row locks ({@link LockedSwarmTask}), so that two
+ * coordinators (or a coordinator's engine and the transaction that recorded a member's outcome)
+ * never decide for the same task at once. A task is decided for either in a transaction of its own
+ * ({@link #advance}) or in the transaction of the write that woke it: its start ({@link #start}), a
+ * member's outcome ({@link Within}). A decision's votes and the reputations it moves are written in
+ * the transaction that records it; a task that ends gets its receipt there too.
  */
 public final class SwarmEngineStore {
   /** What agreeing with an accepted consensus adds: this share of what the reputation lacks of 1. */
   public static final BigDecimal GAIN = new BigDecimal("0.1");
   /** What dissenting from one takes: this share of the reputation. */
   public static final BigDecimal LOSS = new BigDecimal("0.3");
-  /** The weight of a new run time in the latency's moving average. */
-  private static final BigDecimal LATENCY_WEIGHT = new BigDecimal("0.3");
 
   private final DSLContext dsl;
   private final @Nullable ReceiptMaker receipts;
@@ -97,33 +91,151 @@ public final class SwarmEngineStore {
   }
 
   /**
-   * Runs {@code work} on the task under its row lock, then deletes the wake-ups that were due when it
-   * was locked, stores the receipt of a task it ended, and commits. False, doing nothing, when
-   * another transaction holds it or there is no such task.
+   * Runs {@code work} on the task under its row lock, then writes what it decided, deletes the
+   * wake-ups that were due when it was locked, stores the receipt of a task it ended, and commits.
+   * False, doing nothing, when another transaction holds it or there is no such task.
    */
-  public boolean advance(UUID taskId, Consumer<Locked> work) {
+  public boolean advance(UUID taskId, Consumer<LockedSwarmTask> work) {
+    Effects effects = new Effects();
+    boolean advanced;
+    try {
+      advanced = Database.transaction(dsl, tx -> {
+        IssuedReceipts issued = new IssuedReceipts(receipts);
+        LockedSwarmTask.Batch batch = new LockedSwarmTask.Batch(tx, JobStore.now(), issued, effects, pinGrace);
+        List<LockedSwarmTask> locked = batch.lock(List.of(taskId));
+        if (locked.isEmpty()) {
+          return false;
+        }
+        work.accept(locked.getFirst());
+        batch.finish(locked);
+        issued.store(tx);
+        return true;
+      });
+    } catch (RuntimeException e) {
+      effects.rolledBack();
+      throw e;
+    }
+    effects.committed();
+    return advanced;
+  }
+
+  /**
+   * Decides for one locked task in the transaction of the write that woke it (or started it).
+   */
+  @FunctionalInterface
+  public interface Decide {
+    /** Decides for {@code locked}; false when it wrote nothing and left it to the engine (its wake-ups stay). */
+    boolean decide(LockedSwarmTask locked);
+  }
+
+  /**
+   * Stores a pending task and, with {@code decide}, decides for it in the same transaction (its
+   * first member jobs commit with it); only a task not decided for gets a wake-up, for the engine.
+   * A retry with the same request id returns the first task. What is left to do once the
+   * transaction has committed, or rolled back, goes to {@code effects}, which the caller runs; when
+   * deciding fails, the caller starts it again without {@code decide}.
+   */
+  public SwarmTaskStore.Started start(NewSwarmTask t, @Nullable Decide decide, Effects effects) {
+    OffsetDateTime now = JobStore.now();
     return Database.transaction(dsl, tx -> {
-      OffsetDateTime now = JobStore.now();
-      StoredSwarmTask task = tx.selectFrom(SWARM_TASK)
-          .where(SWARM_TASK.TASK_ID.eq(taskId))
-          .forNoKeyUpdate()
-          .skipLocked()
-          .fetchOptional(SwarmTaskStore::toTask)
-          .orElse(null);
-      if (task == null) {
+      SwarmTaskStore.Started started = SwarmTaskStore.insert(tx, t, now);
+      if (started.existing()) {
+        return started;
+      }
+      if (decide != null) {
+        IssuedReceipts issued = new IssuedReceipts(receipts);
+        LockedSwarmTask.Batch batch = new LockedSwarmTask.Batch(tx, now, issued, effects, pinGrace);
+        LockedSwarmTask locked = batch.inserted(started.task());
+        if (decide.decide(locked)) {
+          batch.finish(List.of(locked));
+          issued.store(tx);
+          return new SwarmTaskStore.Started(locked.current(), false);
+        }
+      }
+      SwarmTaskStore.wake(tx, t.taskId(), now);
+      return started;
+    });
+  }
+
+  /**
+   * Decisions for swarm tasks made with {@code decide} in the transactions of the writes that woke
+   * them; {@code held} hears, once such a transaction has committed, of the tasks it left because
+   * another transaction held them.
+   */
+  public Within within(Decide decide, Consumer<Set<UUID>> held) {
+    return new Within(requireNonNull(decide, "decide"), requireNonNull(held, "held"));
+  }
+
+  /** The engine's decisions, for a transaction that wakes swarm tasks (their members' outcomes) to make in it. */
+  public final class Within {
+    private final Decide decide;
+    private final Consumer<Set<UUID>> held;
+
+    private Within(Decide decide, Consumer<Set<UUID>> held) {
+      this.decide = decide;
+      this.held = held;
+    }
+
+    /**
+     * In the caller's transaction {@code tx}, at {@code now}: locks those of {@code taskIds} that no
+     * other transaction holds, decides for each, writes the decisions and deletes the due wake-ups of
+     * the tasks decided for. Never waits for a task another transaction holds (a sibling member's
+     * outcome committing side by side, the engine): that one is told to {@code held} after the
+     * commit, and its wake-up stays. Receipts go to {@code issued}, what is left to do after the
+     * commit to {@code effects}. A failure fails the caller's transaction: the caller tries its own
+     * writes again without this (the wake-ups then stay for the engine).
+     */
+    void advance(DSLContext tx, Collection<UUID> taskIds, OffsetDateTime now, IssuedReceipts issued,
+        Effects effects) {
+      if (taskIds.isEmpty()) {
+        return;
+      }
+      LockedSwarmTask.Batch batch = new LockedSwarmTask.Batch(tx, now, issued, effects, pinGrace);
+      List<LockedSwarmTask> decided = new ArrayList<>();
+      Set<UUID> others = new HashSet<>(taskIds);
+      for (LockedSwarmTask l : batch.lock(taskIds)) {
+        others.remove(l.task().taskId());
+        if (decide.decide(l)) {
+          decided.add(l);
+        }
+      }
+      batch.finish(decided);
+      if (!others.isEmpty()) {
+        effects.afterCommit(() -> held.accept(others));
+      }
+    }
+  }
+
+  /**
+   * Decides for an unfinished task with {@code decide} in a transaction of its own, waiting up to
+   * {@code wait} for the transaction that holds it (a sibling member's outcome, which commits in
+   * moments: this one holds nothing that any holder of a task waits for). False when it did not
+   * decide (the task had ended, was held past the wait, or was left to the engine): its wake-ups stay.
+   */
+  public boolean decideWhenFree(UUID taskId, Decide decide, Duration wait) {
+    Effects effects = new Effects();
+    boolean decided;
+    try {
+      decided = Database.transaction(dsl, tx -> {
+        IssuedReceipts issued = new IssuedReceipts(receipts);
+        LockedSwarmTask.Batch batch = new LockedSwarmTask.Batch(tx, JobStore.now(), issued, effects, pinGrace);
+        List<LockedSwarmTask> locked = batch.lockWaiting(taskId, wait);
+        if (locked.isEmpty() || !decide.decide(locked.getFirst())) {
+          return false;
+        }
+        batch.finish(locked);
+        issued.store(tx);
+        return true;
+      });
+    } catch (RuntimeException e) {
+      effects.rolledBack();
+      if (LockedSwarmTask.lockNotTaken(e)) {
         return false;
       }
-      List<Long> wakeups = tx.select(SWARM_WAKEUP.WAKEUP_ID).from(SWARM_WAKEUP)
-          .where(SWARM_WAKEUP.TASK_ID.eq(taskId), SWARM_WAKEUP.DUE_AT.le(now))
-          .fetch(Record1::value1);
-      IssuedReceipts issued = new IssuedReceipts(receipts);
-      work.accept(new Locked(tx, task, now, issued, pinGrace));
-      if (!wakeups.isEmpty()) {
-        tx.deleteFrom(SWARM_WAKEUP).where(SWARM_WAKEUP.WAKEUP_ID.in(wakeups)).execute();
-      }
-      issued.store(tx);
-      return true;
-    });
+      throw e;
+    }
+    effects.committed();
+    return decided;
   }
 
   /**
@@ -152,201 +264,4 @@ public final class SwarmEngineStore {
    * @param vote "agree" or "dissent" with the largest group, or null when groups tie for largest
    */
   public record Vote(UUID jobId, String resultSha256, int groupNo, @Nullable String vote) {}
-
-  /** One task, locked in a transaction that is open while the engine decides for it. */
-  public static final class Locked {
-    private final DSLContext tx;
-    private final StoredSwarmTask task;
-    private final OffsetDateTime now;
-    private final IssuedReceipts issued;
-    private final Duration pinGrace;
-    // Votes, then reputations and latencies by worker id (so that tasks deciding at once on two
-    // coordinators lock the same rows in the same order), sent in one round trip with the decision.
-    private final List<Query> pending = new ArrayList<>();
-    private final SortedMap<String, List<Query>> byWorker = new TreeMap<>();
-
-    private Locked(DSLContext tx, StoredSwarmTask task, OffsetDateTime now, IssuedReceipts issued,
-        Duration pinGrace) {
-      this.tx = tx;
-      this.task = task;
-      this.now = now;
-      this.issued = issued;
-      this.pinGrace = pinGrace;
-    }
-
-    /** The task as it was when locked. */
-    public StoredSwarmTask task() {
-      return task;
-    }
-
-    /** When it was locked: the time its decision is made at. */
-    public OffsetDateTime now() {
-      return now;
-    }
-
-    /** Its member jobs, by slot then replacement. */
-    public List<SwarmMemberJob> members() {
-      return SwarmTaskStore.members(tx, task.taskId());
-    }
-
-    /** The results (JSON objects, or null) of these jobs. */
-    public Map<UUID, @Nullable String> results(Collection<UUID> jobIds) {
-      return SwarmTaskStore.results(tx, jobIds);
-    }
-
-    /**
-     * How long a slot whose member job ended without a result waits for another capable worker to
-     * connect before it is given up (the lease: a worker that restarts, or all of them after a
-     * coordinator restart, are back within it).
-     */
-    public Duration grace() {
-      return pinGrace;
-    }
-
-    /** The worker a member job is pinned to, or null when there is no such job. */
-    public @Nullable String pinnedWorker(UUID jobId) {
-      return tx.select(JOB.PINNED_WORKER_ID).from(JOB).where(JOB.JOB_ID.eq(jobId)).fetchOne(Record1::value1);
-    }
-
-    /** Whether a queued member job waits for a worker that has had no open session for the grace. */
-    public boolean stranded(SwarmMemberJob m) {
-      return m.state() == JobState.QUEUED && !m.createdAt().isAfter(now.minus(pinGrace))
-          && !SwarmStore.live(tx, m.workerId(), now);
-    }
-
-    /** Records a member job made for a slot (a retry of the same slot and replacement changes nothing). */
-    public void addMember(int slot, int replacement, UUID jobId, String workerId, String ownerId,
-        @Nullable Integer partFrom, @Nullable Integer partTo) {
-      tx.insertInto(SWARM_TASK_MEMBER)
-          .set(SWARM_TASK_MEMBER.TASK_ID, task.taskId())
-          .set(SWARM_TASK_MEMBER.SLOT, (short) slot)
-          .set(SWARM_TASK_MEMBER.REPLACEMENT, (short) replacement)
-          .set(SWARM_TASK_MEMBER.JOB_ID, jobId)
-          .set(SWARM_TASK_MEMBER.WORKER_ID, workerId)
-          .set(SWARM_TASK_MEMBER.OWNER_ID, ownerId)
-          .set(SWARM_TASK_MEMBER.PART_FROM, partFrom)
-          .set(SWARM_TASK_MEMBER.PART_TO, partTo)
-          .set(SWARM_TASK_MEMBER.CREATED_AT, now)
-          .onConflictDoNothing()
-          .execute();
-    }
-
-    /** Records how a decision judged each member's result (written with the decision). */
-    public void votes(List<Vote> votes) {
-      for (Vote v : votes) {
-        pending.add(tx.update(SWARM_TASK_MEMBER)
-            .set(SWARM_TASK_MEMBER.RESULT_SHA256, v.resultSha256())
-            .set(SWARM_TASK_MEMBER.GROUP_NO, (short) v.groupNo())
-            .set(SWARM_TASK_MEMBER.VOTE, v.vote())
-            .where(SWARM_TASK_MEMBER.TASK_ID.eq(task.taskId()), SWARM_TASK_MEMBER.JOB_ID.eq(v.jobId())));
-      }
-    }
-
-    /**
-     * Moves a worker's reputation after an accepted consensus: up by {@link #GAIN} of what it lacks
-     * of 1 when it agreed, down by {@link #LOSS} of it when it dissented (written with the decision).
-     * One statement, so that tasks decided at once on other coordinators add up.
-     */
-    public void judged(String workerId, String ownerId, boolean agreed) {
-      var r = WORKER_REPUTATION.REPUTATION;
-      BigDecimal first = agreed ? new BigDecimal("0.5").add(GAIN.multiply(new BigDecimal("0.5")))
-          : new BigDecimal("0.5").subtract(LOSS.multiply(new BigDecimal("0.5")));
-      byWorker.computeIfAbsent(workerId, w -> new ArrayList<>()).add(tx.insertInto(WORKER_REPUTATION)
-          .set(WORKER_REPUTATION.WORKER_ID, workerId)
-          .set(WORKER_REPUTATION.OWNER_ID, ownerId)
-          .set(WORKER_REPUTATION.REPUTATION, first)
-          .set(WORKER_REPUTATION.AGREEMENTS, agreed ? 1 : 0)
-          .set(WORKER_REPUTATION.DISSENTS, agreed ? 0 : 1)
-          .set(WORKER_REPUTATION.UPDATED_AT, now)
-          .onConflict(WORKER_REPUTATION.WORKER_ID)
-          .doUpdate()
-          .set(WORKER_REPUTATION.OWNER_ID, ownerId)
-          .set(r, agreed ? r.plus(inline(GAIN).times(inline(BigDecimal.ONE).minus(r)))
-              : r.minus(inline(LOSS).times(r)))
-          .set(WORKER_REPUTATION.AGREEMENTS, WORKER_REPUTATION.AGREEMENTS.plus(agreed ? 1 : 0))
-          .set(WORKER_REPUTATION.DISSENTS, WORKER_REPUTATION.DISSENTS.plus(agreed ? 0 : 1))
-          .set(WORKER_REPUTATION.UPDATED_AT, now));
-    }
-
-    /**
-     * Folds a member job's run time into its worker's measured latency, a moving average (written with
-     * the decision).
-     */
-    public void ran(String workerId, String ownerId, long runMs) {
-      int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(0, runMs));
-      var l = WORKER_REPUTATION.LATENCY_MS;
-      byWorker.computeIfAbsent(workerId, w -> new ArrayList<>()).add(tx.insertInto(WORKER_REPUTATION)
-          .set(WORKER_REPUTATION.WORKER_ID, workerId)
-          .set(WORKER_REPUTATION.OWNER_ID, ownerId)
-          .set(WORKER_REPUTATION.REPUTATION, new BigDecimal("0.5"))
-          .set(WORKER_REPUTATION.AGREEMENTS, 0)
-          .set(WORKER_REPUTATION.DISSENTS, 0)
-          .set(l, ms)
-          .set(WORKER_REPUTATION.UPDATED_AT, now)
-          .onConflict(WORKER_REPUTATION.WORKER_ID)
-          .doUpdate()
-          .set(l, org.jooq.impl.DSL.coalesce(
-              org.jooq.impl.DSL.round(l.cast(BigDecimal.class).times(inline(BigDecimal.ONE.subtract(LATENCY_WEIGHT)))
-                  .plus(inline(LATENCY_WEIGHT.multiply(BigDecimal.valueOf(ms))))).cast(Integer.class),
-              inline(ms)))
-          .set(WORKER_REPUTATION.UPDATED_AT, now));
-    }
-
-    /**
-     * Saves a decision when it differs from what is stored. A task that ends also gets its receipt
-     * and a wake-up, whose handling cancels its unfinished member jobs (after this commits).
-     */
-    public void save(Decided d) {
-      byWorker.values().forEach(pending::addAll);
-      byWorker.clear();
-      if (!pending.isEmpty()) {
-        tx.batch(pending).execute();
-        pending.clear();
-      }
-      StoredSwarmTask t = task;
-      boolean same = d.status() == t.status() && d.progress() == t.progress()
-          && Objects.equals(d.leaderWorkerId(), t.leaderWorkerId()) && Objects.equals(d.leaderRule(), t.leaderRule())
-          && d.resultJson() == null && d.decisionJson() == null && d.errorMessage() == null;
-      if (same) {
-        return;
-      }
-      boolean ends = d.status() != ExecutionStatus.pending && d.status() != ExecutionStatus.running;
-      tx.update(SWARM_TASK)
-          .set(SWARM_TASK.STATUS, d.status())
-          .set(SWARM_TASK.PROGRESS, (short) d.progress())
-          .set(SWARM_TASK.LEADER_WORKER_ID, d.leaderWorkerId())
-          .set(SWARM_TASK.LEADER_RULE, d.leaderRule())
-          .set(SWARM_TASK.RESULT, d.resultJson() == null ? null : JSONB.valueOf(d.resultJson()))
-          .set(SWARM_TASK.RESULT_SHA256, d.resultSha256())
-          .set(SWARM_TASK.CONSENSUS_REACHED, d.consensusReached())
-          .set(SWARM_TASK.DECISION, d.decisionJson() == null ? null : JSONB.valueOf(d.decisionJson()))
-          .set(SWARM_TASK.ERROR_MESSAGE, d.errorMessage())
-          .set(SWARM_TASK.STARTED_AT, t.startedAt() != null || d.status() == ExecutionStatus.pending ? t.startedAt()
-              : now)
-          .set(SWARM_TASK.ENDED_AT, ends ? now : null)
-          .set(SWARM_TASK.UPDATED_AT, now)
-          .where(SWARM_TASK.TASK_ID.eq(t.taskId()))
-          .execute();
-      if (ends) {
-        SwarmTaskStore.wake(tx, t.taskId(), now);
-        issued.swarmTaskEnded(tx, tx.selectFrom(SWARM_TASK).where(SWARM_TASK.TASK_ID.eq(t.taskId()))
-            .fetchSingle(SwarmTaskStore::toTask));
-      }
-    }
-
-    /** Wakes the task again at {@code due} (a member job's submission was put off until then). */
-    public void wakeAt(OffsetDateTime due) {
-      SwarmTaskStore.wake(tx, task.taskId(), due);
-    }
-
-    /**
-     * The task's jobs that are queued or running, found by the task they name: with those of a pass
-     * that made them and did not commit its member rows.
-     */
-    public List<UUID> unfinishedJobs() {
-      return tx.select(JOB.JOB_ID).from(JOB)
-          .where(JOB.SWARM_TASK_ID.eq(task.taskId()), JOB.STATE.in(JobState.QUEUED, JobState.RUNNING))
-          .fetch(Record1::value1);
-    }
-  }
 }

@@ -20,9 +20,10 @@ import org.jooq.JSONB;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Swarm tasks as their clients see them: started, read and cancelled. What the engine does with them
- * is {@link SwarmEngineStore}'s. Starting and cancelling each record a wake-up in the same
- * transaction, so that the engine acts on them even if this coordinator stops right after.
+ * Swarm tasks as their clients see them: read and cancelled (started by {@link SwarmEngineStore#start},
+ * which decides for them as it stores them). What the engine does with them is {@link
+ * SwarmEngineStore}'s. Cancelling records a wake-up in the same transaction, so that the engine acts
+ * on it even if this coordinator stops right after.
  */
 public final class SwarmTaskStore {
   static final List<ExecutionStatus> UNFINISHED = List.of(ExecutionStatus.pending, ExecutionStatus.running);
@@ -44,44 +45,43 @@ public final class SwarmTaskStore {
    */
   public record Started(StoredSwarmTask task, boolean existing) {}
 
-  /** Stores a pending task and its first wake-up; a retry with the same request id returns the first. */
-  public Started start(NewSwarmTask t) {
-    OffsetDateTime now = JobStore.now();
-    return Database.transaction(dsl, tx -> {
-      Optional<StoredSwarmTask> inserted = tx.insertInto(SWARM_TASK)
-          .set(SWARM_TASK.TASK_ID, t.taskId())
-          .set(SWARM_TASK.CLIENT_ID, t.clientId())
-          .set(SWARM_TASK.KEY_ID, t.keyId())
-          .set(SWARM_TASK.REQUEST_ID, t.requestId())
-          .set(SWARM_TASK.SWARM_ID, t.swarmId())
-          .set(SWARM_TASK.STATUS, ExecutionStatus.pending)
-          .set(SWARM_TASK.STRATEGY, t.strategy())
-          .set(SWARM_TASK.JOB_TYPE, t.jobType())
-          .set(SWARM_TASK.PAYLOAD, t.payloadJson())
-          .set(SWARM_TASK.PROBE, t.probe())
-          .set(SWARM_TASK.CONSTRAINTS, JSONB.valueOf(t.constraintsJson()))
-          .set(SWARM_TASK.COLLABORATORS, (short) t.collaborators())
-          .set(SWARM_TASK.PARTS, (short) t.parts())
-          .set(SWARM_TASK.THRESHOLD, t.threshold())
-          .set(SWARM_TASK.SIMILARITY, t.similarity())
-          .set(SWARM_TASK.TIMEOUT_S, t.timeoutSeconds())
-          .set(SWARM_TASK.DEADLINE, now.plusSeconds(t.timeoutSeconds()))
-          .set(SWARM_TASK.CANDIDATES, SwarmCandidate.write(t.candidates()))
-          .set(SWARM_TASK.PROGRESS, (short) 0)
-          .set(SWARM_TASK.CREATED_AT, now)
-          .set(SWARM_TASK.UPDATED_AT, now)
-          .onConflict(SWARM_TASK.CLIENT_ID, SWARM_TASK.REQUEST_ID).where(SWARM_TASK.REQUEST_ID.isNotNull())
-          .doNothing()
-          .returning()
-          .fetchOptional(SwarmTaskStore::toTask);
-      if (inserted.isPresent()) {
-        wake(tx, t.taskId(), now);
-        return new Started(inserted.get(), false);
-      }
-      return new Started(tx.selectFrom(SWARM_TASK)
-          .where(SWARM_TASK.CLIENT_ID.eq(t.clientId()), SWARM_TASK.REQUEST_ID.eq(t.requestId()))
-          .fetchSingle(SwarmTaskStore::toTask), true);
-    });
+  /**
+   * Inserts a pending task in {@code tx} at {@code now} (with no wake-up: {@link SwarmEngineStore#start}
+   * decides whether it needs one); a retry with the same request id finds the first.
+   */
+  static Started insert(DSLContext tx, NewSwarmTask t, OffsetDateTime now) {
+    Optional<StoredSwarmTask> inserted = tx.insertInto(SWARM_TASK)
+        .set(SWARM_TASK.TASK_ID, t.taskId())
+        .set(SWARM_TASK.CLIENT_ID, t.clientId())
+        .set(SWARM_TASK.KEY_ID, t.keyId())
+        .set(SWARM_TASK.REQUEST_ID, t.requestId())
+        .set(SWARM_TASK.SWARM_ID, t.swarmId())
+        .set(SWARM_TASK.STATUS, ExecutionStatus.pending)
+        .set(SWARM_TASK.STRATEGY, t.strategy())
+        .set(SWARM_TASK.JOB_TYPE, t.jobType())
+        .set(SWARM_TASK.PAYLOAD, t.payloadJson())
+        .set(SWARM_TASK.PROBE, t.probe())
+        .set(SWARM_TASK.CONSTRAINTS, JSONB.valueOf(t.constraintsJson()))
+        .set(SWARM_TASK.COLLABORATORS, (short) t.collaborators())
+        .set(SWARM_TASK.PARTS, (short) t.parts())
+        .set(SWARM_TASK.THRESHOLD, t.threshold())
+        .set(SWARM_TASK.SIMILARITY, t.similarity())
+        .set(SWARM_TASK.TIMEOUT_S, t.timeoutSeconds())
+        .set(SWARM_TASK.DEADLINE, now.plusSeconds(t.timeoutSeconds()))
+        .set(SWARM_TASK.CANDIDATES, SwarmCandidate.write(t.candidates()))
+        .set(SWARM_TASK.PROGRESS, (short) 0)
+        .set(SWARM_TASK.CREATED_AT, now)
+        .set(SWARM_TASK.UPDATED_AT, now)
+        .onConflict(SWARM_TASK.CLIENT_ID, SWARM_TASK.REQUEST_ID).where(SWARM_TASK.REQUEST_ID.isNotNull())
+        .doNothing()
+        .returning()
+        .fetchOptional(SwarmTaskStore::toTask);
+    if (inserted.isPresent()) {
+      return new Started(inserted.get(), false);
+    }
+    return new Started(tx.selectFrom(SWARM_TASK)
+        .where(SWARM_TASK.CLIENT_ID.eq(t.clientId()), SWARM_TASK.REQUEST_ID.eq(t.requestId()))
+        .fetchSingle(SwarmTaskStore::toTask), true);
   }
 
   /** A client's task by its request id. */

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import net.aitbc.grid.coordinator.auth.Principal;
+import net.aitbc.grid.coordinator.store.LockedSwarmTask;
 
 /**
  * How the swarm engine creates and cancels member jobs: as ordinary jobs of the task's client, pinned
@@ -18,6 +19,14 @@ public interface MemberJobs {
    * when its request id was used already), or fails with Refused or Deferred.
    */
   CompletableFuture<UUID> submit(Principal principal, Order order);
+
+  /**
+   * Prepares one member job for the deciding transaction to insert ({@link LockedSwarmTask#insert}):
+   * checked, admitted, tagged and maybe placed. Throws Refused or Deferred as {@link #submit} fails,
+   * and Deferred too when only {@link #submit} can take it now (its client's place in fair-share
+   * order must be read first).
+   */
+  LockedSwarmTask.NewMemberJob prepare(Principal principal, Order order);
 
   /** Cancels a member job that has not finished, telling it and its worker {@code reason}. */
   void cancel(UUID jobId, String clientId, String reason);

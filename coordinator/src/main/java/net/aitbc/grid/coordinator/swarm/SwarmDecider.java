@@ -14,10 +14,10 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import net.aitbc.grid.coordinator.auth.Principal;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.LockedSwarmTask;
 import net.aitbc.grid.coordinator.store.Requirements;
 import net.aitbc.grid.coordinator.store.StoredSwarmTask;
 import net.aitbc.grid.coordinator.store.SwarmCandidate;
-import net.aitbc.grid.coordinator.store.SwarmEngineStore;
 import net.aitbc.grid.coordinator.store.SwarmEngineStore.Decided;
 import net.aitbc.grid.coordinator.store.SwarmMemberJob;
 import net.aitbc.grid.coordinator.workflow.StepJobs;
@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * waits for a worker that has gone), and once every slot has ended (or the deadline passed) decides
  * ({@link Verdicts}) and ends the task. An ended task's unfinished member jobs are cancelled when it
  * is next woken.
+ *
+ * <p>It decides the same way wherever it runs: in the engine's own transaction ({@link #advance}),
+ * where member jobs are submitted like any job, or in the transaction of the write that woke the
+ * task ({@link #decideInline}: its start, a member's outcome), where they are inserted with that
+ * write. There, whatever the engine would have to wait for (a client's limits, a replacement's
+ * worker, cancelling jobs) is left to the engine.
  */
 final class SwarmDecider {
   private static final Logger logger = LoggerFactory.getLogger(SwarmDecider.class);
@@ -51,7 +57,7 @@ final class SwarmDecider {
     this.workers = requireNonNull(workers, "workers");
   }
 
-  void advance(SwarmEngineStore.Locked locked) {
+  void advance(LockedSwarmTask locked) {
     StoredSwarmTask t = locked.task();
     if (t.ended()) {
       cancelUnfinished(t, locked.unfinishedJobs());
@@ -73,6 +79,39 @@ final class SwarmDecider {
     if (!orders.isEmpty() && !submit(locked, slots, orders)) {
       return;
     }
+    stands(locked, slots);
+  }
+
+  /**
+   * Decides in the transaction of the write that woke the task, when that is mechanical: its first
+   * member jobs (as {@code principal}, the key that started it; none after its start), where it
+   * stands, and the verdict once every slot has a result. False, writing nothing, when what it would
+   * do is the engine's: the task has ended or timed out, a member job must be replaced or waits for a
+   * worker that may have gone, or a member job cannot be made here now.
+   */
+  boolean decideInline(LockedSwarmTask locked, @Nullable Principal principal) {
+    StoredSwarmTask t = locked.task();
+    if (t.ended() || !locked.now().isBefore(t.deadline())) {
+      return false;
+    }
+    Slots slots = new Slots(t, locked.members());
+    for (int s = 0; s < t.parts(); s++) {
+      SwarmMemberJob m = slots.latest().get(s);
+      if (m != null && (slots.needsReplacement(s) || m.unfinished() && locked.stranded(m))) {
+        return false;
+      }
+    }
+    // No slot needs a replacement: the plan is each empty slot's first member job.
+    List<Slots.Order> orders = plan(t, slots, locked);
+    if (!orders.isEmpty() && (principal == null || !insert(locked, slots, principal, orders))) {
+      return false;
+    }
+    stands(locked, slots);
+    return true;
+  }
+
+  /** Saves where the task stands: the verdict once every slot has ended, else its progress. */
+  private static void stands(LockedSwarmTask locked, Slots slots) {
     if (slots.allEnded()) {
       Verdicts.end(locked, slots, null);
     } else {
@@ -82,7 +121,7 @@ final class SwarmDecider {
   }
 
   /** The member jobs to make now: each slot's first, and replacements of those that ended without a result. */
-  private List<Slots.Order> plan(StoredSwarmTask t, Slots slots, SwarmEngineStore.Locked locked) {
+  private List<Slots.Order> plan(StoredSwarmTask t, Slots slots, LockedSwarmTask locked) {
     OffsetDateTime waitUntil = null;
     List<Slots.Order> orders = new ArrayList<>();
     Set<String> used = slots.usedWorkers();
@@ -141,20 +180,17 @@ final class SwarmDecider {
   }
 
   /** Submits the orders and records their member rows; false when the task ended for it. */
-  private boolean submit(SwarmEngineStore.Locked locked, Slots slots, List<Slots.Order> orders) {
+  private boolean submit(LockedSwarmTask locked, Slots slots, List<Slots.Order> orders) {
     StoredSwarmTask t = locked.task();
     Principal principal = keys.apply(t.keyId()).orElse(null);
     if (principal == null) {
       Verdicts.fail(locked, slots, "the api key that started it (" + t.keyId() + ") was revoked");
       return false;
     }
-    Duration ttl = Duration.between(locked.now(), t.deadline());
-    ttl = (ttl.isNegative() ? Duration.ZERO : ttl).plus(DEADLINE_GRACE);
+    Duration ttl = ttl(locked);
     List<CompletableFuture<UUID>> submitted = new ArrayList<>(orders.size());
     for (Slots.Order o : orders) {
-      submitted.add(jobs.submit(principal, new MemberJobs.Order(t.taskId(),
-          SwarmKeys.requestId(t.taskId(), o.slot(), o.replacement()), t.jobType(), o.payloadJson(),
-          t.constraintsJson(), o.worker().workerId(), ttl)));
+      submitted.add(jobs.submit(principal, order(t, o, ttl)));
     }
     Duration retryAfter = null;
     for (int i = 0; i < orders.size(); i++) {
@@ -184,6 +220,47 @@ final class SwarmDecider {
       locked.wakeAt(locked.now().plus(retryAfter));
     }
     return true;
+  }
+
+  /**
+   * The inline way: every member job prepared, then inserted with the transaction's write; false,
+   * with none inserted, when one cannot be (put off, refused: the engine submits them and sees).
+   */
+  private boolean insert(LockedSwarmTask locked, Slots slots, Principal principal, List<Slots.Order> orders) {
+    StoredSwarmTask t = locked.task();
+    Duration ttl = ttl(locked);
+    List<LockedSwarmTask.NewMemberJob> prepared = new ArrayList<>(orders.size());
+    try {
+      for (Slots.Order o : orders) {
+        prepared.add(jobs.prepare(principal, order(t, o, ttl)));
+      }
+    } catch (StepJobs.Refused | StepJobs.Deferred notHere) {
+      prepared.forEach(LockedSwarmTask.NewMemberJob::abandoned);
+      return false;
+    } catch (RuntimeException e) {
+      prepared.forEach(LockedSwarmTask.NewMemberJob::abandoned);
+      throw e;
+    }
+    locked.insert(prepared);
+    for (int i = 0; i < orders.size(); i++) {
+      Slots.Order o = orders.get(i);
+      UUID jobId = prepared.get(i).job().jobId();
+      locked.addMember(o.slot(), o.replacement(), jobId, o.worker().workerId(), o.worker().ownerId(), o.partFrom(),
+          o.partTo());
+      slots.submitted(o, jobId, o.worker().workerId(), o.worker().ownerId(), locked.now());
+    }
+    return true;
+  }
+
+  /** How long a member job made now may wait and run: a little past the task's deadline. */
+  private static Duration ttl(LockedSwarmTask locked) {
+    Duration ttl = Duration.between(locked.now(), locked.task().deadline());
+    return (ttl.isNegative() ? Duration.ZERO : ttl).plus(DEADLINE_GRACE);
+  }
+
+  private static MemberJobs.Order order(StoredSwarmTask t, Slots.Order o, Duration ttl) {
+    return new MemberJobs.Order(t.taskId(), SwarmKeys.requestId(t.taskId(), o.slot(), o.replacement()), t.jobType(),
+        o.payloadJson(), t.constraintsJson(), o.worker().workerId(), ttl);
   }
 
   private void cancelUnfinished(StoredSwarmTask t, List<UUID> unfinished) {

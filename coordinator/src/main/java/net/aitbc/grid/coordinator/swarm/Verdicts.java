@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.LockedSwarmTask;
 import net.aitbc.grid.coordinator.store.StoredSwarmTask;
 import net.aitbc.grid.coordinator.store.SwarmEngineStore;
 import net.aitbc.grid.coordinator.store.SwarmEngineStore.Decided;
@@ -41,7 +42,7 @@ final class Verdicts {
   private Verdicts() {}
 
   /** Ends the task from its slots; {@code timedOut} says why it ends early, or is null. */
-  static void end(SwarmEngineStore.Locked locked, Slots slots, @Nullable String timedOut) {
+  static void end(LockedSwarmTask locked, Slots slots, @Nullable String timedOut) {
     StoredSwarmTask t = slots.task();
     List<SwarmMemberJob> done = new ArrayList<>();
     for (SwarmMemberJob m : slots.members()) {
@@ -61,11 +62,11 @@ final class Verdicts {
   }
 
   /** Ends the task as failed for {@code why}. */
-  static void fail(SwarmEngineStore.Locked locked, Slots slots, String why) {
+  static void fail(LockedSwarmTask locked, Slots slots, String why) {
     save(locked, slots, ExecutionStatus.failed, null, null, null, why);
   }
 
-  private static void consensus(SwarmEngineStore.Locked locked, Slots slots, Map<UUID, @Nullable String> texts,
+  private static void consensus(LockedSwarmTask locked, Slots slots, Map<UUID, @Nullable String> texts,
       @Nullable String timedOut) {
     StoredSwarmTask t = slots.task();
     Consensus.Decision d = Consensus.decide(Consensus.entries(t, slots.members(), texts), t.threshold().doubleValue(),
@@ -91,7 +92,7 @@ final class Verdicts {
     save(locked, slots, ExecutionStatus.completed, result, true, decision, null);
   }
 
-  private static void leader(SwarmEngineStore.Locked locked, Slots slots, Map<UUID, @Nullable String> texts,
+  private static void leader(LockedSwarmTask locked, Slots slots, Map<UUID, @Nullable String> texts,
       @Nullable String timedOut) {
     SwarmMemberJob m = slots.latest().getFirst();
     if (m != null && m.state() == JobState.COMPLETED) {
@@ -104,7 +105,7 @@ final class Verdicts {
     save(locked, slots, ExecutionStatus.failed, null, null, null, why);
   }
 
-  private static void distributed(SwarmEngineStore.Locked locked, Slots slots, Map<UUID, @Nullable String> texts,
+  private static void distributed(LockedSwarmTask locked, Slots slots, Map<UUID, @Nullable String> texts,
       @Nullable String timedOut) {
     List<JsonNode> parts = new ArrayList<>();
     List<String> missing = new ArrayList<>();
@@ -126,7 +127,7 @@ final class Verdicts {
     save(locked, slots, ExecutionStatus.completed, Parts.join(parts).toString(), null, null, null);
   }
 
-  private static void save(SwarmEngineStore.Locked locked, Slots slots, ExecutionStatus status,
+  private static void save(LockedSwarmTask locked, Slots slots, ExecutionStatus status,
       @Nullable String result, @Nullable Boolean reached, @Nullable String decision, @Nullable String error) {
     String hash = result == null ? null : CanonicalJson.sha256Hex(parse(result));
     locked.save(new Decided(status, status == ExecutionStatus.completed ? 100 : slots.progress(),

@@ -24,6 +24,7 @@ import net.aitbc.grid.v1.JobState;
 import net.aitbc.grid.v1.ListSwarmsRequest;
 import net.aitbc.grid.v1.SwarmServiceGrpc.SwarmServiceBlockingStub;
 import net.aitbc.grid.v1.SwarmTask;
+import net.aitbc.grid.v1.SwarmTaskMember;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -117,6 +118,23 @@ class SwarmIT {
     // Never hidden: the largest group and the one outside it.
     assertThat(t.getDecision().getDissentingWorkersList()).containsExactly("e2");
     assertThat(t.getDecision().getChosenResultSha256()).hasSize(64);
+  }
+
+  @Test
+  void aTaskStartsWithItsMemberJobsOnceItsClientsPlaceInFairShareOrderIsKnown() {
+    // The first member jobs of a client's kind of job are the engine's: its place is read for them.
+    ended(swarm, start(0.6));
+    SwarmTask started = swarm.coordinate(CoordinateRequest.newBuilder().setTask("embedding").setCollaborators(3)
+        .setStrategy("consensus").setConsensusThreshold(0.6).build()).getTask();
+    // Made in the transaction that stored the task: the answer shows them.
+    assertThat(started.getStatus()).isEqualTo(ExecutionStatus.EXECUTION_STATUS_RUNNING);
+    assertThat(started.getMembersList()).extracting(SwarmTaskMember::getWorkerId)
+        .containsExactlyInAnyOrder("e1", "e2", "e3");
+    SwarmTask t = ended(swarm, started.getTaskId());
+    assertThat(t.getStatus()).isEqualTo(ExecutionStatus.EXECUTION_STATUS_COMPLETED);
+    assertThat(t.getMembersList()).hasSize(3).extracting(SwarmTaskMember::getJobState)
+        .containsOnly(JobState.JOB_STATE_COMPLETED);
+    assertThat(t.getDecision().getDissentingWorkersList()).containsExactly("e2");
   }
 
   @Test
