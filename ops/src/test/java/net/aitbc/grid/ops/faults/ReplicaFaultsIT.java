@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ReplicaFaultsIT {
-  private static final int JOBS_PER_CLIENT = 4000;
+  // The clients submit until stopped, after the last fault: however long the restarts take, load is on.
+  private static final int UNTIL_STOPPED = 1_000_000;
   private static final Duration LEASE = Duration.ofSeconds(3);
 
   @RegisterExtension final Grid grid = new Grid();
@@ -44,10 +45,10 @@ class ReplicaFaultsIT {
     List<GridProcess> onA = grid.startWorkers(aFirst, 8, Duration.ofSeconds(5), "a1", "a2");
     List<GridProcess> workers = new ArrayList<>(onA);
     workers.addAll(grid.startWorkers(bFirst, 8, Duration.ofSeconds(5), "b1", "b2"));
-    // 100 jobs a second per client, 40 s of load: it lasts past both restarts and the kill (a start takes seconds).
-    LoadGenerator clientOfA = grid.closeLater(new LoadGenerator(JOBS_PER_CLIENT, 32, () -> 20)
+    // 100 jobs a second per client.
+    LoadGenerator clientOfA = grid.closeLater(new LoadGenerator(UNTIL_STOPPED, 32, () -> 20)
         .grpc(grid.channel(aFirst), grid.clientKey(), 100).start());
-    LoadGenerator clientOfB = grid.closeLater(new LoadGenerator(JOBS_PER_CLIENT, 32, () -> 20)
+    LoadGenerator clientOfB = grid.closeLater(new LoadGenerator(UNTIL_STOPPED, 32, () -> 20)
         .grpc(grid.channel(bFirst), grid.clientKey(), 100).start());
 
     // A rolling restart: each replica in turn stops gracefully (its workers drain to the other) and starts again.
@@ -80,9 +81,7 @@ class ReplicaFaultsIT {
     report.note("after_sigkill_workers_reregistered_ms=" + workersBack.toMillis() + " client_resumed_ms="
         + clientBack.toMillis());
 
-    await("both clients to finish").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-        .until(() -> clientOfA.acknowledgedCount() >= JOBS_PER_CLIENT
-            && clientOfB.acknowledgedCount() >= JOBS_PER_CLIENT);
+    awaitMoreAcknowledged(clientOfA, clientOfB, 500);
     clientOfA.close();
     clientOfB.close();
     report.refused(clientOfA.refusals());
@@ -92,7 +91,7 @@ class ReplicaFaultsIT {
     Invariants.Verdict verdict = Invariants.check(grid, acknowledged, Duration.ofSeconds(60));
     report.finish(verdict);
     report.assertHeld();
-    assertThat(verdict.acknowledged()).isGreaterThanOrEqualTo(2 * JOBS_PER_CLIENT);
+    assertThat(verdict.acknowledged()).isGreaterThan(1000);
     assertThat(workersBack).as("A's workers registered with B within a lease").isLessThan(LEASE.plusSeconds(2));
     assertThat(clientBack).as("A's client acknowledged through B within a lease").isLessThan(LEASE.plusSeconds(2));
   }
