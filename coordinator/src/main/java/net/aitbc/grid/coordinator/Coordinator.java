@@ -97,6 +97,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class Coordinator implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Coordinator.class);
+  // A caller waits this long for a pooled connection while the database is up but every one is in
+  // use, before it is refused as unavailable.
+  private static final Duration BUSY_POOL_WAIT = Duration.ofSeconds(10);
   private static final String CREATE_JOB = JobServiceGrpc.getCreateJobMethod().getFullMethodName();
   /** The largest message the gRPC server accepts (a worker's result, a client's payload). */
   public static final int MAX_MESSAGE_BYTES = 16 << 20;
@@ -127,7 +130,7 @@ public final class Coordinator implements AutoCloseable {
       dataSource.close();
       throw new IllegalStateException("cannot prepare the database at " + config.dbUrl() + ": " + e.getMessage(), e);
     }
-    this.core = configure(sb, config, Database.dsl(dataSource));
+    this.core = configure(sb, config, Database.dsl(dataSource, config.dbPoolSize(), BUSY_POOL_WAIT));
     this.server = sb.build();
     try {
       server.start();

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
@@ -16,7 +17,10 @@ import org.slf4j.LoggerFactory;
  * API keys checked against the database, remembered for a short time so that a call costs no read.
  * A revoked key stops working within {@code ttl}. While the database cannot be read, a key checked
  * less than {@code ttl + staleGrace} ago is still trusted; after that its calls are refused as
- * unavailable. Unknown keys are remembered too, so a flood of bad keys costs no reads.
+ * unavailable. Unknown keys are remembered too, so a flood of bad keys costs no reads. When an
+ * answer goes stale, one caller reads the key again while the others keep the stale answer (a
+ * revoked key may work for one read longer than {@code ttl}), so that the hundreds of calls in
+ * flight with a busy client's key do not all read it at once.
  */
 public final class KeyCache {
   private static final Logger logger = LoggerFactory.getLogger(KeyCache.class);
@@ -47,10 +51,16 @@ public final class KeyCache {
     if (cached != null && now - cached.loadedAt < ttlNanos) {
       return cached.principal;
     }
+    if (cached != null && now - cached.loadedAt < staleNanos && !cached.refreshing.compareAndSet(false, true)) {
+      return cached.principal;
+    }
     Principal principal;
     try {
       principal = lookup.apply(ApiKeys.hash(key)).orElse(null);
     } catch (RuntimeException e) {
+      if (cached != null) {
+        cached.refreshing.set(false);
+      }
       if (cached != null && now - cached.loadedAt < staleNanos) {
         logger.debug("cannot check a key now ({}); trusting the answer of {} ms ago", e.toString(),
             (now - cached.loadedAt) / 1_000_000);
@@ -71,5 +81,9 @@ public final class KeyCache {
     return cached != null && clock.getAsLong() - cached.loadedAt < ttlNanos ? cached.principal : null;
   }
 
-  private record Cached(@Nullable Principal principal, long loadedAt) {}
+  private record Cached(@Nullable Principal principal, long loadedAt, AtomicBoolean refreshing) {
+    Cached(@Nullable Principal principal, long loadedAt) {
+      this(principal, loadedAt, new AtomicBoolean());
+    }
+  }
 }

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import java.util.function.Function;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
@@ -119,5 +120,16 @@ public final class Database {
   /** jOOQ over a pool. */
   public static DSLContext dsl(DataSource dataSource) {
     return DSL.using(dataSource, SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
+  }
+
+  /**
+   * jOOQ over the coordinator's pool of {@code size} connections: calls served on virtual threads
+   * hold at most half of them at once (all of a pool of four or fewer), and a caller that finds every connection it may use busy
+   * waits up to {@code busyWait} rather than being refused after the pool's timeout, which stays
+   * the wait while the database cannot be reached. See {@link PooledConnections}.
+   */
+  public static DSLContext dsl(DataSource pool, int size, Duration busyWait) {
+    return DSL.using(new PooledConnections(pool, size <= 4 ? size : size / 2, busyWait), SQLDialect.POSTGRES,
+        new Settings().withExecuteLogging(false));
   }
 }

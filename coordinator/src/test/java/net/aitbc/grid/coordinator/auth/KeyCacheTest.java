@@ -48,4 +48,36 @@ class KeyCacheTest {
     // A key never seen is not trusted at all while the database is down.
     assertThatThrownBy(() -> cache.resolve("other")).hasMessage("database down");
   }
+
+  @Test
+  void whileOneCallerReadsAStaleKeyAgainTheOthersKeepTheStaleAnswer() throws Exception {
+    java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger slowReads = new AtomicInteger();
+    KeyCache slow = new KeyCache(hash -> {
+      if (slowReads.incrementAndGet() > 1) {
+        reading.countDown();
+        try {
+          finish.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      return Optional.of(alice);
+    }, Duration.ofSeconds(5), Duration.ofSeconds(60), now::get);
+    assertThat(slow.resolve("k")).isEqualTo(alice);
+    now.set(Duration.ofSeconds(6).toNanos());
+    Thread refresher = Thread.ofVirtual().start(() -> slow.resolve("k"));
+    reading.await();
+    // The read in flight is the only one: these answer at once from the stale entry.
+    for (int i = 0; i < 100; i++) {
+      assertThat(slow.resolve("k")).isEqualTo(alice);
+    }
+    assertThat(slowReads).hasValue(2);
+    finish.countDown();
+    refresher.join();
+    now.set(Duration.ofSeconds(7).toNanos());
+    assertThat(slow.resolve("k")).isEqualTo(alice);
+    assertThat(slowReads).hasValue(2);
+  }
 }

@@ -216,7 +216,7 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
     Map<String, String> env = coordinatorOptions.contains("--signing-key-file") ? Map.of()
         : Map.of("AITBC_SIGNING_KEY", SIGNING_SEED);
     GridProcess p = start(name, List.of(), env, args.toArray(String[]::new));
-    return p.awaitLog("coordinator listening on", Duration.ofSeconds(30));
+    return p.awaitLog("coordinator listening on", Duration.ofSeconds(60));
   }
 
   /**
@@ -266,7 +266,7 @@ final class Grid implements BeforeEachCallback, AfterTestExecutionCallback, Afte
           "--state-dir", logDir.resolve("worker-" + id + "-state").toString(),
           "--drain-timeout", drainTimeout.toMillis() + "ms"));
     }
-    started.forEach(p -> p.awaitLog("\\] registered;", Duration.ofSeconds(30)));
+    started.forEach(p -> p.awaitLog("\\] registered;", Duration.ofSeconds(60)));
     return started;
   }
 

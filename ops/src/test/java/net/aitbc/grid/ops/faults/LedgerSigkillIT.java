@@ -47,7 +47,7 @@ class LedgerSigkillIT {
       Thread.sleep(500);
       coordinator = grid.startCoordinator();
       int registrations = kill + 1;
-      workers.forEach(w -> w.awaitLog("\\] registered;", registrations, Duration.ofSeconds(30)));
+      workers.forEach(w -> w.awaitLog("\\] registered;", registrations, Duration.ofSeconds(60)));
     }
 
     await("the load generator to finish").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))

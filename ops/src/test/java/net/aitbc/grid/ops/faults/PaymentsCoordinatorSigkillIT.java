@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * started again on the same database: every payment ends exactly once, released to the worker's
  * owner or refunded, and the money adds up.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PaymentsCoordinatorSigkillIT {
   private static final int JOBS = 800;
 
@@ -45,6 +45,7 @@ class PaymentsCoordinatorSigkillIT {
     int running = grid.count(JobState.RUNNING);
     int queued = grid.count(JobState.QUEUED);
     Map<String, Integer> refusedBefore = load.refusals();
+    Map<String, String> samplesBefore = load.refusalSamples();
     first.kill();
     int releasedAtKill = PaymentChecks.count(grid, PaymentStatus.released);
     int escrowedAtKill = PaymentChecks.count(grid, PaymentStatus.escrowed);
@@ -53,7 +54,7 @@ class PaymentsCoordinatorSigkillIT {
     grid.startCoordinator();
     int ackedAtRestart = load.acknowledgedCount();
 
-    workers.forEach(w -> w.awaitLog("\\] registered;", 2, Duration.ofSeconds(30)));
+    workers.forEach(w -> w.awaitLog("\\] registered;", 2, Duration.ofSeconds(60)));
     // On a quick machine every submission may have been acknowledged before the kill: then none is left to see.
     await("submissions acknowledged again").atMost(Duration.ofSeconds(30))
         .until(() -> load.acknowledgedCount() > ackedAtRestart || ackedAtRestart >= JOBS);
@@ -69,7 +70,7 @@ class PaymentsCoordinatorSigkillIT {
     report.finish(verdict);
     report.assertHeld();
     assertThat(payments.problems()).as("payments out of step with the jobs and the client's record").isEmpty();
-    assertThat(refusedBefore).as("submissions refused before any fault").isEmpty();
+    assertThat(refusedBefore).as("submissions refused before any fault (%s)", samplesBefore).isEmpty();
     assertThat(payer.failures()).as("payment calls that failed, retries and all (%s)", payer.failureSamples())
         .isEmpty();
     assertThat(payments.released().values().stream().mapToInt(Integer::intValue).sum())

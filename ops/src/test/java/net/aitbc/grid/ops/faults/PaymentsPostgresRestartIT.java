@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * with UNAVAILABLE and not acknowledged; afterwards payments, refunds and releases go on without
  * a restart of the coordinator; nothing acknowledged is lost and the money adds up.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PaymentsPostgresRestartIT {
   private static final Duration OUTAGE = Duration.ofSeconds(4);
 

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A worker killed with SIGKILL while it holds paid jobs: each is retried on the other worker, whose
  * owner (not the dead worker's) is paid for it, exactly once.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PaymentsWorkerSigkillIT {
   private static final int JOBS = 120;
   private static final Map<String, String> OWNERS = new TreeMap<>(Map.of("A", "owner-a", "B", "owner-b"));

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * by itself; submissions meanwhile are refused with gRPC UNAVAILABLE / HTTP 503 and not
  * acknowledged; every acknowledged job completes.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class PostgresRestartIT {
   private static final Duration OUTAGE = Duration.ofSeconds(5);
 

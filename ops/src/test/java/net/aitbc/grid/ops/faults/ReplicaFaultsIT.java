@@ -73,7 +73,7 @@ class ReplicaFaultsIT {
     report.fault("SIGKILL of replica A (B keeps running)", grid.count(JobState.RUNNING), grid.count(JobState.QUEUED));
     a.kill();
     long killed = System.nanoTime();
-    onA.forEach(w -> w.awaitLog("\\] registered;", registrations.get(w) + 1, Duration.ofSeconds(30)));
+    onA.forEach(w -> w.awaitLog("\\] registered;", registrations.get(w) + 1, Duration.ofSeconds(60)));
     Duration workersBack = Duration.ofNanos(System.nanoTime() - killed);
     await("A's client acknowledged through B").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
         .until(() -> clientOfA.acknowledgedCount() > ackedAtKill);

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * one goes silent past its lease and then sends its late result. No job is lost, each has one
  * recorded outcome, and the late result is refused with 409.
  */
-@Timeout(value = 150, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class RestMinersIT {
   private static final int JOBS = 300;
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * writes nothing) loses its leases; its jobs complete on another worker, and whatever it reports
  * for those old attempts once it wakes up (SIGCONT) is refused.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class StalledWorkerIT {
   private static final int HELD = 4;
 
@@ -55,7 +55,7 @@ class StalledWorkerIT {
     // A wakes up: its sleeps are over, so it reports its old attempts at once, on a stream the
     // coordinator has ended. It then connects again, and takes work like any worker.
     a.resume();
-    a.awaitLog("\\] registered;", 2, Duration.ofSeconds(30));
+    a.awaitLog("\\] registered;", 2, Duration.ofSeconds(60));
     acknowledged.addAll(LoadGenerator.submitAll(grid.channel(), grid.clientKey(), 20, () -> 100));
 
     Invariants.Verdict verdict = Invariants.check(grid, acknowledged, Duration.ofSeconds(30));

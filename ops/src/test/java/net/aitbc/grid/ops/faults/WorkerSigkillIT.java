@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A worker killed with SIGKILL while it runs jobs loses none: they are requeued and completed by the other worker. */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class WorkerSigkillIT {
   private static final int JOBS = 400;
 

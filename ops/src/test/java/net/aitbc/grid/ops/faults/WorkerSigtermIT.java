@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * SIGTERM drains a worker: jobs that fit in its drain timeout finish on it and nothing is requeued;
  * jobs that do not are handed back and completed by another worker. None is lost either way.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class WorkerSigtermIT {
   private static final int HELD = 4;
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the same database: every execution completes with the result its steps passed along, and no step
  * job was made twice.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class WorkflowCoordinatorSigkillIT {
   private static final int EXECUTIONS = 50;
   /** Each step's result carries the execution's number on to the next one. */
@@ -63,7 +63,7 @@ class WorkflowCoordinatorSigkillIT {
     report.fault("SIGKILL coordinator", grid.count(JobState.RUNNING), grid.count(JobState.QUEUED));
     first.kill();
     grid.startCoordinator();
-    worker.awaitLog("\\] registered;", 2, Duration.ofSeconds(30));
+    worker.awaitLog("\\] registered;", 2, Duration.ofSeconds(60));
 
     Map<UUID, ExecutionStatus> statuses = WorkflowChecks.awaitEnded(grid, executions, Duration.ofSeconds(45));
     Map<UUID, List<JobRecord>> stepJobs = WorkflowChecks.stepJobs(grid);

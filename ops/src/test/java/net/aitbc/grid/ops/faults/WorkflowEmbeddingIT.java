@@ -36,7 +36,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * then embed a text built from what was relayed. Each step's input is the previous one's result,
  * and each embedding is the model's own for the text it was given.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class WorkflowEmbeddingIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String TEXT = "Durable workflows keep their state in PostgreSQL.";

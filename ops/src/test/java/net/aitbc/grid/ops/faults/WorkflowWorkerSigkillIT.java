@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * steps' jobs is tried again on the other worker (the same job, a later attempt), and every
  * execution completes with one job per step.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class WorkflowWorkerSigkillIT {
   private static final int EXECUTIONS = 4;
   private static final String THREE_STEPS = """
