@@ -9,7 +9,8 @@
 #   PEERS_DIR=/path/to/bench/peers PROFILES="gw-batched pgboss-b5000" GRID_ARGS="--phases submit_grpc,process,latency"
 #
 # Results: ops/target/side-by-side/<UTC stamp>/round-<k>/{<profile>.json,<profile>.log,grid.json,grid.log}
-# and summary.txt. Each peer run stops itself (watchdog 175 s) and gets `timeout 200`, as in run-all.sh.
+# and summary.txt, with PostgreSQL's ceiling (ops/bench/ceiling.sh, pgbench) measured in each round.
+# Each peer run stops itself (watchdog 175 s) and gets `timeout 200`, as in run-all.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -63,6 +64,11 @@ for r in $(seq 1 "$RUNS"); do
     sed -i "1s|^{|{\"profile\":\"$p\",\"run\":$r,\"cmd\":\"$cmd\",|" "$dir/$p.json"
     echo "   $p took $(( $(date +%s) - t )) s"
   done
+  # PostgreSQL's own ceiling on the machine as it is in this round (pgbench; CEILING=0 skips it).
+  if [[ "${CEILING:-1}" != 0 ]]; then
+    echo "== $(date -u +%T) round $r: PostgreSQL's ceiling (pgbench)"
+    "$root/ops/bench/ceiling.sh" 2>&1 | tee "$dir/ceiling.txt" | sed 's/^/   /'
+  fi
   # The coordinator changes often: say which code each round measured (ops/bin/grid rebuilds when sources change).
   rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   git -C "$root" diff --quiet HEAD 2>/dev/null || rev="$rev+local-changes"
@@ -79,4 +85,10 @@ grids=$(ls "$out"/round-*/grid.json 2>/dev/null | paste -sd, -)
 rounds=$(ls -d "$out"/round-* | paste -sd, -)
 echo "== summary over $RUNS round(s)"
 "$grid" bench compare --grid "$grids" --peers "$rounds" 2>/dev/null | tee -a "$out/summary.txt"
+if ls "$out"/round-*/ceiling.txt >/dev/null 2>&1; then
+  for kind in "insert" "claim+complete"; do
+    grep -h "^ceiling $kind:" "$out"/round-*/ceiling.txt | sed -E 's/^[^:]*: ([0-9]+) .*/\1/' | sort -n |
+      awk -v k="$kind" '{a[NR]=$1} END {if (NR) printf "PostgreSQL ceiling, %s: median %d jobs/s over %d round(s) (ops/bench/ceiling.sh)\n", k, a[int((NR+1)/2)], NR}'
+  done | tee -a "$out/summary.txt"
+fi
 echo "whole run: $(( $(date +%s) - started )) s; results in $out" | tee -a "$out/summary.txt"
