@@ -49,6 +49,7 @@ import net.aitbc.grid.coordinator.rpc.MemberJobSubmitter;
 import net.aitbc.grid.coordinator.rpc.SwarmReceiptReader;
 import net.aitbc.grid.coordinator.rpc.SwarmServiceImpl;
 import net.aitbc.grid.coordinator.scheduler.EscrowSweeper;
+import net.aitbc.grid.coordinator.scheduler.RetentionSweeper;
 import net.aitbc.grid.coordinator.scheduler.JobEvents;
 import net.aitbc.grid.coordinator.scheduler.Scheduler;
 import net.aitbc.grid.coordinator.session.SessionRegistry;
@@ -65,6 +66,7 @@ import net.aitbc.grid.coordinator.store.NetworkStore;
 import net.aitbc.grid.coordinator.store.NotificationListener;
 import net.aitbc.grid.coordinator.store.WorkflowStore;
 import net.aitbc.grid.coordinator.store.PaymentStore;
+import net.aitbc.grid.coordinator.store.RetentionStore;
 import net.aitbc.grid.coordinator.store.Stores;
 import net.aitbc.grid.coordinator.store.SwarmEngineStore;
 import net.aitbc.grid.coordinator.store.SwarmReads;
@@ -274,6 +276,7 @@ public final class Coordinator implements AutoCloseable {
     private final PaymentStore payments;
     private final AccountStore accounts;
     private final EscrowSweeper escrowSweeper;
+    private final RetentionSweeper retentionSweeper;
     private final SessionRegistry registry = new SessionRegistry();
     private final Cluster cluster;
     private final JobEvents events;
@@ -333,6 +336,11 @@ public final class Coordinator implements AutoCloseable {
       this.revocations = new Revocations(stores.keys()::inactive, config.revocationDelay());
       this.keys = new KeyCache(stores.keys()::find, config.revocationDelay(), config.staleKeyGrace(), System::nanoTime);
       this.escrowSweeper = new EscrowSweeper(payments, config.sweepInterval().multipliedBy(10));
+      this.retentionSweeper = new RetentionSweeper(new RetentionStore(dsl), config.retention(), metrics);
+      if (config.retention().retires()) {
+        logger.info("retiring jobs finished more than {} ago, every {}", config.retention().jobs(),
+            config.retention().every());
+      }
       this.workflows = new WorkflowStore(dsl);
       this.executions = new ExecutionStore(dsl, receipts);
       this.engine = new WorkflowEngine(new EngineStore(dsl, receipts), new StepJobSubmitter(config, scheduler),
@@ -392,6 +400,7 @@ public final class Coordinator implements AutoCloseable {
         sealer.close();
       }
       escrowSweeper.close();
+      retentionSweeper.close();
       revocations.close();
       metrics.close();
       executor.shutdownNow();

@@ -41,6 +41,7 @@ import org.jspecify.annotations.Nullable;
  * @param paymentFeeBps the platform's fee on each released payment, in basis points (0 to 9,999)
  * @param tls the certificate gRPC and metrics are served with, and the CA of worker client
  *     certificates; null serves plaintext
+ * @param retention how long finished jobs are kept, and how often older ones are retired
  */
 public record CoordinatorConfig(
     String host,
@@ -67,7 +68,8 @@ public record CoordinatorConfig(
     Duration staleKeyGrace,
     Ledger ledger,
     int paymentFeeBps,
-    @Nullable ServerTls tls) {
+    @Nullable ServerTls tls,
+    Retention retention) {
 
   /** The default gRPC port. */
   public static final int DEFAULT_GRPC_PORT = 9090;
@@ -92,6 +94,7 @@ public record CoordinatorConfig(
     requireNonNull(revocationDelay, "revocationDelay");
     requireNonNull(staleKeyGrace, "staleKeyGrace");
     requireNonNull(ledger, "ledger");
+    requireNonNull(retention, "retention");
     runTimeouts = Map.copyOf(runTimeouts);
     if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
       throw new IllegalArgumentException(
@@ -149,6 +152,37 @@ public record CoordinatorConfig(
   }
 
   /**
+   * Retention of finished jobs: a job that ended (completed, failed, canceled, expired) more than
+   * {@code jobs} ago is deleted with its attempts, and its idempotency key with it; its receipts and
+   * payments stay. A job that a live payment, workflow execution or swarm task still needs is kept
+   * until that ends.
+   *
+   * @param jobs how long a finished job is kept; zero keeps every job forever
+   * @param every how often the coordinator looks for jobs to retire
+   */
+  public record Retention(Duration jobs, Duration every) {
+    /** Finished jobs are kept a week unless configured. */
+    public static final Duration DEFAULT_JOBS = Duration.ofDays(7);
+
+    /** Checks the values. */
+    public Retention {
+      requireNonNull(jobs, "jobs");
+      requireNonNull(every, "every");
+      if (jobs.isNegative()) {
+        throw new IllegalArgumentException("the job retention must not be negative (0 keeps jobs forever), not " + jobs);
+      }
+      if (every.compareTo(Duration.ofMillis(10)) < 0) {
+        throw new IllegalArgumentException("the retention interval must be at least 10 ms, not " + every);
+      }
+    }
+
+    /** Whether finished jobs are ever retired. */
+    public boolean retires() {
+      return jobs.isPositive();
+    }
+  }
+
+  /**
    * Receipts and the ledger.
    *
    * @param signingKey the coordinator's Ed25519 key; null issues no receipts and seals nothing
@@ -201,6 +235,7 @@ public record CoordinatorConfig(
     private Ledger ledger = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"));
     private int paymentFeeBps = DEFAULT_PAYMENT_FEE_BPS;
     private @Nullable ServerTls tls;
+    private Retention retention = new Retention(Retention.DEFAULT_JOBS, Duration.ofMinutes(1));
 
     private Builder(String dbUrl) {
       this.dbUrl = requireNonNull(dbUrl, "dbUrl");
@@ -233,6 +268,7 @@ public record CoordinatorConfig(
       ledger = c.ledger;
       paymentFeeBps = c.paymentFeeBps;
       tls = c.tls;
+      retention = c.retention;
     }
 
     /** Listens on {@code host:grpcPort}, with metrics on {@code metricsPort} (-1: none). */
@@ -341,12 +377,18 @@ public record CoordinatorConfig(
       return this;
     }
 
+    /** Retires jobs that finished more than {@code jobs} ago (zero: never), looking every {@code every}. */
+    public Builder retention(Duration jobs, Duration every) {
+      this.retention = new Retention(jobs, every);
+      return this;
+    }
+
     /** The configuration; throws IllegalArgumentException naming a bad value. */
     public CoordinatorConfig build() {
       return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize, leaseDuration,
           heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace,
           defaultRatePerSec, defaultBurst, defaultMaxQueued, maxPrefetch, defaultRunTimeout, runTimeouts,
-          revocationDelay, staleKeyGrace, ledger, paymentFeeBps, tls);
+          revocationDelay, staleKeyGrace, ledger, paymentFeeBps, tls, retention);
     }
   }
 }

@@ -70,7 +70,8 @@ final class DevCommand implements Callable<Integer> {
     DevGrid.Workers devWorkers = new DevGrid.Workers(workers, workerSwarms, null);
     DevGrid.Options options = new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
         httpPort, metricsPort, ollamaUrl, concurrency, durable,
-        new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice), devWorkers,
+        new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice,
+            ledger.jobRetention), devWorkers,
         workerKey);
     DevGrid grid = Startup.run("grid dev", stop -> DevGrid.start(options, stop));
     if (grid != null) {

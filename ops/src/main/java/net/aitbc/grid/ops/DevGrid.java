@@ -159,10 +159,13 @@ public final class DevGrid implements AutoCloseable {
    * @param blocksEvery receipts per block
    * @param blockInterval how long a receipt may wait for its block
    * @param unitPrice the price per unit of workers that advertise none
+   * @param jobRetention how long finished jobs are kept (zero: forever)
    */
-  public record Ledger(@Nullable SigningKey signingKey, int blocksEvery, Duration blockInterval, BigDecimal unitPrice) {
+  public record Ledger(@Nullable SigningKey signingKey, int blocksEvery, Duration blockInterval, BigDecimal unitPrice,
+      Duration jobRetention) {
     /** The coordinator's defaults, and the dev key. */
-    public static final Ledger DEFAULTS = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"));
+    public static final Ledger DEFAULTS = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"),
+        CoordinatorConfig.Retention.DEFAULT_JOBS);
   }
 
   private DevGrid(Options o, BooleanSupplier stopRequested) {
@@ -198,6 +201,7 @@ public final class DevGrid implements AutoCloseable {
           .signingKey(signingKey)
           .blocks(o.ledger().blocksEvery(), o.ledger().blockInterval())
           .defaultUnitPrice(o.ledger().unitPrice())
+          .retention(o.ledger().jobRetention(), LedgerOptions.RETENTION_EVERY)
           .build());
       parts.add(coordinator);
       if (o.clientKey() != null && !o.clientKey().isBlank()) {

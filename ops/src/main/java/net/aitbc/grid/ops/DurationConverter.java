@@ -13,6 +13,9 @@ final class DurationConverter implements ITypeConverter<Duration> {
       if (v.startsWith("pt")) {
         return Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
       }
+      if (v.equals("0")) {
+        return Duration.ZERO;
+      }
       if (v.endsWith("ms")) {
         return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
       }
@@ -21,10 +24,11 @@ final class DurationConverter implements ITypeConverter<Duration> {
         case 's' -> Duration.ofSeconds(n);
         case 'm' -> Duration.ofMinutes(n);
         case 'h' -> Duration.ofHours(n);
+        case 'd' -> Duration.ofDays(n);
         default -> throw new NumberFormatException();
       };
     } catch (RuntimeException e) {
-      throw new TypeConversionException("'" + value + "' is not a duration: use e.g. 500ms, 30s, 5m or 1h");
+      throw new TypeConversionException("'" + value + "' is not a duration: use e.g. 500ms, 30s, 5m, 1h or 7d");
     }
   }
 }

@@ -5,7 +5,10 @@ import java.time.Duration;
 import net.aitbc.grid.coordinator.CoordinatorConfig;
 import picocli.CommandLine.Option;
 
-/** How the coordinator seals receipts into blocks, and the price of work whose worker names none. */
+/**
+ * How the coordinator seals receipts into blocks, the price of work whose worker names none, and how
+ * long finished jobs are kept.
+ */
 final class LedgerOptions {
   @Option(names = "--blocks-every", defaultValue = "1000", paramLabel = "N",
       description = "receipts per block: a block is sealed as soon as this many wait (default ${DEFAULT-VALUE})")
@@ -20,8 +23,19 @@ final class LedgerOptions {
       description = "price per unit (gpu_seconds) on receipts of workers that advertise none (default ${DEFAULT-VALUE})")
   BigDecimal unitPrice;
 
+  @Option(names = "--job-retention", defaultValue = "${env:AITBC_JOB_RETENTION:-7d}", converter = DurationConverter.class,
+      paramLabel = "DURATION",
+      description = "how long finished jobs are kept before they are retired (deleted; their receipts and payments "
+          + "stay, and their idempotency keys may be used again); 0 keeps them forever "
+          + "(env AITBC_JOB_RETENTION; default ${DEFAULT-VALUE})")
+  Duration jobRetention;
+
   /** Sets these on {@code builder}. */
   CoordinatorConfig.Builder applyTo(CoordinatorConfig.Builder builder) {
-    return builder.blocks(blocksEvery, blockInterval).defaultUnitPrice(unitPrice);
+    return builder.blocks(blocksEvery, blockInterval).defaultUnitPrice(unitPrice)
+        .retention(jobRetention, RETENTION_EVERY);
   }
+
+  /** How often a coordinator looks for jobs to retire. */
+  static final Duration RETENTION_EVERY = Duration.ofMinutes(1);
 }

@@ -41,6 +41,7 @@ public final class GridMetrics implements AutoCloseable {
   private final Counter unrecorded;
   private final Counter leaseExpired;
   private final Counter timedOut;
+  private final Counter retired;
   private final Map<String, Counter> admissionRefused = new HashMap<>();
   private final Map<String, AtomicLong> queueDepth = new ConcurrentHashMap<>();
   private final Map<String, Timer> runTimes = new ConcurrentHashMap<>();
@@ -70,6 +71,9 @@ public final class GridMetrics implements AutoCloseable {
         .description("Attempts taken back because their worker's lease ran out").register(registry);
     timedOut = Counter.builder("grid.attempts.timed.out")
         .description("Attempts revoked for running past their run timeout").register(registry);
+    retired = Counter.builder("grid.jobs.retired")
+        .description("Finished jobs deleted after the job retention (their receipts and payments stay)")
+        .register(registry);
     for (String limit : List.of("rate", "queue_cap")) {
       admissionRefused.put(limit, Counter.builder("grid.admission.refused")
           .description("Calls refused by a rate limit or a client's queue cap")
@@ -157,6 +161,11 @@ public final class GridMetrics implements AutoCloseable {
   /** Attempts were taken back because their lease ran out. */
   public void leaseExpired(int attempts) {
     leaseExpired.increment(attempts);
+  }
+
+  /** Finished jobs were retired. */
+  public void retired(int jobs) {
+    retired.increment(jobs);
   }
 
   /** Attempts were revoked for running past their timeout. */

@@ -297,7 +297,9 @@ public final class JobServiceImpl extends JobServiceGrpc.JobServiceImplBase {
   }
 
   private static RuntimeException jobNotFound(String id) {
-    return notFound("job " + GrpcErrors.abbreviate(id) + " not found");
+    // Another client's job reads the same: nothing here tells which.
+    return notFound("job " + GrpcErrors.abbreviate(id) + " not found: it never existed, or it finished long enough"
+        + " ago to be retired (its receipt and payment can still be read)");
   }
 
   /** A client's time, or a refusal naming {@code field} when no database could hold it. */

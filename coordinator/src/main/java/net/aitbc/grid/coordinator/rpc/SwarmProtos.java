@@ -170,10 +170,12 @@ final class SwarmProtos {
         .setWorkerId(m.workerId())
         .setOwnerId(m.ownerId())
         .setJobId(JobIds.format(m.jobId()))
-        .setJobState(JobProtos.state(m.state()))
         .setRole(role)
         .setGroup(m.groupNo() == null ? -1 : m.groupNo())
         .setReputation(standings.getOrDefault(m.workerId(), SwarmReads.Standing.NEW).reputation());
+    if (m.state() != null) {
+      b.setJobState(JobProtos.state(m.state()));
+    }
     if (m.resultSha256() != null) {
       b.setResultSha256(m.resultSha256());
     }

@@ -23,6 +23,17 @@ public final class JobIds {
     return new UUID(msb, lsb);
   }
 
+  /** The least id {@link #next} could make at {@code millis} (epoch milliseconds): ids below it are older. */
+  public static UUID floor(long millis) {
+    return new UUID((millis << 16) | 0x7000L, 0L);
+  }
+
+  /** Orders ids as PostgreSQL's uuid does (unsigned, byte by byte), which is creation order for ours. */
+  public static int compare(UUID a, UUID b) {
+    int high = Long.compareUnsigned(a.getMostSignificantBits(), b.getMostSignificantBits());
+    return high != 0 ? high : Long.compareUnsigned(a.getLeastSignificantBits(), b.getLeastSignificantBits());
+  }
+
   /** The 32-hex-character form of an id. */
   public static String format(UUID id) {
     return HEX.toHexDigits(id.getMostSignificantBits()) + HEX.toHexDigits(id.getLeastSignificantBits());

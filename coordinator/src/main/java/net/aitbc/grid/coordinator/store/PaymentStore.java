@@ -215,13 +215,33 @@ public final class PaymentStore {
         .fetchOptional(Settlements::toPayment);
   }
 
-  /** The latest payment for a client's job (the one the job names). */
+  /**
+   * The latest payment for a client's job (the one the job names; once the job is retired, its live
+   * or released payment, else its latest refunded one).
+   */
   public Optional<StoredPayment> findByJob(UUID jobId, String clientId) {
-    return dsl.select(PAYMENT.fields())
+    Optional<StoredPayment> named = dsl.select(PAYMENT.fields())
         .from(JOB)
         .join(PAYMENT).on(PAYMENT.PAYMENT_ID.eq(JOB.PAYMENT_ID))
         .where(JOB.JOB_ID.eq(jobId), PAYMENT.JOB_ID.eq(jobId), PAYMENT.CLIENT_ID.eq(clientId))
         .fetchOptional(r -> Settlements.toPayment(r.into(PAYMENT)));
+    if (named.isPresent() || dsl.fetchExists(JOB, JOB.JOB_ID.eq(jobId))) {
+      return named;
+    }
+    // Retired: at most one payment is live or released (payment_job_live_uq); any others were
+    // refunded before it (payment_job_settled_idx).
+    Optional<StoredPayment> live = dsl.selectFrom(PAYMENT)
+        .where(PAYMENT.JOB_ID.eq(jobId), LIVE, PAYMENT.CLIENT_ID.eq(clientId))
+        .fetchOptional(Settlements::toPayment);
+    if (live.isPresent()) {
+      return live;
+    }
+    return dsl.selectFrom(PAYMENT)
+        .where(PAYMENT.JOB_ID.eq(jobId), PAYMENT.STATUS.in(inline(PaymentStatus.refunded), inline(PaymentStatus.failed)),
+            PAYMENT.CLIENT_ID.eq(clientId))
+        .orderBy(PAYMENT.CREATED_AT.desc())
+        .limit(1)
+        .fetchOptional(Settlements::toPayment);
   }
 
   /**

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * @param ownerId that worker's owner
  * @param partFrom distributed: the first item it got, or null
  * @param partTo distributed: the item after its last, or null
- * @param state its job's state
+ * @param state its job's state, or null once its job was retired (the task had ended long before)
  * @param error why its job failed, was canceled or expired, or null
  * @param createdAt when it was made
  * @param startedAt when its job started, or null
@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * @param vote "agree" or "dissent", once decided
  */
 public record SwarmMemberJob(int slot, int replacement, UUID jobId, String workerId, String ownerId,
-    @Nullable Integer partFrom, @Nullable Integer partTo, JobState state, @Nullable String error,
+    @Nullable Integer partFrom, @Nullable Integer partTo, @Nullable JobState state, @Nullable String error,
     OffsetDateTime createdAt, @Nullable OffsetDateTime startedAt, @Nullable OffsetDateTime finishedAt,
     @Nullable String resultSha256, @Nullable Integer groupNo, @Nullable String vote) {
 

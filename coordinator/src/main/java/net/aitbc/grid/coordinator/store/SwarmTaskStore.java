@@ -147,7 +147,8 @@ public final class SwarmTaskStore {
     var m = SWARM_TASK_MEMBER;
     return q.select(m.SLOT, m.REPLACEMENT, m.JOB_ID, m.WORKER_ID, m.OWNER_ID, m.PART_FROM, m.PART_TO, JOB.STATE,
             JOB.ERROR, m.CREATED_AT, JOB.STARTED_AT, JOB.FINISHED_AT, m.RESULT_SHA256, m.GROUP_NO, m.VOTE)
-        .from(m).join(JOB).on(JOB.JOB_ID.eq(m.JOB_ID))
+        // Left: a retired member job leaves its member row, without a state.
+        .from(m).leftJoin(JOB).on(JOB.JOB_ID.eq(m.JOB_ID))
         .where(m.TASK_ID.eq(taskId))
         .orderBy(m.SLOT, m.REPLACEMENT)
         .fetch(r -> new SwarmMemberJob(r.value1(), r.value2(), r.value3(), r.value4(), r.value5(), r.value6(),

@@ -33,6 +33,19 @@ class JobIdsTest {
   }
 
   @Test
+  void theFloorOfAMillisecondIsBelowEveryIdMadeThenAndAboveEveryIdMadeBefore() {
+    long now = System.currentTimeMillis();
+    UUID id = ids.next();
+    UUID floor = JobIds.floor(now);
+    assertThat(JobIds.compare(floor, id)).isNegative();
+    assertThat(JobIds.compare(JobIds.floor(now + 1_000), id)).isPositive();
+    // Unsigned, as PostgreSQL orders uuids: a high first bit sorts last, where UUID.compareTo says first.
+    UUID high = new UUID(0x8000_0000_0000_0000L, 0);
+    assertThat(JobIds.compare(high, id)).isPositive();
+    assertThat(high.compareTo(id)).isNegative();
+  }
+
+  @Test
   void anythingElseIsNotAnId() {
     assertThat(JobIds.parse("")).isEmpty();
     assertThat(JobIds.parse("abc")).isEmpty();

@@ -46,6 +46,8 @@ final class BenchDatabase implements AutoCloseable {
   private final Connection server;
   private String clientKey = "";
   private String workerKey = "";
+  /** The jobs a reused database held before the run, left out of {@link #counts}. */
+  private Counts before = new Counts(0, 0, 0);
 
   private BenchDatabase(String serverUrl, String name) throws SQLException {
     this.name = name;
@@ -73,6 +75,29 @@ final class BenchDatabase implements AutoCloseable {
         .fetch();
     dsl.dropDatabaseIfExists(name).execute();
     dsl.createDatabase(name).execute();
+    return db.prepared();
+  }
+
+  /** Uses {@code name} on the server at {@code serverUrl} as it is (creating it if missing), migrates it, adds keys. */
+  static BenchDatabase reuse(String serverUrl, String name) {
+    BenchDatabase db;
+    try {
+      db = new BenchDatabase(serverUrl, name);
+    } catch (SQLException e) {
+      throw new IllegalStateException("the benchmark needs PostgreSQL at " + serverUrl + " (--db-url): " + e.getMessage(), e);
+    }
+    DSLContext dsl = db.serverDsl();
+    if (!dsl.fetchExists(DSL.selectOne().from(DSL.table(DSL.name("pg_catalog", "pg_database")))
+        .where(DSL.field(DSL.name("datname"), String.class).eq(name)))) {
+      dsl.createDatabase(name).execute();
+    }
+    db.prepared();
+    db.before = db.counts();
+    return db;
+  }
+
+  private BenchDatabase prepared() {
+    BenchDatabase db = this;
     try (var ds = Database.pool(db.url, null, null, 2)) {
       Database.migrate(ds);
       KeyStore keys = new KeyStore(Database.dsl(ds));
@@ -143,12 +168,13 @@ final class BenchDatabase implements AutoCloseable {
   /** Jobs in the database: all, completed, and not yet finished. */
   record Counts(long all, long completed, long unfinished) {}
 
-  /** Counts the jobs now. */
+  /** Counts the jobs now (less those a reused database held before). */
   Counts counts() {
     try (Connection c = DriverManager.getConnection(url)) {
       DSLContext dsl = DSL.using(c, SQLDialect.POSTGRES);
-      return new Counts(dsl.fetchCount(JOB), dsl.fetchCount(JOB, JOB.STATE.eq(JobState.COMPLETED)),
-          dsl.fetchCount(JOB, JOB.STATE.in(JobState.QUEUED, JobState.RUNNING)));
+      return new Counts(dsl.fetchCount(JOB) - before.all(),
+          dsl.fetchCount(JOB, JOB.STATE.eq(JobState.COMPLETED)) - before.completed(),
+          dsl.fetchCount(JOB, JOB.STATE.in(JobState.QUEUED, JobState.RUNNING)) - before.unfinished());
     } catch (SQLException e) {
       throw new IllegalStateException("cannot count jobs in " + url + ": " + e.getMessage(), e);
     }

@@ -66,7 +66,8 @@ final class BenchGrid implements AutoCloseable {
    * bridge; says where everything is on {@code out}.
    */
   static BenchGrid start(CommonOptions options, PrintWriter out, boolean withBridge, List<String> coordinatorArgs) {
-    BenchDatabase db = BenchDatabase.recreate(options.dbUrl, options.dbName);
+    BenchDatabase db = options.reuseDb ? BenchDatabase.reuse(options.dbUrl, options.dbName)
+        : BenchDatabase.recreate(options.dbUrl, options.dbName);
     Path logDir = options.logDir != null ? options.logDir
         : Path.of(System.getProperty("java.io.tmpdir"), "grid-bench",
             LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));

@@ -16,6 +16,11 @@ final class CommonOptions {
       description = "the benchmark's database, dropped and created at start (default ${DEFAULT-VALUE})")
   String dbName = "bench_grid";
 
+  @Option(names = "--reuse-db",
+      description = "use --db-name as it is, with the jobs it holds (created if missing, migrated), instead of "
+          + "dropping it: to measure with history in the job table (ops/bench/fill-history.sql)")
+  boolean reuseDb;
+
   @Option(names = "--coordinator-opts", defaultValue = "-Xmx1g",
       description = "JVM options of the coordinator's JVM, space-separated (default ${DEFAULT-VALUE})")
   String coordinatorOpts = "-Xmx1g";
