@@ -99,8 +99,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Coordinator implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Coordinator.class);
-  // A caller waits this long for a pooled connection while the database is up but every one is in
-  // use, before it is refused as unavailable.
+  // The pipeline (committers, dispatcher, sweepers) waits this long for a pooled connection while
+  // the database is up but every one is in use; calls are refused as busy after the pool's timeout.
   private static final Duration BUSY_POOL_WAIT = Duration.ofSeconds(10);
   private static final String CREATE_JOB = JobServiceGrpc.getCreateJobMethod().getFullMethodName();
   /** The largest message the gRPC server accepts (a worker's result, a client's payload). */

@@ -43,6 +43,10 @@ final class GrpcErrors {
       case WorkerKeyMismatch m -> Status.PERMISSION_DENIED.withDescription(m.getMessage()).asRuntimeException();
       case GroupCommitter.ShuttingDown s ->
           Status.UNAVAILABLE.withDescription(s.getMessage()).asRuntimeException();
+      case Database.Busy b -> {
+        logger.warn("refused a call: {}", b.getMessage());
+        yield Status.UNAVAILABLE.withDescription("the coordinator is busy; retry later").asRuntimeException();
+      }
       case DataAccessException d when Database.isUnavailable(d) -> {
         logger.warn("database error: {}", d.toString());
         yield Status.UNAVAILABLE.withDescription("the database is unavailable; retry later").asRuntimeException();

@@ -18,6 +18,9 @@ import org.jspecify.annotations.Nullable;
 
 /** Opens the connection pool and brings the schema up to date. */
 public final class Database {
+  // Callers wait this long for a connection while the database is down, then get UNAVAILABLE.
+  private static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(2);
+
   private Database() {}
 
   /**
@@ -36,14 +39,23 @@ public final class Database {
     c.setMaximumPoolSize(size);
     c.setMinimumIdle(Math.min(2, size));
     c.setPoolName("grid-db");
-    // Callers wait this long for a connection while the database is down, then get UNAVAILABLE.
-    c.setConnectionTimeout(2_000);
+    c.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
     c.setInitializationFailTimeout(-1);
     c.setAutoCommit(true);
     // A batch of single-row inserts (receipts) goes as multi-row inserts of a few fixed sizes, each
     // prepared once: one execution per chunk instead of per row.
     c.addDataSourceProperty("reWriteBatchedInserts", "true");
     return new HikariDataSource(c);
+  }
+
+  /**
+   * No connection for a call within the pool's timeout while the database was up: the coordinator
+   * is busy (refused as UNAVAILABLE, which clients retry).
+   */
+  public static final class Busy extends DataAccessException {
+    Busy(String message) {
+      super(message);
+    }
   }
 
   /** What a failed statement says about trying it again. */
@@ -124,12 +136,13 @@ public final class Database {
 
   /**
    * jOOQ over the coordinator's pool of {@code size} connections: calls served on virtual threads
-   * hold at most half of them at once (all of a pool of four or fewer), and a caller that finds every connection it may use busy
-   * waits up to {@code busyWait} rather than being refused after the pool's timeout, which stays
-   * the wait while the database cannot be reached. See {@link PooledConnections}.
+   * hold at most half of them at once (all of a pool of four or fewer) and are refused as busy
+   * after the pool's timeout; the pipeline waits for a busy pool up to {@code busyWait}. See
+   * {@link PooledConnections}.
    */
   public static DSLContext dsl(DataSource pool, int size, Duration busyWait) {
-    return DSL.using(new PooledConnections(pool, size <= 4 ? size : size / 2, busyWait), SQLDialect.POSTGRES,
+    return DSL.using(new PooledConnections(pool, size <= 4 ? size : size / 2, CONNECTION_TIMEOUT, busyWait),
+        SQLDialect.POSTGRES,
         new Settings().withExecuteLogging(false));
   }
 }

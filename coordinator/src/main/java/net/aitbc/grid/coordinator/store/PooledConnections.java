@@ -21,45 +21,48 @@ import org.jooq.exception.DataAccessException;
  * hundreds of jobs at once) cannot take every connection from the committers that store and
  * complete jobs.
  *
- * <p>Why none came decides how long to wait: while the database cannot be reached, the pool's own
- * timeout ends the wait (callers get UNAVAILABLE quickly); while it is reachable and every
- * connection is merely in use, a caller keeps waiting its turn up to {@code busyWait}, as it would
- * in PostgreSQL's own queue.
+ * <p>A caller waits for a connection no longer than the pool's timeout and is then refused as
+ * busy (UNAVAILABLE, which clients retry): a burst is shed rather than left to run into its
+ * callers' deadlines. The pipeline, which cannot retry by itself, keeps waiting while the database
+ * is reachable and every connection is merely in use, up to {@code pipelineWait}; while the
+ * database cannot be reached, the pool's timeout ends its wait too.
  */
 final class PooledConnections implements ConnectionProvider {
   private final DataSource pool;
-  private final long busyWaitNanos;
+  private final long callerWaitNanos;
+  private final long pipelineWaitNanos;
   private final Semaphore callers;
 
-  PooledConnections(DataSource pool, int callerLimit, Duration busyWait) {
+  PooledConnections(DataSource pool, int callerLimit, Duration callerWait, Duration pipelineWait) {
     this.pool = requireNonNull(pool, "pool");
-    this.busyWaitNanos = busyWait.toNanos();
+    this.callerWaitNanos = callerWait.toNanos();
+    this.pipelineWaitNanos = pipelineWait.toNanos();
     this.callers = new Semaphore(callerLimit, true);
   }
 
   @Override
   public Connection acquire() {
-    long start = System.nanoTime();
     boolean caller = Thread.currentThread().isVirtual();
-    if (caller) {
-      try {
-        if (!callers.tryAcquire(busyWaitNanos, TimeUnit.NANOSECONDS)) {
-          throw new DataAccessException("Error getting connection from data source " + pool + ": every connection "
-              + "callers may hold was in use for " + busyWaitNanos / 1_000_000 + " ms",
-              new SQLTransientConnectionException("callers' connections busy"));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new DataAccessException("interrupted while waiting for a connection", e);
-      }
+    if (!caller) {
+      return fromPool(System.nanoTime());
     }
     try {
-      return fromPool(start);
-    } catch (RuntimeException e) {
-      if (caller) {
-        callers.release();
+      if (!callers.tryAcquire(callerWaitNanos, TimeUnit.NANOSECONDS)) {
+        throw new Database.Busy("every connection calls may hold was in use for " + callerWaitNanos / 1_000_000 + " ms");
       }
-      throw e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DataAccessException("interrupted while waiting for a connection", e);
+    }
+    try {
+      return pool.getConnection();
+    } catch (SQLTransientConnectionException e) {
+      callers.release();
+      throw e.getCause() == null ? new Database.Busy(e.getMessage())
+          : new DataAccessException("Error getting connection from data source " + pool + ": " + e.getMessage(), e);
+    } catch (SQLException | RuntimeException e) {
+      callers.release();
+      throw new DataAccessException("Error getting connection from data source " + pool + ": " + e.getMessage(), e);
     }
   }
 
@@ -69,7 +72,7 @@ final class PooledConnections implements ConnectionProvider {
         return pool.getConnection();
       } catch (SQLTransientConnectionException e) {
         // HikariCP names the last failure to connect as the cause; none means the pool was just busy.
-        if (e.getCause() != null || System.nanoTime() - start >= busyWaitNanos) {
+        if (e.getCause() != null || System.nanoTime() - start >= pipelineWaitNanos) {
           throw new DataAccessException("Error getting connection from data source " + pool + ": " + e.getMessage(), e);
         }
       } catch (SQLException e) {
