@@ -39,20 +39,64 @@ class MiniLmBatchSpeedTest {
       texts.forEach(model::embed);
       encoder.encode(texts.subList(0, 16), t -> { throw new IllegalStateException(); });
     }
-    int threads = Integer.getInteger("batch.threads", 1);
-    for (int rep = 0; rep < 5; rep++) {
-      StringBuilder line = new StringBuilder("threads=" + threads + " rep " + rep + ": ");
-      line.append(String.format("single %.3f ms/s", perSentence(threads, texts, 1, t -> {
-        for (String s : t) {
-          model.embed(s);
+    int[] sizes = {1, 2, 4, 8, 16, 32};
+    for (int threads : new int[] {1, 2}) {
+      List<Double> single = new ArrayList<>();
+      List<List<Double>> batched = new ArrayList<>();
+      for (int b : sizes) {
+        batched.add(new ArrayList<>());
+      }
+      for (int rep = 0; rep < 5; rep++) {
+        single.add(perSentence(threads, texts, 1, t -> t.forEach(model::embed)));
+        for (int k = 0; k < sizes.length; k++) {
+          batched.get(k).add(perSentence(threads, texts, sizes[k],
+              t -> encoder.encode(t, x -> { throw new IllegalStateException(); })));
         }
-      })));
-      for (int b : new int[] {1, 2, 4, 8, 16, 32}) {
-        line.append(String.format(" | B=%d %.3f", b, perSentence(threads, texts, b, t -> encoder.encode(t, x -> { throw new IllegalStateException(); }))));
+      }
+      StringBuilder line = new StringBuilder(String.format("threads=%d medians of 5, ms/sentence: one pass per text %.2f",
+          threads, median(single)));
+      for (int k = 0; k < sizes.length; k++) {
+        line.append(String.format(" | B=%d %.2f", sizes[k], median(batched.get(k))));
       }
       System.out.println(line);
     }
     encoder.close();
+  }
+
+  /** Single-sentence jobs from T threads on the backend: one pass per text, then batched. */
+  @Test
+  void backendJobs() throws Exception {
+    EmbeddedBackend alone = new EmbeddedBackend();
+    EmbeddedBackend batched = new EmbeddedBackend(EmbeddingBatching.DEFAULT);
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < 96; i++) {
+      texts.add(TOPICS[i % TOPICS.length] + " (" + i + ")");
+    }
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (int threads : new int[] {2, 8}) {
+      List<Double> a = new ArrayList<>();
+      List<Double> b = new ArrayList<>();
+      for (int rep = 0; rep < 6; rep++) {
+        // Alternating, so that a busy moment of the shared host does not fall on one side only.
+        for (EmbeddedBackend backend : List.of(alone, batched)) {
+          double ms = perSentence(threads, texts, 1, t -> backend.run(
+              JobRun.of("embedding", null, json.createObjectNode().put("prompt", t.getFirst()))));
+          (backend == alone ? a : b).add(ms);
+        }
+      }
+      Collections.sort(a);
+      Collections.sort(b);
+      System.out.printf("jobs threads=%d: alone median %.3f ms/sentence %s | batched median %.3f %s | alone/batched %.2f%n",
+          threads, median(a), a, median(b), b, median(a) / median(b));
+    }
+    batched.close();
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 
   interface Chunk {
