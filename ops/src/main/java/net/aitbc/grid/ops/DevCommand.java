@@ -19,6 +19,7 @@ final class DevCommand implements Callable<Integer> {
   @Mixin DbOptions db;
   @Mixin SigningKeyOptions signing;
   @Mixin LedgerOptions ledger;
+  @Mixin EmbeddingBatchingOptions batching = new EmbeddingBatchingOptions();
 
   @Option(names = "--data-dir", description = "keep the embedded PostgreSQL's data, and the receipt signing key "
       + "(signing.key), here across runs (default: a throwaway folder and key)")
@@ -67,7 +68,7 @@ final class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     // Before anything starts: a bad count or name fails at once, naming its option.
-    DevGrid.Workers devWorkers = new DevGrid.Workers(workers, workerSwarms, null);
+    DevGrid.Workers devWorkers = new DevGrid.Workers(workers, workerSwarms, null, batching.batching());
     DevGrid.Options options = new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
         httpPort, metricsPort, ollamaUrl, concurrency, durable,
         new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice,

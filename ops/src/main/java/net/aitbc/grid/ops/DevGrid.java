@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.BooleanSupplier;
 import net.aitbc.grid.bridge.Bridge;
 import net.aitbc.grid.bridge.BridgeConfig;
@@ -23,6 +24,7 @@ import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.worker.WorkerConfig;
 import net.aitbc.grid.worker.WorkerNode;
+import net.aitbc.grid.worker.backend.EmbeddingBatching;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -130,10 +132,17 @@ public final class DevGrid implements AutoCloseable {
    * @param stateRoot where worker {@code id} keeps its key ({@code stateRoot/id}), or null: the first
    *     worker in the default state directory (where the single dev worker always kept it), the
    *     others next to it ({@code aitbc-dev-worker-2}, …)
+   * @param embeddingBatching how the shared embedded model batches the workers' embedding jobs
    */
-  public record Workers(int count, List<String> swarms, @Nullable Path stateRoot) {
+  public record Workers(int count, List<String> swarms, @Nullable Path stateRoot,
+      EmbeddingBatching embeddingBatching) {
     /** One worker in no swarm, keeping its key where it always did. */
     public static final Workers DEFAULTS = new Workers(1, List.of(), null);
+
+    /** Workers batching embedding jobs by default ({@link EmbeddingBatching#DEFAULT}). */
+    public Workers(int count, List<String> swarms, @Nullable Path stateRoot) {
+      this(count, swarms, stateRoot, EmbeddingBatching.DEFAULT);
+    }
 
     /** Checks the count and the names, naming the options. */
     public Workers {
@@ -148,6 +157,7 @@ public final class DevGrid implements AutoCloseable {
         }
       }
       swarms = List.copyOf(swarms);
+      Objects.requireNonNull(embeddingBatching, "embeddingBatching");
     }
   }
 

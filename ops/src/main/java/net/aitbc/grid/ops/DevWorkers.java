@@ -53,6 +53,7 @@ final class DevWorkers implements AutoCloseable {
           .apiKey(coordinator.createKey(Role.WORKER, id))
           .workerId(id)
           .concurrency(concurrency)
+          .embeddingBatching(options.embeddingBatching())
           .ollamaUrl(ollamaUrl)
           // noop jobs show workflows passing data between steps (their result echoes the payload's echo).
           .noopBackend(true)

@@ -10,6 +10,9 @@ final class DurationConverter implements ITypeConverter<Duration> {
   public Duration convert(String value) {
     String v = value.trim().toLowerCase(java.util.Locale.ROOT);
     try {
+      if (v.equals("0")) {
+        return Duration.ZERO;
+      }
       if (v.startsWith("pt")) {
         return Duration.parse(v.toUpperCase(java.util.Locale.ROOT));
       }

@@ -30,6 +30,8 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Mixin TlsOptions.Client tls = new TlsOptions.Client();
 
+  @Mixin EmbeddingBatchingOptions batching = new EmbeddingBatchingOptions();
+
   @Option(names = "--worker-id", defaultValue = "${env:AITBC_WORKER_ID}",
       description = "stable worker id (env AITBC_WORKER_ID; default: the host name)")
   @Nullable String workerId;
@@ -121,6 +123,7 @@ final class WorkerCommand implements Callable<Integer> {
         .region(region)
         .price(price)
         .embeddedBackend(embedded)
+        .embeddingBatching(batching.batching())
         .noopBackend(noop)
         .ollamaUrl(ollamaUrl)
         .openAiUrl(openAiUrl)

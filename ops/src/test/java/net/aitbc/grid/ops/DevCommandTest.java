@@ -20,6 +20,9 @@ class DevCommandTest {
     assertThat(dev.workers).isEqualTo(1);
     assertThat(dev.workerSwarms).isEmpty();
     assertThat(new DevGrid.Workers(dev.workers, dev.workerSwarms, null)).isEqualTo(DevGrid.Workers.DEFAULTS);
+    assertThat(new DevGrid.Workers(dev.workers, dev.workerSwarms, null, dev.batching.batching()))
+        .isEqualTo(DevGrid.Workers.DEFAULTS);
+    assertThat(parse("--embedding-batch-window", "0").batching.batching().enabled()).isFalse();
     assertThat(parse("--workers", "16", "--worker-swarm", "a", "--worker-swarm", "b").workerSwarms)
         .containsExactly("a", "b");
   }

@@ -3,6 +3,8 @@ package net.aitbc.grid.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
+import net.aitbc.grid.worker.backend.EmbeddingBatching;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -38,5 +40,24 @@ class WorkerCommandTest {
     CliRun run = CliRun.grid("worker", "--api-key", "k", "--swarm", "x".repeat(65));
     assertThat(run.status()).isEqualTo(1);
     assertThat(run.err()).contains("grid: --swarm: swarm name must be 1 to 64", "got 'xxxx");
+  }
+
+  @Test
+  void embeddingJobsBatchWithinTwoMillisecondsUpToThirtyTwoTextsUnlessTold() {
+    assertThat(parse("--api-key", "k").config().embeddingBatching()).isEqualTo(EmbeddingBatching.DEFAULT);
+    assertThat(parse("--api-key", "k", "--embedding-batch-window", "5ms", "--embedding-max-batch", "8").config()
+        .embeddingBatching()).isEqualTo(new EmbeddingBatching(Duration.ofMillis(5), 8));
+    EmbeddingBatching off = parse("--api-key", "k", "--embedding-batch-window", "0").config().embeddingBatching();
+    assertThat(off.enabled()).isFalse();
+  }
+
+  @Test
+  void aBadBatchSettingIsRefusedNamingTheOption() {
+    CliRun big = CliRun.grid("worker", "--api-key", "k", "--embedding-max-batch", "0");
+    assertThat(big.status()).isEqualTo(1);
+    assertThat(big.err()).contains("grid: --embedding-max-batch must be 1 to 1024, got 0");
+    CliRun slow = CliRun.grid("worker", "--api-key", "k", "--embedding-batch-window", "2s");
+    assertThat(slow.status()).isEqualTo(1);
+    assertThat(slow.err()).contains("grid: --embedding-batch-window must be 0 to 1000ms, got 2000ms");
   }
 }

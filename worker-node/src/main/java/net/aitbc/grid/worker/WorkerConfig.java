@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.regex.Pattern;
 import net.aitbc.grid.transport.ClientTls;
+import net.aitbc.grid.worker.backend.EmbeddingBatching;
 import net.aitbc.grid.transport.CoordinatorChannels;
 import org.jspecify.annotations.Nullable;
 
@@ -37,6 +38,8 @@ import org.jspecify.annotations.Nullable;
  * @param price the price per unit (GPU second) the worker asks (default 0)
  * @param embeddedBackend whether the embedded all-MiniLM-L6-v2 backend runs embedding jobs (default
  *     true)
+ * @param embeddingBatching how that backend batches the texts of jobs arriving together into one
+ *     forward pass (default {@link EmbeddingBatching#DEFAULT}: a 2 ms window, at most 32 texts)
  * @param ollamaUrl an Ollama server, e.g. {@code http://localhost:11434} (default none)
  * @param openAiUrl an OpenAI-compatible server up to and including {@code /v1}, e.g. {@code
  *     http://localhost:8001/v1} (default none)
@@ -64,6 +67,7 @@ public record WorkerConfig(
     String region,
     double price,
     boolean embeddedBackend,
+    EmbeddingBatching embeddingBatching,
     @Nullable String ollamaUrl,
     @Nullable String openAiUrl,
     @Nullable String openAiApiKey,
@@ -93,6 +97,7 @@ public record WorkerConfig(
     requireNonNull(reconnectMin, "reconnectMin");
     requireNonNull(reconnectMax, "reconnectMax");
     requireNonNull(drainTimeout, "drainTimeout");
+    requireNonNull(embeddingBatching, "embeddingBatching");
     CoordinatorChannels.checkTarget(coordinator);
     check(
         apiKey != null ? !apiKey.isBlank() : tls != null && tls.presentsCertificate(),
@@ -178,6 +183,8 @@ public record WorkerConfig(
         + price
         + ", embeddedBackend="
         + embeddedBackend
+        + ", embeddingBatching="
+        + embeddingBatching
         + ", ollamaUrl="
         + ollamaUrl
         + ", openAiUrl="
@@ -235,6 +242,7 @@ public record WorkerConfig(
     private String region = "";
     private double price;
     private boolean embeddedBackend = true;
+    private EmbeddingBatching embeddingBatching = EmbeddingBatching.DEFAULT;
     private @Nullable String ollamaUrl;
     private @Nullable String openAiUrl;
     private @Nullable String openAiApiKey;
@@ -259,6 +267,7 @@ public record WorkerConfig(
       region = c.region;
       price = c.price;
       embeddedBackend = c.embeddedBackend;
+      embeddingBatching = c.embeddingBatching;
       ollamaUrl = c.ollamaUrl;
       openAiUrl = c.openAiUrl;
       openAiApiKey = c.openAiApiKey;
@@ -323,6 +332,12 @@ public record WorkerConfig(
     /** Whether the embedded embedding model runs. */
     public Builder embeddedBackend(boolean embeddedBackend) {
       this.embeddedBackend = embeddedBackend;
+      return this;
+    }
+
+    /** How the embedded model batches jobs; see {@link WorkerConfig#embeddingBatching()}. */
+    public Builder embeddingBatching(EmbeddingBatching embeddingBatching) {
+      this.embeddingBatching = embeddingBatching;
       return this;
     }
 
@@ -402,6 +417,7 @@ public record WorkerConfig(
           region,
           price,
           embeddedBackend,
+          embeddingBatching,
           ollamaUrl,
           openAiUrl,
           openAiApiKey,

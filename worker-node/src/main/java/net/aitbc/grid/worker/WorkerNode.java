@@ -215,7 +215,7 @@ public final class WorkerNode implements AutoCloseable {
       long start = System.nanoTime();
       logger.info("[backend=embedded] loading {}", EmbeddedBackend.MODEL);
       try {
-        backends.add(new EmbeddedBackend());
+        backends.add(new EmbeddedBackend(config.embeddingBatching()));
         logger.info(
             "[backend=embedded] {} loaded in {} ms",
             EmbeddedBackend.MODEL,

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import net.aitbc.grid.ops.EmbeddingBatchingOptions;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -80,6 +81,8 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--embedding-concurrency", defaultValue = "2",
       description = "sentences embedded at once, directly and by the grid's worker (default ${DEFAULT-VALUE})")
   int embeddingConcurrency = 2;
+
+  @Mixin EmbeddingBatchingOptions embeddingBatching = new EmbeddingBatchingOptions();
 
   @Option(names = "--embedding-rounds", defaultValue = "3",
       description = "alternating direct/grid rounds; medians are reported (default ${DEFAULT-VALUE})")

@@ -107,7 +107,7 @@ final class BenchRun {
       case "embedding" -> grid.phase(String.format(Locale.ROOT, "%d sentences × %d rounds, concurrency %d: grid vs direct",
           o.embeddingJobs, o.embeddingRounds, o.embeddingConcurrency),
           w -> EmbeddingBench.run(grid, grid.db().workerKey(), o.embeddingJobs, o.embeddingConcurrency,
-              o.embeddingRounds, w));
+              o.embeddingRounds, o.embeddingBatching.batching(), w));
       default -> throw new IllegalArgumentException(name);
     };
     record(name, result, phases);
@@ -260,6 +260,8 @@ final class BenchRun {
     p.put("embedding_jobs", o.embeddingJobs);
     p.put("embedding_concurrency", o.embeddingConcurrency);
     p.put("embedding_rounds", o.embeddingRounds);
+    p.put("embedding_batch_window_ms", o.embeddingBatching.batching().window().toMillis());
+    p.put("embedding_max_batch", o.embeddingBatching.batching().maxBatch());
     p.put("phases", selected);
     p.put("phase_timeout_s", c.phaseTimeout.toSeconds());
     p.put("gate_max_busy", c.gateMaxBusy);

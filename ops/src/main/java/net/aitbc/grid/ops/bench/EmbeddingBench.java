@@ -23,6 +23,7 @@ import net.aitbc.grid.worker.WorkerConfig;
 import net.aitbc.grid.worker.WorkerNode;
 import net.aitbc.grid.worker.backend.BackendException;
 import net.aitbc.grid.worker.backend.EmbeddedBackend;
+import net.aitbc.grid.worker.backend.EmbeddingBatching;
 import net.aitbc.grid.worker.backend.JobRun;
 
 /**
@@ -57,12 +58,13 @@ final class EmbeddingBench {
    * and through a real WorkerNode connected to the coordinator; the window covers all rounds.
    */
   static BenchGrid.Measured run(BenchGrid grid, String workerKey, int k, int concurrency, int rounds,
-      BenchGrid.Window window) {
+      EmbeddingBatching batching, BenchGrid.Window window) {
     List<String> payloads = new ArrayList<>(k);
     for (int i = 0; i < k; i++) {
       ObjectNode p = JSON.createObjectNode().put("type", "embedding").put("prompt", sentence(i));
       payloads.add(p.toString());
     }
+    // One pass per sentence, as a caller of the model would: the worker's batching is what is measured.
     EmbeddedBackend direct = new EmbeddedBackend();
     WorkerNode node = WorkerNode.start(WorkerConfig.builder()
         .coordinator("127.0.0.1:" + grid.coordinator().grpcPort())
@@ -74,6 +76,7 @@ final class EmbeddingBench {
         // Jobs of some milliseconds: one more each slot, so that no slot idles for a dispatch.
         .prefetch(concurrency)
         .embeddedBackend(true)
+        .embeddingBatching(batching)
         .noopBackend(false)
         .gpuDetection(false)
         .drainTimeout(Duration.ofSeconds(10))
@@ -109,6 +112,8 @@ final class EmbeddingBench {
       details.put("sentences", k);
       details.put("concurrency", concurrency);
       details.put("rounds", rounds);
+      details.put("batch_window_ms", batching.window().toMillis());
+      details.put("max_batch", batching.maxBatch());
       details.put("direct_jobs_per_s", Math.round(directMedian * 10) / 10.0);
       details.put("grid_jobs_per_s", Math.round(gridMedian * 10) / 10.0);
       details.put("grid_over_direct", Math.round(gridMedian / directMedian * 1000) / 1000.0);
