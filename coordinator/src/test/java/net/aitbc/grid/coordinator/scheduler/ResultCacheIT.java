@@ -15,6 +15,7 @@ import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.AccountBalance;
 import net.aitbc.grid.v1.AccountKind;
 import net.aitbc.grid.v1.Assignment;
+import net.aitbc.grid.v1.ConnectResponse;
 import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.DepositRequest;
 import net.aitbc.grid.v1.GetBalanceRequest;
@@ -79,12 +80,23 @@ class ResultCacheIT {
     Job job = submit(payload);
     assertThat(job.getCacheHit()).isFalse();
     w.credit(1);
-    Assignment a = w.nextAssignment();
+    Assignment a = nextAssignmentAfterAcks(w);
     assertThat(a.getJobId()).isEqualTo(job.getJobId());
     w.complete(a.getJobId(), a.getAttempt(), resultJson);
     await().atMost(Duration.ofSeconds(10))
         .until(() -> read(job.getJobId()).getState() == JobState.JOB_STATE_COMPLETED);
     return read(job.getJobId());
+  }
+
+  /** The next assignment; the ack of an earlier completion may come before it. */
+  private static Assignment nextAssignmentAfterAcks(TestWorker w) {
+    while (true) {
+      ConnectResponse m = w.next();
+      if (m.hasAssignment()) {
+        return m.getAssignment();
+      }
+      assertThat(m.getMessageCase()).isEqualTo(ConnectResponse.MessageCase.OUTCOME_ACK);
+    }
   }
 
   /** The job the worker is handed next, if any within a short wait: a hit must never reach a worker. */
@@ -136,7 +148,8 @@ class ResultCacheIT {
         List.of("embedding"), List.of("mini", "other"))) {
       run(w, "{\"type\": \"embedding\", \"model\": \"mini\", \"input\": \"x\"}", "{\"embedding\": [0.5]}");
       Job hit = submit("{\"type\": \"embedding\", \"model\": \"MINI\", \"input\": \"x\"}");
-      assertThat(hit.getCacheHit()).isTrue();
+      assertThat(hit.getCacheHit()).as("cached: %s", grid.query(dsl -> dsl.selectFrom(RESULT_CACHE).fetch()))
+          .isTrue();
       assertThat(result(hit.getJobId())).isEqualTo("{\"embedding\": [0.5]}");
       run(w, "{\"type\": \"embedding\", \"model\": \"other\", \"input\": \"x\"}", "{\"embedding\": [0.25]}");
     }
@@ -169,7 +182,7 @@ class ResultCacheIT {
   private static void noAssignmentBut(TestWorker w, int n) {
     w.credit(n);
     for (int i = 0; i < n; i++) {
-      Assignment a = w.nextAssignment();
+      Assignment a = nextAssignmentAfterAcks(w);
       w.complete(a.getJobId(), a.getAttempt(), "{}");
     }
     noAssignment(w);
