@@ -148,7 +148,7 @@ class ResultCacheIT {
         List.of("embedding"), List.of("mini", "other"))) {
       run(w, "{\"type\": \"embedding\", \"model\": \"mini\", \"input\": \"x\"}", "{\"embedding\": [0.5]}");
       Job hit = submit("{\"type\": \"embedding\", \"model\": \"MINI\", \"input\": \"x\"}");
-      assertThat(hit.getCacheHit()).as("cached: %s", grid.query(dsl -> dsl.selectFrom(RESULT_CACHE).fetch()))
+      assertThat(hit.getCacheHit()).as("cached: %s", grid.<String>query(dsl -> dsl.selectFrom(RESULT_CACHE).fetch().format()))
           .isTrue();
       assertThat(result(hit.getJobId())).isEqualTo("{\"embedding\": [0.5]}");
       run(w, "{\"type\": \"embedding\", \"model\": \"other\", \"input\": \"x\"}", "{\"embedding\": [0.25]}");
