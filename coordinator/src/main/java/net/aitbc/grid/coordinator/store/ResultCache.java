@@ -120,6 +120,8 @@ public final class ResultCache {
     ObjectNode keyed = o.deepCopy();
     // An opt-in says nothing of the work: with it or without, the job is the same.
     keyed.remove("cache");
+    // The model is keyed as the coordinator reads it (lower case), not as the client spelled it.
+    keyed.remove("model");
     ObjectNode key = JSON.objectNode();
     key.put("type", type);
     key.put("model", model == null ? "" : model);

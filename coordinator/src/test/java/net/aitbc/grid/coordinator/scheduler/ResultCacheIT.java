@@ -134,8 +134,8 @@ class ResultCacheIT {
       // Opted out: runs again, and fills nothing.
       run(w, "{\"type\": \"noop\", \"echo\": \"b\", \"cache\": false}", "{\"echo\": \"b\"}");
       run(w, "{\"type\": \"noop\", \"echo\": \"c\"}", "{\"echo\": \"c\"}");
-      run(w, "{\"type\": \"inference\", \"model\": \"m\", \"prompt\": \"hi\"}", "{\"output\": \"hello\"}");
-      run(w, "{\"type\": \"inference\", \"model\": \"m\", \"prompt\": \"hi\"}", "{\"output\": \"hello\"}");
+      run(w, "{\"type\": \"inference\", \"prompt\": \"hi\"}", "{\"output\": \"hello\"}");
+      run(w, "{\"type\": \"inference\", \"prompt\": \"hi\"}", "{\"output\": \"hello\"}");
       assertThat(grid.<Integer>query(dsl -> dsl.fetchCount(RESULT_CACHE))).isEqualTo(2);
       // An opt-in marker is not part of the work: it hits what ran without one.
       assertThat(submit("{\"type\": \"noop\", \"echo\": \"c\", \"cache\": true}").getCacheHit()).isTrue();
