@@ -5,14 +5,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import net.aitbc.grid.v1.CreateJobRequest;
+import net.aitbc.grid.v1.GetJobRequest;
 import net.aitbc.grid.v1.GetJobResultRequest;
 import net.aitbc.grid.v1.Job;
 import net.aitbc.grid.v1.JobServiceGrpc;
 import net.aitbc.grid.v1.JobState;
+import net.aitbc.grid.v1.WatchJobRequest;
+import net.aitbc.grid.v1.WatchJobResponse;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,7 +28,9 @@ import picocli.CommandLine.Spec;
  * {@code grid bench cache}: submit-to-result latency of a result cache hit (issue 15). A coordinator
  * with the cache on, one bench worker runs a noop job once (filling the cache); then, one call at a
  * time, each identical job is submitted (gRPC CreateJob, answered COMPLETED) and its result read
- * (GetJobResult), and the two calls together are timed.
+ * (GetJobResult), and the two calls together are timed. For contrast, each round also times misses
+ * the same way: a job with a payload of its own is submitted, watched (WatchJob) until the bench
+ * worker has completed it, and its result read.
  */
 @Command(name = "cache", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
     description = {"Submit-to-result latency of result cache hits: CreateJob of a job identical to one completed, "
@@ -50,12 +57,14 @@ final class CacheCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     List<Double> p50s = new ArrayList<>();
     List<Double> p99s = new ArrayList<>();
+    List<Double> missP50s = new ArrayList<>();
+    List<Double> missP99s = new ArrayList<>();
     try (BenchGrid grid = BenchGrid.start(common, out, false, List.of("--result-cache-ttl", "1h"))) {
       JobServiceGrpc.JobServiceBlockingStub stub = grid.blockingStub();
       try (WorkerPool pool = grid.workers("bench-cache", 1, 16, new Tracker(false))) {
         Job first = submit(stub);
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (stub.getJobResult(GetJobResultRequest.newBuilder().setJobId(first.getJobId()).build()).getJob()
+        while (stub.getJob(GetJobRequest.newBuilder().setJobId(first.getJobId()).build()).getJob()
             .getState() != JobState.JOB_STATE_COMPLETED) {
           if (System.nanoTime() > deadline) {
             throw new IllegalStateException("the first job did not complete in 30 s");
@@ -63,22 +72,62 @@ final class CacheCommand implements Callable<Integer> {
           LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
         }
       }
-      for (int round = 1; round <= rounds; round++) {
-        hits(stub, warmup);
-        long[] nanos = hits(stub, n);
-        Arrays.sort(nanos);
-        double p50 = nanos[nanos.length / 2] / 1e6;
-        double p99 = nanos[(int) Math.min(nanos.length - 1, Math.ceil(nanos.length * 0.99) - 1)] / 1e6;
-        p50s.add(p50);
-        p99s.add(p99);
-        out.printf(Locale.ROOT, "round %d: %,d hits, submit-to-result p50 %.3f ms, p99 %.3f ms, max %.3f ms%n", round,
-            n, p50, p99, nanos[nanos.length - 1] / 1e6);
-        out.flush();
+      try (WorkerPool pool = grid.workers("bench-cache-miss", 1, 16, new Tracker(false))) {
+        int unique = 0;
+        for (int round = 1; round <= rounds; round++) {
+          hits(stub, warmup);
+          long[] nanos = hits(stub, n);
+          report(out, round, "hits", nanos, p50s, p99s);
+          misses(stub, warmup / 10, unique);
+          unique += warmup / 10;
+          long[] missed = misses(stub, n / 10, unique);
+          unique += n / 10;
+          report(out, round, "misses (run by a worker)", missed, missP50s, missP99s);
+        }
       }
     }
-    out.printf(Locale.ROOT, "cache hits, median of %d rounds: p50 %.3f ms, p99 %.3f ms%n", rounds, median(p50s),
-        median(p99s));
+    out.printf(Locale.ROOT, "median of %d rounds: hits p50 %.3f ms, p99 %.3f ms; misses p50 %.3f ms, p99 %.3f ms%n",
+        rounds, median(p50s), median(p99s), median(missP50s), median(missP99s));
     return 0;
+  }
+
+  private static void report(PrintWriter out, int round, String what, long[] nanos, List<Double> p50s,
+      List<Double> p99s) {
+    Arrays.sort(nanos);
+    double p50 = nanos[nanos.length / 2] / 1e6;
+    double p99 = nanos[(int) Math.min(nanos.length - 1, Math.ceil(nanos.length * 0.99) - 1)] / 1e6;
+    p50s.add(p50);
+    p99s.add(p99);
+    out.printf(Locale.ROOT, "round %d: %,d %s, submit-to-result p50 %.3f ms, p99 %.3f ms, max %.3f ms%n", round,
+        nanos.length, what, p50, p99, nanos[nanos.length - 1] / 1e6);
+    out.flush();
+  }
+
+  /** Times {@code count} misses: CreateJob of a payload never seen, WatchJob until COMPLETED, GetJobResult. */
+  private static long[] misses(JobServiceGrpc.JobServiceBlockingStub stub, int count, int first) {
+    long[] nanos = new long[count];
+    for (int i = 0; i < count; i++) {
+      long start = System.nanoTime();
+      Job job = stub.createJob(CreateJobRequest.newBuilder()
+          .setPayloadJson("{\"type\":\"noop\",\"echo\":\"miss-" + (first + i) + "\"}").build()).getJob();
+      if (job.getCacheHit()) {
+        throw new IllegalStateException("job " + job.getJobId() + " hit the cache");
+      }
+      Iterator<WatchJobResponse> events = stub.withDeadlineAfter(30, TimeUnit.SECONDS)
+          .watchJob(WatchJobRequest.newBuilder().setJobId(job.getJobId()).build());
+      // The stream ends once the job has: read to its end, so that no call is left open.
+      boolean completed = false;
+      while (events.hasNext()) {
+        WatchJobResponse e = events.next();
+        completed |= e.hasJob() && e.getJob().getState() == JobState.JOB_STATE_COMPLETED;
+      }
+      if (!completed) {
+        throw new IllegalStateException("job " + job.getJobId() + " ended without completing");
+      }
+      stub.getJobResult(GetJobResultRequest.newBuilder().setJobId(job.getJobId()).build());
+      nanos[i] = System.nanoTime() - start;
+    }
+    return nanos;
   }
 
   private static Job submit(JobServiceGrpc.JobServiceBlockingStub stub) {
