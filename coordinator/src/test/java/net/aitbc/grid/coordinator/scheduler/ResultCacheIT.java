@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import net.aitbc.grid.coordinator.auth.Role;
 import net.aitbc.grid.coordinator.store.ResultCache;
@@ -15,6 +16,7 @@ import net.aitbc.grid.coordinator.testing.TestWorker;
 import net.aitbc.grid.v1.AccountBalance;
 import net.aitbc.grid.v1.AccountKind;
 import net.aitbc.grid.v1.Assignment;
+import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.ConnectResponse;
 import net.aitbc.grid.v1.CreateJobRequest;
 import net.aitbc.grid.v1.DepositRequest;
@@ -37,6 +39,7 @@ class ResultCacheIT {
   @RegisterExtension
   static final GridFixture grid = new GridFixture(b -> b.resultCache(Duration.ofHours(1), 10_000_000));
 
+  private static final List<String> submitted = new ArrayList<>();
   private static String aliceKey;
   private static JobServiceBlockingStub alice;
 
@@ -55,8 +58,19 @@ class ResultCacheIT {
     grid.query(dsl -> dsl.deleteFrom(RESULT_CACHE).execute());
   }
 
+  private static void cancelWhatIsLeft() {
+    // A test that failed half-way leaves jobs queued; the next test's worker must not get them.
+    for (String id : submitted) {
+      if (read(id).getState() == JobState.JOB_STATE_QUEUED || read(id).getState() == JobState.JOB_STATE_RUNNING) {
+        alice.cancelJob(CancelJobRequest.newBuilder().setJobId(id).build());
+      }
+    }
+    submitted.clear();
+  }
+
   @AfterEach
   void moneyAddsUp() {
+    cancelWhatIsLeft();
     grid.query(dsl -> {
       PaymentInvariants.check(dsl);
       return null;
@@ -64,7 +78,13 @@ class ResultCacheIT {
   }
 
   private static Job submit(String payload) {
-    return alice.createJob(CreateJobRequest.newBuilder().setPayloadJson(payload).build()).getJob();
+    return submit(CreateJobRequest.newBuilder().setPayloadJson(payload).build());
+  }
+
+  private static Job submit(CreateJobRequest request) {
+    Job job = alice.createJob(request).getJob();
+    submitted.add(job.getJobId());
+    return job;
   }
 
   private static Job read(String jobId) {
@@ -83,25 +103,36 @@ class ResultCacheIT {
     Assignment a = nextAssignmentAfterAcks(w);
     assertThat(a.getJobId()).isEqualTo(job.getJobId());
     w.complete(a.getJobId(), a.getAttempt(), resultJson);
-    await().atMost(Duration.ofSeconds(10))
-        .until(() -> read(job.getJobId()).getState() == JobState.JOB_STATE_COMPLETED);
+    // The session's lease is short in tests: the worker heartbeats while it waits.
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      w.heartbeat();
+      return read(job.getJobId()).getState() == JobState.JOB_STATE_COMPLETED;
+    });
     return read(job.getJobId());
   }
 
   /** The next assignment; the ack of an earlier completion may come before it. */
   private static Assignment nextAssignmentAfterAcks(TestWorker w) {
-    while (true) {
-      ConnectResponse m = w.next();
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (System.nanoTime() < deadline) {
+      // The session's lease is short in tests: the worker heartbeats while it waits.
+      w.heartbeat();
+      ConnectResponse m = w.poll(Duration.ofMillis(500));
+      if (m == null) {
+        continue;
+      }
       if (m.hasAssignment()) {
         return m.getAssignment();
       }
       assertThat(m.getMessageCase()).isEqualTo(ConnectResponse.MessageCase.OUTCOME_ACK);
     }
+    throw new AssertionError("no assignment within 20 s");
   }
 
   /** The job the worker is handed next, if any within a short wait: a hit must never reach a worker. */
   private static void noAssignment(TestWorker w) {
     w.credit(1);
+    w.heartbeat();
     assertThat(w.drainReceivedWithin(Duration.ofMillis(500))).noneMatch(m -> m.hasAssignment());
   }
 
@@ -194,15 +225,15 @@ class ResultCacheIT {
     try (TestWorker w = grid.worker("cache-w5", "noop")) {
       run(w, "{\"type\": \"noop\", \"echo\": \"paid\"}", "{\"echo\": \"paid\"}");
       String before = balance(pay);
-      Job hit = alice.createJob(CreateJobRequest.newBuilder().setPayloadJson("{\"type\": \"noop\", \"echo\": \"paid\"}")
-          .setPaymentAmount("2.5").setPaymentCurrency("AITBC").build()).getJob();
+      Job hit = submit(CreateJobRequest.newBuilder().setPayloadJson("{\"type\": \"noop\", \"echo\": \"paid\"}")
+          .setPaymentAmount("2.5").setPaymentCurrency("AITBC").build());
       assertThat(hit.getCacheHit()).isTrue();
       assertThat(hit.getPaymentId()).isEmpty();
       assertThat(read(hit.getJobId()).getPaymentId()).isEmpty();
       assertThat(balance(pay)).isEqualTo(before);
       // A paid miss still escrows.
-      Job miss = alice.createJob(CreateJobRequest.newBuilder().setPayloadJson("{\"type\": \"noop\", \"echo\": \"new\"}")
-          .setPaymentAmount("2.5").setPaymentCurrency("AITBC").build()).getJob();
+      Job miss = submit(CreateJobRequest.newBuilder().setPayloadJson("{\"type\": \"noop\", \"echo\": \"new\"}")
+          .setPaymentAmount("2.5").setPaymentCurrency("AITBC").build());
       assertThat(miss.getCacheHit()).isFalse();
       assertThat(miss.getPaymentId()).isNotEmpty();
     }
