@@ -39,17 +39,22 @@ import org.jspecify.annotations.Nullable;
 public final class JobStore {
   private final DSLContext dsl;
   private final ResultCache cache;
+  private final @Nullable ReceiptMaker receipts;
   private final JobIds paymentIdGenerator = new JobIds();
 
   /** A store over this database, without a result cache. */
   public JobStore(DSLContext dsl) {
-    this(dsl, new ResultCache(dsl, ResultCache.Policy.OFF));
+    this(dsl, new ResultCache(dsl, ResultCache.Policy.OFF), null);
   }
 
-  /** A store over this database that answers deterministic jobs from {@code cache} when it can. */
-  public JobStore(DSLContext dsl, ResultCache cache) {
+  /**
+   * A store over this database that answers deterministic jobs from {@code cache} when it can; with a
+   * {@code receipts} maker, each job so answered is stored with its receipt.
+   */
+  public JobStore(DSLContext dsl, ResultCache cache, @Nullable ReceiptMaker receipts) {
     this.dsl = requireNonNull(dsl, "dsl");
     this.cache = requireNonNull(cache, "cache");
+    this.receipts = receipts;
   }
 
   /** {@link #insert(List, PaymentStore)} for a batch without payments. */
@@ -98,12 +103,23 @@ public final class JobStore {
             (j.payment() != null ? paid : unpaid).add(j);
           }
         }
-        if (!answered.isEmpty()) {
-          inserted.addAll(JobRows.insertHits(tx, answered, now, hits));
-        }
+        List<UUID> answeredIn = answered.isEmpty() ? List.of() : JobRows.insertHits(tx, answered, now, hits);
+        inserted.addAll(answeredIn);
         inserted.addAll(JobRows.store(tx, unpaid, now, Map.of()));
         if (!paid.isEmpty()) {
           insertPaid(tx, paid, now, payments, inserted, paymentIds, refused);
+        }
+        if (receipts != null && !answeredIn.isEmpty()) {
+          IssuedReceipts issued = new IssuedReceipts(receipts);
+          Set<UUID> in = new HashSet<>(answeredIn);
+          for (NewJob j : answered) {
+            if (in.contains(j.jobId())) {
+              ResultCache.Hit hit = hits.get(j.jobId());
+              issued.job(receipts.cacheHit(j, now, hit.resultJson(), hit.sourceJobId()));
+            }
+          }
+          // Last: the ledger's counter stays locked from here to the commit.
+          issued.store(tx);
         }
         return null;
       });

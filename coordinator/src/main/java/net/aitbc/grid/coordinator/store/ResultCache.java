@@ -134,10 +134,14 @@ public final class ResultCache {
     }
   }
 
-  /** The key of a new job, when it may be answered from the cache (a swarm's member job never is: it must run). */
+  /**
+   * The key of a new job, when it may be answered from the cache. A swarm's member job never is (it
+   * probes its worker), nor a workflow's step job: its execution advances as its outcome is recorded,
+   * which a job stored completed at submission never has.
+   */
   @Nullable
   byte[] keyOf(NewJob j) {
-    if (!policy.on() || j.pin() != null) {
+    if (!policy.on() || j.pin() != null || j.executionId() != null) {
       return null;
     }
     return key(j.type(), j.model(), j.payloadJson());

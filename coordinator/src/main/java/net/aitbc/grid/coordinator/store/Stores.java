@@ -32,7 +32,7 @@ public record Stores(JobStore jobs, ClaimStore claims, OutcomeStore outcomes, Ta
   /** {@link #over(DSLContext, ReceiptMaker)} with a result cache under {@code cache}. */
   public static Stores over(DSLContext dsl, @Nullable ReceiptMaker receiptMaker, ResultCache.Policy cache) {
     ResultCache results = new ResultCache(dsl, cache);
-    return new Stores(new JobStore(dsl, results), new ClaimStore(dsl), new OutcomeStore(dsl, receiptMaker, results),
+    return new Stores(new JobStore(dsl, results, receiptMaker), new ClaimStore(dsl), new OutcomeStore(dsl, receiptMaker, results),
         new TakeBackStore(dsl, receiptMaker), new SessionStore(dsl), new KeyStore(dsl), new ReceiptStore(dsl),
         new LedgerStore(dsl), new WorkerKeyStore(dsl), results);
   }

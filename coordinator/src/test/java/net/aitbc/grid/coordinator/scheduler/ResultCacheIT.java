@@ -4,6 +4,7 @@ import static net.aitbc.grid.db.Tables.RESULT_CACHE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +13,10 @@ import net.aitbc.grid.coordinator.store.ResultCache;
 import net.aitbc.grid.coordinator.testing.GridFixture;
 import net.aitbc.grid.coordinator.testing.GrpcClients;
 import net.aitbc.grid.coordinator.testing.PaymentInvariants;
+import net.aitbc.grid.coordinator.testing.TestConfigs;
 import net.aitbc.grid.coordinator.testing.TestWorker;
+import net.aitbc.grid.ledger.CanonicalJson;
+import net.aitbc.grid.ledger.Receipts;
 import net.aitbc.grid.v1.AccountBalance;
 import net.aitbc.grid.v1.AccountKind;
 import net.aitbc.grid.v1.Assignment;
@@ -153,6 +157,18 @@ class ResultCacheIT {
       assertThat(read.getAttempt()).isZero();
       assertThat(read.getMetricsJson()).contains("\"source_job_id\": \"" + first.getJobId() + "\"");
       assertThat(result(hit.getJobId())).isEqualTo(result(first.getJobId()));
+      // Its receipt is signed, says it is a hit, costs nothing and names no worker.
+      String json = alice.getJobResult(GetJobResultRequest.newBuilder().setJobId(hit.getJobId()).build())
+          .getReceiptJson();
+      ObjectNode receipt = (ObjectNode) CanonicalJson.parse(json);
+      assertThat(Receipts.check(receipt, TestConfigs.SIGNING_KEY.verifyingKey())).isEmpty();
+      assertThat(receipt.get("job_id").asText()).isEqualTo(hit.getJobId());
+      assertThat(receipt.get("cache_hit").asBoolean()).isTrue();
+      assertThat(receipt.get("provider").asText()).isEqualTo("result-cache");
+      assertThat(receipt.get("price").doubleValue()).isZero();
+      assertThat(receipt.get("metadata").has("worker")).isFalse();
+      assertThat(receipt.get("metadata").get("metrics").get("source_job_id").asText()).isEqualTo(first.getJobId());
+      assertThat(receipt.get("metadata").get("result")).isEqualTo(CanonicalJson.parse("{\"echo\": \"a\"}"));
       noAssignment(w);
       assertThat(grid.<Long>query(dsl -> dsl.select(RESULT_CACHE.HITS).from(RESULT_CACHE).fetchOne().value1())).isEqualTo(1L);
     }
