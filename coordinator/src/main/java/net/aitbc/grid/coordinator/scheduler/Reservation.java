@@ -89,7 +89,9 @@ public final class Reservation {
       metrics.resultCache(s.cache() == Submitted.Lookup.HIT);
     }
     if (s.cache() == Submitted.Lookup.HIT) {
-      // Stored completed with the cached result: no worker is to hear of it.
+      // Stored completed with the cached result: no worker is to hear of it, and it took no turn in
+      // the client's fair share.
+      fairShare.undo(job.clientId(), lane, tag, weight);
       metrics.finished(s.job().state());
     } else if (s.placed() != null && session != null) {
       // Committed as RUNNING on this session: only now may the worker hear of it.
