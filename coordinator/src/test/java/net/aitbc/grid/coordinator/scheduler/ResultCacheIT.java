@@ -2,9 +2,12 @@ package net.aitbc.grid.coordinator.scheduler;
 
 import static net.aitbc.grid.db.Tables.RESULT_CACHE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +26,7 @@ import net.aitbc.grid.v1.Assignment;
 import net.aitbc.grid.v1.CancelJobRequest;
 import net.aitbc.grid.v1.ConnectResponse;
 import net.aitbc.grid.v1.CreateJobRequest;
+import net.aitbc.grid.v1.CreatePaymentRequest;
 import net.aitbc.grid.v1.DepositRequest;
 import net.aitbc.grid.v1.GetBalanceRequest;
 import net.aitbc.grid.v1.GetJobRequest;
@@ -246,6 +250,13 @@ class ResultCacheIT {
       assertThat(hit.getCacheHit()).isTrue();
       assertThat(hit.getPaymentId()).isEmpty();
       assertThat(read(hit.getJobId()).getPaymentId()).isEmpty();
+      assertThat(balance(pay)).isEqualTo(before);
+      // Nor can it be paid for afterwards: no worker ran it, so no one could be paid.
+      StatusRuntimeException late = catchThrowableOfType(StatusRuntimeException.class,
+          () -> pay.createPayment(CreatePaymentRequest.newBuilder().setJobId(hit.getJobId()).setAmount("1")
+              .setCurrency("aitbc").setPaymentMethod("aitbc_token").setEscrowTimeoutSeconds(3600).build()));
+      assertThat(late.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      assertThat(late.getStatus().getDescription()).contains("result cache");
       assertThat(balance(pay)).isEqualTo(before);
       // A paid miss still escrows.
       Job miss = submit(CreateJobRequest.newBuilder().setPayloadJson("{\"type\": \"noop\", \"echo\": \"new\"}")
