@@ -305,7 +305,7 @@ public final class Coordinator implements AutoCloseable {
     private Core(CoordinatorConfig config, DSLContext dsl) {
       SigningKey key = config.ledger().signingKey();
       ReceiptBodies receipts = key == null ? null : new ReceiptBodies();
-      this.stores = Stores.over(dsl, receipts);
+      this.stores = Stores.over(dsl, receipts, config.resultCache());
       this.payments = new PaymentStore(dsl, config.paymentFeeBps(), receipts);
       this.accounts = new AccountStore(dsl);
       this.ledger = key == null ? null : new Ledger(key, stores.receipts(), stores.ledger());

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import net.aitbc.grid.coordinator.store.ResultCache;
 import net.aitbc.grid.ledger.SigningKey;
 import net.aitbc.grid.transport.ServerTls;
 import org.jspecify.annotations.Nullable;
@@ -39,6 +40,8 @@ import org.jspecify.annotations.Nullable;
  * @param staleKeyGrace how long a key checked before the database went down is still trusted
  * @param ledger receipts and the ledger: the signing key (none: no receipts) and how blocks are sealed
  * @param paymentFeeBps the platform's fee on each released payment, in basis points (0 to 9,999)
+ * @param resultCache how long the results of deterministic jobs are kept, and how many bytes of them
+ *     (a TTL of zero: none)
  * @param tls the certificate gRPC and metrics are served with, and the CA of worker client
  *     certificates; null serves plaintext
  * @param retention how long finished jobs are kept, and how often older ones are retired
@@ -68,6 +71,7 @@ public record CoordinatorConfig(
     Duration staleKeyGrace,
     Ledger ledger,
     int paymentFeeBps,
+    ResultCache.Policy resultCache,
     @Nullable ServerTls tls,
     Retention retention) {
 
@@ -95,6 +99,7 @@ public record CoordinatorConfig(
     requireNonNull(staleKeyGrace, "staleKeyGrace");
     requireNonNull(ledger, "ledger");
     requireNonNull(retention, "retention");
+    requireNonNull(resultCache, "resultCache");
     runTimeouts = Map.copyOf(runTimeouts);
     if (heartbeatInterval.compareTo(leaseDuration) >= 0) {
       throw new IllegalArgumentException(
@@ -234,6 +239,9 @@ public record CoordinatorConfig(
     private Duration staleKeyGrace = Duration.ofMinutes(1);
     private Ledger ledger = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"));
     private int paymentFeeBps = DEFAULT_PAYMENT_FEE_BPS;
+    // Off unless asked for: noop jobs with one payload are what the load generator and the fault
+    // tests submit, and each must run on a worker.
+    private ResultCache.Policy resultCache = ResultCache.Policy.OFF;
     private @Nullable ServerTls tls;
     private Retention retention = new Retention(Retention.DEFAULT_JOBS, Duration.ofMinutes(1));
 
@@ -267,6 +275,7 @@ public record CoordinatorConfig(
       staleKeyGrace = c.staleKeyGrace;
       ledger = c.ledger;
       paymentFeeBps = c.paymentFeeBps;
+      resultCache = c.resultCache;
       tls = c.tls;
       retention = c.retention;
     }
@@ -371,6 +380,12 @@ public record CoordinatorConfig(
       return this;
     }
 
+    /** Keeps the results of deterministic jobs for {@code ttl} (zero: not at all), at most {@code maxBytes} of them. */
+    public Builder resultCache(Duration ttl, long maxBytes) {
+      this.resultCache = new ResultCache.Policy(ttl, maxBytes);
+      return this;
+    }
+
     /** Serves gRPC and metrics over TLS with these files (null: plaintext). */
     public Builder tls(@Nullable ServerTls tls) {
       this.tls = tls;
@@ -388,7 +403,7 @@ public record CoordinatorConfig(
       return new CoordinatorConfig(host, grpcPort, metricsPort, dbUrl, dbUser, dbPassword, dbPoolSize, leaseDuration,
           heartbeatInterval, sweepInterval, defaultMaxAttempts, retryBackoff, maxRetryBackoff, shutdownGrace,
           defaultRatePerSec, defaultBurst, defaultMaxQueued, maxPrefetch, defaultRunTimeout, runTimeouts,
-          revocationDelay, staleKeyGrace, ledger, paymentFeeBps, tls, retention);
+          revocationDelay, staleKeyGrace, ledger, paymentFeeBps, resultCache, tls, retention);
     }
   }
 }

@@ -50,6 +50,7 @@ final class JobJson {
     o.put("max_attempts", job.getMaxAttempts());
     o.put("started_at", job.hasStartTime() ? time(job.getStartTime()) : null);
     o.put("finished_at", job.hasEndTime() ? time(job.getEndTime()) : null);
+    o.put("cache_hit", job.getCacheHit());
     if (job.hasTimeout()) {
       o.set("timeout_seconds", seconds(job.getTimeout()));
     } else {
@@ -88,6 +89,7 @@ final class JobJson {
       o.set("result", Json.parseStored(r.getResultJson()));
       o.set("receipt", Json.parseStored(r.getReceiptJson()));
       o.set("metrics", Json.parseStored(job.getMetricsJson()));
+      o.put("cache_hit", job.getCacheHit());
     } else {
       o.putNull("result");
       o.set("receipt", Json.parseStored(r.getReceiptJson()));

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.store.CompletedJob;
 import net.aitbc.grid.coordinator.store.JobIds;
+import net.aitbc.grid.coordinator.store.NewJob;
 import net.aitbc.grid.coordinator.store.NewReceipt;
 import net.aitbc.grid.coordinator.store.ReceiptMaker;
 import net.aitbc.grid.coordinator.store.Requirements;
@@ -40,6 +41,9 @@ import org.jspecify.annotations.Nullable;
 public final class ReceiptBodies implements ReceiptMaker {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
   private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** The provider a cache hit's receipt names: the coordinator's result cache, not a worker. */
+  public static final String CACHE_PROVIDER = "result-cache";
 
   private final JobIds ids = new JobIds();
 
@@ -93,6 +97,47 @@ public final class ReceiptBodies implements ReceiptMaker {
     byte[] bytes = CanonicalJson.bytes(body);
     return new NewReceipt(receiptId, job.jobId(), job.clientId(), job.workerId(), null,
         new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), job.finishedAt(), price, null);
+  }
+
+  /**
+   * A cache hit's receipt: the contract's fields, with no units and no price, {@code provider}
+   * {@value #CACHE_PROVIDER} (no worker ran it, so there is no {@code metadata.worker}), and
+   * {@code "cache_hit": true}, a field of its own that receipts of jobs that ran do not have, so their
+   * signed bytes (and the contract's test vector) are unchanged. Its metrics name the job whose
+   * result it reuses.
+   */
+  @Override
+  public NewReceipt cacheHit(NewJob job, OffsetDateTime at, String resultJson, UUID sourceJobId) {
+    UUID receiptId = ids.next();
+    ObjectNode metrics = JSON.objectNode();
+    metrics.put("cache_hit", true);
+    metrics.put("duration_ms", 0);
+    metrics.put("source_job_id", JobIds.format(sourceJobId));
+    ObjectNode metadata = JSON.objectNode();
+    metadata.set("job_payload", CanonicalJson.parse(job.payloadJson()));
+    metadata.set("job_constraints", constraints(job.requirements()));
+    metadata.set("result", CanonicalJson.parse(resultJson));
+    metadata.set("metrics", metrics);
+
+    ObjectNode body = JSON.objectNode();
+    body.put("version", "1.0");
+    body.put("receipt_id", JobIds.format(receiptId));
+    body.put("job_id", JobIds.format(job.jobId()));
+    body.put("provider", CACHE_PROVIDER);
+    body.put("client", job.clientId());
+    body.put("status", "COMPLETED");
+    body.put("cache_hit", true);
+    body.put("units", 0.0);
+    body.put("unit_type", "gpu_seconds");
+    body.put("unit_price", 0.0);
+    body.put("price", 0.0);
+    body.put("started_at", at.toEpochSecond());
+    body.put("completed_at", at.toEpochSecond());
+    body.set("metadata", metadata);
+
+    byte[] bytes = CanonicalJson.bytes(body);
+    return new NewReceipt(receiptId, job.jobId(), job.clientId(), null, null,
+        new String(bytes, StandardCharsets.US_ASCII), Merkle.leafHash(bytes), at, BigDecimal.ZERO.setScale(6), null);
   }
 
   /**

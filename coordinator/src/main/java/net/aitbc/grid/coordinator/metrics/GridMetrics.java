@@ -49,6 +49,8 @@ public final class GridMetrics implements AutoCloseable {
   private final Map<String, Counter> streamMessagesOut = new ConcurrentHashMap<>();
   private final Set<String> typeTags = ConcurrentHashMap.newKeySet();
   private final Timer dispatchLatency;
+  private final Counter cacheHits;
+  private final Counter cacheMisses;
   private final Map<JobState, Counter> finished = new EnumMap<>(JobState.class);
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
@@ -74,6 +76,13 @@ public final class GridMetrics implements AutoCloseable {
     retired = Counter.builder("grid.jobs.retired")
         .description("Finished jobs deleted after the job retention (their receipts and payments stay)")
         .register(registry);
+    // One name, tagged by the answer: the hit rate is hit / (hit + miss).
+    cacheHits = Counter.builder("grid.result_cache.lookups")
+        .description("Submissions of deterministic jobs looked up in the result cache, by whether it answered")
+        .tag("result", "hit").register(registry);
+    cacheMisses = Counter.builder("grid.result_cache.lookups")
+        .description("Submissions of deterministic jobs looked up in the result cache, by whether it answered")
+        .tag("result", "miss").register(registry);
     for (String limit : List.of("rate", "queue_cap")) {
       admissionRefused.put(limit, Counter.builder("grid.admission.refused")
           .description("Calls refused by a rate limit or a client's queue cap")
@@ -91,6 +100,11 @@ public final class GridMetrics implements AutoCloseable {
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     gc.bindTo(registry);
+  }
+
+  /** A cacheable job was committed, answered from the result cache ({@code hit}) or queued to run. */
+  public void resultCache(boolean hit) {
+    (hit ? cacheHits : cacheMisses).increment();
   }
 
   /** A job was committed. */

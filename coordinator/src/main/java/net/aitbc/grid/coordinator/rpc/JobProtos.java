@@ -55,6 +55,7 @@ final class JobProtos {
     if (j.paymentId() != null) {
       b.setPaymentId(JobIds.format(j.paymentId()));
     }
+    b.setCacheHit(j.cacheHit());
     if (j.payloadJson() != null) {
       b.setPayloadJson(j.payloadJson());
     }

@@ -51,6 +51,8 @@ final class ExpirySweeper implements AutoCloseable {
   private final Paced lostSweep;
   private final Paced expirySweep;
   private final Paced countSweep = new Paced(java.time.Duration.ofSeconds(1));
+  // The size bound sums the whole cache: every ten sweeps is soon enough for a bound on bytes.
+  private final Paced cacheSweep;
   private long lastRenewalNanos = System.nanoTime();
   private long lastReconcileNanos = System.nanoTime();
   private long lastForgetNanos;
@@ -75,6 +77,7 @@ final class ExpirySweeper implements AutoCloseable {
     this.dispatcher = requireNonNull(dispatcher, "dispatcher");
     this.lostSweep = new Paced(config.sweepInterval());
     this.expirySweep = new Paced(config.sweepInterval());
+    this.cacheSweep = new Paced(config.sweepInterval().multipliedBy(10));
     this.thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("grid-sweeper").daemon().factory());
     long every = config.sweepInterval().toMillis();
     thread.scheduleWithFixedDelay(this::sweep, every, every, TimeUnit.MILLISECONDS);
@@ -91,6 +94,7 @@ final class ExpirySweeper implements AutoCloseable {
       reconcile();
       endings.settle(expirySweep.runIfDue(() -> stores.takeBacks().expireDue(SWEEP_LIMIT), List.of()), "job expired");
       countQueues();
+      cacheSweep.runIfDue(stores.resultCache()::sweep, 0);
       forgetOld();
     } catch (RuntimeException e) {
       logger.warn("sweep failed, retrying next time: {}", e.toString());

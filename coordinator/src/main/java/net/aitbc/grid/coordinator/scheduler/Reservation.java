@@ -85,7 +85,15 @@ public final class Reservation {
     }
     ticket.stored();
     metrics.submitted();
-    if (s.placed() != null && session != null) {
+    if (s.cache() != Submitted.Lookup.NONE) {
+      metrics.resultCache(s.cache() == Submitted.Lookup.HIT);
+    }
+    if (s.cache() == Submitted.Lookup.HIT) {
+      // Stored completed with the cached result: no worker is to hear of it, and it took no turn in
+      // the client's fair share.
+      fairShare.undo(job.clientId(), lane, tag, weight);
+      metrics.finished(s.job().state());
+    } else if (s.placed() != null && session != null) {
       // Committed as RUNNING on this session: only now may the worker hear of it.
       session.assign(List.of(s.placed()));
       fairShare.handedOut(lane, s.placed().fairTag());

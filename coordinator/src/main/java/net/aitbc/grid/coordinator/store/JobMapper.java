@@ -24,7 +24,7 @@ final class JobMapper {
         full ? text(r.getPayload()) : null, requirements(r), r.getPriority(), r.getState(), r.getAttempt(),
         r.getMaxAttempts(), r.getWorkerId(), r.getCreatedAt(), r.getStartedAt(), r.getFinishedAt(), r.getExpiresAt(),
         r.getError(), full ? text(r.getMetrics()) : null, r.getPaymentId(), Duration.ofMillis(r.getTimeoutMs()),
-        full ? text(r.getResult()) : null, List.of());
+        full ? text(r.getResult()) : null, List.of(), Boolean.TRUE.equals(r.getCacheHit()));
   }
 
   /** A job just inserted (queued, or running on its placement), built without reading it back. */
@@ -33,7 +33,14 @@ final class JobMapper {
     return new StoredJob(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(), j.payloadJson(), j.requirements(),
         j.priority(), p != null ? JobState.RUNNING : JobState.QUEUED, p != null ? 1 : 0, j.maxAttempts(),
         p != null ? p.workerId() : null, now, p != null ? now : null, null, now.plus(j.ttl()), null, null, paymentId,
-        j.timeout(), null, List.of());
+        j.timeout(), null, List.of(), false);
+  }
+
+  /** A job just inserted completed, answered from the result cache with {@code hit}. */
+  static StoredJob toHit(NewJob j, OffsetDateTime now, ResultCache.Hit hit) {
+    return new StoredJob(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(), j.payloadJson(), j.requirements(),
+        j.priority(), JobState.COMPLETED, 0, j.maxAttempts(), null, now, null, now, now.plus(j.ttl()), null,
+        JobRows.hitMetrics(hit), null, j.timeout(), hit.resultJson(), List.of(), true);
   }
 
   /** The requirements in a row of the job table (a record holding the {@code req_} columns). */

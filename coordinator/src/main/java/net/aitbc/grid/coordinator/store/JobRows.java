@@ -125,6 +125,35 @@ final class JobRows {
         .fetch(Record1::value1);
   }
 
+  /**
+   * Inserts jobs the result cache answered: COMPLETED at once with the cached result, on no worker
+   * and no attempt, with no payment; their metrics name the job whose result they reuse.
+   */
+  static List<UUID> insertHits(DSLContext tx, List<NewJob> jobs, OffsetDateTime now, Map<UUID, ResultCache.Hit> hits) {
+    var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,
+        JOB.REQ_GPU, JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE,
+        JOB.PRIORITY, JOB.FAIR_TAG, JOB.STATE, JOB.MAX_ATTEMPTS, JOB.TIMEOUT_MS, JOB.CREATED_AT, JOB.RUN_AFTER,
+        JOB.EXPIRES_AT, JOB.EXECUTION_ID, JOB.FINISHED_AT, JOB.RESULT, JOB.METRICS, JOB.CACHE_HIT);
+    for (NewJob j : jobs) {
+      Requirements r = j.requirements();
+      ResultCache.Hit hit = hits.get(j.jobId());
+      insert = insert.values(j.jobId(), j.clientId(), j.requestId(), j.type(), j.model(),
+          JSONB.valueOf(j.payloadJson()), r.gpu(), r.cuda(), r.minVramMb(),
+          r.models().isEmpty() ? null : r.models().toArray(String[]::new), r.region(), r.maxPrice(),
+          (short) j.priority(), j.fairTag(), JobState.COMPLETED, j.maxAttempts(), (int) j.timeout().toMillis(), now,
+          now, now.plus(j.ttl()), j.executionId(), now, JSONB.valueOf(hit.resultJson()),
+          JSONB.valueOf(hitMetrics(hit)), true);
+    }
+    return insert.onConflict(JOB.CLIENT_ID, JOB.REQUEST_ID).where(JOB.REQUEST_ID.isNotNull()).doNothing()
+        .returningResult(JOB.JOB_ID).fetch(Record1::value1);
+  }
+
+  /** A hit's metrics: no run, and the job whose result it is. */
+  static String hitMetrics(ResultCache.Hit hit) {
+    return "{\"cache_hit\": true, \"duration_ms\": 0, \"source_job_id\": \"" + JobIds.format(hit.sourceJobId())
+        + "\"}";
+  }
+
   private static List<UUID> insertRows(DSLContext tx, List<NewJob> jobs, OffsetDateTime now,
       Map<UUID, UUID> paymentIds) {
     var insert = tx.insertInto(JOB, JOB.JOB_ID, JOB.CLIENT_ID, JOB.REQUEST_ID, JOB.TYPE, JOB.MODEL, JOB.PAYLOAD,

@@ -9,6 +9,7 @@ import static org.jooq.impl.DSL.max;
 import static org.jooq.impl.DSL.min;
 import static org.jooq.impl.DSL.row;
 
+import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.Savepoint;
 import java.time.OffsetDateTime;
@@ -37,11 +38,23 @@ import org.jspecify.annotations.Nullable;
  */
 public final class JobStore {
   private final DSLContext dsl;
+  private final ResultCache cache;
+  private final @Nullable ReceiptMaker receipts;
   private final JobIds paymentIdGenerator = new JobIds();
 
-  /** A store over this database. */
+  /** A store over this database, without a result cache. */
   public JobStore(DSLContext dsl) {
+    this(dsl, new ResultCache(dsl, ResultCache.Policy.OFF), null);
+  }
+
+  /**
+   * A store over this database that answers deterministic jobs from {@code cache} when it can; with a
+   * {@code receipts} maker, each job so answered is stored with its receipt.
+   */
+  public JobStore(DSLContext dsl, ResultCache cache, @Nullable ReceiptMaker receipts) {
     this.dsl = requireNonNull(dsl, "dsl");
+    this.cache = requireNonNull(cache, "cache");
+    this.receipts = receipts;
   }
 
   /** {@link #insert(List, PaymentStore)} for a batch without payments. */
@@ -54,31 +67,59 @@ public final class JobStore {
    * match an existing job is not inserted: the existing job is returned instead. A job with a
    * payment is stored together with it through {@code payments} (both or neither): one whose payment
    * is refused is not stored, and its {@link Submitted#refused()} says why; the rest of the batch is.
+   * A job the result cache answers is stored COMPLETED with the cached result, run by no worker, and
+   * pays nothing: no payment is made for it, whatever it offered ({@link Submitted#job()} says so).
    */
   public List<Submitted> insert(List<NewJob> jobs, @Nullable PaymentStore payments) {
     OffsetDateTime now = now();
-    List<NewJob> unpaid = new ArrayList<>(jobs.size());
-    List<NewJob> paid = new ArrayList<>();
-    boolean placed = false;
-    boolean queued = false;
-    boolean listed = false;
+    Map<UUID, ByteBuffer> keys = new HashMap<>();
     for (NewJob j : jobs) {
-      (j.payment() != null ? paid : unpaid).add(j);
-      listed |= !j.requirements().models().isEmpty();
-      placed |= j.placement() != null;
-      queued |= j.placement() == null;
+      byte[] key = cache.keyOf(j);
+      if (key != null) {
+        keys.put(j.jobId(), ByteBuffer.wrap(key));
+      }
     }
     Set<UUID> inserted = new HashSet<>(jobs.size() * 2);
     Map<UUID, UUID> paymentIds = new HashMap<>();
     Map<UUID, PaymentRefused> refused = new HashMap<>();
-    if (paid.isEmpty() && !listed && !(queued && placed)) {
+    Map<UUID, ResultCache.Hit> hits = new HashMap<>();
+    if (keys.isEmpty() && plain(jobs)) {
       // The usual batch is one statement: run it on its own (autocommit), one round trip in all.
-      inserted.addAll(JobRows.insertArrays(dsl, unpaid, now, placed ? JobState.RUNNING : JobState.QUEUED, Map.of()));
+      boolean placed = !jobs.isEmpty() && jobs.getFirst().placement() != null;
+      inserted.addAll(JobRows.insertArrays(dsl, jobs, now, placed ? JobState.RUNNING : JobState.QUEUED, Map.of()));
     } else {
       Database.transaction(dsl, tx -> {
+        List<NewJob> unpaid = new ArrayList<>(jobs.size());
+        List<NewJob> paid = new ArrayList<>();
+        List<NewJob> answered = new ArrayList<>();
+        Map<ByteBuffer, ResultCache.Hit> found = cache.lookup(tx, new HashSet<>(keys.values()));
+        for (NewJob j : jobs) {
+          ByteBuffer key = keys.get(j.jobId());
+          ResultCache.Hit hit = key == null ? null : found.get(key);
+          if (hit != null) {
+            hits.put(j.jobId(), hit);
+            answered.add(j);
+          } else {
+            (j.payment() != null ? paid : unpaid).add(j);
+          }
+        }
+        List<UUID> answeredIn = answered.isEmpty() ? List.of() : JobRows.insertHits(tx, answered, now, hits);
+        inserted.addAll(answeredIn);
         inserted.addAll(JobRows.store(tx, unpaid, now, Map.of()));
         if (!paid.isEmpty()) {
           insertPaid(tx, paid, now, payments, inserted, paymentIds, refused);
+        }
+        if (receipts != null && !answeredIn.isEmpty()) {
+          IssuedReceipts issued = new IssuedReceipts(receipts);
+          Set<UUID> in = new HashSet<>(answeredIn);
+          for (NewJob j : answered) {
+            if (in.contains(j.jobId())) {
+              ResultCache.Hit hit = hits.get(j.jobId());
+              issued.job(receipts.cacheHit(j, now, hit.resultJson(), hit.sourceJobId()));
+            }
+          }
+          // Last: the ledger's counter stays locked from here to the commit.
+          issued.store(tx);
         }
         return null;
       });
@@ -92,14 +133,33 @@ public final class JobStore {
       PaymentRefused no = refused.get(j.jobId());
       if (no != null) {
         out.add(new Submitted(JobMapper.toJob(j, now, false, null), false, null, no));
+      } else if (inserted.contains(j.jobId()) && hits.containsKey(j.jobId())) {
+        out.add(new Submitted(JobMapper.toHit(j, now, hits.get(j.jobId())), false, null, null,
+            Submitted.Lookup.HIT));
       } else if (inserted.contains(j.jobId())) {
-        out.add(inserted(j, now, paymentIds.get(j.jobId())));
+        Submitted s = inserted(j, now, paymentIds.get(j.jobId()));
+        out.add(keys.containsKey(j.jobId())
+            ? new Submitted(s.job(), false, s.placed(), null, Submitted.Lookup.MISS) : s);
       } else {
         JobRecord r = existing.get(idempotencyKey(j.clientId(), j.requestId()));
         out.add(new Submitted(JobMapper.toJob(r, true), true, null));
       }
     }
     return out;
+  }
+
+  /** Whether a batch is one INSERT: no payments, no model lists, and all of it queued or all placed. */
+  private static boolean plain(List<NewJob> jobs) {
+    boolean placed = false;
+    boolean queued = false;
+    for (NewJob j : jobs) {
+      if (j.payment() != null || !j.requirements().models().isEmpty()) {
+        return false;
+      }
+      placed |= j.placement() != null;
+      queued |= j.placement() == null;
+    }
+    return !(queued && placed);
   }
 
   /** What submitting {@code j} answers once it was inserted at {@code now} (placed: as its first attempt). */

@@ -18,6 +18,8 @@ import java.util.function.IntFunction;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.tables.records.JobRecord;
 import org.jooq.DSLContext;
+import org.jooq.Field;
+import org.jooq.impl.DSL;
 import org.jooq.JSONB;
 import org.jooq.Record;
 import org.jooq.Table;
@@ -30,17 +32,28 @@ import org.jspecify.annotations.Nullable;
  * the reporting session, and still running: the attempt number fences off every stale report.
  */
 public final class OutcomeStore {
+  private static final String CACHE_PAYLOAD = "cache_payload";
   private final DSLContext dsl;
   private final Columns columns = new Columns();
   private final @Nullable ReceiptMaker receipts;
+  private final ResultCache cache;
 
   /**
    * A store over this database; with a {@code receipts} maker, every completion, and every payment
    * it releases or a failure refunds, is stored with its receipt, in the same transaction.
    */
   public OutcomeStore(DSLContext dsl, @Nullable ReceiptMaker receipts) {
+    this(dsl, receipts, new ResultCache(dsl, ResultCache.Policy.OFF));
+  }
+
+  /**
+   * {@link #OutcomeStore(DSLContext, ReceiptMaker)} that also fills {@code cache} with the results of
+   * the deterministic jobs it completes, in the same transaction.
+   */
+  public OutcomeStore(DSLContext dsl, @Nullable ReceiptMaker receipts, ResultCache cache) {
     this.dsl = requireNonNull(dsl, "dsl");
     this.receipts = receipts;
+    this.cache = requireNonNull(cache, "cache");
   }
 
   /**
@@ -124,24 +137,30 @@ public final class OutcomeStore {
       IssuedReceipts issued, Set<UUID> executions, Set<UUID> swarmTasks) {
     Set<AttemptRef> done = new HashSet<>();
     List<UUID> paid = new ArrayList<>();
+    List<ResultCache.Entry> cached = new ArrayList<>();
     if (receipts == null) {
-      update(tx, completions, now)
-          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.EXECUTION_ID, JOB.PAYMENT_ID, JOB.SWARM_TASK_ID)
-          .forEach(r -> {
-            done.add(new AttemptRef(r.value1(), r.value2(), r.value3()));
-            if (r.value4() != null) {
-              executions.add(r.value4());
-            }
-            if (r.value5() != null) {
-              paid.add(r.value1());
-            }
-            if (r.value6() != null) {
-              swarmTasks.add(r.value6());
-            }
-          });
+      Map<AttemptRef, Outcome.Completed> byAttempt = cache.policy().on() ? byAttempt(completions) : Map.of();
+      for (Record r : update(tx, completions, now)
+          .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.EXECUTION_ID, JOB.PAYMENT_ID, JOB.SWARM_TASK_ID,
+              JOB.TYPE, JOB.MODEL, cachePayload())
+          .fetch()) {
+        AttemptRef ref = new AttemptRef(r.get(JOB.JOB_ID), r.get(JOB.ATTEMPT), r.get(JOB.SESSION_ID));
+        done.add(ref);
+        if (r.get(JOB.EXECUTION_ID) != null) {
+          executions.add(r.get(JOB.EXECUTION_ID));
+        }
+        if (r.get(JOB.PAYMENT_ID) != null) {
+          paid.add(ref.jobId());
+        }
+        if (r.get(JOB.SWARM_TASK_ID) != null) {
+          swarmTasks.add(r.get(JOB.SWARM_TASK_ID));
+        }
+        cacheable(r, byAttempt.get(ref), cached);
+      }
     } else {
-      done.addAll(completeWithReceipts(tx, receipts, completions, now, issued, executions, swarmTasks, paid));
+      done.addAll(completeWithReceipts(tx, receipts, completions, now, issued, executions, swarmTasks, paid, cached));
     }
+    cache.fill(tx, cached);
     // A job's live payment is always the one its row names (set under the job's lock as the payment
     // is made, and there is at most one): jobs naming none have nothing to settle, and no query.
     Settlements.postForJobs(tx, paid, now, issued);
@@ -150,17 +169,15 @@ public final class OutcomeStore {
 
   /** Completes the batch's jobs and adds a receipt for each to {@code issued}; returns the attempts completed. */
   private Set<AttemptRef> completeWithReceipts(DSLContext tx, ReceiptMaker maker, List<Outcome.Completed> completions,
-      OffsetDateTime now, IssuedReceipts issued, Set<UUID> executions, Set<UUID> swarmTasks, List<UUID> paid) {
-    Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
-    for (Outcome.Completed c : completions) {
-      byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
-    }
+      OffsetDateTime now, IssuedReceipts issued, Set<UUID> executions, Set<UUID> swarmTasks, List<UUID> paid,
+      List<ResultCache.Entry> cached) {
+    Map<AttemptRef, Outcome.Completed> byAttempt = byAttempt(completions);
     Set<AttemptRef> done = new HashSet<>();
     // Plain records (returningResult): returning() would copy each row into a JobRecord, a third of the cost.
     for (Record r : update(tx, completions, now)
         .returningResult(JOB.JOB_ID, JOB.ATTEMPT, JOB.SESSION_ID, JOB.CLIENT_ID, JOB.WORKER_ID, JOB.PAYLOAD, JOB.REQ_GPU,
             JOB.REQ_CUDA, JOB.REQ_MIN_VRAM_MB, JOB.REQ_MODELS, JOB.REQ_REGION, JOB.REQ_MAX_PRICE, JOB.CREATED_AT,
-            JOB.STARTED_AT, JOB.EXECUTION_ID, JOB.PAYMENT_ID, JOB.SWARM_TASK_ID)
+            JOB.STARTED_AT, JOB.EXECUTION_ID, JOB.PAYMENT_ID, JOB.SWARM_TASK_ID, JOB.TYPE, JOB.MODEL)
         .fetch()) {
       UUID jobId = r.get(JOB.JOB_ID);
       if (r.get(JOB.EXECUTION_ID) != null) {
@@ -175,6 +192,9 @@ public final class OutcomeStore {
       AttemptRef ref = new AttemptRef(jobId, r.get(JOB.ATTEMPT), r.get(JOB.SESSION_ID));
       done.add(ref);
       Outcome.Completed c = byAttempt.get(ref);
+      if (c != null) {
+        cacheable(r, r.get(JOB.PAYLOAD).data(), c, cached);
+      }
       if (c == null || c.countersigned() == null) {
         throw new IllegalStateException("job " + jobId + " completed without the worker's countersignature");
       }
@@ -183,6 +203,38 @@ public final class OutcomeStore {
           c.metricsJson(), c.countersigned())));
     }
     return done;
+  }
+
+  private static Map<AttemptRef, Outcome.Completed> byAttempt(List<Outcome.Completed> completions) {
+    Map<AttemptRef, Outcome.Completed> byAttempt = new HashMap<>();
+    for (Outcome.Completed c : completions) {
+      byAttempt.putIfAbsent(new AttemptRef(c.jobId(), c.attempt(), c.sessionId()), c);
+    }
+    return byAttempt;
+  }
+
+  /** The payload of a job of a cached type, null for others: only those are read back for the cache. */
+  private static Field<JSONB> cachePayload() {
+    return DSL.when(JOB.TYPE.in(ResultCache.DETERMINISTIC), JOB.PAYLOAD).as(CACHE_PAYLOAD);
+  }
+
+  private void cacheable(Record r, Outcome.@Nullable Completed c, List<ResultCache.Entry> cached) {
+    JSONB payload = r.get(CACHE_PAYLOAD, JSONB.class);
+    if (c != null && payload != null) {
+      cacheable(r, payload.data(), c, cached);
+    }
+  }
+
+  /** Adds the completed job's result to {@code cached} if the cache keeps it (its type, model and payload say). */
+  private void cacheable(Record r, String payloadJson, Outcome.Completed c, List<ResultCache.Entry> cached) {
+    // A swarm's member job is a probe of its worker, compared with the others: not an answer to reuse.
+    if (!cache.policy().on() || r.get(JOB.SWARM_TASK_ID) != null) {
+      return;
+    }
+    byte[] key = ResultCache.key(r.get(JOB.TYPE), r.get(JOB.MODEL), payloadJson);
+    if (key != null) {
+      cached.add(new ResultCache.Entry(key, r.get(JOB.TYPE), r.get(JOB.MODEL), c.resultJson(), r.get(JOB.JOB_ID)));
+    }
   }
 
   private UpdateConditionStep<JobRecord> update(DSLContext tx, List<Outcome.Completed> completions, OffsetDateTime now) {

@@ -88,13 +88,14 @@ public final class PaymentStore {
    * and the job names the payment. A job that has completed is paid out at once (the contract's
    * auto-release). A retry (the job already has a live payment of the same amount and currency)
    * returns that payment and moves nothing. Throws {@link PaymentRefused}: the job is not the
-   * client's; it failed, was canceled or expired; it has a different live payment; the client's
-   * balance does not cover the amount (then nothing has moved once {@code tx} rolls back).
+   * client's; it failed, was canceled or expired, or was answered from the result cache; it has a
+   * different live payment; the client's balance does not cover the amount (then nothing has moved
+   * once {@code tx} rolls back).
    */
   public Created create(DSLContext tx, NewPayment p) {
     var amount = Money.paymentAmount(p.amount());
     int timeout = Money.escrowTimeout(p.escrowTimeoutSeconds());
-    var row = tx.select(JOB.STATE, coalesce(WORKER_SESSION.OWNER_ID, WORKER_KEY.OWNER_ID))
+    var row = tx.select(JOB.STATE, coalesce(WORKER_SESSION.OWNER_ID, WORKER_KEY.OWNER_ID), JOB.CACHE_HIT)
         .from(JOB)
         .leftJoin(WORKER_SESSION).on(WORKER_SESSION.SESSION_ID.eq(JOB.SESSION_ID))
         .leftJoin(WORKER_KEY).on(WORKER_KEY.WORKER_ID.eq(JOB.WORKER_ID))
@@ -120,6 +121,11 @@ public final class PaymentStore {
     }
     if (job != JobState.QUEUED && job != JobState.RUNNING && job != JobState.COMPLETED) {
       throw new PaymentRefused(Reason.NOT_PAYABLE, "job " + p.jobId() + " is " + job + ": there is nothing to pay for");
+    }
+    if (Boolean.TRUE.equals(row.value3())) {
+      // No worker ran it: an escrow would have no one to be released to.
+      throw new PaymentRefused(Reason.NOT_PAYABLE, "job " + p.jobId()
+          + " was answered from the result cache: there is nothing to pay for");
     }
     OffsetDateTime now = JobStore.now();
     if (job == JobState.COMPLETED && owner != null) {

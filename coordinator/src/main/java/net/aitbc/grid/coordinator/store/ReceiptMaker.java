@@ -1,5 +1,6 @@
 package net.aitbc.grid.coordinator.store;
 
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
@@ -11,6 +12,12 @@ import org.jspecify.annotations.Nullable;
 public interface ReceiptMaker {
   /** The receipt of {@code job}, issued at its finish time. */
   NewReceipt receipt(CompletedJob job);
+
+  /**
+   * The receipt of a job the result cache answered at {@code at} with {@code resultJson}, the result
+   * of job {@code sourceJobId}: no worker ran it, and it costs nothing.
+   */
+  NewReceipt cacheHit(NewJob job, OffsetDateTime at, String resultJson, UUID sourceJobId);
 
   /**
    * The receipt of a payment just released or refunded, issued at that time; {@code jobReceiptId}

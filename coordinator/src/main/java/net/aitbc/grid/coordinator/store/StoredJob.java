@@ -33,6 +33,7 @@ import org.jspecify.annotations.Nullable;
  * @param timeout how long one attempt may run
  * @param resultJson its result, or null
  * @param attempts the attempts that ended without completing it, oldest first (empty unless read)
+ * @param cacheHit whether the result cache answered it at submission (no worker ran it)
  */
 public record StoredJob(
     UUID jobId,
@@ -56,7 +57,8 @@ public record StoredJob(
     @Nullable UUID paymentId,
     Duration timeout,
     @Nullable String resultJson,
-    List<FailedAttempt> attempts) {
+    List<FailedAttempt> attempts,
+    boolean cacheHit) {
 
   /** Copies the list. */
   public StoredJob {
@@ -72,14 +74,14 @@ public record StoredJob(
   public StoredJob withAttempts(List<FailedAttempt> list) {
     return new StoredJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, state, attempt,
         maxAttempts, workerId, createdAt, startedAt, finishedAt, expiresAt, error, metricsJson, paymentId, timeout,
-        resultJson, list);
+        resultJson, list, cacheHit);
   }
 
   /** The same job with this result. */
   public StoredJob withResult(@Nullable String result) {
     return new StoredJob(jobId, clientId, requestId, type, model, payloadJson, requirements, priority, state, attempt,
         maxAttempts, workerId, createdAt, startedAt, finishedAt, expiresAt, error, metricsJson, paymentId, timeout,
-        result, attempts);
+        result, attempts, cacheHit);
   }
 
   /**

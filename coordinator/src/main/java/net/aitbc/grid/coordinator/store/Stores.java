@@ -15,17 +15,25 @@ import org.jspecify.annotations.Nullable;
  * @param receipts receipts
  * @param ledger blocks and the Merkle tree
  * @param workerKeys workers' pinned public keys
+ * @param resultCache the results of deterministic jobs
  */
 public record Stores(JobStore jobs, ClaimStore claims, OutcomeStore outcomes, TakeBackStore takeBacks,
-    SessionStore sessions, KeyStore keys, ReceiptStore receipts, LedgerStore ledger, WorkerKeyStore workerKeys) {
+    SessionStore sessions, KeyStore keys, ReceiptStore receipts, LedgerStore ledger, WorkerKeyStore workerKeys,
+    ResultCache resultCache) {
 
   /**
    * Every store over {@code dsl}; completions, and payments these stores release or refund, get
    * receipts when a {@code receiptMaker} is given.
    */
   public static Stores over(DSLContext dsl, @Nullable ReceiptMaker receiptMaker) {
-    return new Stores(new JobStore(dsl), new ClaimStore(dsl), new OutcomeStore(dsl, receiptMaker),
+    return over(dsl, receiptMaker, ResultCache.Policy.OFF);
+  }
+
+  /** {@link #over(DSLContext, ReceiptMaker)} with a result cache under {@code cache}. */
+  public static Stores over(DSLContext dsl, @Nullable ReceiptMaker receiptMaker, ResultCache.Policy cache) {
+    ResultCache results = new ResultCache(dsl, cache);
+    return new Stores(new JobStore(dsl, results, receiptMaker), new ClaimStore(dsl), new OutcomeStore(dsl, receiptMaker, results),
         new TakeBackStore(dsl, receiptMaker), new SessionStore(dsl), new KeyStore(dsl), new ReceiptStore(dsl),
-        new LedgerStore(dsl), new WorkerKeyStore(dsl));
+        new LedgerStore(dsl), new WorkerKeyStore(dsl), results);
   }
 }

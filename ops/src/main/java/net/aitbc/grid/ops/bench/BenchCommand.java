@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 120,
     subcommands = {ScaleCommand.class, CompareCommand.class, ReceiptsCommand.class, LedgerCommand.class,
         PaymentsCommand.class, TransfersCommand.class, WorkflowsCommand.class, SwarmCommand.class,
-        MinersCommand.class},
+        MinersCommand.class, CacheCommand.class},
     description = {
         "Measures the grid's throughput and latency on this machine, as the PostgreSQL job-queue peers are measured.",
         "It starts its own coordinator (a child JVM), REST bridge and bench workers on loopback over a database it",
