@@ -3,6 +3,8 @@ package net.aitbc.grid.coordinator;
 import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariDataSource;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -99,8 +101,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Coordinator implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(Coordinator.class);
-  // The pipeline (committers, dispatcher, sweepers) waits this long for a pooled connection while
-  // the database is up but every one is in use; calls are refused as busy after the pool's timeout.
+  // How long the pipeline (committers, dispatcher, sweepers), and at most a call, waits for a pooled
+  // connection while the database is up but every one is in use.
   private static final Duration BUSY_POOL_WAIT = Duration.ofSeconds(10);
   private static final String CREATE_JOB = JobServiceGrpc.getCreateJobMethod().getFullMethodName();
   /** The largest message the gRPC server accepts (a worker's result, a client's payload). */
@@ -132,7 +134,7 @@ public final class Coordinator implements AutoCloseable {
       dataSource.close();
       throw new IllegalStateException("cannot prepare the database at " + config.dbUrl() + ": " + e.getMessage(), e);
     }
-    this.core = configure(sb, config, Database.dsl(dataSource, config.dbPoolSize(), BUSY_POOL_WAIT));
+    this.core = configure(sb, config, Database.dsl(dataSource, config.dbPoolSize(), BUSY_POOL_WAIT, Coordinator::deadlineLeft));
     this.server = sb.build();
     try {
       server.start();
@@ -154,6 +156,12 @@ public final class Coordinator implements AutoCloseable {
   /** Migrates the database and starts serving. */
   public static Coordinator start(CoordinatorConfig config) {
     return new Coordinator(requireNonNull(config, "config"));
+  }
+
+  /** Nanoseconds the deadline of the call this thread serves leaves; no deadline: Long.MAX_VALUE. */
+  private static long deadlineLeft() {
+    Deadline deadline = Context.current().getDeadline();
+    return deadline == null ? Long.MAX_VALUE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
   }
 
   /**

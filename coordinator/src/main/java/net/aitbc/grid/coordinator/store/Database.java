@@ -7,6 +7,7 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.jooq.DSLContext;
@@ -136,13 +137,13 @@ public final class Database {
 
   /**
    * jOOQ over the coordinator's pool of {@code size} connections: calls served on virtual threads
-   * hold at most half of them at once (all of a pool of four or fewer) and are refused as busy
-   * after the pool's timeout; the pipeline waits for a busy pool up to {@code busyWait}. See
+   * hold at most half of them at once (all of a pool of four or fewer); while the database is up,
+   * the pipeline waits for a busy pool up to {@code busyWait}, a call up to the smaller of that and
+   * half of {@code callerBudget} (nanoseconds its deadline leaves), then is refused as busy. See
    * {@link PooledConnections}.
    */
-  public static DSLContext dsl(DataSource pool, int size, Duration busyWait) {
-    return DSL.using(new PooledConnections(pool, size <= 4 ? size : size / 2, CONNECTION_TIMEOUT, busyWait),
-        SQLDialect.POSTGRES,
-        new Settings().withExecuteLogging(false));
+  public static DSLContext dsl(DataSource pool, int size, Duration busyWait, LongSupplier callerBudget) {
+    return DSL.using(new PooledConnections(pool, size <= 4 ? size : size / 2, busyWait, callerBudget),
+        SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
   }
 }

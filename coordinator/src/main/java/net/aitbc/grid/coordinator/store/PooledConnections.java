@@ -8,6 +8,7 @@ import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.jooq.ConnectionProvider;
 import org.jooq.exception.DataAccessException;
@@ -21,59 +22,59 @@ import org.jooq.exception.DataAccessException;
  * hundreds of jobs at once) cannot take every connection from the committers that store and
  * complete jobs.
  *
- * <p>A caller waits for a connection no longer than the pool's timeout and is then refused as
- * busy (UNAVAILABLE, which clients retry): a burst is shed rather than left to run into its
- * callers' deadlines. The pipeline, which cannot retry by itself, keeps waiting while the database
- * is reachable and every connection is merely in use, up to {@code pipelineWait}; while the
- * database cannot be reached, the pool's timeout ends its wait too.
+ * <p>While the database is reachable and every connection is merely in use, both wait their turn,
+ * as they would in PostgreSQL's own queue: the pipeline up to {@code busyWait}, a call up to the
+ * smaller of that and half the time its deadline leaves ({@code callerBudget}), so that it is
+ * refused as busy (UNAVAILABLE, which clients retry) while it can still be retried, not run into
+ * its deadline. While the database cannot be reached, the pool's timeout ends every wait.
  */
 final class PooledConnections implements ConnectionProvider {
   private final DataSource pool;
-  private final long callerWaitNanos;
-  private final long pipelineWaitNanos;
+  private final long busyWaitNanos;
+  private final LongSupplier callerBudget;
   private final Semaphore callers;
 
-  PooledConnections(DataSource pool, int callerLimit, Duration callerWait, Duration pipelineWait) {
+  PooledConnections(DataSource pool, int callerLimit, Duration busyWait, LongSupplier callerBudget) {
     this.pool = requireNonNull(pool, "pool");
-    this.callerWaitNanos = callerWait.toNanos();
-    this.pipelineWaitNanos = pipelineWait.toNanos();
+    this.busyWaitNanos = busyWait.toNanos();
+    this.callerBudget = requireNonNull(callerBudget, "callerBudget");
     this.callers = new Semaphore(callerLimit, true);
   }
 
   @Override
   public Connection acquire() {
-    boolean caller = Thread.currentThread().isVirtual();
-    if (!caller) {
-      return fromPool(System.nanoTime());
+    long start = System.nanoTime();
+    if (!Thread.currentThread().isVirtual()) {
+      return fromPool(start, busyWaitNanos);
     }
+    long wait = Math.min(busyWaitNanos, Math.max(0, callerBudget.getAsLong() / 2));
     try {
-      if (!callers.tryAcquire(callerWaitNanos, TimeUnit.NANOSECONDS)) {
-        throw new Database.Busy("every connection calls may hold was in use for " + callerWaitNanos / 1_000_000 + " ms");
+      if (!callers.tryAcquire(wait, TimeUnit.NANOSECONDS)) {
+        throw new Database.Busy("every connection calls may hold was in use for " + wait / 1_000_000 + " ms");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DataAccessException("interrupted while waiting for a connection", e);
     }
     try {
-      return pool.getConnection();
-    } catch (SQLTransientConnectionException e) {
+      return fromPool(start, wait);
+    } catch (RuntimeException e) {
       callers.release();
-      throw e.getCause() == null ? new Database.Busy(e.getMessage())
-          : new DataAccessException("Error getting connection from data source " + pool + ": " + e.getMessage(), e);
-    } catch (SQLException | RuntimeException e) {
-      callers.release();
-      throw new DataAccessException("Error getting connection from data source " + pool + ": " + e.getMessage(), e);
+      throw e;
     }
   }
 
-  private Connection fromPool(long start) {
+  private Connection fromPool(long start, long waitNanos) {
     while (true) {
       try {
         return pool.getConnection();
       } catch (SQLTransientConnectionException e) {
         // HikariCP names the last failure to connect as the cause; none means the pool was just busy.
-        if (e.getCause() != null || System.nanoTime() - start >= pipelineWaitNanos) {
+        if (e.getCause() != null) {
           throw new DataAccessException("Error getting connection from data source " + pool + ": " + e.getMessage(), e);
+        }
+        if (System.nanoTime() - start >= waitNanos) {
+          throw new Database.Busy(e.getMessage());
         }
       } catch (SQLException e) {
         throw new DataAccessException("Error getting connection from data source " + pool + ": " + e.getMessage(), e);
