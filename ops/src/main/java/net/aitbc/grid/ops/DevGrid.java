@@ -139,9 +139,9 @@ public final class DevGrid implements AutoCloseable {
     /** One worker in no swarm, keeping its key where it always did. */
     public static final Workers DEFAULTS = new Workers(1, List.of(), null);
 
-    /** Workers batching embedding jobs by default ({@link EmbeddingBatching#DEFAULT}). */
+    /** Workers without embedding batching, the default ({@link EmbeddingBatching#OFF}). */
     public Workers(int count, List<String> swarms, @Nullable Path stateRoot) {
-      this(count, swarms, stateRoot, EmbeddingBatching.DEFAULT);
+      this(count, swarms, stateRoot, EmbeddingBatching.OFF);
     }
 
     /** Checks the count and the names, naming the options. */

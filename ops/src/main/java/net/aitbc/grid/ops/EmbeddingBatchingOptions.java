@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 /** {@code --embedding-batch-window} and {@code --embedding-max-batch}, for {@code grid worker} and {@code grid dev}. */
 public final class EmbeddingBatchingOptions {
   @Option(names = "--embedding-batch-window", paramLabel = "DURATION",
-      defaultValue = "${env:AITBC_EMBEDDING_BATCH_WINDOW:-2ms}", converter = DurationConverter.class,
+      defaultValue = "${env:AITBC_EMBEDDING_BATCH_WINDOW:-0}", converter = DurationConverter.class,
       description = "embedding jobs arriving within this time of the oldest waiting one share one forward pass of the "
           + "embedded model; it is also the most a job waits for company. 0 turns batching off: one pass per text "
           + "(env AITBC_EMBEDDING_BATCH_WINDOW; default ${DEFAULT-VALUE}, at most 1s)")
@@ -28,6 +28,6 @@ public final class EmbeddingBatchingOptions {
       throw new IllegalArgumentException("--embedding-max-batch must be 1 to " + EmbeddingBatching.MAX_BATCH_LIMIT
           + ", got " + maxBatch);
     }
-    return new EmbeddingBatching(window, maxBatch);
+    return window.isZero() ? EmbeddingBatching.OFF : new EmbeddingBatching(window, maxBatch);
   }
 }

@@ -43,8 +43,8 @@ class WorkerCommandTest {
   }
 
   @Test
-  void embeddingJobsBatchWithinTwoMillisecondsUpToThirtyTwoTextsUnlessTold() {
-    assertThat(parse("--api-key", "k").config().embeddingBatching()).isEqualTo(EmbeddingBatching.DEFAULT);
+  void embeddingJobsAreBatchedOnlyWhenAWindowIsGiven() {
+    assertThat(parse("--api-key", "k").config().embeddingBatching()).isEqualTo(EmbeddingBatching.OFF);
     assertThat(parse("--api-key", "k", "--embedding-batch-window", "5ms", "--embedding-max-batch", "8").config()
         .embeddingBatching()).isEqualTo(new EmbeddingBatching(Duration.ofMillis(5), 8));
     EmbeddingBatching off = parse("--api-key", "k", "--embedding-batch-window", "0").config().embeddingBatching();

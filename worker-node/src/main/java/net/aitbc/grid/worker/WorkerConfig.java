@@ -39,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * @param embeddedBackend whether the embedded all-MiniLM-L6-v2 backend runs embedding jobs (default
  *     true)
  * @param embeddingBatching how that backend batches the texts of jobs arriving together into one
- *     forward pass (default {@link EmbeddingBatching#DEFAULT}: a 2 ms window, at most 32 texts)
+ *     forward pass (default {@link EmbeddingBatching#OFF}; {@link EmbeddingBatching#DEFAULT} is a 2 ms window, at most 32 texts)
  * @param ollamaUrl an Ollama server, e.g. {@code http://localhost:11434} (default none)
  * @param openAiUrl an OpenAI-compatible server up to and including {@code /v1}, e.g. {@code
  *     http://localhost:8001/v1} (default none)
@@ -242,7 +242,7 @@ public record WorkerConfig(
     private String region = "";
     private double price;
     private boolean embeddedBackend = true;
-    private EmbeddingBatching embeddingBatching = EmbeddingBatching.DEFAULT;
+    private EmbeddingBatching embeddingBatching = EmbeddingBatching.OFF;
     private @Nullable String ollamaUrl;
     private @Nullable String openAiUrl;
     private @Nullable String openAiApiKey;

@@ -49,26 +49,28 @@ class PaymentsWorkerSigkillIT {
         .pollInterval(Duration.ofMillis(50))
         .until(() -> PaymentChecks.count(grid, PaymentStatus.released) >= JOBS / 3
             && grid.count(JobState.RUNNING, "A") > 0);
+    int running = grid.count(JobState.RUNNING);
+    int queued = grid.count(JobState.QUEUED);
     Map<String, Integer> heldByA = grid.query(db -> db.select(JOB.JOB_ID, JOB.ATTEMPT).from(JOB)
         .where(JOB.STATE.eq(JobState.RUNNING).and(JOB.WORKER_ID.eq("A")))
         .fetchMap(r -> JobIds.format(r.value1()), r -> r.value2()));
-    report.fault("SIGKILL worker A holding " + heldByA.size() + " paid job(s)", grid.count(JobState.RUNNING),
-        grid.count(JobState.QUEUED));
     a.kill();
+    report.fault("SIGKILL worker A holding " + heldByA.size() + " paid job(s)", running, queued);
     await("every job submitted").atMost(Duration.ofSeconds(30)).until(() -> load.acknowledgedCount() >= JOBS);
     load.close();
     payer.close();
 
     Invariants.Verdict verdict = Invariants.check(grid, load.acknowledged(), Duration.ofSeconds(60));
     PaymentChecks.Verdict payments = PaymentChecks.check(grid, verdict, payer, OWNERS::get);
+    // What A held when it died are the jobs that needed a second attempt (a snapshot taken before the
+    // signal may already be finished by the time it lands: the jobs last 100 to 300 ms).
     int retried = 0;
-    for (var held : heldByA.entrySet()) {
-      JobRecord job = verdict.jobs().get(held.getKey());
-      if ("A".equals(job.getWorkerId()) && job.getAttempt().equals(held.getValue())) {
-        continue; // A finished it between the snapshot and the signal
+    for (JobRecord job : verdict.jobs().values()) {
+      if (job.getAttempt() < 2) {
+        continue;
       }
       retried++;
-      String what = "job " + held.getKey() + " held by A at attempt " + held.getValue();
+      String what = "job " + JobIds.format(job.getJobId()) + " retried after A was killed";
       assertThat(job.getState()).as(what).isEqualTo(JobState.COMPLETED);
       assertThat(job.getWorkerId()).as(what).isEqualTo("B");
       var paid = grid.query(db -> db.selectFrom(PAYMENT).where(PAYMENT.JOB_ID.eq(job.getJobId())).fetch());

@@ -20,7 +20,11 @@ public record EmbeddingBatching(Duration window, int maxBatch) {
   /** The largest batch allowed: beyond it the padded input only costs memory. */
   public static final int MAX_BATCH_LIMIT = 1024;
 
-  /** 2 ms, at most 32 texts: a few per cent of one pass's time on a 2-core CPU. */
+  /**
+   * 2 ms, at most 32 texts (a few per cent of one pass's time on a 2-core CPU): the setting to
+   * turn it on with. Off by default until a worker stopped during a batched pass is known to exit
+   * cleanly (StopCleanlyIT saw a native crash).
+   */
   public static final EmbeddingBatching DEFAULT = new EmbeddingBatching(Duration.ofMillis(2), 32);
 
   /** Batching off. */
