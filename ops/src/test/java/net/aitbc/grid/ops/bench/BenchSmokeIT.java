@@ -228,4 +228,13 @@ class BenchSmokeIT {
     assertThat(run.out()).contains("miners r1", "stream-1 r1", "stream-N r1", "miners wake-up", "stream pickup",
         "medians of 1 rounds: REST miners", "wake-up, from just before CreateJob");
   }
+
+  @Test
+  void cacheAnswersHitsAndMissesAndTimesBoth() {
+    CliRun run = grid("cache", "--n", "50", "--warmup", "10", "--rounds", "1", "--gate-max-wait", "0s",
+        "--db-url", SERVER, "--db-name", DB, "--coordinator-opts", COORDINATOR_OPTS,
+        "--log-dir", LOGS.resolve("cache").toString());
+    assertThat(run.status()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("round 1: 50 hits", "misses (run by a worker)", "median of 1 rounds: hits p50");
+  }
 }
