@@ -108,7 +108,7 @@ class StopCleanlyIT {
   void ctrlCWhileGridDevLoadsTheModelStopsCleanly() throws IOException {
     try (TestDatabase db = TestDatabase.create()) {
       GridProcess dev = GridProcess.builder("dev", dir.resolve("dev.log")).directory(dir)
-          .jvmOptions(JVM)
+          .jvmOptions(JVM).interruptible()
           .start("dev", "--db-url", db.url(), "--grpc-port", "0", "--http-port", "0", "--metrics-port", "-1",
               "--ollama-url", "http://127.0.0.1:1");
       try {

@@ -49,6 +49,7 @@ public final class GridProcess implements AutoCloseable {
     private final List<String> jvmOptions = new ArrayList<>();
     private final Map<String, String> env = new HashMap<>();
     private @Nullable Path directory;
+    private boolean interruptible;
 
     private Builder(String name, Path log) {
       this.name = name;
@@ -73,9 +74,22 @@ public final class GridProcess implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Starts the child with SIGINT handled (GNU env's {@code --default-signal}) even where this
+     * process ignores it, as every process started in the background by a non-interactive shell
+     * does: without it, {@link #interrupt()} (a Ctrl-C) would not reach the child at all.
+     */
+    public Builder interruptible() {
+      interruptible = true;
+      return this;
+    }
+
     /** Starts {@code grid <args>}; does not wait for anything. */
     public GridProcess start(List<String> args) {
       List<String> command = new ArrayList<>();
+      if (interruptible) {
+        command.addAll(List.of("env", "--default-signal=INT"));
+      }
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.addAll(jvmOptions);
       command.addAll(ALWAYS);

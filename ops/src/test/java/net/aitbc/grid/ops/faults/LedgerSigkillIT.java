@@ -22,7 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class LedgerSigkillIT {
   private static final int JOBS = 2000;
-  private static final int KILLS = 3;
+  private static final int KILLS = 2;
 
   @RegisterExtension final Grid grid = new Grid();
 
