@@ -91,17 +91,6 @@ final class CoordinatorCommand implements Callable<Integer> {
           + "(env AITBC_PAYMENT_FEE_BPS; default ${DEFAULT-VALUE}, i.e. 2.5 %%)")
   int paymentFeeBps;
 
-  @Option(names = "--result-cache-ttl", defaultValue = "${env:AITBC_RESULT_CACHE_TTL:-0s}",
-      converter = DurationConverter.class,
-      description = "answer an embedding (with a model) or noop job identical to one completed within this time from "
-          + "the result cache, at once and free; 0s turns the cache off (env AITBC_RESULT_CACHE_TTL; default "
-          + "${DEFAULT-VALUE}; e.g. 24h)")
-  Duration resultCacheTtl;
-
-  @Option(names = "--result-cache-max-bytes", defaultValue = "${env:AITBC_RESULT_CACHE_MAX_BYTES:-268435456}",
-      description = "the most bytes of results the cache keeps; past it, the least recently hit go first "
-          + "(env AITBC_RESULT_CACHE_MAX_BYTES; default ${DEFAULT-VALUE}, 256 MiB)")
-  long resultCacheMaxBytes;
 
   @Override
   public Integer call() {
@@ -114,7 +103,6 @@ final class CoordinatorCommand implements Callable<Integer> {
         .maxPrefetch(maxPrefetch)
         .defaultRunTimeout(runTimeout)
         .paymentFee(paymentFeeBps)
-        .resultCache(resultCacheTtl, resultCacheMaxBytes)
         .tls(TlsOptions.server(tlsCert, tlsKey, tlsClientCa, "--tls-cert", "--tls-key"));
     SigningKey key = signing.load();
     ledger.applyTo(builder).signingKey(key);

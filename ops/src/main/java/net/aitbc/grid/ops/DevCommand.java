@@ -72,7 +72,7 @@ final class DevCommand implements Callable<Integer> {
     DevGrid.Options options = new DevGrid.Options(db.url, db.user, db.password, dataDir, clientKey, grpcPort,
         httpPort, metricsPort, ollamaUrl, concurrency, durable,
         new DevGrid.Ledger(signing.load(), ledger.blocksEvery, ledger.blockInterval, ledger.unitPrice,
-            ledger.jobRetention), devWorkers,
+            ledger.jobRetention, ledger.resultCacheTtl, ledger.resultCacheMaxBytes), devWorkers,
         workerKey);
     DevGrid grid = Startup.run("grid dev", stop -> DevGrid.start(options, stop));
     if (grid != null) {

@@ -170,12 +170,14 @@ public final class DevGrid implements AutoCloseable {
    * @param blockInterval how long a receipt may wait for its block
    * @param unitPrice the price per unit of workers that advertise none
    * @param jobRetention how long finished jobs are kept (zero: forever)
+   * @param resultCacheTtl how long results of deterministic jobs answer identical ones (zero: no cache)
+   * @param resultCacheMaxBytes the most bytes of results the cache keeps
    */
   public record Ledger(@Nullable SigningKey signingKey, int blocksEvery, Duration blockInterval, BigDecimal unitPrice,
-      Duration jobRetention) {
+      Duration jobRetention, Duration resultCacheTtl, long resultCacheMaxBytes) {
     /** The coordinator's defaults, and the dev key. */
     public static final Ledger DEFAULTS = new Ledger(null, 1000, Duration.ofSeconds(1), new BigDecimal("0.02"),
-        CoordinatorConfig.Retention.DEFAULT_JOBS);
+        CoordinatorConfig.Retention.DEFAULT_JOBS, Duration.ZERO, 256L << 20);
   }
 
   private DevGrid(Options o, BooleanSupplier stopRequested) {
@@ -212,6 +214,7 @@ public final class DevGrid implements AutoCloseable {
           .blocks(o.ledger().blocksEvery(), o.ledger().blockInterval())
           .defaultUnitPrice(o.ledger().unitPrice())
           .retention(o.ledger().jobRetention(), LedgerOptions.RETENTION_EVERY)
+          .resultCache(o.ledger().resultCacheTtl(), o.ledger().resultCacheMaxBytes())
           .build());
       parts.add(coordinator);
       if (o.clientKey() != null && !o.clientKey().isBlank()) {

@@ -53,4 +53,11 @@ class DevCommandTest {
     assertThat(same.status()).isEqualTo(1);
     assertThat(same.err()).contains("--worker-key must differ from --client-key");
   }
+
+  @Test
+  void theResultCacheIsOffUnlessGivenATimeToLive() {
+    assertThat(parse().ledger.resultCacheTtl).isZero();
+    assertThat(parse("--result-cache-ttl", "24h").ledger.resultCacheTtl).isEqualTo(java.time.Duration.ofHours(24));
+    assertThat(parse("--result-cache-max-bytes", "1024").ledger.resultCacheMaxBytes).isEqualTo(1024);
+  }
 }
