@@ -59,14 +59,17 @@ final class BenchDatabase implements AutoCloseable {
     this.server = DriverManager.getConnection(serverUrl);
   }
 
-  /** Drops {@code name} on the server at {@code serverUrl} (ending its sessions first), creates it, migrates it, adds keys. */
-  static BenchDatabase recreate(String serverUrl, String name) {
-    BenchDatabase db;
+  private static BenchDatabase open(String serverUrl, String name) {
     try {
-      db = new BenchDatabase(serverUrl, name);
+      return new BenchDatabase(serverUrl, name);
     } catch (SQLException e) {
       throw new IllegalStateException("the benchmark needs PostgreSQL at " + serverUrl + " (--db-url): " + e.getMessage(), e);
     }
+  }
+
+  /** Drops {@code name} on the server at {@code serverUrl} (ending its sessions first), creates it, migrates it, adds keys. */
+  static BenchDatabase recreate(String serverUrl, String name) {
+    BenchDatabase db = open(serverUrl, name);
     DSLContext dsl = db.serverDsl();
     // Sessions left by a coordinator that was killed would make DROP DATABASE fail.
     dsl.select(DSL.function(DSL.name("pg_terminate_backend"), Boolean.class, DSL.field(DSL.name("pid"))))
@@ -80,12 +83,7 @@ final class BenchDatabase implements AutoCloseable {
 
   /** Uses {@code name} on the server at {@code serverUrl} as it is (creating it if missing), migrates it, adds keys. */
   static BenchDatabase reuse(String serverUrl, String name) {
-    BenchDatabase db;
-    try {
-      db = new BenchDatabase(serverUrl, name);
-    } catch (SQLException e) {
-      throw new IllegalStateException("the benchmark needs PostgreSQL at " + serverUrl + " (--db-url): " + e.getMessage(), e);
-    }
+    BenchDatabase db = open(serverUrl, name);
     DSLContext dsl = db.serverDsl();
     if (!dsl.fetchExists(DSL.selectOne().from(DSL.table(DSL.name("pg_catalog", "pg_database")))
         .where(DSL.field(DSL.name("datname"), String.class).eq(name)))) {
