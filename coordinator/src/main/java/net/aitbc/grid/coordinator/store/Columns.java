@@ -12,7 +12,8 @@ import org.jooq.Name;
 
 /**
  * Batches as column arrays: {@code SELECT unnest(a), unnest(b), …} walks the arrays in step, one row
- * per index, so a batch of any size is one statement of one shape that PostgreSQL plans once.
+ * per index, so a batch of any size is one statement of one shape, which PostgreSQL plans for each
+ * execution with the batch's real size ({@link ArrayStatementPlans}).
  */
 final class Columns {
   private static final Name UNNEST = name("unnest");

@@ -10,11 +10,15 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
+import org.jooq.ConnectionProvider;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.conf.Settings;
 import org.jooq.exception.DataAccessException;
-import org.jooq.impl.DSL;
+import org.jooq.impl.DataSourceConnectionProvider;
+import org.jooq.impl.DefaultConfiguration;
+import org.jooq.impl.DefaultConnectionProvider;
+import org.jooq.impl.DefaultExecuteListenerProvider;
 import org.jspecify.annotations.Nullable;
 
 /** Opens the connection pool and brings the schema up to date. */
@@ -114,7 +118,7 @@ public final class Database {
     return dsl.connectionResult(c -> {
       c.setAutoCommit(false);
       try {
-        T result = work.apply(DSL.using(c, dsl.dialect(), dsl.settings()));
+        T result = work.apply(dsl.configuration().derive(new DefaultConnectionProvider(c)).dsl());
         c.commit();
         return result;
       } catch (Throwable e) {
@@ -132,7 +136,7 @@ public final class Database {
 
   /** jOOQ over a pool. */
   public static DSLContext dsl(DataSource dataSource) {
-    return DSL.using(dataSource, SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
+    return dsl(new DataSourceConnectionProvider(dataSource));
   }
 
   /**
@@ -143,7 +147,15 @@ public final class Database {
    * {@link PooledConnections}.
    */
   public static DSLContext dsl(DataSource pool, int size, Duration busyWait, LongSupplier callerBudget) {
-    return DSL.using(new PooledConnections(pool, size <= 4 ? size : size / 2, busyWait, callerBudget),
-        SQLDialect.POSTGRES, new Settings().withExecuteLogging(false));
+    return dsl(new PooledConnections(pool, size <= 4 ? size : size / 2, busyWait, callerBudget));
+  }
+
+  private static DSLContext dsl(ConnectionProvider connections) {
+    return new DefaultConfiguration()
+        .set(connections)
+        .set(SQLDialect.POSTGRES)
+        .set(new Settings().withExecuteLogging(false))
+        .set(new DefaultExecuteListenerProvider(new ArrayStatementPlans()))
+        .dsl();
   }
 }
