@@ -27,6 +27,7 @@ import net.aitbc.grid.db.enums.AccountKind;
 import net.aitbc.grid.db.enums.Currency;
 import net.aitbc.grid.db.enums.JobState;
 import net.aitbc.grid.db.enums.PaymentStatus;
+import net.aitbc.grid.db.enums.TransferKind;
 import net.aitbc.grid.db.enums.VoidReason;
 import net.aitbc.grid.ledger.CanonicalJson;
 import org.jooq.DSLContext;
@@ -362,6 +363,45 @@ class PaymentStoreIT {
     assertThatThrownBy(() -> dsl.deleteFrom(TRANSFER).execute()).hasMessageContaining("transfers are immutable");
     assertThat(balance(c, AccountKind.client)).isEqualByComparingTo("1");
     assertThat(dsl.fetchCount(ACCOUNT, ACCOUNT.OWNER_ID.eq(c))).isOne();
+  }
+
+  @Test
+  void accountsAndPaymentsThatTransfersNameCannotBeDeleted() {
+    String c = client("1");
+    UUID job = job(c, null);
+    UUID paymentId = payments.create(payment(job, c, "0.5")).payment().paymentId();
+    assertThatThrownBy(() -> dsl.deleteFrom(ACCOUNT).where(ACCOUNT.OWNER_ID.eq(c)).execute())
+        .hasMessageContaining("account rows are named by transfers: DELETE refused");
+    assertThatThrownBy(() -> dsl.truncate(ACCOUNT).execute())
+        .hasMessageContaining("named by transfers: TRUNCATE refused");
+    assertThatThrownBy(() -> dsl.deleteFrom(PAYMENT).where(PAYMENT.PAYMENT_ID.eq(paymentId)).execute())
+        .hasMessageContaining("payment rows are named by transfers: DELETE refused");
+    assertThatThrownBy(() -> dsl.truncate(PAYMENT).execute())
+        .hasMessageContaining("payment rows are named by transfers: TRUNCATE refused");
+    assertThat(balance(c, AccountKind.client)).isEqualByComparingTo("0.5");
+  }
+
+  @Test
+  void theInvariantCheckCatchesATransferThatNamesNoPaymentOrAnAccountOfAnotherCurrency() {
+    String c = client("1");
+    long clientAccount = dsl.select(ACCOUNT.ACCOUNT_ID).from(ACCOUNT)
+        .where(ACCOUNT.OWNER_ID.eq(c), ACCOUNT.KIND.eq(AccountKind.client)).fetchSingle().value1();
+    long external = dsl.select(ACCOUNT.ACCOUNT_ID).from(ACCOUNT)
+        .where(ACCOUNT.KIND.eq(AccountKind.external), ACCOUNT.CURRENCY.eq(Currency.AITBC)).fetchSingle().value1();
+    for (var bad : List.of(Map.entry(Currency.AITBC, "its payment"), Map.entry(Currency.BTC, "account's currency"))) {
+      // Rolled back: transfers cannot be deleted, and the other tests' invariants would trip over it.
+      assertThatThrownBy(() -> Database.transaction(dsl, tx -> {
+        String key = "test:" + UUID.randomUUID();
+        tx.insertInto(TRANSFER, TRANSFER.TRANSFER_ID, TRANSFER.DEBIT_ACCOUNT_ID, TRANSFER.CREDIT_ACCOUNT_ID,
+                TRANSFER.CURRENCY, TRANSFER.AMOUNT, TRANSFER.KIND, TRANSFER.PAYMENT_ID, TRANSFER.IDEMPOTENCY_KEY,
+                TRANSFER.CREATED_AT)
+            .values(Transfers.id(key), clientAccount, external, bad.getKey(), new BigDecimal("0.01"),
+                TransferKind.escrow, UUID.randomUUID(), key, OffsetDateTime.now())
+            .execute();
+        PaymentInvariants.check(tx);
+        return null;
+      })).isInstanceOf(AssertionError.class).hasMessageContaining(bad.getValue());
+    }
   }
 
   @Test

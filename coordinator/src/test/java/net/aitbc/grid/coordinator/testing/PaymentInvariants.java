@@ -18,6 +18,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import net.aitbc.grid.coordinator.store.JobIds;
 import net.aitbc.grid.db.enums.AccountKind;
@@ -37,7 +38,8 @@ import org.jooq.DSLContext;
  * the grid's accounts sum to the deposits (and the external account holds minus that); no balance
  * is below its limit; every balance is its transfers' credits minus debits; every escrow ended in
  * exactly one of released (post + fee = amount) and refunded (void = amount), or is still open and
- * not past its timeout; escrow accounts hold exactly the open escrows. And the payments' receipts
+ * not past its timeout; escrow accounts hold exactly the open escrows; every transfer names accounts
+ * of its currency and its payment. And the payments' receipts
  * (DESIGN.md §7; the coordinators under test sign): every released or refunded payment has exactly
  * one, which says what happened to it, an open one has none, and the ledger's leaves stay dense.
  */
@@ -71,6 +73,8 @@ public final class PaymentInvariants {
         byPayment.computeIfAbsent(t.getPaymentId(), k -> new ArrayList<>()).add(t);
       }
     }
+
+    checkReferences(dsl, transfers);
 
     Map<Currency, BigDecimal> held = new EnumMap<>(Currency.class);
     Map<Currency, BigDecimal> external = new EnumMap<>(Currency.class);
@@ -119,6 +123,27 @@ public final class PaymentInvariants {
     if (issued > 0) {
       assertThat(List.of(leaves.value2(), leaves.value3())).as("first and last leaf index")
           .containsExactly(0L, issued - 1);
+    }
+  }
+
+  /**
+   * Every transfer names an account of its currency on both sides and, unless a deposit, a payment
+   * that exists (the schema no longer checks these row by row: V18). Read after the transfers, so
+   * that what they name was committed before.
+   */
+  private static void checkReferences(DSLContext dsl, List<TransferRecord> transfers) {
+    Map<Long, Currency> currencies = dsl.select(ACCOUNT.ACCOUNT_ID, ACCOUNT.CURRENCY).from(ACCOUNT)
+        .fetchMap(ACCOUNT.ACCOUNT_ID, ACCOUNT.CURRENCY);
+    Set<UUID> payments = dsl.select(PAYMENT.PAYMENT_ID).from(PAYMENT).fetchSet(PAYMENT.PAYMENT_ID);
+    for (TransferRecord t : transfers) {
+      String what = "transfer " + t.getTransferId() + " (" + t.getKind() + ")";
+      assertThat(currencies.get(t.getDebitAccountId())).as("%s: its debit account's currency", what)
+          .isEqualTo(t.getCurrency());
+      assertThat(currencies.get(t.getCreditAccountId())).as("%s: its credit account's currency", what)
+          .isEqualTo(t.getCurrency());
+      if (t.getKind() != TransferKind.deposit) {
+        assertThat(payments).as("%s: its payment", what).contains(t.getPaymentId());
+      }
     }
   }
 
