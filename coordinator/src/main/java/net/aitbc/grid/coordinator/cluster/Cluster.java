@@ -56,6 +56,8 @@ public final class Cluster implements Peers, AutoCloseable {
   private final Map<UUID, Long> watchedElsewhere = new ConcurrentHashMap<>();
   private final Map<ClusterStore.Usage, Long> othersAdmitted = new HashMap<>();
   private final Map<ClusterStore.Usage, Long> sentAdmitted = new HashMap<>();
+  // Whether othersAdmitted holds the totals of a first exchange (all on the heartbeat's thread).
+  private boolean usageBaselined;
   private volatile int others;
   private volatile boolean running = true;
   private @Nullable Thread publisher;
@@ -146,11 +148,16 @@ public final class Cluster implements Peers, AutoCloseable {
     Map<ClusterStore.Usage, Long> charge = new HashMap<>();
     totals.forEach((usage, total) -> {
       Long seen = othersAdmitted.put(usage, total);
-      // The first total seen is a baseline; a total that fell lost a replica that was forgotten.
-      if (seen != null && total > seen) {
-        charge.put(usage, total - seen);
+      // The first exchange's totals are a baseline (admitted before this replica started); a key
+      // that shows up later was admitted elsewhere since, all of it (taken as a baseline too, a new
+      // key's first burst through another replica went uncharged here). A total that fell lost a
+      // replica that was forgotten.
+      long before = seen != null ? seen : usageBaselined ? 0 : total;
+      if (total > before) {
+        charge.put(usage, total - before);
       }
     });
+    usageBaselined = true;
     if (!charge.isEmpty()) {
       s.chargeAdmittedElsewhere(charge);
     }
