@@ -62,7 +62,7 @@ class BatchedEmbeddingTest {
     assertThat(batch.vectors()).hasSize(texts.size());
     for (int i = 0; i < texts.size(); i++) {
       Response<dev.langchain4j.data.embedding.Embedding> alone = perText.embed(texts.get(i));
-      assertThat(cosine(batch.vectors().get(i), alone.content().vector()))
+      assertThat(Vectors.cosine(batch.vectors().get(i), alone.content().vector()))
           .as("text %d", i)
           .isGreaterThanOrEqualTo(0.9999);
       assertThat(batch.tokens()[i]).as("tokens of text %d", i)
@@ -87,41 +87,22 @@ class BatchedEmbeddingTest {
       int largest = 0;
       for (int i = 0; i < TEXTS.size(); i++) {
         JobOutcome outcome = jobs.get(i).get(60, TimeUnit.SECONDS);
-        assertThat(cosine(floats(outcome.result().path("embedding")), perText.embed(TEXTS.get(i)).content().vector()))
+        float[] alone = perText.embed(TEXTS.get(i)).content().vector();
+        assertThat(Vectors.cosine(Vectors.floats(outcome.result().path("embedding")), alone))
             .isGreaterThanOrEqualTo(0.9999);
         assertThat(outcome.metrics().path("input_tokens").asInt()).isPositive();
         largest = Math.max(largest, outcome.metrics().path("batch_texts").asInt());
       }
       JsonNode embeddings = multi.get(60, TimeUnit.SECONDS).result().path("embeddings");
       assertThat(embeddings).hasSize(2);
-      assertThat(cosine(floats(embeddings.get(0)), perText.embed(TEXTS.get(2)).content().vector()))
+      assertThat(Vectors.cosine(Vectors.floats(embeddings.get(0)), perText.embed(TEXTS.get(2)).content().vector()))
           .isGreaterThanOrEqualTo(0.9999);
-      assertThat(cosine(floats(embeddings.get(1)), perText.embed(TEXTS.get(0)).content().vector()))
+      assertThat(Vectors.cosine(Vectors.floats(embeddings.get(1)), perText.embed(TEXTS.get(0)).content().vector()))
           .isGreaterThanOrEqualTo(0.9999);
       // Seven jobs within a 200 ms window: some of them shared a pass.
       assertThat(largest).isGreaterThan(1);
     } finally {
       batched.close();
     }
-  }
-
-  private static float[] floats(JsonNode array) {
-    float[] values = new float[array.size()];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = (float) array.get(i).asDouble();
-    }
-    return values;
-  }
-
-  private static double cosine(float[] a, float[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += a[i] * b[i];
-      na += a[i] * a[i];
-      nb += b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
   }
 }

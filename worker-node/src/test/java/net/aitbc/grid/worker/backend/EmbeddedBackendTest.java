@@ -51,11 +51,11 @@ class EmbeddedBackendTest {
 
   @Test
   void closeSentencesScoreHigherThanUnrelatedOnes() throws Exception {
-    double[] cat = vector("A cat is sleeping on the sofa.");
-    double[] kitten = vector("A kitten naps on the couch.");
-    double[] taxes = vector("Quarterly tax filings are due at the end of April.");
+    float[] cat = vector("A cat is sleeping on the sofa.");
+    float[] kitten = vector("A kitten naps on the couch.");
+    float[] taxes = vector("Quarterly tax filings are due at the end of April.");
 
-    assertThat(cosine(cat, kitten)).isGreaterThan(cosine(cat, taxes) + 0.2);
+    assertThat(Vectors.cosine(cat, kitten)).isGreaterThan(Vectors.cosine(cat, taxes) + 0.2);
   }
 
   @Test
@@ -102,29 +102,11 @@ class EmbeddedBackendTest {
         .hasMessageMatching(".*'(input|prompt)(\\[1])?'.*");
   }
 
-  private double[] vector(String text) throws Exception {
-    JsonNode embedding =
-        backend
-            .run(run(null, mapper.createObjectNode().put("input", text).toString()))
-            .result()
-            .path("embedding");
-    double[] vector = new double[embedding.size()];
-    for (int i = 0; i < vector.length; i++) {
-      vector[i] = embedding.get(i).asDouble();
-    }
-    return vector;
-  }
-
-  private static double cosine(double[] a, double[] b) {
-    double dot = 0;
-    double na = 0;
-    double nb = 0;
-    for (int i = 0; i < a.length; i++) {
-      dot += a[i] * b[i];
-      na += a[i] * a[i];
-      nb += b[i] * b[i];
-    }
-    return dot / Math.sqrt(na * nb);
+  private float[] vector(String text) throws Exception {
+    return Vectors.floats(backend
+        .run(run(null, mapper.createObjectNode().put("input", text).toString()))
+        .result()
+        .path("embedding"));
   }
 
   private JobRun run(String model, String payload) throws IOException {
