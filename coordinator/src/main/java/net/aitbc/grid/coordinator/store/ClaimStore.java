@@ -5,7 +5,6 @@ import static net.aitbc.grid.db.Tables.JOB;
 import static org.jooq.impl.DSL.any;
 import static org.jooq.impl.DSL.array;
 import static org.jooq.impl.DSL.inline;
-import static org.jooq.impl.DSL.name;
 import static org.jooq.impl.DSL.select;
 import static org.jooq.impl.DSL.val;
 
@@ -18,7 +17,6 @@ import java.util.UUID;
 import net.aitbc.grid.db.enums.JobState;
 import org.jooq.DSLContext;
 import org.jooq.Record1;
-import org.jooq.Select;
 
 /** The claim: queued jobs handed to a worker session, in one statement. */
 public final class ClaimStore {
@@ -37,18 +35,9 @@ public final class ClaimStore {
    */
   public List<ClaimedJob> claim(Offer offer, int limit, UUID sessionId, String workerId) {
     OffsetDateTime now = JobStore.now();
-    Select<Record1<UUID>> candidates = candidates(offer, limit, workerId, now);
-    return Database.transaction(dsl, tx -> {
-      withoutSorts(tx);
-      return claim(tx, candidates, now, sessionId, workerId);
-    });
-  }
-
-  /** The queued jobs a claim takes, best first, locked; skips those locked by another claim. */
-  static Select<Record1<UUID>> candidates(Offer offer, int limit, String workerId, OffsetDateTime now) {
     String[] models = offer.models().toArray(String[]::new);
     String[] gpus = offer.gpus().toArray(String[]::new);
-    return select(JOB.JOB_ID)
+    var candidates = select(JOB.JOB_ID)
         .from(JOB)
         .where(JOB.STATE.eq(inline(JobState.QUEUED)), JOB.TYPE.in(offer.jobTypes()),
             JOB.MODEL.isNull().or(JOB.MODEL.in(offer.models())),
@@ -67,22 +56,7 @@ public final class ClaimStore {
         .limit(limit)
         .forUpdate()
         .skipLocked();
-  }
-
-  /**
-   * Plans the rest of this transaction without sorts. Statistics gathered while the queue was empty
-   * (autovacuum's ANALYZE on a quiet day) say no job is queued; the planner then reads the whole
-   * backlog through the expiry index and sorts it in every claim, a cost that grows with the backlog
-   * (10x at 50,000 queued). Without sorts it walks job_queued_idx in the claim's order and stops at
-   * the limit, whatever the statistics say.
-   */
-  static void withoutSorts(DSLContext tx) {
-    tx.setLocal(name("enable_sort"), inline(false)).execute();
-  }
-
-  private static List<ClaimedJob> claim(DSLContext tx, Select<Record1<UUID>> candidates, OffsetDateTime now,
-      UUID sessionId, String workerId) {
-    return tx.update(JOB)
+    return dsl.update(JOB)
         .set(JOB.STATE, JobState.RUNNING)
         .set(JOB.ATTEMPT, JOB.ATTEMPT.plus(1))
         .set(JOB.SESSION_ID, sessionId)
