@@ -57,7 +57,9 @@ class CoordinatorSigkillIT {
     report.refused(LoadGenerator.since(load.refusals(), refusedBefore));
     report.note("refusal_samples=" + load.refusalSamples());
 
-    Invariants.Verdict verdict = Invariants.check(grid, load.acknowledged(), Duration.ofSeconds(60));
+    // A bound on a loaded 2-core CI host, not a speed target: the queue left at the kill (2,000+
+    // jobs) drained in 49 s alone and was still draining at 60 s in a full `.ci/run`.
+    Invariants.Verdict verdict = Invariants.check(grid, load.acknowledged(), Duration.ofSeconds(180));
     report.finish(verdict);
     report.assertHeld();
     assertThat(verdict.acknowledged()).isGreaterThanOrEqualTo(3000);
