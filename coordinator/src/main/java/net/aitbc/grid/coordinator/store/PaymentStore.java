@@ -134,7 +134,7 @@ public final class PaymentStore {
       Transfers.lock(tx, List.of(AccountKey.client(p.clientId(), p.currency()), AccountKey.escrow(p.currency()),
           AccountKey.workerOwner(owner, p.currency()), AccountKey.fee(p.currency())));
     }
-    tx.insertInto(PAYMENT)
+    StoredPayment made = tx.insertInto(PAYMENT)
         .set(PAYMENT.PAYMENT_ID, p.paymentId())
         .set(PAYMENT.JOB_ID, p.jobId())
         .set(PAYMENT.CLIENT_ID, p.clientId())
@@ -147,19 +147,22 @@ public final class PaymentStore {
         .set(PAYMENT.FEE_BPS, feeBps)
         .set(PAYMENT.CREATED_AT, now)
         .set(PAYMENT.UPDATED_AT, now)
-        .execute();
+        .returning()
+        .fetchSingle(Settlements::toPayment);
+    tx.update(JOB).set(JOB.PAYMENT_ID, p.paymentId()).where(JOB.JOB_ID.eq(p.jobId())).execute();
+    // The escrow last: it locks the currency's escrow account, which every paid job's transaction
+    // changes, so that lock is held only for the balance change and the commit. Held across more
+    // round trips, it made a queue of payments after a database restart that did not drain.
     Transfers.applyNew(tx, List.of(new Move(AccountKey.client(p.clientId(), p.currency()),
         AccountKey.escrow(p.currency()), amount, TransferKind.escrow, p.paymentId(),
         Transfers.escrowKey(p.paymentId()))), now);
-    tx.update(JOB).set(JOB.PAYMENT_ID, p.paymentId()).where(JOB.JOB_ID.eq(p.jobId())).execute();
     if (job == JobState.COMPLETED) {
       List<StoredPayment> posted = postForCompletedJobs(tx, List.of(p.jobId()));
       if (!posted.isEmpty()) {
         return new Created(posted.getFirst(), false);
       }
     }
-    return new Created(tx.selectFrom(PAYMENT).where(PAYMENT.PAYMENT_ID.eq(p.paymentId()))
-        .fetchSingle(Settlements::toPayment), false);
+    return new Created(made, false);
   }
 
   /**
