@@ -58,9 +58,6 @@ public final class Bridge implements AutoCloseable {
     ManagedChannel channel = CoordinatorChannels.forTarget(config.coordinator(), config.coordinatorTls())
         .maxInboundMessageSize(MAX_GRPC_MESSAGE)
         .maxInboundMetadataSize(MAX_GRPC_METADATA)
-        // The routes' callbacks only translate and hand the answer to Armeria (nothing blocks): run
-        // them on gRPC's transport thread rather than hopping to its shared pool for each answer.
-        .directExecutor()
         .build();
     InetSocketAddress address = new InetSocketAddress(config.host(), config.port());
     // Its own registry rather than Micrometer's global one: bridges in one JVM do not share meters.
