@@ -180,7 +180,7 @@ final class PaymentClient implements AutoCloseable {
     public void onError(Throwable t) {
       Status s = Status.fromThrowable(t);
       String status = what + " gRPC " + s.getCode();
-      if (s.getCode() == Status.Code.UNAVAILABLE && attempt < TRIES) {
+      if (retryable(s) && attempt < TRIES) {
         retries.computeIfAbsent(status, k -> new AtomicInteger()).incrementAndGet();
         failureSamples.putIfAbsent(status + " (retried)", String.valueOf(s.getDescription()));
         later.schedule(retry, RETRY_AFTER_MS, TimeUnit.MILLISECONDS);
@@ -194,6 +194,17 @@ final class PaymentClient implements AutoCloseable {
     public void onCompleted() {
       answered();
     }
+  }
+
+  /**
+   * UNAVAILABLE, or the connection lost under the call: grpc-java reports a connection closed while
+   * it writes as UNKNOWN "channel closed" (a ClosedChannelException; grpc/grpc-java#10120), which a
+   * SIGKILLed coordinator causes as well as UNAVAILABLE does. Both payment calls are idempotent.
+   */
+  private static boolean retryable(Status s) {
+    return s.getCode() == Status.Code.UNAVAILABLE
+        || (s.getCode() == Status.Code.UNKNOWN && (s.getCause() instanceof java.nio.channels.ClosedChannelException
+            || "channel closed".equals(s.getDescription())));
   }
 
   private void answered() {
