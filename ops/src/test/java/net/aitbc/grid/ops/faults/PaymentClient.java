@@ -7,6 +7,7 @@ import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.util.Map;
@@ -203,7 +204,7 @@ final class PaymentClient implements AutoCloseable {
    */
   private static boolean retryable(Status s) {
     return s.getCode() == Status.Code.UNAVAILABLE
-        || (s.getCode() == Status.Code.UNKNOWN && (s.getCause() instanceof java.nio.channels.ClosedChannelException
+        || (s.getCode() == Status.Code.UNKNOWN && (s.getCause() instanceof ClosedChannelException
             || "channel closed".equals(s.getDescription())));
   }
 
